@@ -1,0 +1,1 @@
+"""Afterword: a candidate feedback portal."""

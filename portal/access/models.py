@@ -1,0 +1,33 @@
+"""Emailed links that let a candidate in: invitations and sign-in links."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base, utcnow
+
+
+class AccessLink(Base):
+    __tablename__ = "access_links"
+    __table_args__ = (CheckConstraint("purpose IN ('invitation', 'sign_in')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE")
+    )
+    purpose: Mapped[str] = mapped_column(String(20))
+    # Only the SHA-256 of the token is kept: a database leak yields no usable link.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]

@@ -1,0 +1,194 @@
+"""Opening an emailed link, asking for a sign-in link, signing out."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal.access import service
+from portal.audit import service as audit
+from portal.db import utcnow
+from portal.security.sessions import cookie_name, revoke_session, start_candidate_session
+from portal.security.tokens import token_digest
+from portal.web import (
+    NO_STORE,
+    client_ip,
+    client_ip_hash,
+    db_session,
+    portal,
+    rate_limited,
+    render,
+    signed_in_candidate,
+)
+
+EMAIL_MAX = 320
+# Deliberately loose: one @, something either side, a dot in the domain.
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+async def link_page(request: Request) -> Response:
+    """GET and HEAD: a page with one button. Mail scanners fetch links; this uses nothing."""
+    token: str = request.path_params["token"]
+    async with db_session(request) as db:
+        branding = await service.branding_for_token(db, token=token)
+    return render(request, "candidate/link.html", {"branding": branding}, headers=NO_STORE)
+
+
+async def confirm_link(request: Request) -> Response:
+    """POST: use the link once, open a fresh session, and leave the token behind (303)."""
+    token: str = request.path_params["token"]
+    if not await portal(request).limiter.allow("link_confirm", client_ip(request)):
+        return rate_limited(request)
+    settings = portal(request).settings
+    now = utcnow()
+    async with db_session(request) as db:
+        link = await service.redeem_link(db, token=token, now=now, ip_hash=client_ip_hash(request))
+        if link is None:
+            branding = await service.branding_for_token(db, token=token)
+        else:
+            previous = request.cookies.get(cookie_name(settings))
+            if previous:
+                await revoke_session(db, id_hash=token_digest(previous), now=now)
+            session_cookie = await start_candidate_session(
+                db, candidate_id=link.candidate_id, settings=settings, now=now
+            )
+            audit.record(
+                db,
+                action="session.signed_in",
+                actor_kind="candidate",
+                actor_id=link.candidate_id,
+                organization_id=link.organization_id,
+                ip_hash=client_ip_hash(request),
+                details={"via": link.purpose},
+            )
+    if link is None:
+        return render(
+            request,
+            "candidate/link_spent.html",
+            {"branding": branding, "token": token, "renewed": False},
+            status_code=410,
+            headers=NO_STORE,
+        )
+    if link.application_id is not None:
+        target = request.url_for("candidate.feedback", application_id=link.application_id)
+    else:
+        target = request.url_for("candidate.applications")
+    response = RedirectResponse(str(target), status_code=303, headers=NO_STORE)
+    _set_session_cookie(request, response, session_cookie)
+    return response
+
+
+async def renew_link(request: Request) -> Response:
+    """From the spent-link page: email a fresh sign-in link to the address on file."""
+    token: str = request.path_params["token"]
+    if not await portal(request).limiter.allow("signin_ip", client_ip(request)):
+        return rate_limited(request)
+    async with db_session(request) as db:
+        service.request_fresh_link(db, token=token, now=utcnow())
+        branding = await service.branding_for_token(db, token=token)
+    portal(request).wake_worker()
+    return render(
+        request,
+        "candidate/link_spent.html",
+        {"branding": branding, "token": token, "renewed": True},
+        status_code=200,
+        headers=NO_STORE,
+        block="renew",
+    )
+
+
+async def signin_form(request: Request) -> Response:
+    return render(
+        request,
+        "candidate/signin.html",
+        {
+            "email": "",
+            "errors": {},
+            "sent": False,
+            "signed_out": "signed_out" in request.query_params,
+        },
+    )
+
+
+async def signin_request(request: Request) -> Response:
+    """Always the same answer, for known and unknown addresses alike (DESIGN §4.8)."""
+    form = await request.form(max_files=0, max_fields=5)
+    raw = form.get("email")
+    email = raw.strip() if isinstance(raw, str) else ""
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = "Enter the email address your application used."
+    elif len(email) > EMAIL_MAX or not EMAIL_SHAPE.match(email):
+        errors["email"] = "Enter an email address like name@example.com."
+    if errors:
+        return render(
+            request,
+            "candidate/signin.html",
+            {"email": email[:EMAIL_MAX], "errors": errors, "sent": False},
+            status_code=422,
+            block="signin_panel",
+        )
+    limiter = portal(request).limiter
+    if not (
+        await limiter.allow("signin_ip", client_ip(request))
+        and await limiter.allow("signin_email", email.lower())
+    ):
+        return rate_limited(request)
+    async with db_session(request) as db:
+        service.request_sign_in(db, email=email.lower(), now=utcnow())
+    portal(request).wake_worker()
+    return render(
+        request,
+        "candidate/signin.html",
+        {"email": email, "errors": {}, "sent": True},
+        block="signin_panel",
+        headers={"cache-control": "no-store"},
+    )
+
+
+async def signout(request: Request) -> Response:
+    settings = portal(request).settings
+    async with db_session(request) as db:
+        who = await signed_in_candidate(request, db)
+        if who is not None:
+            await revoke_session(db, id_hash=who.id_hash, now=utcnow())
+            audit.record(
+                db,
+                action="session.signed_out",
+                actor_kind="candidate",
+                actor_id=who.candidate_id,
+                organization_id=who.organization_id,
+                ip_hash=client_ip_hash(request),
+            )
+    target = request.url_for("candidate.signin").include_query_params(signed_out="1")
+    response = RedirectResponse(str(target), status_code=303)
+    response.delete_cookie(
+        cookie_name(settings), path="/", secure=settings.https, httponly=True, samesite="lax"
+    )
+    return response
+
+
+def _set_session_cookie(request: Request, response: Response, value: str) -> None:
+    settings = portal(request).settings
+    response.set_cookie(
+        cookie_name(settings),
+        value,
+        max_age=settings.session_absolute_hours * 3600,
+        path="/",
+        secure=settings.https,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+routes = [
+    Route("/l/{token}", link_page, methods=["GET", "HEAD"], name="candidate.link"),
+    Route("/l/{token}", confirm_link, methods=["POST"], name="candidate.link_confirm"),
+    Route("/l/{token}/renew", renew_link, methods=["POST"], name="candidate.link_renew"),
+    Route("/signin", signin_form, methods=["GET"], name="candidate.signin"),
+    Route("/signin", signin_request, methods=["POST"], name="candidate.signin_request"),
+    Route("/signout", signout, methods=["POST"], name="candidate.signout"),
+]

@@ -1,0 +1,277 @@
+"""Issuing and redeeming emailed links (DESIGN §4.2, §4.8, §6).
+
+A link's token is shown once (in the email) and only its SHA-256 is stored.
+Redeeming is one conditional UPDATE, so two clicks racing each other cannot
+both succeed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.access.models import AccessLink
+from portal.audit import service as audit
+from portal.candidates.models import Application, Candidate, Job
+from portal.mail import service as mail
+from portal.mail.models import BackgroundJob
+from portal.orgs.models import Organization
+from portal.security.tokens import new_token, token_digest
+from portal.settings import Settings
+
+SIGN_IN_LIFETIME = dt.timedelta(minutes=10)
+MAX_TOKEN_LENGTH = 100
+
+
+def link_url(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/l/{token}"
+
+
+class UnknownApplication(LookupError):
+    pass
+
+
+async def issue_invitation_link(
+    db: AsyncSession,
+    *,
+    application_id: int,
+    now: dt.datetime,
+    created_by_staff_id: int | None = None,
+) -> str:
+    """A new invitation link to an application's feedback; returns the token."""
+    row = (
+        await db.execute(
+            select(Application.candidate_id, Organization.invitation_days)
+            .join(Job, Job.id == Application.job_id)
+            .join(Organization, Organization.id == Job.organization_id)
+            .where(Application.id == application_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise UnknownApplication(application_id)
+    candidate_id, lifetime_days = row
+    token = new_token()
+    db.add(
+        AccessLink(
+            candidate_id=candidate_id,
+            application_id=application_id,
+            purpose="invitation",
+            token_hash=token_digest(token),
+            created_by_staff_id=created_by_staff_id,
+            created_at=now,
+            expires_at=now + dt.timedelta(days=lifetime_days),
+        )
+    )
+    await db.flush()
+    return token
+
+
+async def issue_sign_in_link(db: AsyncSession, *, candidate_id: int, now: dt.datetime) -> str:
+    """A 10-minute, single-use sign-in link; older unused ones stop working."""
+    await db.execute(
+        update(AccessLink)
+        .where(
+            AccessLink.candidate_id == candidate_id,
+            AccessLink.purpose == "sign_in",
+            AccessLink.used_at.is_(None),
+            AccessLink.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    token = new_token()
+    db.add(
+        AccessLink(
+            candidate_id=candidate_id,
+            purpose="sign_in",
+            token_hash=token_digest(token),
+            created_at=now,
+            expires_at=now + SIGN_IN_LIFETIME,
+        )
+    )
+    await db.flush()
+    return token
+
+
+@dataclass(frozen=True)
+class LinkBranding:
+    display_name: str
+    slug: str
+
+
+async def branding_for_token(db: AsyncSession, *, token: str) -> LinkBranding | None:
+    """Whose link this is, for the page in front of the button. Never uses the link."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    row = (
+        await db.execute(
+            select(Organization.display_name, Organization.slug)
+            .join(Candidate, Candidate.organization_id == Organization.id)
+            .join(AccessLink, AccessLink.candidate_id == Candidate.id)
+            .where(AccessLink.token_hash == token_digest(token))
+        )
+    ).one_or_none()
+    return LinkBranding(*row) if row else None
+
+
+@dataclass(frozen=True)
+class RedeemedLink:
+    candidate_id: int
+    organization_id: int
+    application_id: int | None
+    purpose: str
+
+
+async def redeem_link(
+    db: AsyncSession, *, token: str, now: dt.datetime, ip_hash: str
+) -> RedeemedLink | None:
+    """Use a link once. None for unknown, used, expired or revoked links (all audited)."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        audit.record(db, action="link.unknown", actor_kind="anonymous", ip_hash=ip_hash)
+        return None
+    digest = token_digest(token)
+    used = (
+        await db.execute(
+            update(AccessLink)
+            .where(
+                AccessLink.token_hash == digest,
+                AccessLink.used_at.is_(None),
+                AccessLink.revoked_at.is_(None),
+                AccessLink.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(
+                AccessLink.id,
+                AccessLink.candidate_id,
+                AccessLink.application_id,
+                AccessLink.purpose,
+            )
+        )
+    ).one_or_none()
+    if used is not None:
+        link_id, candidate_id, application_id, purpose = used
+        organization_id = await _organization_of(db, candidate_id)
+        audit.record(
+            db,
+            action="link.used",
+            actor_kind="candidate",
+            actor_id=candidate_id,
+            organization_id=organization_id,
+            subject_type="access_link",
+            subject_id=link_id,
+            ip_hash=ip_hash,
+            details={"purpose": purpose},
+        )
+        return RedeemedLink(candidate_id, organization_id, application_id, purpose)
+
+    link = (
+        await db.execute(select(AccessLink).where(AccessLink.token_hash == digest))
+    ).scalar_one_or_none()
+    if link is None:
+        audit.record(db, action="link.unknown", actor_kind="anonymous", ip_hash=ip_hash)
+        return None
+    reason = "used" if link.used_at else "revoked" if link.revoked_at else "expired"
+    audit.record(
+        db,
+        action="link.reused" if reason == "used" else "link.rejected",
+        actor_kind="anonymous",
+        organization_id=await _organization_of(db, link.candidate_id),
+        subject_type="access_link",
+        subject_id=link.id,
+        ip_hash=ip_hash,
+        details={"reason": reason, "purpose": link.purpose},
+    )
+    return None
+
+
+async def _organization_of(db: AsyncSession, candidate_id: int) -> int:
+    return (
+        await db.execute(select(Candidate.organization_id).where(Candidate.id == candidate_id))
+    ).scalar_one()
+
+
+# --- sign-in requests, answered by the worker --------------------------------
+
+
+def request_sign_in(db: AsyncSession, *, email: str, now: dt.datetime) -> None:
+    """Queue a sign-in request. Identical work whether or not the address is known."""
+    db.add(BackgroundJob(kind="sign_in_request", payload={"email": email}, run_at=now))
+
+
+def request_fresh_link(db: AsyncSession, *, token: str, now: dt.datetime) -> None:
+    """Queue a fresh sign-in link for the owner of a spent link, if it is one of ours."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return
+    db.add(
+        BackgroundJob(
+            kind="fresh_link_request",
+            payload={"token_hash": token_digest(token).hex()},
+            run_at=now,
+        )
+    )
+
+
+async def answer_sign_in_request(
+    db: AsyncSession, *, payload: dict[str, Any], settings: Settings, now: dt.datetime
+) -> None:
+    """Email a sign-in link from every organization that knows the address."""
+    email = str(payload.get("email", "")).strip().lower()
+    candidates = (
+        (await db.execute(select(Candidate.id).where(Candidate.email == email))).scalars().all()
+    )
+    for candidate_id in candidates:
+        await _send_sign_in_link(db, candidate_id=candidate_id, settings=settings, now=now)
+
+
+async def answer_fresh_link_request(
+    db: AsyncSession, *, payload: dict[str, Any], settings: Settings, now: dt.datetime
+) -> None:
+    try:
+        digest = bytes.fromhex(str(payload.get("token_hash", "")))
+    except ValueError:
+        return
+    candidate_id = (
+        await db.execute(select(AccessLink.candidate_id).where(AccessLink.token_hash == digest))
+    ).scalar_one_or_none()
+    if candidate_id is not None:
+        await _send_sign_in_link(db, candidate_id=candidate_id, settings=settings, now=now)
+
+
+async def _send_sign_in_link(
+    db: AsyncSession, *, candidate_id: int, settings: Settings, now: dt.datetime
+) -> None:
+    row = (
+        await db.execute(
+            select(Candidate.email, Candidate.name, Organization.id, Organization.display_name)
+            .join(Organization, Organization.id == Candidate.organization_id)
+            .where(Candidate.id == candidate_id)
+        )
+    ).one()
+    email, name, organization_id, org_name = row
+    token = await issue_sign_in_link(db, candidate_id=candidate_id, now=now)
+    await mail.enqueue_email(
+        db,
+        to_address=email,
+        template="sign_in",
+        organization_id=organization_id,
+        idempotency_key=f"sign_in:{token_digest(token).hex()}",
+        context={
+            "name": name,
+            "organization": org_name,
+            "link": link_url(settings, token),
+            "minutes": int(SIGN_IN_LIFETIME.total_seconds() // 60),
+        },
+        now=now,
+    )
+    audit.record(
+        db,
+        action="link.issued",
+        actor_kind="system",
+        organization_id=organization_id,
+        subject_type="candidate",
+        subject_id=candidate_id,
+        details={"purpose": "sign_in"},
+    )

@@ -1,0 +1,135 @@
+"""The application: routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from portal.access.routes import routes as access_routes
+from portal.db import create_engine, session_factory
+from portal.feedback.routes import routes as feedback_routes
+from portal.logs import AccessLogMiddleware
+from portal.mail.worker import Worker
+from portal.orgs.routes import routes as org_routes
+from portal.security.bodylimit import BodyLimitMiddleware
+from portal.security.csrf import CsrfMiddleware, origin_of
+from portal.security.headers import SecurityHeadersMiddleware
+from portal.security.ratelimit import RateLimiter
+from portal.settings import Settings
+from portal.web import (
+    STATIC_DIR,
+    Portal,
+    asgi_error_page,
+    make_templates,
+    method_not_allowed,
+    not_found,
+    portal,
+    render,
+    server_error,
+)
+
+
+async def home(request: Request) -> Response:
+    return render(request, "home.html")
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok", headers={"cache-control": "no-store"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        async with portal(request).engine.connect() as connection:
+            await asyncio.wait_for(connection.execute(text("SELECT 1")), 2)
+    except Exception:
+        return PlainTextResponse("database unreachable", status_code=503)
+    return PlainTextResponse("ready", headers={"cache-control": "no-store"})
+
+
+async def favicon(request: Request) -> Response:
+    return RedirectResponse(str(request.url_for("static", path="favicon.svg")), status_code=301)
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    settings.check()
+    # However the app is served, uvicorn's access log would print link tokens.
+    logging.getLogger("uvicorn.access").disabled = True
+    engine = create_engine(settings)
+    sessions = session_factory(engine)
+    worker = Worker(settings=settings, sessions=sessions)
+    start_worker = settings.run_worker if run_worker is None else run_worker
+    state = Portal(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        templates=make_templates(),
+        limiter=RateLimiter(settings.rate_limit_storage),
+        wake_worker=worker.wake if start_worker else (lambda: None),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(worker.run_forever()) if start_worker else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await engine.dispose()
+
+    routes: list[Any] = [
+        Route("/", home, name="home"),
+        Route("/healthz", healthz, name="ops.healthz"),
+        Route("/readyz", readyz, name="ops.readyz"),
+        Route("/favicon.ico", favicon),
+        *access_routes,
+        *feedback_routes,
+        *org_routes,
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    # Outermost first. The body limit sits outside CSRF, which reads form bodies.
+    middleware = [
+        Middleware(AccessLogMiddleware),
+        Middleware(SecurityHeadersMiddleware, https=settings.https),
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            too_large=asgi_error_page(
+                413, "Too much to send", "That was larger than this form accepts."
+            ),
+        ),
+        Middleware(
+            CsrfMiddleware,
+            https=settings.https,
+            allowed_origin=origin_of(settings.base_url),
+            rejected=asgi_error_page(
+                403,
+                "This form has expired",
+                "For your security the form could not be accepted. Go back, reload the page "
+                "and try again. Cookies must be enabled for this site.",
+            ),
+        ),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: method_not_allowed, 500: server_error},
+    )
+    app.state.portal = state
+    app.state.worker = worker
+    return app

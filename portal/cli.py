@@ -1,0 +1,293 @@
+"""The `portal` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+import uvicorn
+
+from portal import migrate
+from portal.access.service import UnknownApplication, issue_invitation_link, link_url
+from portal.app import create_app
+from portal.db import create_engine, session_factory, unit_of_work, utcnow
+from portal.demo.seed import DemoLink, issue_demo_links, seed_demo
+from portal.logs import configure_logging
+from portal.mail.worker import Worker
+from portal.settings import Settings, SettingsError
+
+log = logging.getLogger("portal")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+T = TypeVar("T")
+
+
+def _with_engine(settings: Settings, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+    """Run `work(sessions)` on a short-lived engine, outside any server."""
+
+    async def run() -> T:
+        engine = create_engine(settings, pool_size=1)
+        try:
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _base_url(settings: Settings, sock: socket.socket, host: str) -> Settings:
+    if settings.base_url:
+        return settings
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return settings.with_base_url(f"http://{shown}:{port}")
+
+
+def _serve(
+    settings: Settings,
+    sock: socket.socket,
+    *,
+    run_worker: bool,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    app = create_app(settings, run_worker=run_worker)
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event
+            await asyncio.sleep(0.02)
+        if server.started and on_ready is not None:
+            on_ready()
+        await serving
+
+    asyncio.run(main())
+
+
+# --- commands ----------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    sock = _bind(args.host, args.port)
+    settings = _base_url(settings, sock, args.host)
+    migrate.upgrade(settings)
+
+    async def prepare(sessions: Any) -> list[DemoLink]:
+        now = utcnow()
+        async with unit_of_work(sessions) as db:
+            org_id = await seed_demo(db, now=now)
+            return await issue_demo_links(db, organization_id=org_id, settings=settings, now=now)
+
+    links = _with_engine(settings, prepare)
+
+    def announce() -> None:
+        if args.json:
+            payload = {
+                "base_url": settings.base_url,
+                "candidates": [asdict(link) for link in links],
+                "staff": [],
+            }
+            sys.stdout.write(json.dumps(payload) + "\n")
+        else:
+            lines = [
+                "",
+                f"Afterword demo running at {settings.base_url}",
+                f"Database: {settings.database_url}   Mail: {settings.mail_dir}/",
+                "",
+                "Open a link to read that candidate's feedback (each works once; "
+                "restart the demo for fresh ones):",
+            ]
+            for link in links:
+                lines.append(f"  {link.name:<22} {link.job:<28} {link.link}")
+            lines += ["", "Press Ctrl+C to stop.", ""]
+            sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+
+    _serve(settings, sock, run_worker=settings.run_worker, on_ready=announce)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    sock = _bind(args.host, args.port)
+    settings = _base_url(settings, sock, args.host)
+    log.info("serving on %s", settings.base_url)
+    _serve(settings, sock, run_worker=settings.run_worker and not args.no_worker)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    settings = (
+        settings
+        if settings.base_url
+        else settings.with_base_url(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+    )
+
+    async def work(sessions: Any) -> None:
+        worker = Worker(settings=settings, sessions=sessions)
+        if args.once:
+            done = await worker.run_once()
+            log.info("worker pass done: %d item(s)", done)
+        else:
+            log.info("worker started")
+            await worker.run_forever()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _with_engine(settings, work)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    migrate.upgrade(settings, args.revision)
+    log.info("database at %s", args.revision)
+    return 0
+
+
+def cmd_links_issue(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.base_url:
+        settings = settings.with_base_url(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+        log.warning("PORTAL_BASE_URL is not set; the link uses %s", settings.base_url)
+
+    async def issue(sessions: Any) -> str:
+        async with unit_of_work(sessions) as db:
+            return await issue_invitation_link(db, application_id=args.application, now=utcnow())
+
+    try:
+        token = _with_engine(settings, issue)
+    except UnknownApplication:
+        print(f"portal: no application with id {args.application}", file=sys.stderr)
+        return 1
+    print(link_url(settings, token))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="portal",
+        description="Afterword, the candidate feedback portal. Settings come from PORTAL_* "
+        "environment variables (see the README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="run a demo on SQLite with realistic feedback",
+        description="Create the database if needed, apply migrations, seed a demo organization "
+        "(jobs, candidates, feedback), print a fresh link for every demo candidate once the "
+        "server accepts requests, and serve until interrupted.",
+    )
+    _host_port(demo)
+    demo.add_argument(
+        "--json",
+        action="store_true",
+        help="print one line of JSON (base_url, candidates, staff) on stdout instead of text; "
+        "logs go to stderr",
+    )
+    demo.set_defaults(handler=cmd_demo)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the portal",
+        description="Serve the portal with one process. Run several behind a load balancer "
+        "to scale out (on PostgreSQL). Apply migrations first with `portal db upgrade`.",
+    )
+    _host_port(serve)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not deliver mail in this process (run `portal worker` instead)",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="deliver queued mail and background jobs",
+        description="Answer queued jobs (sign-in requests) and deliver the outbox until "
+        "interrupted.",
+    )
+    worker.add_argument("--once", action="store_true", help="do one pass and exit")
+    worker.set_defaults(handler=cmd_worker)
+
+    db = commands.add_parser("db", help="database schema", description="Database schema.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser(
+        "upgrade",
+        help="apply migrations",
+        description="Apply the Alembic migrations to PORTAL_DATABASE_URL (creating a SQLite "
+        "file if needed).",
+    )
+    upgrade.add_argument("revision", nargs="?", default="head", help="target (default: head)")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+
+    links = commands.add_parser("links", help="candidate links", description="Candidate links.")
+    link_commands = links.add_subparsers(dest="links_command", required=True, metavar="COMMAND")
+    issue = link_commands.add_parser(
+        "issue",
+        help="print a fresh invitation link",
+        description="Issue a fresh invitation link to an application's feedback and print its "
+        "URL (built on PORTAL_BASE_URL). The link expires after the organization's invitation "
+        "lifetime and works once.",
+    )
+    issue.add_argument(
+        "--application", type=int, required=True, metavar="ID", help="the application's id"
+    )
+    issue.set_defaults(handler=cmd_links_issue)
+    return parser
+
+
+def _host_port(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(json_lines=settings.json_logs)
+    try:
+        result: int = args.handler(args, settings)
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 1
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Feedback on an application: versioned, structured around the job's requirements."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base, utcnow
+
+RATINGS = ("met", "partly_met", "not_yet_met")
+ITEM_KINDS = ("assessment", "strength", "growth_area")
+
+
+class Feedback(Base):
+    """One version of the feedback on an application.
+
+    Editing published feedback creates a new version; the candidate sees the
+    newest published one.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        UniqueConstraint("application_id", "version"),
+        CheckConstraint("state IN ('draft', 'published')", name="state"),
+        CheckConstraint(
+            "reapply_after_months IS NULL OR reapply_after_months BETWEEN 0 AND 60",
+            name="reapply_after_months",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(default=1)
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    decision_summary: Mapped[str] = mapped_column(Text, default="")
+    personal_note: Mapped[str] = mapped_column(Text, default="")
+    reapply_after_months: Mapped[int | None]
+    suggested_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pool_invitation_offered: Mapped[bool] = mapped_column(default=False)
+    created_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[dt.datetime | None]
+
+
+class FeedbackItem(Base):
+    """A part of the feedback: an assessment of one requirement, a strength or a growth area.
+
+    One table for the three kinds keeps the candidate page to one query; the
+    check constraints keep each kind's columns honest.
+    """
+
+    __tablename__ = "feedback_items"
+    __table_args__ = (
+        CheckConstraint("kind IN ('assessment', 'strength', 'growth_area')", name="kind"),
+        CheckConstraint(
+            "(kind = 'assessment') = (rating IS NOT NULL)", name="rating_only_on_assessment"
+        ),
+        CheckConstraint(
+            "rating IS NULL OR rating IN ('met', 'partly_met', 'not_yet_met')", name="rating"
+        ),
+        CheckConstraint(
+            "kind <> 'assessment' OR requirement_id IS NOT NULL",
+            name="assessment_has_requirement",
+        ),
+        Index("ix_feedback_items_feedback_id_kind_position", "feedback_id", "kind", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(default=0)
+    requirement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("requirements.id", ondelete="SET NULL")
+    )
+    rating: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    suggestion: Mapped[str] = mapped_column(Text, default="")
+    visible: Mapped[bool] = mapped_column(default=True)

@@ -1,0 +1,55 @@
+"""The candidate's pages: their applications and the feedback on each."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal.feedback import service
+from portal.web import db_session, not_found, render, sign_in_required, signed_in_candidate
+
+PRIVATE = {"cache-control": "private, no-store"}
+
+
+async def applications(request: Request) -> Response:
+    async with db_session(request) as db:
+        who = await signed_in_candidate(request, db)
+        if who is None:
+            return sign_in_required(request)
+        items = await service.list_applications(db, candidate_id=who.candidate_id)
+        published = [item for item in items if item.has_feedback]
+        if len(items) == 1 and published:
+            url = request.url_for("candidate.feedback", application_id=published[0].application_id)
+            return RedirectResponse(str(url), status_code=303)
+        branding = await service.branding(db, organization_id=who.organization_id)
+    return render(
+        request,
+        "candidate/applications.html",
+        {"applications": items, "branding": branding, "candidate_name": who.candidate_name},
+        headers=PRIVATE,
+    )
+
+
+async def feedback(request: Request) -> Response:
+    application_id: int = request.path_params["application_id"]
+    async with db_session(request) as db:
+        who = await signed_in_candidate(request, db)
+        if who is None:
+            return sign_in_required(request)
+        page = await service.load_feedback_page(
+            db,
+            candidate_id=who.candidate_id,
+            application_id=application_id,
+            candidate_name=who.candidate_name,
+        )
+    if page is None:
+        # Not theirs, or nothing published yet: the same answer, so ids reveal nothing.
+        return await not_found(request, LookupError(application_id))
+    return render(request, "candidate/feedback.html", {"page": page}, headers=PRIVATE)
+
+
+routes = [
+    Route("/feedback", applications, name="candidate.applications"),
+    Route("/feedback/{application_id:int}", feedback, name="candidate.feedback"),
+]

@@ -1,0 +1,28 @@
+"""Every table, imported in one place so that Alembic sees the whole schema."""
+
+from portal.access.models import AccessLink
+from portal.audit.models import AuditEvent
+from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.db import Base
+from portal.feedback.models import Feedback, FeedbackItem
+from portal.mail.models import BackgroundJob, OutboxEmail
+from portal.orgs.models import Organization
+from portal.security.models import Session
+from portal.staff.models import StaffUser
+
+__all__ = [
+    "AccessLink",
+    "Application",
+    "AuditEvent",
+    "BackgroundJob",
+    "Base",
+    "Candidate",
+    "Feedback",
+    "FeedbackItem",
+    "Job",
+    "Organization",
+    "OutboxEmail",
+    "Requirement",
+    "Session",
+    "StaffUser",
+]

@@ -1,0 +1,32 @@
+"""Organizations: the employers (or agencies) that own everything else."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base, utcnow
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("reply_promise_days BETWEEN 1 AND 60", name="reply_promise_days"),
+        CheckConstraint("invitation_days BETWEEN 1 AND 90", name="invitation_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    accent_colour: Mapped[str] = mapped_column(String(7), default="#1f5f8b")
+    logo_path: Mapped[str | None] = mapped_column(String(300))
+    reply_promise_days: Mapped[int] = mapped_column(default=5)
+    invitation_days: Mapped[int] = mapped_column(default=14)
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    consent_text_version: Mapped[int] = mapped_column(default=1)
+    consent_durations_months: Mapped[list[int]] = mapped_column(JSON, default=lambda: [6, 12, 24])
+    replies_need_approval: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

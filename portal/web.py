@@ -1,0 +1,172 @@
+"""Shared request helpers: templates, the unit of work, client identity, error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2_fragments.starlette import Jinja2Blocks
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from portal.db import unit_of_work, utcnow
+from portal.security.ratelimit import RateLimiter
+from portal.security.sessions import CandidateSession, cookie_name, load_candidate_session
+from portal.security.tokens import keyed_hash
+from portal.settings import Settings
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+HTMX_JS = "js/htmx-2.0.11.min.js"
+
+
+@dataclass
+class Portal:
+    """What every handler needs, kept on `app.state.portal`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    templates: Jinja2Blocks
+    limiter: RateLimiter
+    wake_worker: Any  # () -> None, nudges the in-process worker after a commit
+
+
+def portal(request: Request) -> Portal:
+    state: Portal = request.app.state.portal
+    return state
+
+
+def _request_context(request: Request) -> dict[str, Any]:
+    return {"csrf_token": request.scope.get("state", {}).get("csrf_token", "")}
+
+
+def long_date(value: dt.datetime | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def make_templates() -> Jinja2Blocks:
+    templates = Jinja2Blocks(directory=str(TEMPLATES_DIR), context_processors=[_request_context])
+    templates.env.globals["htmx_js"] = HTMX_JS
+    templates.env.filters["long_date"] = long_date
+    templates.env.trim_blocks = True
+    templates.env.lstrip_blocks = True
+    return templates
+
+
+@asynccontextmanager
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: services flush, this commits (or rolls back)."""
+    async with unit_of_work(portal(request).sessions) as db:
+        yield db
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render a page, or only `block` of it when htmx asked for the fragment."""
+    kwargs: dict[str, Any] = {"status_code": status_code, "headers": headers}
+    if block is not None and is_htmx(request):
+        kwargs["block_name"] = block
+    return portal(request).templates.TemplateResponse(request, template, context or {}, **kwargs)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def client_ip_hash(request: Request) -> str:
+    return keyed_hash(portal(request).settings.secret_key, client_ip(request))
+
+
+# Token pages must not leak the token through Referer or caches (DESIGN §6).
+NO_STORE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+
+
+def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    headers = {"cache-control": "no-store"}
+    if status_code == 429:
+        headers["retry-after"] = "60"
+    return render(
+        request,
+        "error.html",
+        {"title": title, "message": message},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request, 404, "Page not found", "There is nothing at this address, or it is not yours."
+    )
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    return error_page(request, 405, "Not allowed", "This address does not accept that request.")
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request,
+        500,
+        "Something went wrong",
+        "We could not complete that. Nothing you entered was lost; please try again shortly.",
+    )
+
+
+def asgi_error_page(status_code: int, title: str, message: str) -> Any:
+    """An ASGI app answering with an error page, for middleware that refuses a request."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        await error_page(request, status_code, title, message)(scope, receive, send)
+
+    return app
+
+
+def rate_limited(request: Request) -> Response:
+    return error_page(
+        request,
+        429,
+        "Please wait a moment",
+        "There have been too many attempts from your connection. Please wait a minute and "
+        "try again.",
+    )
+
+
+async def signed_in_candidate(request: Request, db: AsyncSession) -> CandidateSession | None:
+    settings = portal(request).settings
+    return await load_candidate_session(
+        db,
+        cookie_value=request.cookies.get(cookie_name(settings)),
+        settings=settings,
+        now=utcnow(),
+    )
+
+
+def sign_in_required(request: Request) -> Response:
+    """Where a signed-out visitor lands: the sign-in page, saying why."""
+    return render(
+        request,
+        "candidate/signin.html",
+        {"email": "", "errors": {}, "sent": False, "expired_session": True},
+        status_code=401,
+        headers={"cache-control": "no-store"},
+    )
