@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from portal import models  # noqa: F401  (every table known before the first query)
 from portal.access.routes import routes as access_routes
 from portal.db import create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes

@@ -15,7 +15,10 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from portal import migrate
+from portal import (
+    migrate,
+    models,  # noqa: F401  (every table known before the first query)
+)
 from portal.access.service import UnknownApplication, issue_invitation_link, link_url
 from portal.app import create_app
 from portal.db import create_engine, session_factory, unit_of_work, utcnow

@@ -51,8 +51,8 @@ class Settings:
     smtp_url: str = _setting(
         "PORTAL_SMTP_URL",
         "",
-        "SMTP server for outgoing mail. Empty: mail is written as `.eml` files to "
-        "`PORTAL_MAIL_DIR`.",
+        "SMTP server for outgoing mail (`smtp://`, `smtp+starttls://`, `smtps://`). Empty: mail "
+        "is written as `.eml` files to `PORTAL_MAIL_DIR`.",
     )
     mail_dir: str = _setting(
         "PORTAL_MAIL_DIR",
@@ -81,19 +81,14 @@ class Settings:
     rate_limit_storage: str = _setting(
         "PORTAL_RATE_LIMIT_STORAGE",
         "memory://",
-        "Where rate-limit counters live (`memory://`, or `redis://host:6379` when several "
-        "processes serve).",
+        "Where rate-limit counters live: `memory://` (one process), or `redis://host:6379` "
+        "when several processes serve (needs `pip install 'limits[async-redis]'`).",
     )
     session_idle_minutes: int = _setting(
         "PORTAL_SESSION_IDLE_MINUTES", 30, "A session ends after this long without a request."
     )
     session_absolute_hours: int = _setting(
         "PORTAL_SESSION_ABSOLUTE_HOURS", 12, "A session ends this long after sign-in, whatever."
-    )
-    invitation_days: int = _setting(
-        "PORTAL_INVITATION_DAYS",
-        14,
-        "Lifetime of an emailed invitation link for organizations that do not set their own.",
     )
     db_pool_size: int = _setting(
         "PORTAL_DB_POOL_SIZE", 10, "Database connections kept open per process (PostgreSQL)."

@@ -140,15 +140,12 @@ class Worker:
                 row.attempts += 1
             org_ids = {row.organization_id for row in rows if row.organization_id}
             if org_ids:
-                senders = dict(
-                    (
-                        await db.execute(
-                            select(Organization.id, Organization.display_name).where(
-                                Organization.id.in_(org_ids)
-                            )
-                        )
-                    ).tuples()
+                result = await db.execute(
+                    select(Organization.id, Organization.display_name).where(
+                        Organization.id.in_(org_ids)
+                    )
                 )
+                senders = {org_id: name for org_id, name in result}
         for row in rows:
             await self._send(row, senders.get(row.organization_id or 0, "Afterword"))
         return len(rows)

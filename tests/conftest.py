@@ -1,0 +1,101 @@
+"""Fixtures: a migrated database per run, a clean one per test, an app and a client.
+
+SQLite by default; PostgreSQL when PORTAL_TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from portal import migrate
+from portal.app import create_app
+from portal.db import async_url, create_engine
+from portal.models import Base
+from portal.settings import Settings
+
+BASE_URL = "http://testserver"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+            item.add_marker(pytest.mark.anyio)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(Settings(database_url=url), pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if url:
+        if async_url(url).get_backend_name() == "postgresql":
+            asyncio.run(_reset_postgres(url))
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
+    migrate.upgrade(Settings(database_url=url))
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        base_url=BASE_URL,
+        mail_dir=str(tmp_path / "mail"),
+        run_worker=False,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    app = create_app(settings, run_worker=False)
+    yield app
+    engine = app.state.portal.engine
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(app: Starlette) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = app.state.portal.sessions
+    return factory
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        yield client
+
+
+@pytest.fixture
+async def other_client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A second browser: another person, with their own cookies."""
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        yield client

@@ -1,0 +1,171 @@
+"""Building test data through the models, and driving the candidate's steps over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal.access.service import issue_invitation_link, issue_sign_in_link
+from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.db import unit_of_work, utcnow
+from portal.feedback.models import Feedback, FeedbackItem
+from portal.orgs.models import Organization
+
+
+@dataclass(frozen=True)
+class World:
+    organization_id: int
+    candidate_id: int
+    application_id: int
+    email: str
+
+
+async def make_world(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    slug: str = "acme",
+    email: str = "dana@example.com",
+    name: str = "Dana Scully",
+    job_title: str = "Data Analyst",
+    published: bool = True,
+) -> World:
+    """One organization, a job with two requirements, one candidate with feedback."""
+    now = utcnow()
+    async with unit_of_work(sessions) as db:
+        org = await _organization(db, slug)
+        job = Job(organization_id=org.id, title=job_title, team="Insights", location="Remote")
+        db.add(job)
+        await db.flush()
+        sql = Requirement(job_id=job.id, position=0, name="SQL", description="Writes queries")
+        stats = Requirement(job_id=job.id, position=1, name="Statistics", description="A/B tests")
+        db.add_all([sql, stats])
+        candidate = await db.scalar(
+            select(Candidate).where(Candidate.organization_id == org.id, Candidate.email == email)
+        )
+        if candidate is None:
+            candidate = Candidate(organization_id=org.id, email=email, name=name)
+            db.add(candidate)
+            await db.flush()
+        application = Application(
+            candidate_id=candidate.id,
+            job_id=job.id,
+            stage="interview",
+            decided_at=now - dt.timedelta(days=2),
+        )
+        db.add(application)
+        await db.flush()
+        feedback = Feedback(
+            application_id=application.id,
+            state="published" if published else "draft",
+            decision_summary=f"Thank you for interviewing for {job_title}.",
+            personal_note="It was a pleasure to meet you. — Sam",
+            reapply_after_months=6,
+            suggested_roles=["Junior Analyst"],
+            published_at=now if published else None,
+        )
+        db.add(feedback)
+        await db.flush()
+        db.add_all(
+            [
+                FeedbackItem(
+                    feedback_id=feedback.id,
+                    kind="assessment",
+                    position=0,
+                    requirement_id=sql.id,
+                    rating="met",
+                    body="Your window-function answer was precise.",
+                ),
+                FeedbackItem(
+                    feedback_id=feedback.id,
+                    kind="assessment",
+                    position=1,
+                    requirement_id=stats.id,
+                    rating="not_yet_met",
+                    body="The power calculation was missing from the test design.",
+                ),
+                FeedbackItem(
+                    feedback_id=feedback.id,
+                    kind="strength",
+                    requirement_id=sql.id,
+                    body="Clear, well-commented queries.",
+                ),
+                FeedbackItem(
+                    feedback_id=feedback.id,
+                    kind="growth_area",
+                    requirement_id=stats.id,
+                    body="Designing experiments end to end.",
+                    suggestion="Work through 'Trustworthy Online Controlled Experiments'.",
+                ),
+                FeedbackItem(
+                    feedback_id=feedback.id,
+                    kind="strength",
+                    body="INTERNAL: hiring manager wanted more seniority.",
+                    visible=False,
+                ),
+            ]
+        )
+        await db.flush()
+        return World(org.id, candidate.id, application.id, email)
+
+
+async def _organization(db: AsyncSession, slug: str) -> Organization:
+    org = await db.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        org = Organization(
+            name=slug.title(),
+            slug=slug,
+            display_name=f"{slug.title()} Corp",
+            accent_colour="#224466",
+        )
+        db.add(org)
+        await db.flush()
+    return org
+
+
+async def invitation(
+    sessions: async_sessionmaker[AsyncSession], world: World, *, now: dt.datetime | None = None
+) -> str:
+    """A fresh invitation link path (/l/<token>) for the world's application."""
+    async with unit_of_work(sessions) as db:
+        token = await issue_invitation_link(
+            db, application_id=world.application_id, now=now or utcnow()
+        )
+    return f"/l/{token}"
+
+
+async def sign_in_link(sessions: async_sessionmaker[AsyncSession], world: World) -> str:
+    async with unit_of_work(sessions) as db:
+        token = await issue_sign_in_link(db, candidate_id=world.candidate_id, now=utcnow())
+    return f"/l/{token}"
+
+
+CSRF_FIELD = re.compile(r'name="csrftoken" value="([^"]+)"')
+
+
+async def csrf_token(client: httpx.AsyncClient, path: str = "/signin") -> str:
+    """The token a page's forms carry (fetching the page sets the cookie)."""
+    response = await client.get(path)
+    match = CSRF_FIELD.search(response.text)
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+async def open_link(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    """What a person does: open the link, press the button."""
+    page = await client.get(path)
+    assert page.status_code == 200
+    match = CSRF_FIELD.search(page.text)
+    assert match
+    return await client.post(path, data={"csrftoken": match.group(1)})
+
+
+async def sign_in(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    response = await open_link(client, await invitation(sessions, world))
+    assert response.status_code == 303, response.text

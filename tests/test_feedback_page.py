@@ -1,0 +1,163 @@
+"""The candidate's feedback page: what they see, and what nobody else can."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal.db import unit_of_work
+from portal.feedback.models import Feedback, FeedbackItem
+from tests.factories import make_world, sign_in
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def _main(html: str) -> str:
+    return html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+
+
+async def test_feedback_page_shows_every_visible_part_in_order(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    await sign_in(client, sessions, world)
+    response = await client.get(f"/feedback/{world.application_id}")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "private, no-store"
+    main = _main(response.text)
+    order = [
+        "Thank you, Dana",
+        "Thank you for interviewing for Data Analyst.",
+        "How you matched the role",
+        "Your window-function answer was precise.",
+        "Not yet met",
+        "What was strong",
+        "Clear, well-commented queries.",
+        "Where to grow, and how",
+        "Trustworthy Online Controlled Experiments",
+        "What happens next",
+        "after 6 months",
+        "Junior Analyst",
+        "A note from the recruiter",
+        "It was a pleasure to meet you.",
+    ]
+    positions = [main.index(text) for text in order]
+    assert positions == sorted(positions)
+    assert "You reached the interviews" in main
+    assert "Acme Corp" in response.text
+
+
+async def test_internal_items_never_reach_the_candidate(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    await sign_in(client, sessions, world)
+    response = await client.get(f"/feedback/{world.application_id}")
+    assert "INTERNAL" not in response.text
+    assert "seniority" not in response.text
+
+
+async def test_another_candidates_application_is_not_found(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    mine = await make_world(sessions)
+    theirs = await make_world(sessions, email="eve@example.com", name="Eve Moneypenny")
+    other_org = await make_world(
+        sessions, slug="globex", email="dana@example.com", name="Dana Scully"
+    )
+    await sign_in(client, sessions, mine)
+    assert (await client.get(f"/feedback/{mine.application_id}")).status_code == 200
+    for application_id in (theirs.application_id, other_org.application_id, 999_999):
+        response = await client.get(f"/feedback/{application_id}")
+        assert response.status_code == 404
+        assert "Eve" not in response.text
+        assert "Globex" not in response.text
+
+
+async def test_drafts_are_not_shown(client: httpx.AsyncClient, sessions: Sessions) -> None:
+    world = await make_world(sessions, published=False)
+    await sign_in(client, sessions, world)
+    assert (await client.get(f"/feedback/{world.application_id}")).status_code == 404
+    listing = await client.get("/feedback")
+    assert listing.status_code == 200
+    assert "Your feedback is being written" in listing.text
+
+
+async def test_the_newest_published_version_is_shown(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    async with unit_of_work(sessions) as db:
+        db.add(
+            Feedback(
+                application_id=world.application_id,
+                version=2,
+                state="published",
+                decision_summary="Version two: clearer words.",
+            )
+        )
+        db.add(
+            Feedback(
+                application_id=world.application_id,
+                version=3,
+                state="draft",
+                decision_summary="Version three is still a draft.",
+            )
+        )
+    await sign_in(client, sessions, world)
+    text = (await client.get(f"/feedback/{world.application_id}")).text
+    assert "Version two: clearer words." in text
+    assert "Version three" not in text
+    assert "interviewing for Data Analyst" not in text
+
+
+async def test_several_applications_get_a_list_first(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    first = await make_world(sessions, job_title="Data Analyst")
+    second = await make_world(sessions, job_title="Data Engineer")
+    assert first.candidate_id == second.candidate_id
+    await sign_in(client, sessions, first)
+    listing = await client.get("/feedback")
+    assert listing.status_code == 200
+    assert "Data Analyst" in listing.text and "Data Engineer" in listing.text
+    assert listing.text.count('href="http://testserver/feedback/') == 2
+    page = await client.get(f"/feedback/{first.application_id}")
+    assert "All your applications" in page.text
+
+
+async def test_only_a_single_application_redirects_straight_to_it(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    await sign_in(client, sessions, world)
+    response = await client.get("/feedback")
+    assert response.status_code == 303
+    assert response.headers["location"].endswith(f"/feedback/{world.application_id}")
+    page = await client.get(response.headers["location"])
+    assert "All your applications" not in page.text
+
+
+async def test_signed_out_visitors_are_asked_to_sign_in(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    for path in ("/feedback", f"/feedback/{world.application_id}"):
+        response = await client.get(path)
+        assert response.status_code == 401
+        assert "Get a sign-in link" in response.text
+
+
+async def test_candidate_text_is_escaped(client: httpx.AsyncClient, sessions: Sessions) -> None:
+    world = await make_world(sessions)
+    async with unit_of_work(sessions) as db:
+        await db.execute(
+            update(FeedbackItem)
+            .where(FeedbackItem.kind == "growth_area")
+            .values(suggestion="<script>alert(1)</script>")
+        )
+    await sign_in(client, sessions, world)
+    text = (await client.get(f"/feedback/{world.application_id}")).text
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text

@@ -1,0 +1,163 @@
+"""Security baseline across every route: headers, CSRF, body size, logs."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from tests.factories import csrf_token, invitation, make_world, open_link
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def _unsafe_routes(app: Starlette) -> list[str]:
+    paths = []
+    for route in app.routes:
+        if isinstance(route, Route) and route.methods and "POST" in route.methods:
+            paths.append(route.path.replace("{token}", "T" * 43))
+    return paths
+
+
+async def test_every_state_changing_route_refuses_a_missing_csrf_token(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    paths = _unsafe_routes(app)
+    assert {"/signin", "/signout", "/l/" + "T" * 43, "/l/" + "T" * 43 + "/renew"} <= set(paths)
+    await client.get("/signin")  # has the cookie, but sends no token
+    for path in paths:
+        response = await client.post(path, data={"email": "a@example.com"})
+        assert response.status_code == 403, path
+        assert "This form has expired" in response.text
+
+
+async def test_a_request_without_the_cookie_is_refused_even_with_a_token(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    token = await csrf_token(client)
+    client.cookies.clear()
+    for path in _unsafe_routes(app):
+        response = await client.post(path, data={"csrftoken": token})
+        assert response.status_code == 403, path
+
+
+async def test_pages_carry_the_security_headers(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/signin", "/l/" + "x" * 43, "/nowhere", "/static/css/portal.css"):
+        response = await client.get(path)
+        csp = response.headers["content-security-policy"]
+        for directive in (
+            "default-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ):
+            assert directive in csp, (path, directive)
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        # HSTS only over HTTPS (see test_sessions for the https case).
+        assert "strict-transport-security" not in response.headers
+
+
+async def test_pages_have_no_inline_script_or_style(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    path = await invitation(sessions, world)
+    pages = [(await client.get(p)).text for p in ("/", "/signin", path)]
+    response = await open_link(client, path)
+    pages.append((await client.get(response.headers["location"])).text)
+    for html in pages:
+        assert "style=" not in html
+        assert "<style" not in html
+        for chunk in html.split("<script")[1:]:
+            assert chunk.lstrip().startswith("src="), chunk[:80]
+
+
+async def test_a_large_body_is_refused(client: httpx.AsyncClient) -> None:
+    token = await csrf_token(client)
+    response = await client.post(
+        "/signin",
+        content=b"csrftoken=" + token.encode() + b"&email=" + b"a" * (10 * 1024 * 1024),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    assert "larger than this form accepts" in response.text
+
+
+async def test_a_large_body_without_a_length_is_refused(client: httpx.AsyncClient) -> None:
+    token = await csrf_token(client)
+
+    async def chunks() -> object:
+        yield b"csrftoken=" + token.encode() + b"&email="
+        for _ in range(20):
+            yield b"a" * (128 * 1024)
+
+    response = await client.post(
+        "/signin",
+        content=chunks(),  # type: ignore[arg-type]
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+
+
+async def test_tokens_never_reach_the_logs(
+    client: httpx.AsyncClient, sessions: Sessions, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = await make_world(sessions)
+    path = await invitation(sessions, world)
+    token = path.removeprefix("/l/")
+    with caplog.at_level(logging.DEBUG):
+        await open_link(client, path)
+        await open_link(client, path)
+    # httpx logs the URL it requested: that is the test's client, not the server.
+    server_side = "\n".join(
+        record.getMessage() for record in caplog.records if not record.name.startswith("httpx")
+    )
+    assert "/l/[redacted]" in server_side
+    assert token not in server_side
+
+
+async def test_unknown_pages_are_a_friendly_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+
+
+async def test_wrong_method_is_405(client: httpx.AsyncClient) -> None:
+    assert (await client.delete("/signin")).status_code in (403, 405)
+    assert (await client.put("/feedback", headers={"x-csrftoken": "x"})).status_code in (403, 405)
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).text == "ok"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.text == "ready"
+
+
+async def test_readiness_fails_without_a_database(tmp_path: object) -> None:
+    from portal.app import create_app
+    from portal.settings import Settings
+
+    app = create_app(
+        Settings(database_url="postgresql://nobody@127.0.0.1:1/none", run_worker=False),
+        run_worker=False,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/readyz")).status_code == 503
+    await app.state.portal.engine.dispose()
+
+
+async def test_branding_stylesheet(client: httpx.AsyncClient, sessions: Sessions) -> None:
+    await make_world(sessions)
+    css = await client.get("/branding/acme.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+    assert "--accent:#224466" in css.text
+    fallback = await client.get("/branding/unknown.css")
+    assert "--accent:#1f5f8b" in fallback.text

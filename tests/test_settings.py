@@ -1,0 +1,90 @@
+"""Settings: read from the environment, documented, and safe in production."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal.settings import DEV_SECRET_KEY, Settings, SettingsError, documented_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG_KEY = "k" * 48
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///var/portal.db"
+    assert not settings.production
+
+
+def test_values_come_from_portal_variables() -> None:
+    settings = Settings.from_env(
+        {
+            "PORTAL_DATABASE_URL": "postgresql://u@db/portal",
+            "PORTAL_MAX_BODY_BYTES": "2048",
+            "PORTAL_RUN_WORKER": "false",
+        }
+    )
+    assert settings.database_url == "postgresql://u@db/portal"
+    assert settings.max_body_bytes == 2048
+    assert settings.run_worker is False
+
+
+def test_a_malformed_number_is_explained() -> None:
+    with pytest.raises(SettingsError, match="PORTAL_MAX_BODY_BYTES must be a whole number"):
+        Settings.from_env({"PORTAL_MAX_BODY_BYTES": "lots"})
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"PORTAL_BASE_URL": "https://f.example.com"}, "PORTAL_SECRET_KEY"),
+        (
+            {"PORTAL_BASE_URL": "https://f.example.com", "PORTAL_SECRET_KEY": DEV_SECRET_KEY},
+            "PORTAL_SECRET_KEY",
+        ),
+        ({"PORTAL_BASE_URL": "https://f.example.com", "PORTAL_SECRET_KEY": "short"}, "32"),
+        ({"PORTAL_SECRET_KEY": STRONG_KEY}, "https://"),
+        ({"PORTAL_SECRET_KEY": STRONG_KEY, "PORTAL_BASE_URL": "http://f.example.com"}, "https://"),
+    ],
+)
+def test_production_refuses_unsafe_settings(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({"PORTAL_ENV": "production", **environ})
+
+
+def test_production_starts_with_safe_settings() -> None:
+    settings = Settings.from_env(
+        {
+            "PORTAL_ENV": "production",
+            "PORTAL_SECRET_KEY": STRONG_KEY,
+            "PORTAL_BASE_URL": "https://feedback.example.com",
+        }
+    )
+    assert settings.production and settings.https and settings.json_logs
+
+
+def test_the_command_refuses_to_start_unsafe_production() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "portal.cli", "serve", "--port", "0"],
+        env={"PORTAL_ENV": "production", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert "PORTAL_SECRET_KEY" in result.stderr
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name, default, _doc in documented_settings():
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"{name} is not in the README's settings table"
+        if default not in ("", None) and not isinstance(default, bool):
+            assert str(default) in row, f"the README does not give {name}'s default"
