@@ -19,11 +19,17 @@ from portal import (
     migrate,
     models,  # noqa: F401  (every table known before the first query)
 )
-from portal.access.service import UnknownApplication, issue_invitation_link, link_url
+from portal.access.service import (
+    UnknownApplication,
+    issue_invitation_link,
+    link_url,
+    send_invitation,
+)
 from portal.app import create_app
 from portal.db import create_engine, session_factory, unit_of_work, utcnow
 from portal.demo.seed import DemoLink, issue_demo_links, seed_demo
 from portal.logs import configure_logging
+from portal.mail import service as mail
 from portal.mail.worker import Worker
 from portal.settings import Settings, SettingsError
 
@@ -190,6 +196,54 @@ def cmd_links_issue(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_links_send(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.base_url:
+        settings = settings.with_base_url(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+        log.warning("PORTAL_BASE_URL is not set; the link uses %s", settings.base_url)
+
+    async def send(sessions: Any) -> str:
+        async with unit_of_work(sessions) as db:
+            return await send_invitation(
+                db, application_id=args.application, settings=settings, now=utcnow()
+            )
+
+    try:
+        _with_engine(settings, send)
+    except UnknownApplication:
+        print(f"portal: no application with id {args.application}", file=sys.stderr)
+        return 1
+    print(f"invitation email queued for application {args.application}")
+    return 0
+
+
+def cmd_mail_status(args: argparse.Namespace, settings: Settings) -> int:
+    async def status(sessions: Any) -> mail.OutboxStatus:
+        async with unit_of_work(sessions) as db:
+            return await mail.outbox_status(db)
+
+    result = _with_engine(settings, status)
+    print("  ".join(f"{state}: {count}" for state, count in result.counts.items()))
+    if result.recent_errors:
+        print("\nlast errors:")
+        for email_id, to_address, attempts, error in result.recent_errors:
+            print(f"  #{email_id} to {to_address} after {attempts} attempt(s): {error}")
+    return 0
+
+
+def cmd_mail_retry(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.id is None) == (not args.failed):
+        print("portal: give an email ID or --failed", file=sys.stderr)
+        return 2
+
+    async def retry(sessions: Any) -> int:
+        async with unit_of_work(sessions) as db:
+            return await mail.requeue(db, now=utcnow(), email_id=args.id, failed=args.failed)
+
+    count = _with_engine(settings, retry)
+    print(f"requeued {count} email(s)")
+    return 0 if count or args.failed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portal",
@@ -261,6 +315,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--application", type=int, required=True, metavar="ID", help="the application's id"
     )
     issue.set_defaults(handler=cmd_links_issue)
+    send = link_commands.add_parser(
+        "send",
+        help="email a fresh invitation link",
+        description="Issue a fresh invitation link to an application's feedback and queue the "
+        "invitation email to the candidate (delivered by the worker).",
+    )
+    send.add_argument(
+        "--application", type=int, required=True, metavar="ID", help="the application's id"
+    )
+    send.set_defaults(handler=cmd_links_send)
+
+    mail_parser = commands.add_parser("mail", help="the outbox", description="The outbox.")
+    mail_commands = mail_parser.add_subparsers(
+        dest="mail_command", required=True, metavar="COMMAND"
+    )
+    status = mail_commands.add_parser(
+        "status",
+        help="counts by state and the last errors",
+        description="Show how many emails are pending, sent and failed, and the last errors.",
+    )
+    status.set_defaults(handler=cmd_mail_status)
+    retry = mail_commands.add_parser(
+        "retry",
+        help="requeue failed email",
+        description="Put one email (by id) or every failed email back in the queue with fresh "
+        "attempts.",
+    )
+    retry.add_argument("id", nargs="?", type=int, help="the email's id (see `portal mail status`)")
+    retry.add_argument("--failed", action="store_true", help="requeue every failed email")
+    retry.set_defaults(handler=cmd_mail_retry)
     return parser
 
 

@@ -54,6 +54,25 @@ class Settings:
         "SMTP server for outgoing mail (`smtp://`, `smtp+starttls://`, `smtps://`). Empty: mail "
         "is written as `.eml` files to `PORTAL_MAIL_DIR`.",
     )
+    smtp_username: str = _setting(
+        "PORTAL_SMTP_USERNAME",
+        "",
+        "SMTP user name, when not given in `PORTAL_SMTP_URL`.",
+    )
+    smtp_password: str = _setting(
+        "PORTAL_SMTP_PASSWORD",
+        "",
+        "SMTP password, when not given in `PORTAL_SMTP_URL`.",
+    )
+    smtp_timeout_seconds: int = _setting(
+        "PORTAL_SMTP_TIMEOUT_SECONDS", 30, "How long to wait for the SMTP server before retrying."
+    )
+    mail_max_attempts: int = _setting(
+        "PORTAL_MAIL_MAX_ATTEMPTS",
+        8,
+        "Delivery attempts (with exponential backoff, about a day in all) before an email is "
+        "marked failed.",
+    )
     mail_dir: str = _setting(
         "PORTAL_MAIL_DIR",
         "var/mail",
@@ -62,7 +81,13 @@ class Settings:
     mail_from: str = _setting(
         "PORTAL_MAIL_FROM",
         "feedback@afterword.localhost",
-        "Sender address of outgoing mail.",
+        "Sender address of outgoing mail for organizations that do not set their own.",
+    )
+    mail_from_name: str = _setting(
+        "PORTAL_MAIL_FROM_NAME",
+        "",
+        "Sender name for organizations that do not set their own. Empty: the organization's "
+        "display name.",
     )
     oidc_issuer: str = _setting(
         "PORTAL_OIDC_ISSUER", "", "Staff single sign-on: the OpenID Connect issuer URL."
@@ -140,6 +165,12 @@ class Settings:
         """Refuse settings that are unsafe or nonsensical, saying what to set."""
         if self.env not in ("development", "production"):
             raise SettingsError("PORTAL_ENV must be 'development' or 'production'.")
+        if self.smtp_url and not self.smtp_url.startswith(
+            ("smtp://", "smtp+starttls://", "smtps://")
+        ):
+            raise SettingsError(
+                "PORTAL_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://."
+            )
         if self.log_format not in ("", "text", "json"):
             raise SettingsError("PORTAL_LOG_FORMAT must be 'text' or 'json'.")
         if not self.production:

@@ -243,24 +243,23 @@ async def answer_fresh_link_request(
 async def _send_sign_in_link(
     db: AsyncSession, *, candidate_id: int, settings: Settings, now: dt.datetime
 ) -> None:
-    row = (
+    email, name, organization_id = (
         await db.execute(
-            select(Candidate.email, Candidate.name, Organization.id, Organization.display_name)
-            .join(Organization, Organization.id == Candidate.organization_id)
-            .where(Candidate.id == candidate_id)
+            select(Candidate.email, Candidate.name, Candidate.organization_id).where(
+                Candidate.id == candidate_id
+            )
         )
     ).one()
-    email, name, organization_id, org_name = row
     token = await issue_sign_in_link(db, candidate_id=candidate_id, now=now)
     await mail.enqueue_email(
         db,
+        settings=settings,
         to_address=email,
         template="sign_in",
         organization_id=organization_id,
         idempotency_key=f"sign_in:{token_digest(token).hex()}",
         context={
             "name": name,
-            "organization": org_name,
             "link": link_url(settings, token),
             "minutes": int(SIGN_IN_LIFETIME.total_seconds() // 60),
         },
@@ -275,3 +274,67 @@ async def _send_sign_in_link(
         subject_id=candidate_id,
         details={"purpose": "sign_in"},
     )
+
+
+async def send_invitation(
+    db: AsyncSession,
+    *,
+    application_id: int,
+    settings: Settings,
+    now: dt.datetime,
+    created_by_staff_id: int | None = None,
+) -> str:
+    """Issue a fresh invitation link and queue the invitation email with it.
+
+    Used when feedback is published and for every re-send; each send is its own
+    event (its own link), so the idempotency key is the link's.
+    """
+    token = await issue_invitation_link(
+        db, application_id=application_id, now=now, created_by_staff_id=created_by_staff_id
+    )
+    row = (
+        await db.execute(
+            select(
+                Candidate.id,
+                Candidate.email,
+                Candidate.name,
+                Job.title,
+                Organization.id,
+                Organization.invitation_days,
+                Organization.reply_promise_days,
+            )
+            .join(Application, Application.candidate_id == Candidate.id)
+            .join(Job, Job.id == Application.job_id)
+            .join(Organization, Organization.id == Job.organization_id)
+            .where(Application.id == application_id)
+        )
+    ).one()
+    candidate_id, email, name, job_title, organization_id, days, promise = row
+    expires = now + dt.timedelta(days=days)
+    await mail.enqueue_email(
+        db,
+        settings=settings,
+        to_address=email,
+        template="invitation",
+        organization_id=organization_id,
+        idempotency_key=f"invitation:{token_digest(token).hex()}",
+        context={
+            "name": name,
+            "job_title": job_title,
+            "link": link_url(settings, token),
+            "expires_on": f"{expires.day} {expires:%B %Y}",
+            "reply_promise_days": promise,
+        },
+        now=now,
+    )
+    audit.record(
+        db,
+        action="link.issued",
+        actor_kind="staff" if created_by_staff_id else "system",
+        actor_id=created_by_staff_id,
+        organization_id=organization_id,
+        subject_type="application",
+        subject_id=application_id,
+        details={"purpose": "invitation", "candidate_id": candidate_id},
+    )
+    return token

@@ -1,37 +1,72 @@
-"""Where outgoing email goes. Development: `.eml` files under PORTAL_MAIL_DIR."""
+"""Where outgoing email goes: SMTP (aiosmtplib), or `.eml` files in development."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
 
-from portal.mail.models import OutboxEmail
+import aiosmtplib
+
 from portal.settings import Settings
 
 log = logging.getLogger("portal.mail")
 
 
-def build_message(settings: Settings, row: OutboxEmail, *, sender_name: str) -> EmailMessage:
+@dataclass(frozen=True)
+class Envelope:
+    """An outbox row as the backends need it."""
+
+    id: int
+    to_address: str
+    from_address: str
+    from_name: str
+    subject: str
+    text_body: str
+    html_body: str
+    headers: dict[str, str]
+
+
+def build_message(envelope: Envelope) -> EmailMessage:
     message = EmailMessage()
-    domain = settings.mail_from.rpartition("@")[2] or "localhost"
-    message["From"] = email.utils.formataddr((sender_name, settings.mail_from))
-    message["To"] = row.to_address
-    message["Subject"] = row.subject
+    domain = envelope.from_address.rpartition("@")[2] or "localhost"
+    message["From"] = email.utils.formataddr((envelope.from_name, envelope.from_address))
+    message["To"] = envelope.to_address
+    message["Subject"] = envelope.subject
     message["Date"] = email.utils.formatdate(localtime=False)
-    message["Message-ID"] = email.utils.make_msgid(idstring=f"outbox{row.id}", domain=domain)
-    message.set_content(row.text_body)
-    message.add_alternative(row.html_body, subtype="html")
+    # Stable per outbox row: a retried send keeps its Message-ID.
+    message["Message-ID"] = f"<outbox.{envelope.id}@{domain}>"
+    for name, value in envelope.headers.items():
+        message[name] = value
+    message.set_content(envelope.text_body)
+    message.add_alternative(envelope.html_body, subtype="html")
     return message
 
 
+class Connection(Protocol):
+    async def send(self, message: EmailMessage, *, outbox_id: int) -> None: ...
+
+
+class MailBackend(Protocol):
+    def connect(self) -> contextlib.AbstractAsyncContextManager[Connection]: ...
+
+
 class FileMailBackend:
-    """Writes each message as an .eml file, and logs where."""
+    """Writes each message as an .eml file under PORTAL_MAIL_DIR, and logs where."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+
+    @contextlib.asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        yield self
 
     async def send(self, message: EmailMessage, *, outbox_id: int) -> None:
         path = self.directory / f"{outbox_id:08d}.eml"
@@ -43,3 +78,58 @@ class FileMailBackend:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
+
+
+class SmtpConnection:
+    def __init__(self, client: aiosmtplib.SMTP) -> None:
+        self.client = client
+
+    async def send(self, message: EmailMessage, *, outbox_id: int) -> None:
+        await self.client.send_message(message)
+
+
+class SmtpMailBackend:
+    """One SMTP connection per batch, reused for every message in it."""
+
+    def __init__(self, settings: Settings) -> None:
+        url = urlsplit(settings.smtp_url)
+        self.hostname = url.hostname or "localhost"
+        self.use_tls = url.scheme == "smtps"
+        self.start_tls = url.scheme == "smtp+starttls"
+        self.port = url.port or (465 if self.use_tls else 587 if self.start_tls else 25)
+        self.username = unquote(url.username or "") or settings.smtp_username
+        self.password = unquote(url.password or "") or settings.smtp_password
+        self.timeout = settings.smtp_timeout_seconds
+
+    @contextlib.asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        client = aiosmtplib.SMTP(
+            hostname=self.hostname,
+            port=self.port,
+            use_tls=self.use_tls,
+            start_tls=self.start_tls,
+            timeout=self.timeout,
+        )
+        await client.connect()
+        try:
+            if self.username:
+                await client.login(self.username, self.password)
+            yield SmtpConnection(client)
+        finally:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await client.quit()
+
+
+def mail_backend(settings: Settings) -> MailBackend:
+    if settings.smtp_url:
+        return SmtpMailBackend(settings)
+    return FileMailBackend(settings.mail_path)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """5xx for this message (recipient, sender or content refused): retrying cannot help."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return all(500 <= refused.code < 600 for refused in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return 500 <= exc.code < 600
+    return False

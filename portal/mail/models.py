@@ -23,6 +23,10 @@ class OutboxEmail(Base):
         ForeignKey("organizations.id", ondelete="SET NULL")
     )
     to_address: Mapped[str] = mapped_column(String(320))
+    from_address: Mapped[str] = mapped_column(String(320))
+    from_name: Mapped[str] = mapped_column(String(200))
+    # Extra headers, e.g. List-Unsubscribe on talent-pool mail.
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     template: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)

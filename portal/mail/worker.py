@@ -1,8 +1,10 @@
 """The background worker: answers queued jobs, then delivers the outbox.
 
-Rows are claimed with a lease (`locked_until`) and, on PostgreSQL,
-`FOR UPDATE SKIP LOCKED`, so several workers never take the same row and a
-worker that dies releases its rows when the lease runs out.
+Rows are claimed in one statement that sets a lease (`locked_until`); on
+PostgreSQL the candidate rows are picked with `FOR UPDATE SKIP LOCKED`, so
+any number of workers never take the same row, and a worker that dies
+releases its rows when the lease runs out. SQLite serialises writers, so the
+same statement is safe there for the one worker it runs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,34 +22,47 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.access import service as access
 from portal.db import unit_of_work, utcnow
-from portal.mail.backends import FileMailBackend, build_message
+from portal.mail.backends import Envelope, MailBackend, build_message, is_permanent, mail_backend
 from portal.mail.models import BackgroundJob, OutboxEmail
-from portal.orgs.models import Organization
 from portal.settings import Settings
 
 log = logging.getLogger("portal.worker")
 
 LEASE = dt.timedelta(minutes=2)
 BATCH = 50
-MAX_ATTEMPTS = 8
+RECORD_EVERY = 10
+JOB_MAX_ATTEMPTS = 5
 POLL_SECONDS = 2.0
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP = dt.timedelta(hours=6)
 
 JobHandler = Callable[..., Awaitable[None]]
 JOB_HANDLERS: dict[str, JobHandler] = {
     "sign_in_request": access.answer_sign_in_request,
     "fresh_link_request": access.answer_fresh_link_request,
 }
+_jitter = random.Random()  # noqa: S311 - spreading retries, not security
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)))
+    """30 s, 1 min, 2 min, … capped at 6 h, each shortened by up to half at random."""
+    full = min(BACKOFF_CAP.total_seconds(), BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return dt.timedelta(seconds=full * _jitter.uniform(0.5, 1.0))
 
 
 class Worker:
-    def __init__(self, *, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        backend: MailBackend | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.settings = settings
         self.sessions = sessions
-        self.backend = FileMailBackend(settings.mail_path)
+        self.backend = backend or mail_backend(settings)
+        self.clock = clock
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -66,104 +82,158 @@ class Worker:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
 
     async def run_once(self) -> int:
-        return await self._run_jobs() + await self._deliver_mail()
+        """One pass: due jobs, then one batch of due email. Returns how many items it took."""
+        return await self.run_jobs() + await self.deliver_mail()
 
-    async def _run_jobs(self) -> int:
-        now = utcnow()
+    # --- jobs ------------------------------------------------------------------
+
+    async def run_jobs(self) -> int:
+        now = self.clock()
+        due = (
+            select(BackgroundJob.id)
+            .where(
+                BackgroundJob.state == "pending",
+                BackgroundJob.run_at <= now,
+                or_(BackgroundJob.locked_until.is_(None), BackgroundJob.locked_until < now),
+            )
+            .order_by(BackgroundJob.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
         async with unit_of_work(self.sessions) as db:
             jobs = (
                 await db.execute(
-                    select(BackgroundJob.id, BackgroundJob.kind, BackgroundJob.payload)
-                    .where(
-                        BackgroundJob.state == "pending",
-                        BackgroundJob.run_at <= now,
-                        or_(BackgroundJob.locked_until.is_(None), BackgroundJob.locked_until < now),
+                    update(BackgroundJob)
+                    .where(BackgroundJob.id.in_(due.scalar_subquery()))
+                    .values(locked_until=now + LEASE, attempts=BackgroundJob.attempts + 1)
+                    .returning(
+                        BackgroundJob.id,
+                        BackgroundJob.kind,
+                        BackgroundJob.payload,
+                        BackgroundJob.attempts,
                     )
-                    .order_by(BackgroundJob.id)
-                    .limit(BATCH)
-                    .with_for_update(skip_locked=True)
+                    .execution_options(synchronize_session=False)
                 )
             ).all()
-            if jobs:
-                await db.execute(
-                    update(BackgroundJob)
-                    .where(BackgroundJob.id.in_([job.id for job in jobs]))
-                    .values(locked_until=now + LEASE, attempts=BackgroundJob.attempts + 1)
-                )
-        for job_id, kind, payload in jobs:
-            await self._run_job(job_id, kind, payload)
+        for job_id, kind, payload, attempts in sorted(jobs):
+            await self._run_job(job_id, kind, payload, attempts)
         return len(jobs)
 
-    async def _run_job(self, job_id: int, kind: str, payload: dict[str, Any]) -> None:
+    async def _run_job(
+        self, job_id: int, kind: str, payload: dict[str, Any], attempts: int
+    ) -> None:
         handler = JOB_HANDLERS.get(kind)
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {kind!r}")
             async with unit_of_work(self.sessions) as db:
-                await handler(db, payload=payload, settings=self.settings, now=utcnow())
+                await handler(db, payload=payload, settings=self.settings, now=self.clock())
                 # Done: the job (which may hold an email address) is not kept.
                 await db.execute(delete(BackgroundJob).where(BackgroundJob.id == job_id))
         except Exception as exc:
             log.exception("job %d (%s) failed", job_id, kind)
+            values: dict[str, Any] = {"last_error": repr(exc)[:2000], "locked_until": None}
+            if attempts >= JOB_MAX_ATTEMPTS:
+                values["state"] = "failed"
+            else:
+                values["run_at"] = self.clock() + backoff(attempts)
             async with unit_of_work(self.sessions) as db:
-                job = await db.get_one(BackgroundJob, job_id)
-                job.last_error = repr(exc)[:2000]
-                job.locked_until = None
-                if job.attempts >= MAX_ATTEMPTS:
-                    job.state = "failed"
-                else:
-                    job.run_at = utcnow() + backoff(job.attempts)
+                await db.execute(
+                    update(BackgroundJob).where(BackgroundJob.id == job_id).values(**values)
+                )
 
-    async def _deliver_mail(self) -> int:
-        now = utcnow()
+    # --- mail ------------------------------------------------------------------
+
+    async def deliver_mail(self) -> int:
+        batch = await self._claim_mail()
+        if not batch:
+            return 0
+        sent: list[int] = []
+        failures: dict[int, tuple[BaseException, int]] = {}
+        pending = list(batch)
+        try:
+            async with self.backend.connect() as connection:
+                while pending:
+                    envelope, attempts = pending[0]
+                    try:
+                        await connection.send(build_message(envelope), outbox_id=envelope.id)
+                    except Exception as exc:
+                        if not is_permanent(exc):
+                            raise  # the connection is suspect: retry the rest later
+                        failures[envelope.id] = (exc, attempts)
+                    else:
+                        sent.append(envelope.id)
+                    pending.pop(0)
+                    if len(sent) >= RECORD_EVERY:
+                        # Record as we go: a worker killed mid-batch re-sends little.
+                        await self._record(sent, {})
+                        sent = []
+        except Exception as exc:
+            log.warning(
+                "mail delivery interrupted: %r; %d email(s) will be retried", exc, len(pending)
+            )
+            for envelope, attempts in pending:
+                failures[envelope.id] = (exc, attempts)
+        await self._record(sent, failures)
+        return len(batch)
+
+    async def _claim_mail(self) -> list[tuple[Envelope, int]]:
+        now = self.clock()
+        due = (
+            select(OutboxEmail.id)
+            .where(
+                OutboxEmail.state == "pending",
+                OutboxEmail.next_attempt_at <= now,
+                or_(OutboxEmail.locked_until.is_(None), OutboxEmail.locked_until < now),
+            )
+            .order_by(OutboxEmail.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
         async with unit_of_work(self.sessions) as db:
             rows = (
-                (
-                    await db.execute(
-                        select(OutboxEmail)
-                        .where(
-                            OutboxEmail.state == "pending",
-                            OutboxEmail.next_attempt_at <= now,
-                            or_(OutboxEmail.locked_until.is_(None), OutboxEmail.locked_until < now),
-                        )
-                        .order_by(OutboxEmail.id)
-                        .limit(BATCH)
-                        .with_for_update(skip_locked=True)
+                await db.execute(
+                    update(OutboxEmail)
+                    .where(OutboxEmail.id.in_(due.scalar_subquery()))
+                    .values(locked_until=now + LEASE, attempts=OutboxEmail.attempts + 1)
+                    .returning(
+                        OutboxEmail.id,
+                        OutboxEmail.to_address,
+                        OutboxEmail.from_address,
+                        OutboxEmail.from_name,
+                        OutboxEmail.subject,
+                        OutboxEmail.text_body,
+                        OutboxEmail.html_body,
+                        OutboxEmail.headers,
+                        OutboxEmail.attempts,
                     )
+                    .execution_options(synchronize_session=False)
                 )
-                .scalars()
-                .all()
-            )
-            senders: dict[int, str] = {}
-            for row in rows:
-                row.locked_until = now + LEASE
-                row.attempts += 1
-            org_ids = {row.organization_id for row in rows if row.organization_id}
-            if org_ids:
-                result = await db.execute(
-                    select(Organization.id, Organization.display_name).where(
-                        Organization.id.in_(org_ids)
-                    )
-                )
-                senders = {org_id: name for org_id, name in result}
-        for row in rows:
-            await self._send(row, senders.get(row.organization_id or 0, "Afterword"))
-        return len(rows)
+            ).all()
+        return sorted(((Envelope(*row[:8]), row[8]) for row in rows), key=lambda item: item[0].id)
 
-    async def _send(self, row: OutboxEmail, sender_name: str) -> None:
-        error: str | None = None
-        try:
-            message = build_message(self.settings, row, sender_name=sender_name)
-            await self.backend.send(message, outbox_id=row.id)
-        except Exception as exc:
-            log.exception("delivering email %d failed", row.id)
-            error = repr(exc)[:2000]
+    async def _record(
+        self, sent: list[int], failures: dict[int, tuple[BaseException, int]]
+    ) -> None:
+        now = self.clock()
         async with unit_of_work(self.sessions) as db:
-            values: dict[str, Any] = {"locked_until": None}
-            if error is None:
-                values.update(state="sent", sent_at=utcnow(), last_error=None)
-            elif row.attempts >= MAX_ATTEMPTS:
-                values.update(state="failed", last_error=error)
-            else:
-                values.update(last_error=error, next_attempt_at=utcnow() + backoff(row.attempts))
-            await db.execute(update(OutboxEmail).where(OutboxEmail.id == row.id).values(**values))
+            if sent:
+                await db.execute(
+                    update(OutboxEmail)
+                    .where(OutboxEmail.id.in_(sent))
+                    .values(state="sent", sent_at=now, locked_until=None, last_error=None)
+                    .execution_options(synchronize_session=False)
+                )
+            for email_id, (exc, attempts) in failures.items():
+                error = repr(exc)[:2000]
+                if is_permanent(exc) or attempts >= self.settings.mail_max_attempts:
+                    values: dict[str, Any] = {"state": "failed"}
+                    log.error("email %d failed for good: %s", email_id, error)
+                else:
+                    values = {"next_attempt_at": now + backoff(attempts)}
+                await db.execute(
+                    update(OutboxEmail)
+                    .where(OutboxEmail.id == email_id)
+                    .values(last_error=error, locked_until=None, **values)
+                    .execution_options(synchronize_session=False)
+                )

@@ -29,4 +29,7 @@ class Organization(Base):
     consent_text_version: Mapped[int] = mapped_column(default=1)
     consent_durations_months: Mapped[list[int]] = mapped_column(JSON, default=lambda: [6, 12, 24])
     replies_need_approval: Mapped[bool] = mapped_column(default=False)
+    # Sender of this organization's email; empty means the installation's default.
+    mail_from_address: Mapped[str | None] = mapped_column(String(320))
+    mail_from_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
