@@ -257,3 +257,26 @@ async def test_two_workers_deliver_a_thousand_emails_exactly_once(
     ids = smtp.recorder.message_ids()
     assert len(ids) == 1000 and len(set(ids)) == 1000
     assert await _states(sessions) == {"sent": 1000}
+
+
+async def test_an_invitation_email_leads_to_the_feedback(
+    client: httpx.AsyncClient, sessions: Sessions, settings: Settings, smtp: MailServer
+) -> None:
+    from portal.access.service import send_invitation
+
+    world = await make_world(sessions)
+    async with unit_of_work(sessions) as db:
+        await send_invitation(
+            db, application_id=world.application_id, settings=settings, now=utcnow()
+        )
+    await _worker(settings, sessions, smtp, Clock()).run_once()
+    [message] = smtp.recorder.messages
+    assert message["Subject"] == "Feedback on your application to Acme Corp"
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None
+    body = text.get_content()
+    assert "Data Analyst" in body
+    assert "ask us a question" not in body  # not promised until candidates can ask
+    link = next(w for w in body.split() if w.startswith("http://testserver/l/"))
+    response = await open_link(client, link.removeprefix("http://testserver"))
+    assert response.headers["location"].endswith(f"/feedback/{world.application_id}")

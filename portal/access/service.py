@@ -324,6 +324,8 @@ async def send_invitation(
             "link": link_url(settings, token),
             "expires_on": f"{expires.day} {expires:%B %Y}",
             "reply_promise_days": promise,
+            # The invitation promises answers only where candidates can ask.
+            "can_ask_questions": False,
         },
         now=now,
     )
