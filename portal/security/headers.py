@@ -33,8 +33,15 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name for name, _ in message.get("headers", [])}
+                headers = message.get("headers", [])
+                present = {name for name, _ in headers}
                 extra = [(n, v) for n, v in self.headers if n not in present]
+                # Pages carry per-visitor CSRF tokens: no shared cache may keep them.
+                if b"cache-control" not in present and any(
+                    name == b"content-type" and value.startswith(b"text/html")
+                    for name, value in headers
+                ):
+                    extra.append((b"cache-control", b"no-store"))
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
