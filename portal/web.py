@@ -103,12 +103,16 @@ def error_page(request: Request, status_code: int, title: str, message: str) -> 
     headers = {"cache-control": "no-store"}
     if status_code == 429:
         headers["retry-after"] = "60"
+    if is_htmx(request):
+        # An error replaces the page's content, not the small part the form targeted.
+        headers.update({"hx-retarget": "#main", "hx-reswap": "innerHTML"})
     return render(
         request,
         "error.html",
         {"title": title, "message": message},
         status_code=status_code,
         headers=headers,
+        block="main",
     )
 
 

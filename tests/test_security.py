@@ -161,3 +161,15 @@ async def test_branding_stylesheet(client: httpx.AsyncClient, sessions: Sessions
     assert "--accent:#224466" in css.text
     fallback = await client.get("/branding/unknown.css")
     assert "--accent:#1f5f8b" in fallback.text
+
+
+async def test_htmx_error_answers_replace_the_main_content(client: httpx.AsyncClient) -> None:
+    await client.get("/signin")
+    response = await client.post(
+        "/signin", data={"email": "a@example.com"}, headers={"hx-request": "true"}
+    )
+    assert response.status_code == 403
+    assert response.headers["hx-retarget"] == "#main"
+    assert response.headers["hx-reswap"] == "innerHTML"
+    assert "<html" not in response.text
+    assert "This form has expired" in response.text
