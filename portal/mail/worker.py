@@ -174,7 +174,8 @@ class Worker:
             )
             for envelope, attempts in pending:
                 failures[envelope.id] = (exc, attempts)
-        await self._record(sent, failures)
+        if sent or failures:
+            await self._record(sent, failures)
         return len(batch)
 
     async def _claim_mail(self) -> list[tuple[Envelope, int]]:
