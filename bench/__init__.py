@@ -1,0 +1,1 @@
+"""Load benchmark of the candidate feedback page (see bench/README.md)."""
