@@ -68,12 +68,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     # However the app is served, uvicorn's access log would print link tokens.
     logging.getLogger("uvicorn.access").disabled = True
     engine = create_engine(settings)
+    reader = create_engine(settings, autocommit=True)
     sessions = session_factory(engine)
     worker = Worker(settings=settings, sessions=sessions)
     start_worker = settings.run_worker if run_worker is None else run_worker
     state = Portal(
         settings=settings,
         engine=engine,
+        reader=reader,
         sessions=sessions,
         templates=make_templates(),
         limiter=RateLimiter(settings.rate_limit_storage),
@@ -91,8 +93,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await engine.dispose()
+            await reader.dispose()
 
     routes: list[Any] = [
+        # Static files first: they are most of the requests and need no route scan.
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         Route("/", home, name="home"),
         Route("/healthz", healthz, name="ops.healthz"),
         Route("/readyz", readyz, name="ops.readyz"),
@@ -100,7 +105,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         *access_routes,
         *feedback_routes,
         *org_routes,
-        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     # Outermost first. The body limit sits outside CSRF, which reads form bodies.
     middleware = [

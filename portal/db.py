@@ -88,16 +88,23 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, pool_size: int | None = None, autocommit: bool = False
+) -> AsyncEngine:
+    """The engine; with `autocommit`, one for single-statement reads that need no
+    BEGIN/COMMIT round trips (the candidate's feedback page)."""
     url = async_url(settings.database_url)
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         return engine
+    # No overflow: connections opened above the pool size are closed again at once,
+    # so under load they churn; requests wait for a pooled one instead.
     size = pool_size or settings.db_pool_size
-    return create_async_engine(url, pool_size=size, max_overflow=size, pool_pre_ping=False)
+    return create_async_engine(url, pool_size=size, max_overflow=0, pool_pre_ping=False, **options)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

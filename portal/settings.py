@@ -116,7 +116,9 @@ class Settings:
         "PORTAL_SESSION_ABSOLUTE_HOURS", 12, "A session ends this long after sign-in, whatever."
     )
     db_pool_size: int = _setting(
-        "PORTAL_DB_POOL_SIZE", 10, "Database connections kept open per process (PostgreSQL)."
+        "PORTAL_DB_POOL_SIZE",
+        20,
+        "Database connections per process (PostgreSQL); requests beyond it wait for one.",
     )
     run_worker: bool = _setting(
         "PORTAL_RUN_WORKER",

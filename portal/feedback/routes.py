@@ -6,8 +6,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal.db import utcnow
 from portal.feedback import service
-from portal.web import db_session, not_found, render, sign_in_required, signed_in_candidate
+from portal.security.sessions import cookie_name, session_hash
+from portal.web import (
+    db_reader,
+    db_session,
+    not_found,
+    portal,
+    render,
+    sign_in_required,
+    signed_in_candidate,
+)
 
 PRIVATE = {"cache-control": "private, no-store"}
 
@@ -33,16 +43,20 @@ async def applications(request: Request) -> Response:
 
 async def feedback(request: Request) -> Response:
     application_id: int = request.path_params["application_id"]
-    async with db_session(request) as db:
-        who = await signed_in_candidate(request, db)
-        if who is None:
-            return sign_in_required(request)
-        page = await service.load_feedback_page(
-            db,
-            candidate_id=who.candidate_id,
+    settings = portal(request).settings
+    id_hash = session_hash(request.cookies.get(cookie_name(settings)))
+    if id_hash is None:
+        return sign_in_required(request)
+    async with db_reader(request) as connection:
+        who, page = await service.load_feedback_page(
+            connection,
+            id_hash=id_hash,
             application_id=application_id,
-            candidate_name=who.candidate_name,
+            now=utcnow(),
+            settings=settings,
         )
+    if who is None:
+        return sign_in_required(request)
     if page is None:
         # Not theirs, or nothing published yet: the same answer, so ids reveal nothing.
         return await not_found(request, LookupError(application_id))

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import aliased
 
-from portal.candidates.models import Application, Job, Requirement
+from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.orgs.models import Organization
+from portal.security.models import Session
+from portal.security.sessions import CandidateSession, validate_session
+from portal.settings import Settings
 
 STAGE_WORDS = {
     "applied": "We reviewed your application",
@@ -99,15 +104,6 @@ class ApplicationSummary:
         return STAGE_WORDS[self.stage]
 
 
-def _latest_published_version() -> object:
-    return (
-        select(func.max(Feedback.version))
-        .where(Feedback.application_id == Application.id, Feedback.state == "published")
-        .correlate(Application)
-        .scalar_subquery()
-    )
-
-
 async def list_applications(db: AsyncSession, *, candidate_id: int) -> list[ApplicationSummary]:
     has_feedback = (
         select(Feedback.id)
@@ -135,68 +131,48 @@ async def branding(db: AsyncSession, *, organization_id: int) -> Branding:
     return Branding(*row)
 
 
-async def load_feedback_page(
-    db: AsyncSession, *, candidate_id: int, application_id: int, candidate_name: str
-) -> FeedbackPage | None:
-    """The candidate's view of one application, or None if it is not theirs or not published."""
-    others = (
-        select(func.count(Application.id))
-        .where(Application.candidate_id == candidate_id)
+def _feedback_page_statement() -> Select[*tuple[Any, ...]]:
+    """Session, candidate, application, newest published feedback and its visible items.
+
+    One statement (one row per item) because this is the busiest page of the
+    product: every round trip and every statement SQLAlchemy prepares shows in
+    its throughput (see bench/). Built once; only the bound values change.
+    """
+    latest = (
+        select(func.max(Feedback.version))
+        .where(Feedback.application_id == Application.id, Feedback.state == "published")
+        .correlate(Application)
         .scalar_subquery()
     )
-    row = (
-        await db.execute(
-            select(
-                Feedback.id,
-                Organization.display_name,
-                Organization.slug,
-                Organization.accent_colour,
-                Job.title,
-                Job.team,
-                Job.location,
-                Application.stage,
-                Application.decided_at,
-                Feedback.decision_summary,
-                Feedback.personal_note,
-                Feedback.reapply_after_months,
-                Feedback.suggested_roles,
-                Feedback.pool_invitation_offered,
-                others,
-            )
-            .select_from(Application)
-            .join(Job, Job.id == Application.job_id)
-            .join(Organization, Organization.id == Job.organization_id)
-            .join(Feedback, Feedback.application_id == Application.id)
-            .where(
-                Application.id == application_id,
-                # Scoped to the signed-in candidate: anyone else's id finds nothing.
-                Application.candidate_id == candidate_id,
-                Feedback.state == "published",
-                Feedback.version == _latest_published_version(),
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    feedback_id = row[0]
-    page = FeedbackPage(
-        application_id=application_id,
-        branding=Branding(row[1], row[2], row[3]),
-        candidate_name=candidate_name,
-        job_title=row[4],
-        team=row[5],
-        location=row[6],
-        stage=row[7],
-        decided_at=row[8],
-        decision_summary=row[9],
-        personal_note=row[10],
-        reapply_after_months=row[11],
-        suggested_roles=list(row[12] or []),
-        pool_invitation_offered=row[13],
-        has_other_applications=row[14] > 1,
+    others = (
+        select(func.count(OtherApplication.id))
+        .where(OtherApplication.candidate_id == Candidate.id)
+        .correlate(Candidate)
+        .scalar_subquery()
     )
-    items = await db.execute(
+    return (
         select(
+            Session.last_seen_at,
+            Session.expires_at,
+            Session.revoked_at,
+            Candidate.id,
+            Candidate.organization_id,
+            Candidate.name,
+            Feedback.id,
+            Organization.display_name,
+            Organization.slug,
+            Organization.accent_colour,
+            Job.title,
+            Job.team,
+            Job.location,
+            Application.stage,
+            Application.decided_at,
+            Feedback.decision_summary,
+            Feedback.personal_note,
+            Feedback.reapply_after_months,
+            Feedback.suggested_roles,
+            Feedback.pool_invitation_offered,
+            others,
             FeedbackItem.kind,
             FeedbackItem.rating,
             FeedbackItem.body,
@@ -204,17 +180,94 @@ async def load_feedback_page(
             Requirement.name,
             Requirement.description,
         )
+        .select_from(Session)
+        .join(Candidate, Candidate.id == Session.candidate_id)
+        # Scoped to the signed-in candidate: anyone else's id finds no application.
+        .outerjoin(
+            Application,
+            and_(
+                Application.id == bindparam("application_id"),
+                Application.candidate_id == Candidate.id,
+            ),
+        )
+        .outerjoin(Job, Job.id == Application.job_id)
+        .outerjoin(Organization, Organization.id == Job.organization_id)
+        .outerjoin(
+            Feedback,
+            and_(
+                Feedback.application_id == Application.id,
+                Feedback.state == "published",
+                Feedback.version == latest,
+            ),
+        )
+        .outerjoin(
+            FeedbackItem,
+            and_(FeedbackItem.feedback_id == Feedback.id, FeedbackItem.visible.is_(True)),
+        )
         .outerjoin(Requirement, Requirement.id == FeedbackItem.requirement_id)
-        .where(FeedbackItem.feedback_id == feedback_id, FeedbackItem.visible.is_(True))
+        .where(Session.id_hash == bindparam("id_hash"))
         .order_by(FeedbackItem.kind, FeedbackItem.position, FeedbackItem.id)
     )
-    for kind, rating, body, suggestion, req_name, req_description in items:
+
+
+OtherApplication = aliased(Application)
+FEEDBACK_PAGE = _feedback_page_statement()
+
+
+async def load_feedback_page(
+    connection: AsyncConnection,
+    *,
+    id_hash: bytes,
+    application_id: int,
+    now: dt.datetime,
+    settings: Settings,
+) -> tuple[CandidateSession | None, FeedbackPage | None]:
+    """The signed-in candidate (None if the session is not valid) and their page for
+    one application (None if it is not theirs or nothing is published)."""
+    rows = (
+        await connection.execute(
+            FEEDBACK_PAGE, {"id_hash": id_hash, "application_id": application_id}
+        )
+    ).all()
+    if not rows:
+        return None, None
+    first = rows[0]
+    who = await validate_session(
+        connection,
+        id_hash=id_hash,
+        last_seen_at=first[0],
+        expires_at=first[1],
+        revoked_at=first[2],
+        now=now,
+        settings=settings,
+        candidate=(first[3], first[4], first[5]),
+    )
+    if who is None or first[6] is None:
+        return who, None
+    page = FeedbackPage(
+        application_id=application_id,
+        branding=Branding(first[7], first[8], first[9]),
+        candidate_name=who.candidate_name,
+        job_title=first[10],
+        team=first[11],
+        location=first[12],
+        stage=first[13],
+        decided_at=first[14],
+        decision_summary=first[15],
+        personal_note=first[16],
+        reapply_after_months=first[17],
+        suggested_roles=list(first[18] or []),
+        pool_invitation_offered=first[19],
+        has_other_applications=first[20] > 1,
+    )
+    for row in rows:
+        kind, rating, body, suggestion, req_name, req_description = row[21:]
         if kind == "assessment":
             page.assessments.append(
                 Assessment(req_name or "", req_description or "", rating or "", body)
             )
         elif kind == "strength":
             page.strengths.append(Strength(body, req_name))
-        else:
+        elif kind == "growth_area":
             page.growth_areas.append(GrowthArea(body, suggestion, req_name))
-    return page
+    return who, page

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from portal.candidates.models import Candidate
 from portal.security.models import Session
@@ -57,9 +57,9 @@ async def start_candidate_session(
 async def load_candidate_session(
     db: AsyncSession, *, cookie_value: str | None, settings: Settings, now: dt.datetime
 ) -> CandidateSession | None:
-    if not cookie_value or len(cookie_value) > 100:
+    id_hash = session_hash(cookie_value)
+    if id_hash is None:
         return None
-    id_hash = token_digest(cookie_value)
     row = (
         await db.execute(
             select(
@@ -76,13 +76,42 @@ async def load_candidate_session(
     ).one_or_none()
     if row is None:
         return None
-    last_seen, expires_at, revoked_at, candidate_id, organization_id, name = row
-    idle_limit = dt.timedelta(minutes=settings.session_idle_minutes)
-    if revoked_at is not None or now >= expires_at or now - last_seen >= idle_limit:
+    return await validate_session(
+        db,
+        id_hash=id_hash,
+        last_seen_at=row[0],
+        expires_at=row[1],
+        revoked_at=row[2],
+        now=now,
+        settings=settings,
+        candidate=(row[3], row[4], row[5]),
+    )
+
+
+def session_hash(cookie_value: str | None) -> bytes | None:
+    if not cookie_value or len(cookie_value) > 100:
         return None
-    if now - last_seen >= TOUCH_INTERVAL:
+    return token_digest(cookie_value)
+
+
+async def validate_session(
+    db: AsyncSession | AsyncConnection,
+    *,
+    id_hash: bytes,
+    last_seen_at: dt.datetime,
+    expires_at: dt.datetime,
+    revoked_at: dt.datetime | None,
+    now: dt.datetime,
+    settings: Settings,
+    candidate: tuple[int, int, str],
+) -> CandidateSession | None:
+    """Apply the idle and absolute limits to a session row; record activity now and then."""
+    idle_limit = dt.timedelta(minutes=settings.session_idle_minutes)
+    if revoked_at is not None or now >= expires_at or now - last_seen_at >= idle_limit:
+        return None
+    if now - last_seen_at >= TOUCH_INTERVAL:
         await db.execute(update(Session).where(Session.id_hash == id_hash).values(last_seen_at=now))
-    return CandidateSession(id_hash, candidate_id, organization_id, name)
+    return CandidateSession(id_hash, *candidate)
 
 
 async def revoke_session(db: AsyncSession, *, id_hash: bytes, now: dt.datetime) -> None:
