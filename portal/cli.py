@@ -178,10 +178,17 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _for_links(settings: Settings) -> Settings:
+    """Links printed or emailed from the command line need a public address."""
+    if settings.base_url:
+        return settings
+    settings = settings.with_base_url(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+    log.warning("PORTAL_BASE_URL is not set; links use %s", settings.base_url)
+    return settings
+
+
 def cmd_links_issue(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.base_url:
-        settings = settings.with_base_url(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
-        log.warning("PORTAL_BASE_URL is not set; the link uses %s", settings.base_url)
+    settings = _for_links(settings)
 
     async def issue(sessions: Any) -> str:
         async with unit_of_work(sessions) as db:
@@ -197,9 +204,7 @@ def cmd_links_issue(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_links_send(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.base_url:
-        settings = settings.with_base_url(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
-        log.warning("PORTAL_BASE_URL is not set; the link uses %s", settings.base_url)
+    settings = _for_links(settings)
 
     async def send(sessions: Any) -> str:
         async with unit_of_work(sessions) as db:

@@ -88,34 +88,15 @@ class Worker:
     # --- jobs ------------------------------------------------------------------
 
     async def run_jobs(self) -> int:
-        now = self.clock()
-        due = (
-            select(BackgroundJob.id)
-            .where(
-                BackgroundJob.state == "pending",
-                BackgroundJob.run_at <= now,
-                or_(BackgroundJob.locked_until.is_(None), BackgroundJob.locked_until < now),
-            )
-            .order_by(BackgroundJob.id)
-            .limit(BATCH)
-            .with_for_update(skip_locked=True)
+        jobs = await self._claim(
+            BackgroundJob,
+            BackgroundJob.run_at,
+            BackgroundJob.id,
+            BackgroundJob.kind,
+            BackgroundJob.payload,
+            BackgroundJob.attempts,
         )
-        async with unit_of_work(self.sessions) as db:
-            jobs = (
-                await db.execute(
-                    update(BackgroundJob)
-                    .where(BackgroundJob.id.in_(due.scalar_subquery()))
-                    .values(locked_until=now + LEASE, attempts=BackgroundJob.attempts + 1)
-                    .returning(
-                        BackgroundJob.id,
-                        BackgroundJob.kind,
-                        BackgroundJob.payload,
-                        BackgroundJob.attempts,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
-        for job_id, kind, payload, attempts in sorted(jobs):
+        for job_id, kind, payload, attempts in jobs:
             await self._run_job(job_id, kind, payload, attempts)
         return len(jobs)
 
@@ -141,6 +122,34 @@ class Worker:
                 await db.execute(
                     update(BackgroundJob).where(BackgroundJob.id == job_id).values(**values)
                 )
+
+    async def _claim(
+        self, model: type[BackgroundJob] | type[OutboxEmail], due_at: Any, *columns: Any
+    ) -> list[Any]:
+        """Lease a batch of due rows (SKIP LOCKED on PostgreSQL) and return `columns`."""
+        now = self.clock()
+        due = (
+            select(model.id)
+            .where(
+                model.state == "pending",
+                due_at <= now,
+                or_(model.locked_until.is_(None), model.locked_until < now),
+            )
+            .order_by(model.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        async with unit_of_work(self.sessions) as db:
+            rows = (
+                await db.execute(
+                    update(model)
+                    .where(model.id.in_(due.scalar_subquery()))
+                    .values(locked_until=now + LEASE, attempts=model.attempts + 1)
+                    .returning(*columns)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        return sorted(rows, key=lambda row: row[0])
 
     # --- mail ------------------------------------------------------------------
 
@@ -179,39 +188,20 @@ class Worker:
         return len(batch)
 
     async def _claim_mail(self) -> list[tuple[Envelope, int]]:
-        now = self.clock()
-        due = (
-            select(OutboxEmail.id)
-            .where(
-                OutboxEmail.state == "pending",
-                OutboxEmail.next_attempt_at <= now,
-                or_(OutboxEmail.locked_until.is_(None), OutboxEmail.locked_until < now),
-            )
-            .order_by(OutboxEmail.id)
-            .limit(BATCH)
-            .with_for_update(skip_locked=True)
+        rows = await self._claim(
+            OutboxEmail,
+            OutboxEmail.next_attempt_at,
+            OutboxEmail.id,
+            OutboxEmail.to_address,
+            OutboxEmail.from_address,
+            OutboxEmail.from_name,
+            OutboxEmail.subject,
+            OutboxEmail.text_body,
+            OutboxEmail.html_body,
+            OutboxEmail.headers,
+            OutboxEmail.attempts,
         )
-        async with unit_of_work(self.sessions) as db:
-            rows = (
-                await db.execute(
-                    update(OutboxEmail)
-                    .where(OutboxEmail.id.in_(due.scalar_subquery()))
-                    .values(locked_until=now + LEASE, attempts=OutboxEmail.attempts + 1)
-                    .returning(
-                        OutboxEmail.id,
-                        OutboxEmail.to_address,
-                        OutboxEmail.from_address,
-                        OutboxEmail.from_name,
-                        OutboxEmail.subject,
-                        OutboxEmail.text_body,
-                        OutboxEmail.html_body,
-                        OutboxEmail.headers,
-                        OutboxEmail.attempts,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
-        return sorted(((Envelope(*row[:8]), row[8]) for row in rows), key=lambda item: item[0].id)
+        return [(Envelope(*row[:8]), row[8]) for row in rows]
 
     async def _record(
         self, sent: list[int], failures: dict[int, tuple[BaseException, int]]
