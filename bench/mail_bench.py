@@ -62,6 +62,7 @@ import aiosmtplib  # noqa: E402
 import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.seed import BenchDatabaseError, asyncpg_dsn  # noqa: E402
 from portal import migrate  # noqa: E402
 from portal.db import create_engine, session_factory  # noqa: E402
 from portal.mail.backends import Envelope, build_message  # noqa: E402
@@ -137,13 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _dsn(database_url: str, database: str | None = None) -> str:
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        raise BenchError(f"the mail benchmark needs PostgreSQL, not {database_url!r}")
-    url = url.set(drivername="postgresql")
-    if database is not None:
-        url = url.set(database=database)
-    return url.render_as_string(hide_password=False)
+    try:
+        return asyncpg_dsn(database_url, database)
+    except BenchDatabaseError as exc:
+        raise BenchError(str(exc)) from None
 
 
 def bench_database_name(database_url: str) -> str:

@@ -95,7 +95,7 @@ async def test_a_forged_session_cookie_is_nobody(
 
 
 async def test_session_cookie_is_secure_and_host_prefixed_over_https(
-    database_url: str, tmp_path: object
+    database_url: str,
 ) -> None:
     from portal.app import create_app
     from portal.settings import Settings

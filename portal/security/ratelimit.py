@@ -22,6 +22,3 @@ class RateLimiter:
     async def allow(self, name: str, *keys: str) -> bool:
         """Count one hit; False once the limit for (name, keys) is spent."""
         return await self._limiter.hit(LIMITS[name], name, *keys)
-
-    async def reset(self) -> None:
-        await self._limiter.storage.reset()
