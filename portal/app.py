@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from portal import models  # noqa: F401  (every table known before the first query)
 from portal.access.routes import routes as access_routes
-from portal.db import create_engine, session_factory
+from portal.db import Reader, create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes
 from portal.logs import AccessLogMiddleware
 from portal.mail.worker import Worker
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     # However the app is served, uvicorn's access log would print link tokens.
     logging.getLogger("uvicorn.access").disabled = True
     engine = create_engine(settings)
-    reader = create_engine(settings, autocommit=True)
+    reader = Reader(settings)
     sessions = session_factory(engine)
     worker = Worker(settings=settings, sessions=sessions)
     start_worker = settings.run_worker if run_worker is None else run_worker
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await engine.dispose()
-            await reader.dispose()
+            await reader.close()
 
     routes: list[Any] = [
         # Static files first: they are most of the requests and need no route scan.

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from jinja2_fragments.starlette import Jinja2Blocks
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from portal.db import unit_of_work, utcnow
+from portal.db import Reader, unit_of_work, utcnow
 from portal.security.ratelimit import RateLimiter
 from portal.security.sessions import CandidateSession, cookie_name, load_candidate_session
 from portal.security.tokens import keyed_hash
@@ -32,7 +32,7 @@ class Portal:
 
     settings: Settings
     engine: AsyncEngine
-    reader: AsyncEngine  # autocommit, for pages answered by one statement
+    reader: Reader  # autocommit, for pages answered by one statement
     sessions: async_sessionmaker[AsyncSession]
     templates: Jinja2Blocks
     limiter: RateLimiter
@@ -66,13 +66,6 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: services flush, this commits (or rolls back)."""
     async with unit_of_work(portal(request).sessions) as db:
         yield db
-
-
-@asynccontextmanager
-async def db_reader(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A connection in autocommit mode: each statement is its own transaction."""
-    async with portal(request).reader.connect() as connection:
-        yield connection
 
 
 def is_htmx(request: Request) -> bool:

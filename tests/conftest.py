@@ -78,7 +78,7 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
         for table in reversed(Base.metadata.sorted_tables):
             await connection.execute(table.delete())
     await engine.dispose()
-    await app.state.portal.reader.dispose()
+    await app.state.portal.reader.close()
 
 
 @pytest.fixture

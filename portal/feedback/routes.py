@@ -10,7 +10,6 @@ from portal.db import utcnow
 from portal.feedback import service
 from portal.security.sessions import cookie_name, session_hash
 from portal.web import (
-    db_reader,
     db_session,
     not_found,
     portal,
@@ -47,14 +46,13 @@ async def feedback(request: Request) -> Response:
     id_hash = session_hash(request.cookies.get(cookie_name(settings)))
     if id_hash is None:
         return sign_in_required(request)
-    async with db_reader(request) as connection:
-        who, page = await service.load_feedback_page(
-            connection,
-            id_hash=id_hash,
-            application_id=application_id,
-            now=utcnow(),
-            settings=settings,
-        )
+    who, page = await service.load_feedback_page(
+        portal(request).reader,
+        id_hash=id_hash,
+        application_id=application_id,
+        now=utcnow(),
+        settings=settings,
+    )
     if who is None:
         return sign_in_required(request)
     if page is None:

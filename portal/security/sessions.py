@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.candidates.models import Candidate
 from portal.security.models import Session
@@ -76,8 +76,7 @@ async def load_candidate_session(
     ).one_or_none()
     if row is None:
         return None
-    return await validate_session(
-        db,
+    who = valid_session(
         id_hash=id_hash,
         last_seen_at=row[0],
         expires_at=row[1],
@@ -86,6 +85,9 @@ async def load_candidate_session(
         settings=settings,
         candidate=(row[3], row[4], row[5]),
     )
+    if who is not None and needs_touch(last_seen_at=row[0], now=now):
+        await db.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
+    return who
 
 
 def session_hash(cookie_value: str | None) -> bytes | None:
@@ -94,8 +96,7 @@ def session_hash(cookie_value: str | None) -> bytes | None:
     return token_digest(cookie_value)
 
 
-async def validate_session(
-    db: AsyncSession | AsyncConnection,
+def valid_session(
     *,
     id_hash: bytes,
     last_seen_at: dt.datetime,
@@ -105,13 +106,24 @@ async def validate_session(
     settings: Settings,
     candidate: tuple[int, int, str],
 ) -> CandidateSession | None:
-    """Apply the idle and absolute limits to a session row; record activity now and then."""
+    """The signed-in candidate if the session row is within its idle and absolute limits."""
     idle_limit = dt.timedelta(minutes=settings.session_idle_minutes)
     if revoked_at is not None or now >= expires_at or now - last_seen_at >= idle_limit:
         return None
-    if now - last_seen_at >= TOUCH_INTERVAL:
-        await db.execute(update(Session).where(Session.id_hash == id_hash).values(last_seen_at=now))
     return CandidateSession(id_hash, *candidate)
+
+
+def needs_touch(*, last_seen_at: dt.datetime, now: dt.datetime) -> bool:
+    """Whether to record activity on a valid session (TOUCH_SESSION) on this request."""
+    return now - last_seen_at >= TOUCH_INTERVAL
+
+
+# Parameters: session_id_hash, now.
+TOUCH_SESSION = (
+    update(Session)
+    .where(Session.id_hash == bindparam("session_id_hash"))
+    .values(last_seen_at=bindparam("now"))
+)
 
 
 async def revoke_session(db: AsyncSession, *, id_hash: bytes, now: dt.datetime) -> None:
