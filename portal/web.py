@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jinja2 import pass_context
 from jinja2_fragments.starlette import Jinja2Blocks
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
 from portal.db import Reader, unit_of_work, utcnow
@@ -52,8 +55,48 @@ def long_date(value: dt.datetime | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
+# Path parameters whose values are few (files, organizations): their URLs are cached.
+_CACHEABLE_PARAMS = frozenset({"path", "slug"})
+# (id of the router, route name, parameters) -> (the router, path). Routers are not
+# hashable; the router is kept to tell a reused id from the same router.
+_PATHS: dict[tuple[int, str, tuple[tuple[str, Any], ...]], tuple[Any, str]] = {}
+
+
+def _cached_path(provider: Router | Starlette, name: str, params: dict[str, Any]) -> str:
+    key = (id(provider), name, tuple(sorted(params.items())))
+    found = _PATHS.get(key)
+    if found is not None and found[0] is provider:
+        return found[1]
+    path = str(provider.url_path_for(name, **params))
+    if len(_PATHS) >= 512:
+        _PATHS.clear()
+    _PATHS[key] = (provider, path)
+    return path
+
+
+@pass_context
+def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
+    """A link for a page: the path, under the app's root path.
+
+    Starlette's own `url_for` builds an absolute URL, trying every route in
+    turn, on every call; a page has half a dozen links and is rendered on every
+    request. Paths are all a page needs (redirects build absolute URLs
+    themselves), and links without per-visitor values are computed once.
+    """
+    request: Request = context["request"]
+    # The router, or the app for pages rendered by middleware before routing.
+    provider: Router | Starlette = request.scope.get("router") or request.scope["app"]
+    if _CACHEABLE_PARAMS.issuperset(params):
+        path = _cached_path(provider, name, params)
+    else:
+        path = str(provider.url_path_for(name, **params))
+    root: str = request.scope.get("root_path", "")
+    return root + path
+
+
 def make_templates() -> Jinja2Blocks:
     templates = Jinja2Blocks(directory=str(TEMPLATES_DIR), context_processors=[_request_context])
+    templates.env.globals["url_for"] = url_for
     templates.env.globals["htmx_js"] = HTMX_JS
     templates.env.filters["long_date"] = long_date
     templates.env.trim_blocks = True
