@@ -88,6 +88,11 @@ async def test_a_large_body_is_refused(client: httpx.AsyncClient) -> None:
     assert "larger than this form accepts" in response.text
 
 
+async def test_a_get_announcing_a_large_body_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.request("GET", "/signin", content=b"a" * (10 * 1024 * 1024 + 1))
+    assert response.status_code == 413
+
+
 async def test_a_large_body_without_a_length_is_refused(client: httpx.AsyncClient) -> None:
     token = await csrf_token(client)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 class BodyTooLarge(Exception):
     pass
@@ -28,6 +30,10 @@ class BodyLimitMiddleware:
                 if declared > self.max_bytes:
                     await self.too_large(scope, receive, send)
                     return
+        if scope["method"] in BODILESS_METHODS:
+            # Nothing reads a GET's body, so there is nothing to count.
+            await self.app(scope, receive, send)
+            return
         received = 0
         response_started = False
 
