@@ -19,11 +19,12 @@ from starlette.staticfiles import StaticFiles
 
 from portal import models  # noqa: F401  (every table known before the first query)
 from portal.access.routes import routes as access_routes
-from portal.db import Reader, create_engine, session_factory
+from portal.db import create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes
 from portal.logs import AccessLogMiddleware
 from portal.mail.worker import Worker
 from portal.orgs.routes import routes as org_routes
+from portal.reader import Reader
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
 from portal.security.headers import SecurityHeadersMiddleware

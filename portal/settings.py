@@ -117,8 +117,10 @@ class Settings:
     )
     db_pool_size: int = _setting(
         "PORTAL_DB_POOL_SIZE",
-        20,
-        "Database connections per process (PostgreSQL); requests beyond it wait for one.",
+        10,
+        "PostgreSQL connections per pool in each process (one pool for transactions, one for "
+        "the candidate's pages); requests beyond it wait their turn. A few per database CPU "
+        "core is best: more makes PostgreSQL slower under load.",
     )
     run_worker: bool = _setting(
         "PORTAL_RUN_WORKER",

@@ -18,7 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
-from portal.db import Reader, unit_of_work, utcnow
+from portal.db import unit_of_work, utcnow
+from portal.reader import Reader
 from portal.security.ratelimit import RateLimiter
 from portal.security.sessions import CandidateSession, cookie_name, load_candidate_session
 from portal.security.tokens import keyed_hash

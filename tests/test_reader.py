@@ -3,16 +3,19 @@ must give back exactly what SQLAlchemy would."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
+import asyncpg
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from portal.db import Reader, utcnow
+from portal.db import async_url, utcnow
 from portal.feedback.service import FEEDBACK_PAGE
+from portal.reader import ConnectionQueue, Reader
 from portal.security.models import Session
 from portal.security.sessions import TOUCH_SESSION, start_candidate_session
 from portal.security.tokens import token_digest
@@ -79,3 +82,119 @@ async def test_reader_refuses_a_missing_parameter(app: Starlette) -> None:
     reader: Reader = app.state.portal.reader
     with pytest.raises((KeyError, StatementError)):  # the driver's path, SQLAlchemy's
         await reader.fetch(FEEDBACK_PAGE, {"application_id": 1})
+
+
+@pytest.fixture
+def postgres_dsn(database_url: str) -> str:
+    url = async_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("the connection queue serves PostgreSQL only")
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def test_waiting_tasks_get_connections_in_arrival_order(postgres_dsn: str) -> None:
+    queue = ConnectionQueue(postgres_dsn, size=1)
+    served: list[str] = []
+    first_in = asyncio.Event()
+    let_go = asyncio.Event()
+
+    async def holder() -> None:
+        async with queue.connection():
+            first_in.set()
+            await let_go.wait()
+        # Asking again at once, before the woken waiters run, must not jump the queue.
+        async with queue.connection():
+            served.append("again")
+
+    async def task(name: str) -> None:
+        async with queue.connection() as connection:
+            served.append(name)
+            await connection.fetchval("SELECT 1")
+
+    try:
+        hold = asyncio.create_task(holder())
+        await first_in.wait()
+        waiting = [asyncio.create_task(task(name)) for name in ("a", "b", "c")]
+        await asyncio.sleep(0.01)
+        let_go.set()
+        await asyncio.gather(hold, *waiting)
+        assert served == ["a", "b", "c", "again"]
+        assert queue.opened == 1
+    finally:
+        await queue.close()
+
+
+async def test_never_more_connections_than_the_size(postgres_dsn: str) -> None:
+    queue = ConnectionQueue(postgres_dsn, size=3)
+    busy = 0
+    most = 0
+
+    async def task() -> None:
+        nonlocal busy, most
+        async with queue.connection() as connection:
+            busy += 1
+            most = max(most, busy)
+            await connection.fetchval("SELECT pg_sleep(0.005)")
+            busy -= 1
+
+    try:
+        await asyncio.gather(*(task() for _ in range(30)))
+        assert most == 3
+        assert queue.opened == 3
+    finally:
+        await queue.close()
+
+
+async def test_a_failed_statement_closes_its_connection(postgres_dsn: str) -> None:
+    queue = ConnectionQueue(postgres_dsn, size=1)
+    try:
+        with pytest.raises(asyncpg.DataError):
+            async with queue.connection() as connection:
+                failed = connection
+                await connection.fetchval("SELECT 1 / $1::int", 0)
+        assert failed.is_closed()
+        assert queue.opened == 0
+        async with queue.connection() as connection:
+            assert connection is not failed
+            assert await connection.fetchval("SELECT 2") == 2
+    finally:
+        await queue.close()
+
+
+async def test_a_cancelled_request_leaves_no_broken_connection(postgres_dsn: str) -> None:
+    queue = ConnectionQueue(postgres_dsn, size=1)
+
+    async def slow() -> None:
+        async with queue.connection() as connection:
+            await connection.fetchval("SELECT pg_sleep(5)")
+
+    try:
+        running = asyncio.create_task(slow())
+        waiting = asyncio.create_task(slow())  # waits for the only connection
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        running.cancel()
+        for task in (running, waiting):
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert queue.opened == 0
+        async with queue.connection() as connection:
+            assert await connection.fetchval("SELECT 3") == 3
+    finally:
+        await queue.close()
+
+
+async def test_closing_refuses_new_and_waiting_requests(postgres_dsn: str) -> None:
+    queue = ConnectionQueue(postgres_dsn, size=1)
+    async with queue.connection() as connection:
+        await connection.fetchval("SELECT 1")
+        waiting = asyncio.create_task(queue.connection().__aenter__())
+        await asyncio.sleep(0.01)
+        await queue.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            await waiting
+    assert connection.is_closed()
+    assert queue.opened == 0
+    with pytest.raises(RuntimeError, match="closed"):
+        async with queue.connection():
+            pass

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from portal.candidates.models import Application, Candidate, Job, Requirement
-from portal.db import Reader
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.orgs.models import Organization
+from portal.reader import Reader
 from portal.security.models import Session
 from portal.security.sessions import TOUCH_SESSION, CandidateSession, needs_touch, valid_session
 from portal.settings import Settings
