@@ -46,6 +46,19 @@ from portal.settings import Settings
 _ASYNCPG_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
+def connect_args(database_url: str) -> dict[str, Any]:
+    """asyncpg.connect() arguments for a PostgreSQL URL, read as the engine reads it
+    (host, port, credentials, and query options such as ``?ssl=require``)."""
+    _, options = _ASYNCPG_DIALECT.create_connect_args(async_url(database_url))  # type: ignore[no-untyped-call]
+    # Options SQLAlchemy's dialect handles itself rather than passing to asyncpg.
+    cache_size = options.pop("prepared_statement_cache_size", None)
+    if cache_size is not None:
+        options["statement_cache_size"] = cache_size
+    options.pop("prepared_statement_name_func", None)
+    options.pop("async_fallback", None)
+    return dict(options)
+
+
 @dataclass(frozen=True)
 class _DriverStatement:
     sql: str
@@ -62,8 +75,9 @@ class Reader:
         if url.get_backend_name() == "sqlite":
             self._engine = create_engine(settings, autocommit=True)
         else:
-            dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self._connections = ConnectionQueue(dsn, size=settings.db_pool_size)
+            self._connections = ConnectionQueue(
+                connect_args(settings.database_url), size=settings.db_pool_size
+            )
 
     async def fetch(
         self, statement: Executable, params: Mapping[str, Any]
@@ -125,8 +139,8 @@ class ConnectionQueue:
     """At most `size` asyncpg connections, opened when first needed, each lent to
     one task at a time; tasks that find none free are served in arrival order."""
 
-    def __init__(self, dsn: str, *, size: int) -> None:
-        self._dsn = dsn
+    def __init__(self, connect_args: Mapping[str, Any], *, size: int) -> None:
+        self._connect_args = dict(connect_args)
         self._size = size
         self._opened = 0  # connections open or being opened
         self._idle: list[asyncpg.Connection] = []  # the most recently used last
@@ -184,7 +198,7 @@ class ConnectionQueue:
     async def _open(self) -> asyncpg.Connection:
         self._opened += 1
         try:
-            connection: asyncpg.Connection = await asyncpg.connect(self._dsn)
+            connection: asyncpg.Connection = await asyncpg.connect(**self._connect_args)
             # As SQLAlchemy's asyncpg dialect does: JSON columns arrive decoded.
             for name in ("json", "jsonb"):
                 await connection.set_type_codec(

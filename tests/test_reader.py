@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
 
 import asyncpg
 import pytest
@@ -15,7 +16,7 @@ from starlette.applications import Starlette
 
 from portal.db import async_url, utcnow
 from portal.feedback.service import FEEDBACK_PAGE
-from portal.reader import ConnectionQueue, Reader
+from portal.reader import ConnectionQueue, Reader, connect_args
 from portal.security.models import Session
 from portal.security.sessions import TOUCH_SESSION, start_candidate_session
 from portal.security.tokens import token_digest
@@ -85,15 +86,29 @@ async def test_reader_refuses_a_missing_parameter(app: Starlette) -> None:
 
 
 @pytest.fixture
-def postgres_dsn(database_url: str) -> str:
-    url = async_url(database_url)
-    if url.get_backend_name() != "postgresql":
+def postgres(database_url: str) -> dict[str, Any]:
+    if async_url(database_url).get_backend_name() != "postgresql":
         pytest.skip("the connection queue serves PostgreSQL only")
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return connect_args(database_url)
 
 
-async def test_waiting_tasks_get_connections_in_arrival_order(postgres_dsn: str) -> None:
-    queue = ConnectionQueue(postgres_dsn, size=1)
+def test_connect_args_read_the_url_as_the_engine_does() -> None:
+    args = connect_args(
+        "postgresql://ana:p%40ss@db.example:6543/portal?ssl=require&prepared_statement_cache_size=0"
+    )
+    assert args == {
+        "host": "db.example",
+        "port": 6543,
+        "user": "ana",
+        "password": "p@ss",
+        "database": "portal",
+        "ssl": "require",
+        "statement_cache_size": 0,
+    }
+
+
+async def test_waiting_tasks_get_connections_in_arrival_order(postgres: dict[str, Any]) -> None:
+    queue = ConnectionQueue(postgres, size=1)
     served: list[str] = []
     first_in = asyncio.Event()
     let_go = asyncio.Event()
@@ -124,8 +139,8 @@ async def test_waiting_tasks_get_connections_in_arrival_order(postgres_dsn: str)
         await queue.close()
 
 
-async def test_never_more_connections_than_the_size(postgres_dsn: str) -> None:
-    queue = ConnectionQueue(postgres_dsn, size=3)
+async def test_never_more_connections_than_the_size(postgres: dict[str, Any]) -> None:
+    queue = ConnectionQueue(postgres, size=3)
     busy = 0
     most = 0
 
@@ -145,8 +160,8 @@ async def test_never_more_connections_than_the_size(postgres_dsn: str) -> None:
         await queue.close()
 
 
-async def test_a_failed_statement_closes_its_connection(postgres_dsn: str) -> None:
-    queue = ConnectionQueue(postgres_dsn, size=1)
+async def test_a_failed_statement_closes_its_connection(postgres: dict[str, Any]) -> None:
+    queue = ConnectionQueue(postgres, size=1)
     try:
         with pytest.raises(asyncpg.DataError):
             async with queue.connection() as connection:
@@ -161,8 +176,10 @@ async def test_a_failed_statement_closes_its_connection(postgres_dsn: str) -> No
         await queue.close()
 
 
-async def test_a_cancelled_request_leaves_no_broken_connection(postgres_dsn: str) -> None:
-    queue = ConnectionQueue(postgres_dsn, size=1)
+async def test_a_cancelled_request_leaves_no_broken_connection(
+    postgres: dict[str, Any],
+) -> None:
+    queue = ConnectionQueue(postgres, size=1)
 
     async def slow() -> None:
         async with queue.connection() as connection:
@@ -184,8 +201,8 @@ async def test_a_cancelled_request_leaves_no_broken_connection(postgres_dsn: str
         await queue.close()
 
 
-async def test_closing_refuses_new_and_waiting_requests(postgres_dsn: str) -> None:
-    queue = ConnectionQueue(postgres_dsn, size=1)
+async def test_closing_refuses_new_and_waiting_requests(postgres: dict[str, Any]) -> None:
+    queue = ConnectionQueue(postgres, size=1)
     async with queue.connection() as connection:
         await connection.fetchval("SELECT 1")
         waiting = asyncio.create_task(queue.connection().__aenter__())
