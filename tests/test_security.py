@@ -182,3 +182,12 @@ async def test_htmx_error_answers_replace_the_main_content(client: httpx.AsyncCl
     assert response.headers["hx-reswap"] == "innerHTML"
     assert "<html" not in response.text
     assert "This form has expired" in response.text
+
+
+async def test_page_links_keep_the_root_path_behind_a_proxy(app: Starlette) -> None:
+    transport = httpx.ASGITransport(app=app, root_path="/careers/feedback")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/careers/feedback/signin")
+    assert response.status_code == 200
+    assert 'href="/careers/feedback/static/css/portal.css"' in response.text
+    assert 'action="/careers/feedback/signin"' in response.text
