@@ -19,7 +19,12 @@ from portal.feedback.models import Feedback, FeedbackItem
 from portal.orgs.models import Organization
 from portal.reader import Reader
 from portal.security.models import Session
-from portal.security.sessions import TOUCH_SESSION, CandidateSession, needs_touch, valid_session
+from portal.security.sessions import (
+    SESSION_COLUMNS,
+    TOUCH_SESSION,
+    CandidateSession,
+    check_session_row,
+)
 from portal.settings import Settings
 
 STAGE_WORDS = {
@@ -154,12 +159,7 @@ def _feedback_page_statement() -> Select[*tuple[Any, ...]]:
     )
     return (
         select(
-            Session.last_seen_at,
-            Session.expires_at,
-            Session.revoked_at,
-            Candidate.id,
-            Candidate.organization_id,
-            Candidate.name,
+            *SESSION_COLUMNS,
             Feedback.id,
             Organization.display_name,
             Organization.slug,
@@ -230,16 +230,8 @@ async def load_feedback_page(
     if not rows:
         return None, None
     first = rows[0]
-    who = valid_session(
-        id_hash=id_hash,
-        last_seen_at=first[0],
-        expires_at=first[1],
-        revoked_at=first[2],
-        now=now,
-        settings=settings,
-        candidate=(first[3], first[4], first[5]),
-    )
-    if who is not None and needs_touch(last_seen_at=first[0], now=now):
+    who, touch = check_session_row(first, id_hash=id_hash, now=now, settings=settings)
+    if touch:
         await reader.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
     if who is None or first[6] is None:
         return who, None

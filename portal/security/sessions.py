@@ -8,7 +8,9 @@ account deactivation).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,30 +64,15 @@ async def load_candidate_session(
         return None
     row = (
         await db.execute(
-            select(
-                Session.last_seen_at,
-                Session.expires_at,
-                Session.revoked_at,
-                Candidate.id,
-                Candidate.organization_id,
-                Candidate.name,
-            )
+            select(*SESSION_COLUMNS)
             .join(Candidate, Candidate.id == Session.candidate_id)
             .where(Session.id_hash == id_hash)
         )
     ).one_or_none()
     if row is None:
         return None
-    who = valid_session(
-        id_hash=id_hash,
-        last_seen_at=row[0],
-        expires_at=row[1],
-        revoked_at=row[2],
-        now=now,
-        settings=settings,
-        candidate=(row[3], row[4], row[5]),
-    )
-    if who is not None and needs_touch(last_seen_at=row[0], now=now):
+    who, touch = check_session_row(row, id_hash=id_hash, now=now, settings=settings)
+    if touch:
         await db.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
     return who
 
@@ -96,26 +83,29 @@ def session_hash(cookie_value: str | None) -> bytes | None:
     return token_digest(cookie_value)
 
 
-def valid_session(
-    *,
-    id_hash: bytes,
-    last_seen_at: dt.datetime,
-    expires_at: dt.datetime,
-    revoked_at: dt.datetime | None,
-    now: dt.datetime,
-    settings: Settings,
-    candidate: tuple[int, int, str],
-) -> CandidateSession | None:
-    """The signed-in candidate if the session row is within its idle and absolute limits."""
+# What a query selects, first, to check a session and know whose it is.
+SESSION_COLUMNS = (
+    Session.last_seen_at,
+    Session.expires_at,
+    Session.revoked_at,
+    Candidate.id,
+    Candidate.organization_id,
+    Candidate.name,
+)
+
+
+def check_session_row(
+    row: Sequence[Any], *, id_hash: bytes, now: dt.datetime, settings: Settings
+) -> tuple[CandidateSession | None, bool]:
+    """From a row that starts with SESSION_COLUMNS: the signed-in candidate, or None
+    if the session is past its idle or absolute limit or revoked; and whether to
+    record activity (run TOUCH_SESSION) on this request."""
+    last_seen_at, expires_at, revoked_at, candidate_id, organization_id, name = row[:6]
     idle_limit = dt.timedelta(minutes=settings.session_idle_minutes)
     if revoked_at is not None or now >= expires_at or now - last_seen_at >= idle_limit:
-        return None
-    return CandidateSession(id_hash, *candidate)
-
-
-def needs_touch(*, last_seen_at: dt.datetime, now: dt.datetime) -> bool:
-    """Whether to record activity on a valid session (TOUCH_SESSION) on this request."""
-    return now - last_seen_at >= TOUCH_INTERVAL
+        return None, False
+    who = CandidateSession(id_hash, candidate_id, organization_id, name)
+    return who, now - last_seen_at >= TOUCH_INTERVAL
 
 
 # Parameters: session_id_hash, now.
