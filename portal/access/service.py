@@ -22,6 +22,7 @@ from portal.mail.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
+from portal.web import long_date
 
 SIGN_IN_LIFETIME = dt.timedelta(minutes=10)
 MAX_TOKEN_LENGTH = 100
@@ -322,7 +323,7 @@ async def send_invitation(
             "name": name,
             "job_title": job_title,
             "link": link_url(settings, token),
-            "expires_on": f"{expires.day} {expires:%B %Y}",
+            "expires_on": long_date(expires),
             "reply_promise_days": promise,
             # The invitation promises answers only where candidates can ask.
             "can_ask_questions": False,
