@@ -1,137 +1,176 @@
 """Settings, read once from ``PORTAL_*`` environment variables.
 
-Every setting is declared once below with its variable name, default and a
-sentence for the README; ``tests/test_settings.py`` checks that the README
-documents each of them.
+Every setting is declared once below with its default and a sentence for the
+README; ``tests/test_settings.py`` checks that the README documents each of
+them. Secrets are ``SecretStr``: printing the settings never shows one, and
+code that needs the value asks for it with ``get_secret_value()``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
 DEV_SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+ENV_PREFIX = "PORTAL_"
 
 
 class SettingsError(ValueError):
     """A setting is missing or unsafe; the message says what to set."""
 
 
-def _setting(env: str, default: Any, doc: str) -> Any:
-    return field(default=default, metadata={"env": env, "doc": doc})
+# The variables `Settings.from_env` reads. Keyword construction (`Settings(...)`, as
+# the tests do) reads no environment at all, so a developer's shell cannot leak in.
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("portal_settings_environ", default=None)
 
 
-@dataclass(frozen=True)
-class Settings:
-    env: str = _setting(
-        "PORTAL_ENV",
+class _MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' own environment source, over a given mapping."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {
+            (key if self.case_sensitive else key.lower()): value
+            for key, value in self._environ.items()
+        }
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        validate_default=False,
+    )
+
+    env: str = Field(
         "development",
-        "`development` or `production`. Production refuses unsafe settings and logs JSON.",
+        description="`development` or `production`. Production refuses unsafe settings and "
+        "logs JSON.",
     )
-    database_url: str = _setting(
-        "PORTAL_DATABASE_URL",
+    database_url: str = Field(
         "sqlite:///var/portal.db",
-        "SQLAlchemy URL of the database (`sqlite:///path` or `postgresql://user@host/db`).",
+        description="SQLAlchemy URL of the database (`sqlite:///path` or "
+        "`postgresql://user@host/db`).",
     )
-    secret_key: str = _setting(
-        "PORTAL_SECRET_KEY",
-        DEV_SECRET_KEY,
-        "Secret for keyed hashes (IP addresses in the audit log). At least 32 characters "
-        "in production.",
+    secret_key: SecretStr = Field(
+        SecretStr(DEV_SECRET_KEY),
+        description="Secret for keyed hashes (IP addresses in the audit log). At least 32 "
+        "characters in production.",
     )
-    base_url: str = _setting(
-        "PORTAL_BASE_URL",
+    base_url: str = Field(
         "",
-        "Public address used in emailed links, e.g. `https://feedback.example.com`. "
+        description="Public address used in emailed links, e.g. `https://feedback.example.com`. "
         "Empty: `http://HOST:PORT` of the running server. Must be `https://` in production.",
     )
-    smtp_url: str = _setting(
-        "PORTAL_SMTP_URL",
+    smtp_url: str = Field(
         "",
-        "SMTP server for outgoing mail (`smtp://`, `smtp+starttls://`, `smtps://`). Empty: mail "
-        "is written as `.eml` files to `PORTAL_MAIL_DIR`.",
+        description="SMTP server for outgoing mail (`smtp://`, `smtp+starttls://`, `smtps://`). "
+        "Empty: mail is written as `.eml` files to `PORTAL_MAIL_DIR`.",
     )
-    smtp_username: str = _setting(
-        "PORTAL_SMTP_USERNAME",
-        "",
-        "SMTP user name, when not given in `PORTAL_SMTP_URL`.",
+    smtp_username: str = Field(
+        "", description="SMTP user name, when not given in `PORTAL_SMTP_URL`."
     )
-    smtp_password: str = _setting(
-        "PORTAL_SMTP_PASSWORD",
-        "",
-        "SMTP password, when not given in `PORTAL_SMTP_URL`.",
+    smtp_password: SecretStr = Field(
+        SecretStr(""), description="SMTP password, when not given in `PORTAL_SMTP_URL`."
     )
-    smtp_timeout_seconds: int = _setting(
-        "PORTAL_SMTP_TIMEOUT_SECONDS", 30, "How long to wait for the SMTP server before retrying."
+    smtp_timeout_seconds: int = Field(
+        30, description="How long to wait for the SMTP server before retrying."
     )
-    mail_max_attempts: int = _setting(
-        "PORTAL_MAIL_MAX_ATTEMPTS",
+    mail_max_attempts: int = Field(
         8,
-        "Delivery attempts (with exponential backoff, about a day in all) before an email is "
-        "marked failed.",
+        description="Delivery attempts (with exponential backoff, about a day in all) before an "
+        "email is marked failed.",
     )
-    mail_dir: str = _setting(
-        "PORTAL_MAIL_DIR",
-        "var/mail",
-        "Where the development mail backend writes messages.",
+    mail_dir: str = Field(
+        "var/mail", description="Where the development mail backend writes messages."
     )
-    mail_from: str = _setting(
-        "PORTAL_MAIL_FROM",
+    mail_from: str = Field(
         "feedback@afterword.localhost",
-        "Sender address of outgoing mail for organizations that do not set their own.",
+        description="Sender address of outgoing mail for organizations that do not set their own.",
     )
-    mail_from_name: str = _setting(
-        "PORTAL_MAIL_FROM_NAME",
+    mail_from_name: str = Field(
         "",
-        "Sender name for organizations that do not set their own. Empty: the organization's "
-        "display name.",
+        description="Sender name for organizations that do not set their own. Empty: the "
+        "organization's display name.",
     )
-    oidc_issuer: str = _setting(
-        "PORTAL_OIDC_ISSUER", "", "Staff single sign-on: the OpenID Connect issuer URL."
+    oidc_issuer: str = Field("", description="Staff single sign-on: the OpenID Connect issuer URL.")
+    oidc_client_id: str = Field("", description="Staff single sign-on: the client id.")
+    oidc_client_secret: SecretStr = Field(
+        SecretStr(""), description="Staff single sign-on: the client secret."
     )
-    oidc_client_id: str = _setting(
-        "PORTAL_OIDC_CLIENT_ID", "", "Staff single sign-on: the client id."
-    )
-    oidc_client_secret: str = _setting(
-        "PORTAL_OIDC_CLIENT_SECRET", "", "Staff single sign-on: the client secret."
-    )
-    max_body_bytes: int = _setting(
-        "PORTAL_MAX_BODY_BYTES",
+    max_body_bytes: int = Field(
         1_048_576,
-        "Largest request body accepted, in bytes; larger requests get 413.",
+        description="Largest request body accepted, in bytes; larger requests get 413.",
     )
-    rate_limit_storage: str = _setting(
-        "PORTAL_RATE_LIMIT_STORAGE",
+    rate_limit_storage: str = Field(
         "memory://",
-        "Where rate-limit counters live: `memory://` (one process), or `redis://host:6379` "
-        "when several processes serve (needs `pip install 'limits[async-redis]'`).",
+        description="Where rate-limit counters live: `memory://` (one process), or "
+        "`redis://host:6379` when several processes serve (needs "
+        "`pip install 'limits[async-redis]'`).",
     )
-    session_idle_minutes: int = _setting(
-        "PORTAL_SESSION_IDLE_MINUTES", 30, "A session ends after this long without a request."
+    session_idle_minutes: int = Field(
+        30, description="A session ends after this long without a request."
     )
-    session_absolute_hours: int = _setting(
-        "PORTAL_SESSION_ABSOLUTE_HOURS", 12, "A session ends this long after sign-in, whatever."
+    session_absolute_hours: int = Field(
+        12, description="A session ends this long after sign-in, whatever."
     )
-    db_pool_size: int = _setting(
-        "PORTAL_DB_POOL_SIZE",
+    db_pool_size: int = Field(
         10,
-        "PostgreSQL connections per pool in each process (one pool for transactions, one for "
-        "the candidate's pages); requests beyond it wait their turn. A few per database CPU "
-        "core is best: more makes PostgreSQL slower under load.",
+        description="PostgreSQL connections per pool in each process (one pool for "
+        "transactions, one for the candidate's pages); requests beyond it wait their turn. A "
+        "few per database CPU core is best: more makes PostgreSQL slower under load.",
     )
-    run_worker: bool = _setting(
-        "PORTAL_RUN_WORKER",
-        True,
-        "Whether `portal serve` and `portal demo` deliver mail in-process.",
+    run_worker: bool = Field(
+        True, description="Whether `portal serve` and `portal demo` deliver mail in-process."
     )
-    log_format: str = _setting(
-        "PORTAL_LOG_FORMAT",
-        "",
-        "`text` or `json`. Empty: `json` in production, `text` otherwise.",
+    log_format: str = Field(
+        "", description="`text` or `json`. Empty: `json` in production, `text` otherwise."
     )
+
+    def __init__(self, **values: Any) -> None:
+        # One kind of error for every bad setting, naming the variable to fix.
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ = _ENVIRON.get()
+        if environ is None:
+            return (init_settings,)
+        return (init_settings, _MappingEnvSource(settings_cls, environ))
+
+    @field_validator("run_worker", mode="before")
+    @classmethod
+    def _empty_is_false(cls, value: Any) -> Any:
+        # `PORTAL_RUN_WORKER=` has always meant "off".
+        return False if isinstance(value, str) and not value.strip() else value
 
     @property
     def production(self) -> bool:
@@ -151,19 +190,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = environ.get(f.metadata["env"])
-            if raw is None:
-                continue
-            values[f.name] = _parse(f.metadata["env"], raw, type(f.default))
-        settings = cls(**values)
+        """The settings from `PORTAL_*` variables (of `os.environ` unless given), checked."""
+        with _reading(os.environ if environ is None else environ):
+            settings = cls()
         settings.check()
         return settings
 
     def with_base_url(self, base_url: str) -> Settings:
-        return replace(self, base_url=base_url.rstrip("/"))
+        return self.model_copy(update={"base_url": base_url.rstrip("/")})
 
     def check(self) -> None:
         """Refuse settings that are unsafe or nonsensical, saying what to set."""
@@ -179,7 +213,8 @@ class Settings:
             raise SettingsError("PORTAL_LOG_FORMAT must be 'text' or 'json'.")
         if not self.production:
             return
-        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+        secret_key = self.secret_key.get_secret_value()
+        if secret_key == DEV_SECRET_KEY or len(secret_key) < 32:
             raise SettingsError(
                 "PORTAL_ENV=production needs PORTAL_SECRET_KEY set to a random value of at "
                 "least 32 characters, e.g. the output of "
@@ -192,22 +227,43 @@ class Settings:
             )
 
 
-def _parse(name: str, raw: str, kind: type) -> Any:
-    if kind is bool:
-        lowered = raw.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off", ""):
-            return False
-        raise SettingsError(f"{name} must be true or false, not {raw!r}.")
-    if kind is int:
-        try:
-            return int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a whole number, not {raw!r}.") from None
-    return raw.strip()
+@contextmanager
+def _reading(environ: Mapping[str, str]) -> Iterator[None]:
+    token = _ENVIRON.set(environ)
+    try:
+        yield
+    finally:
+        _ENVIRON.reset(token)
+
+
+_EXPECTED = {
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+}
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        name = ENV_PREFIX + str(error["loc"][0]).upper() if error["loc"] else "A setting"
+        expected = _EXPECTED.get(error["type"])
+        if error["type"] == "extra_forbidden":
+            lines.append(f"{name} is not a setting.")
+        elif expected:
+            lines.append(f"{name} must be {expected}, not {error['input']!r}.")
+        else:
+            lines.append(f"{name}: {error['msg']}.")
+    return " ".join(lines)
 
 
 def documented_settings() -> list[tuple[str, Any, str]]:
     """(variable, default, description) for every setting, in declaration order."""
-    return [(f.metadata["env"], f.default, f.metadata["doc"]) for f in fields(Settings)]
+    rows = []
+    for name, info in Settings.model_fields.items():
+        default = info.default
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
+        rows.append((ENV_PREFIX + name.upper(), default, info.description or ""))
+    return rows

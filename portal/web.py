@@ -137,7 +137,7 @@ def client_ip(request: Request) -> str:
 
 
 def client_ip_hash(request: Request) -> str:
-    return keyed_hash(portal(request).settings.secret_key, client_ip(request))
+    return keyed_hash(portal(request).settings.secret_key.get_secret_value(), client_ip(request))
 
 
 # Token pages must not leak the token through Referer or caches (DESIGN §6).

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -49,7 +48,9 @@ def smtp() -> Iterator[MailServer]:
 
 
 def _worker(settings: Settings, sessions: Sessions, smtp: MailServer, clock: Clock) -> Worker:
-    return Worker(settings=replace(settings, smtp_url=smtp.url), sessions=sessions, clock=clock)
+    return Worker(
+        settings=settings.model_copy(update={"smtp_url": smtp.url}), sessions=sessions, clock=clock
+    )
 
 
 async def _queue(sessions: Sessions, settings: Settings, count: int, **extra: object) -> None:
@@ -199,7 +200,7 @@ async def test_the_last_attempt_marks_an_email_failed(
     sessions: Sessions, settings: Settings, smtp: MailServer
 ) -> None:
     clock = Clock()
-    worker = _worker(replace(settings, mail_max_attempts=3), sessions, smtp, clock)
+    worker = _worker(settings.model_copy(update={"mail_max_attempts": 3}), sessions, smtp, clock)
     await _queue(sessions, settings, 1)
     smtp.stop()
     for _ in range(3):
@@ -236,7 +237,7 @@ async def test_two_workers_deliver_a_thousand_emails_exactly_once(
     try:
         workers = [
             Worker(
-                settings=replace(settings, smtp_url=smtp.url),
+                settings=settings.model_copy(update={"smtp_url": smtp.url}),
                 sessions=session_factory(engine),
             )
             for engine in engines

@@ -88,3 +88,32 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         assert row is not None, f"{name} is not in the README's settings table"
         if default not in ("", None) and not isinstance(default, bool):
             assert str(default) in row, f"the README does not give {name}'s default"
+
+
+def test_printing_the_settings_never_shows_a_secret() -> None:
+    settings = Settings.from_env(
+        {
+            "PORTAL_SECRET_KEY": "the-secret-key-" + STRONG_KEY,
+            "PORTAL_SMTP_PASSWORD": "the-smtp-password",
+            "PORTAL_OIDC_CLIENT_SECRET": "the-oidc-client-secret",
+        }
+    )
+    for shown in (repr(settings), str(settings), f"{settings}", str(settings.model_dump())):
+        assert "the-secret-key" not in shown
+        assert "the-smtp-password" not in shown
+        assert "the-oidc-client-secret" not in shown
+    assert settings.smtp_password.get_secret_value() == "the-smtp-password"
+    assert settings.oidc_client_secret.get_secret_value() == "the-oidc-client-secret"
+
+
+def test_keyword_construction_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_MAIL_DIR", "/from/the/environment")
+    assert Settings(database_url="sqlite:///x.db").mail_dir == "var/mail"
+    assert Settings.from_env().mail_dir == "/from/the/environment"
+
+
+def test_an_unknown_or_malformed_keyword_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="PORTAL_MAIL_DIRECTORY is not a setting"):
+        Settings(mail_directory="x")
+    with pytest.raises(SettingsError, match="PORTAL_RUN_WORKER must be true or false"):
+        Settings.from_env({"PORTAL_RUN_WORKER": "maybe"})

@@ -98,7 +98,7 @@ class SmtpMailBackend:
         self.start_tls = url.scheme == "smtp+starttls"
         self.port = url.port or (465 if self.use_tls else 587 if self.start_tls else 25)
         self.username = unquote(url.username or "") or settings.smtp_username
-        self.password = unquote(url.password or "") or settings.smtp_password
+        self.password = unquote(url.password or "") or settings.smtp_password.get_secret_value()
         self.timeout = settings.smtp_timeout_seconds
 
     @contextlib.asynccontextmanager
