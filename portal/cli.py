@@ -31,6 +31,7 @@ from portal.demo.seed import DemoLink, issue_demo_links, seed_demo
 from portal.logs import configure_logging
 from portal.mail import service as mail
 from portal.mail.worker import Worker
+from portal.server import HeadLimitedHttpToolsProtocol, bind_socket
 from portal.settings import Settings, SettingsError
 
 log = logging.getLogger("portal")
@@ -53,16 +54,6 @@ def _with_engine(settings: Settings, work: Callable[[Any], Coroutine[Any, Any, T
     return asyncio.run(run())
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
 def _base_url(settings: Settings, sock: socket.socket, host: str) -> Settings:
     if settings.base_url:
         return settings
@@ -81,6 +72,7 @@ def _serve(
     app = create_app(settings, run_worker=run_worker)
     config = uvicorn.Config(
         app,
+        http=HeadLimitedHttpToolsProtocol,
         log_config=None,
         access_log=False,
         proxy_headers=True,
@@ -104,7 +96,7 @@ def _serve(
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    sock = _bind(args.host, args.port)
+    sock = bind_socket(args.host, args.port)
     settings = _base_url(settings, sock, args.host)
     migrate.upgrade(settings)
 
@@ -144,7 +136,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    sock = _bind(args.host, args.port)
+    sock = bind_socket(args.host, args.port)
     settings = _base_url(settings, sock, args.host)
     log.info("serving on %s", settings.base_url)
     _serve(settings, sock, run_worker=settings.run_worker and not args.no_worker)
