@@ -269,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the portal",
         description="Serve the portal with one process. Run several behind a load balancer "
-        "to scale out (on PostgreSQL). Apply migrations first with `portal db upgrade`.",
+        "to scale out (on PostgreSQL). Apply migrations first with `portal db upgrade`. "
+        "Request heads (request line and headers) over 32 KiB are refused with 431.",
     )
     _host_port(serve)
     serve.add_argument(

@@ -62,6 +62,11 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime()}
 
 
+# Ids are `Integer` columns (int4 on PostgreSQL): an id from a URL above this
+# names no row, and sent to the database it would be an error, not a miss.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -17,7 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("portal.access")
 
-_TOKEN_PATH = re.compile(r"^/l/[^/?]*")
+# Anywhere in the path, not only at its start: behind a proxy prefix
+# (root_path=/careers/feedback) the logged path is /careers/feedback/l/<token>.
+_TOKEN_PATH = re.compile(r"/l/[^/?]*")
 
 
 def redact_path(path: str) -> str:

@@ -14,12 +14,14 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
 from portal.db import unit_of_work, utcnow
 from portal.reader import Reader
+from portal.security.csrf import csrf_token
+from portal.security.headers import referrer_policy
 from portal.security.ratelimit import RateLimiter
 from portal.security.sessions import CandidateSession, cookie_name, load_candidate_session
 from portal.security.tokens import keyed_hash
@@ -49,7 +51,10 @@ def portal(request: Request) -> Portal:
 
 
 def _request_context(request: Request) -> dict[str, Any]:
-    return {"csrf_token": request.scope.get("state", {}).get("csrf_token", "")}
+    return {
+        "csrf_token": csrf_token(request.scope),
+        "referrer_policy": referrer_policy(request.scope),
+    }
 
 
 def long_date(value: dt.datetime | None) -> str:
@@ -75,6 +80,36 @@ def _cached_path(provider: Router | Starlette, name: str, params: dict[str, Any]
     return path
 
 
+def path_for(request: Request, name: str, /, **params: Any) -> str:
+    """The path of a named route under the app's root path: for links and redirects.
+
+    Never an absolute URL built from the Host header, which the client chooses.
+    """
+    # The router, or the app for pages rendered by middleware before routing.
+    provider: Router | Starlette = request.scope.get("router") or request.scope["app"]
+    if _CACHEABLE_PARAMS.issuperset(params):
+        path = _cached_path(provider, name, params)
+    else:
+        path = str(provider.url_path_for(name, **params))
+    root: str = request.scope.get("root_path", "")
+    return root + path
+
+
+def redirect(
+    request: Request,
+    name: str,
+    /,
+    *,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    status_code: int = 303,
+    **params: Any,
+) -> RedirectResponse:
+    """A redirect to a named route, by path (relative to this host)."""
+    target = path_for(request, name, **params) + (f"?{query}" if query else "")
+    return RedirectResponse(target, status_code=status_code, headers=headers)
+
+
 @pass_context
 def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
     """A link for a page: the path, under the app's root path.
@@ -84,15 +119,7 @@ def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
     request. Paths are all a page needs (redirects build absolute URLs
     themselves), and links without per-visitor values are computed once.
     """
-    request: Request = context["request"]
-    # The router, or the app for pages rendered by middleware before routing.
-    provider: Router | Starlette = request.scope.get("router") or request.scope["app"]
-    if _CACHEABLE_PARAMS.issuperset(params):
-        path = _cached_path(provider, name, params)
-    else:
-        path = str(provider.url_path_for(name, **params))
-    root: str = request.scope.get("root_path", "")
-    return root + path
+    return path_for(context["request"], name, **params)
 
 
 def make_templates() -> Jinja2Blocks:
@@ -116,6 +143,9 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+VARY_COOKIE = {"vary": "Cookie"}
+
+
 def render(
     request: Request,
     template: str,
@@ -126,6 +156,8 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Render a page, or only `block` of it when htmx asked for the fragment."""
+    # Every page carries the visitor's CSRF token (and may show who is signed in).
+    headers = {**headers, "vary": "Cookie"} if headers else VARY_COOKIE
     kwargs: dict[str, Any] = {"status_code": status_code, "headers": headers}
     if block is not None and is_htmx(request):
         kwargs["block_name"] = block
@@ -158,6 +190,12 @@ def error_page(request: Request, status_code: int, title: str, message: str) -> 
         status_code=status_code,
         headers=headers,
         block="main",
+    )
+
+
+async def bad_request(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request, 400, "That request could not be read", "Go back, reload the page and try again."
     )
 
 

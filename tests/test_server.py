@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from portal.server import MAX_HEAD_BYTES
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVING = re.compile(r"serving on http://127\.0\.0\.1:(\d+)")
@@ -62,12 +63,7 @@ def server_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
                 time.sleep(0.05)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 def test_keep_alive_requests_are_answered_without_delay(server_port: int) -> None:

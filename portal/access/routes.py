@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.access import service
@@ -20,6 +20,7 @@ from portal.web import (
     db_session,
     portal,
     rate_limited,
+    redirect,
     render,
     signed_in_candidate,
 )
@@ -73,10 +74,11 @@ async def confirm_link(request: Request) -> Response:
             headers=NO_STORE,
         )
     if link.application_id is not None:
-        target = request.url_for("candidate.feedback", application_id=link.application_id)
+        response = redirect(
+            request, "candidate.feedback", application_id=link.application_id, headers=NO_STORE
+        )
     else:
-        target = request.url_for("candidate.applications")
-    response = RedirectResponse(str(target), status_code=303, headers=NO_STORE)
+        response = redirect(request, "candidate.applications", headers=NO_STORE)
     _set_session_cookie(request, response, session_cookie)
     return response
 
@@ -163,8 +165,7 @@ async def signout(request: Request) -> Response:
                 organization_id=who.organization_id,
                 ip_hash=client_ip_hash(request),
             )
-    target = request.url_for("candidate.signin").include_query_params(signed_out="1")
-    response = RedirectResponse(str(target), status_code=303)
+    response = redirect(request, "candidate.signin", query="signed_out=1")
     response.delete_cookie(
         cookie_name(settings), path="/", secure=settings.https, httponly=True, samesite="lax"
     )

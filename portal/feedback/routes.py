@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.db import utcnow
+from portal.db import MAX_ID, utcnow
 from portal.feedback import service
 from portal.security.sessions import cookie_name, session_hash
 from portal.web import (
     db_session,
     not_found,
     portal,
+    redirect,
     render,
     sign_in_required,
     signed_in_candidate,
@@ -29,8 +30,9 @@ async def applications(request: Request) -> Response:
         items = await service.list_applications(db, candidate_id=who.candidate_id)
         published = [item for item in items if item.has_feedback]
         if len(items) == 1 and published:
-            url = request.url_for("candidate.feedback", application_id=published[0].application_id)
-            return RedirectResponse(str(url), status_code=303)
+            return redirect(
+                request, "candidate.feedback", application_id=published[0].application_id
+            )
         branding = await service.branding(db, organization_id=who.organization_id)
     return render(
         request,
@@ -42,6 +44,9 @@ async def applications(request: Request) -> Response:
 
 async def feedback(request: Request) -> Response:
     application_id: int = request.path_params["application_id"]
+    if application_id > MAX_ID:
+        # Beyond the id column's range: no such page (and no database error).
+        return await not_found(request, LookupError(application_id))
     settings = portal(request).settings
     id_hash = session_hash(request.cookies.get(cookie_name(settings)))
     if id_hash is None:

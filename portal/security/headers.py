@@ -10,6 +10,29 @@ CSP = (
     "base-uri 'none'; frame-ancestors 'none'"
 )
 
+# Pages under /l/<token> carry a usable token in their address: they must send
+# no Referer at all, not even to this site's own stylesheets (DESIGN §6).
+LINK_PATH_PREFIX = "/l/"
+
+
+def route_path(scope: Scope) -> str:
+    """The path the app routes on: without the root path a proxy prefix adds."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
+        return path[len(root) :] or "/"
+    return path
+
+
+def is_link_path(scope: Scope) -> bool:
+    """Whether the request is for a link page, whatever the app's root path."""
+    return route_path(scope).startswith(LINK_PATH_PREFIX)
+
+
+def referrer_policy(scope: Scope) -> str:
+    """The policy for this response; base.html repeats it in a <meta> so both agree."""
+    return "no-referrer" if is_link_path(scope) else "same-origin"
+
 
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
@@ -18,24 +41,26 @@ class SecurityHeadersMiddleware:
             (b"content-security-policy", CSP.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
             (b"cross-origin-opener-policy", b"same-origin"),
             (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
         ]
         if https:
             headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
-        self.headers = headers
+        self.headers = [*headers, (b"referrer-policy", b"same-origin")]
+        self.link_headers = [*headers, (b"referrer-policy", b"no-referrer")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        own = self.link_headers if is_link_path(scope) else self.headers
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
                 present = {name for name, _ in headers}
-                extra = [(n, v) for n, v in self.headers if n not in present]
+                extra = [(n, v) for n, v in own if n not in present]
                 # Pages carry per-visitor CSRF tokens: no shared cache may keep them.
                 if b"cache-control" not in present and any(
                     name == b"content-type" and value.startswith(b"text/html")

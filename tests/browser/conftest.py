@@ -32,6 +32,7 @@ from tests.browser.support import (
     OpenPage,
     Screenshot,
 )
+from tests.processes import stop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BROWSER_DIR = Path(__file__).resolve().parent
@@ -107,16 +108,6 @@ def _wait_for_announcement(
         time.sleep(0.05)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """`portal demo --json` on a fresh SQLite database, for the whole session."""
@@ -152,7 +143,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             unused=list(candidates),
         )
     finally:
-        _stop(process)
+        stop(process)
 
 
 @pytest.fixture
