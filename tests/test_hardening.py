@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,6 +17,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.app import CSRF_EXEMPT
+from portal.db import unit_of_work
+from portal.mail.models import BackgroundJob, OutboxEmail
 from portal.security.csrf import CsrfMiddleware
 from tests.factories import CSRF_FIELD, csrf_token, invitation, make_world, open_link, sign_in
 
@@ -181,6 +184,30 @@ async def test_ids_beyond_the_column_are_simply_not_found(
         response = await client.get(f"/feedback/{application_id}")
         assert response.status_code == 404, application_id
         assert "Page not found" in response.text
+
+
+# --- 5. one candidate, many renew requests: one email --------------------------------
+
+
+async def test_renew_requests_from_many_addresses_send_one_email(
+    app: Starlette, client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    path = await invitation(sessions, world)
+    await open_link(client, path)  # now spent
+    answers = []
+    for who in (client, other_client) * 5:
+        token = await csrf_token(who)
+        answers.append(await who.post(f"{path}/renew", data={"csrftoken": token}))
+    assert [answer.status_code for answer in answers] == [200] * 10
+    assert all("we have sent a new sign-in link" in answer.text for answer in answers)
+    async with unit_of_work(sessions) as db:
+        assert len((await db.scalars(select(BackgroundJob))).all()) <= 3
+    await app.state.worker.run_once()
+    await app.state.worker.run_once()
+    async with unit_of_work(sessions) as db:
+        sent = (await db.scalars(select(OutboxEmail))).all()
+    assert [email.template for email in sent] == ["sign_in"]
 
 
 # --- 6. no token in the access log, whatever the root path ---------------------------

@@ -15,7 +15,7 @@ from portal.access.models import AccessLink
 from portal.db import unit_of_work
 from portal.mail.models import BackgroundJob, OutboxEmail
 from portal.settings import Settings
-from tests.factories import csrf_token, make_world, open_link
+from tests.factories import csrf_token, invitation, make_world, open_link, sign_in
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -131,16 +131,68 @@ async def test_htmx_gets_only_the_panel(client: httpx.AsyncClient) -> None:
     assert "Check your email" in response.text
 
 
-async def test_sign_in_requests_are_rate_limited(client: httpx.AsyncClient) -> None:
-    statuses = [(await _ask(client, f"person{i}@example.com")).status_code for i in range(6)]
-    assert statuses == [200] * 5 + [429]
+async def _jobs(sessions: Sessions) -> int:
+    async with unit_of_work(sessions) as db:
+        return len((await db.scalars(select(BackgroundJob))).all())
+
+
+def _client_at(app: Starlette, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_over_the_limit_the_answer_is_the_same_and_nothing_is_sent(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    answers = [await _ask(client, f"person{i}@example.com") for i in range(6)]
+    assert [answer.status_code for answer in answers] == [200] * 6
+    assert answers[5].text.replace("person5", "X") == answers[0].text.replace("person0", "X")
+    assert "Check your email" in answers[5].text
+    # Five requests per client address a minute: the sixth was answered but not queued.
+    assert await _jobs(sessions) == 5
+
+
+async def test_strangers_cannot_lock_a_candidate_out(
+    app: Starlette, client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    world = await make_world(sessions, email="dana@example.com")
+    await sign_in(client, sessions, world)  # Dana is reading her feedback
+    invitation_path = await invitation(sessions, world)
+    # Strangers from rotating addresses ask for Dana's links, again and again.
+    for n in range(6):
+        async with _client_at(app, f"192.0.2.{n + 1}") as stranger:
+            assert (await _ask(stranger, "dana@example.com")).status_code == 200
+    await app.state.worker.run_once()
+    # The address gets one email, not six.
+    assert len(list(Path(settings.mail_dir).glob("*.eml"))) == 1
+
+    # Dana, from her own address, gets the usual answer, and the link in her inbox works.
+    async with _client_at(app, "198.51.100.20") as dana:
+        answer = await _ask(dana, "Dana@Example.com")
+        assert answer.status_code == 200 and "Check your email" in answer.text
+        await app.state.worker.run_once()
+        files = sorted(Path(settings.mail_dir).glob("*.eml"), key=lambda path: path.stat().st_mtime)
+        text = email.message_from_bytes(files[-1].read_bytes(), policy=email.policy.default)
+        body = text.get_body(preferencelist=("plain",))
+        assert body is not None
+        link = next(w for w in body.get_content().split() if w.startswith("http://testserver/l/"))
+        assert (await open_link(dana, link.removeprefix("http://testserver"))).status_code == 303
+        # Her invitation link still opens too.
+        assert (await open_link(dana, invitation_path)).status_code == 303
+    # And the session she had is untouched.
+    assert (await client.get(f"/feedback/{world.application_id}")).status_code == 200
 
 
 async def test_one_address_cannot_be_flooded(
-    client: httpx.AsyncClient, other_client: httpx.AsyncClient
+    app: Starlette, client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
+    await make_world(sessions, email="dana@example.com")
     assert [(await _ask(client, "dana@example.com")).status_code for _ in range(3)] == [200] * 3
-    assert (await _ask(other_client, "DANA@example.com")).status_code == 429
+    assert (await _ask(other_client, "DANA@example.com")).status_code == 200
+    assert await _jobs(sessions) == 3
+    await app.state.worker.run_once()
+    async with unit_of_work(sessions) as db:
+        assert len((await db.scalars(select(OutboxEmail))).all()) == 1
 
 
 async def test_sign_in_needs_the_csrf_token(client: httpx.AsyncClient) -> None:

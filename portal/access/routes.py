@@ -84,14 +84,22 @@ async def confirm_link(request: Request) -> Response:
 
 
 async def renew_link(request: Request) -> Response:
-    """From the spent-link page: email a fresh sign-in link to the address on file."""
+    """From the spent-link page: email a fresh sign-in link to the address on file.
+
+    Over a limit, the same answer and nothing sent (the worker also sends a
+    candidate at most one link at a time, whoever asks).
+    """
     token: str = request.path_params["token"]
-    if not await portal(request).limiter.allow("signin_ip", client_ip(request)):
-        return rate_limited(request)
+    limiter = portal(request).limiter
+    allowed = await limiter.allow("signin_ip", client_ip(request)) and await limiter.allow(
+        "renew_link", token_digest(token[: service.MAX_TOKEN_LENGTH]).hex()
+    )
     async with db_session(request) as db:
-        service.request_fresh_link(db, token=token, now=utcnow())
+        if allowed:
+            service.request_fresh_link(db, token=token, now=utcnow())
         branding = await service.branding_for_token(db, token=token)
-    portal(request).wake_worker()
+    if allowed:
+        portal(request).wake_worker()
     return render(
         request,
         "candidate/link_spent.html",
@@ -134,14 +142,13 @@ async def signin_request(request: Request) -> Response:
             block="signin_panel",
         )
     limiter = portal(request).limiter
-    if not (
-        await limiter.allow("signin_ip", client_ip(request))
-        and await limiter.allow("signin_email", email.lower())
+    # Over a limit: the same answer, nothing queued (see portal.security.ratelimit).
+    if await limiter.allow("signin_ip", client_ip(request)) and await limiter.allow(
+        "signin_email", email.lower()
     ):
-        return rate_limited(request)
-    async with db_session(request) as db:
-        service.request_sign_in(db, email=email.lower(), now=utcnow())
-    portal(request).wake_worker()
+        async with db_session(request) as db:
+            service.request_sign_in(db, email=email.lower(), now=utcnow())
+        portal(request).wake_worker()
     return render(
         request,
         "candidate/signin.html",

@@ -25,6 +25,10 @@ from portal.settings import Settings
 from portal.web import long_date
 
 SIGN_IN_LIFETIME = dt.timedelta(minutes=10)
+# A candidate is sent at most one sign-in link in this time, however many
+# requests name them: within it the last link still works (it lasts twice as
+# long and nothing newer revoked it), so dropping a request locks nobody out.
+SIGN_IN_RESEND_AFTER = dt.timedelta(minutes=5)
 MAX_TOKEN_LENGTH = 100
 
 
@@ -244,13 +248,17 @@ async def answer_fresh_link_request(
 async def _send_sign_in_link(
     db: AsyncSession, *, candidate_id: int, settings: Settings, now: dt.datetime
 ) -> None:
+    # The row lock (PostgreSQL) makes workers answering requests for the same
+    # candidate take turns, so the check below sees the other's link.
     email, name, organization_id = (
         await db.execute(
-            select(Candidate.email, Candidate.name, Candidate.organization_id).where(
-                Candidate.id == candidate_id
-            )
+            select(Candidate.email, Candidate.name, Candidate.organization_id)
+            .where(Candidate.id == candidate_id)
+            .with_for_update()
         )
     ).one()
+    if await _has_recent_sign_in_link(db, candidate_id=candidate_id, now=now):
+        return
     token = await issue_sign_in_link(db, candidate_id=candidate_id, now=now)
     await mail.enqueue_email(
         db,
@@ -275,6 +283,23 @@ async def _send_sign_in_link(
         subject_id=candidate_id,
         details={"purpose": "sign_in"},
     )
+
+
+async def _has_recent_sign_in_link(
+    db: AsyncSession, *, candidate_id: int, now: dt.datetime
+) -> bool:
+    recent = await db.scalar(
+        select(AccessLink.id)
+        .where(
+            AccessLink.candidate_id == candidate_id,
+            AccessLink.purpose == "sign_in",
+            AccessLink.used_at.is_(None),
+            AccessLink.revoked_at.is_(None),
+            AccessLink.created_at > now - SIGN_IN_RESEND_AFTER,
+        )
+        .limit(1)
+    )
+    return recent is not None
 
 
 async def send_invitation(

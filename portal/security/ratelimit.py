@@ -1,4 +1,11 @@
-"""Rate limits on the routes an attacker would hammer (links, sign-in requests)."""
+"""Rate limits on the routes an attacker would hammer (links, sign-in requests).
+
+Sign-in and fresh-link requests over a limit get the usual answer and send
+nothing, so a limit never tells a stranger anything. The last word on email is
+per candidate, where the worker answers (`access.service`): at most one
+sign-in link every few minutes, and never while the last one still works, so
+requests made by strangers cannot keep a candidate from signing in.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,14 @@ from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-# name -> limit; keys are per client address unless the caller adds more.
+# name -> limit, counted per key the caller gives (client address, email, link).
 LIMITS: dict[str, RateLimitItem] = {
-    "link_confirm": parse("10/minute"),
-    "signin_ip": parse("5/minute"),
-    "signin_email": parse("3/15minutes"),
+    "link_confirm": parse("10/minute"),  # per client address
+    "signin_ip": parse("5/minute"),  # sign-in and fresh-link requests, per client address
+    # Per email address and per spent link. A short window on purpose: when it
+    # drops a request, the link answering the earlier ones still works.
+    "signin_email": parse("3/minute"),
+    "renew_link": parse("3/minute"),
 }
 
 
