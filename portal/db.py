@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -65,6 +66,24 @@ class Base(DeclarativeBase):
 # Ids are `Integer` columns (int4 on PostgreSQL): an id from a URL above this
 # names no row, and sent to the database it would be an error, not a miss.
 MAX_ID = 2**31 - 1
+
+
+def enum_check(
+    column: str, values: type[enum.StrEnum], *, nullable: bool = False
+) -> CheckConstraint:
+    """The CHECK that keeps `column` to the values of `values`, named after the column.
+
+    Every state-like column is declared with this, so the enum in Python and the
+    constraint in the database are written once and cannot drift; the enum is kept
+    in the constraint's `info` for the test that checks the database's copy.
+    """
+    listed = ", ".join(f"'{member.value}'" for member in values)
+    condition = f"{column} IN ({listed})"
+    if nullable:
+        condition = f"{column} IS NULL OR {condition}"
+    return CheckConstraint(
+        condition, name=column, info={"enum": values, "column": column, "nullable": nullable}
+    )
 
 
 def utcnow() -> dt.datetime:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, utcnow
+from portal.db import Base, enum_check, utcnow
+
+
+class LinkPurpose(enum.StrEnum):
+    INVITATION = "invitation"  # to one application's feedback, from the rejection email
+    SIGN_IN = "sign_in"  # asked for at /signin
 
 
 class AccessLink(Base):
     __tablename__ = "access_links"
-    __table_args__ = (CheckConstraint("purpose IN ('invitation', 'sign_in')", name="purpose"),)
+    __table_args__ = (enum_check("purpose", LinkPurpose),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, utcnow
+from portal.db import Base, enum_check, utcnow
 
-STAGES = ("applied", "screen", "interview", "final")
+
+class Stage(enum.StrEnum):
+    """How far an application got, in order."""
+
+    APPLIED = "applied"
+    SCREEN = "screen"
+    INTERVIEW = "interview"
+    FINAL = "final"
+
+
+class ApplicationStatus(enum.StrEnum):
+    OPEN = "open"
+    REJECTED = "rejected"
 
 
 class Job(Base):
@@ -52,8 +65,8 @@ class Candidate(Base):
 class Application(Base):
     __tablename__ = "applications"
     __table_args__ = (
-        CheckConstraint("stage IN ('applied', 'screen', 'interview', 'final')", name="stage"),
-        CheckConstraint("status IN ('open', 'rejected')", name="status"),
+        enum_check("stage", Stage),
+        enum_check("status", ApplicationStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +74,7 @@ class Application(Base):
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
     )
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
-    stage: Mapped[str] = mapped_column(String(20), default="applied")
-    status: Mapped[str] = mapped_column(String(20), default="rejected")
+    stage: Mapped[str] = mapped_column(String(20), default=Stage.APPLIED)
+    status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.REJECTED)
     decided_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, utcnow
+from portal.db import Base, enum_check, utcnow
 
-RATINGS = ("met", "partly_met", "not_yet_met")
-ITEM_KINDS = ("assessment", "strength", "growth_area")
+
+class FeedbackState(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class ItemKind(enum.StrEnum):
+    ASSESSMENT = "assessment"  # of one requirement, with a rating
+    STRENGTH = "strength"
+    GROWTH_AREA = "growth_area"
+
+
+class Rating(enum.StrEnum):
+    MET = "met"
+    PARTLY_MET = "partly_met"
+    NOT_YET_MET = "not_yet_met"
 
 
 class Feedback(Base):
@@ -23,7 +38,7 @@ class Feedback(Base):
     __tablename__ = "feedback"
     __table_args__ = (
         UniqueConstraint("application_id", "version"),
-        CheckConstraint("state IN ('draft', 'published')", name="state"),
+        enum_check("state", FeedbackState),
         CheckConstraint(
             "reapply_after_months IS NULL OR reapply_after_months BETWEEN 0 AND 60",
             name="reapply_after_months",
@@ -33,7 +48,7 @@ class Feedback(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(default=1)
-    state: Mapped[str] = mapped_column(String(20), default="draft")
+    state: Mapped[str] = mapped_column(String(20), default=FeedbackState.DRAFT)
     decision_summary: Mapped[str] = mapped_column(Text, default="")
     personal_note: Mapped[str] = mapped_column(Text, default="")
     reapply_after_months: Mapped[int | None]
@@ -55,15 +70,14 @@ class FeedbackItem(Base):
 
     __tablename__ = "feedback_items"
     __table_args__ = (
-        CheckConstraint("kind IN ('assessment', 'strength', 'growth_area')", name="kind"),
+        enum_check("kind", ItemKind),
         CheckConstraint(
-            "(kind = 'assessment') = (rating IS NOT NULL)", name="rating_only_on_assessment"
+            f"(kind = '{ItemKind.ASSESSMENT}') = (rating IS NOT NULL)",
+            name="rating_only_on_assessment",
         ),
+        enum_check("rating", Rating, nullable=True),
         CheckConstraint(
-            "rating IS NULL OR rating IN ('met', 'partly_met', 'not_yet_met')", name="rating"
-        ),
-        CheckConstraint(
-            "kind <> 'assessment' OR requirement_id IS NOT NULL",
+            f"kind <> '{ItemKind.ASSESSMENT}' OR requirement_id IS NOT NULL",
             name="assessment_has_requirement",
         ),
         Index("ix_feedback_items_feedback_id_kind_position", "feedback_id", "kind", "position"),

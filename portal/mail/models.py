@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, utcnow
+from portal.db import Base, enum_check, utcnow
+
+
+class EmailState(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # out of attempts, or refused for good; kept with its last error
+
+
+class JobState(enum.StrEnum):
+    PENDING = "pending"  # done jobs are deleted
+    FAILED = "failed"
 
 
 class OutboxEmail(Base):
     __tablename__ = "outbox_emails"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'sent', 'failed')", name="state"),
+        enum_check("state", EmailState),
         Index("ix_outbox_emails_state_next_attempt_at", "state", "next_attempt_at"),
     )
 
@@ -31,7 +43,7 @@ class OutboxEmail(Base):
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(20), default="pending")
+    state: Mapped[str] = mapped_column(String(20), default=EmailState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[dt.datetime | None]
@@ -51,14 +63,14 @@ class BackgroundJob(Base):
 
     __tablename__ = "background_jobs"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'failed')", name="state"),
+        enum_check("state", JobState),
         Index("ix_background_jobs_state_run_at", "state", "run_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(20), default="pending")
+    state: Mapped[str] = mapped_column(String(20), default=JobState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     run_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[dt.datetime | None]

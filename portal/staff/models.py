@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, utcnow
+from portal.db import Base, enum_check, utcnow
+
+
+class StaffRole(enum.StrEnum):
+    ADMIN = "admin"  # a recruiter who also runs the organization's settings and staff
+    RECRUITER = "recruiter"
 
 
 class StaffUser(Base):
@@ -15,7 +21,7 @@ class StaffUser(Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "email"),
         UniqueConstraint("oidc_issuer", "oidc_subject"),
-        CheckConstraint("role IN ('admin', 'recruiter')", name="role"),
+        enum_check("role", StaffRole),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,7 +30,7 @@ class StaffUser(Base):
     )
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20), default="recruiter")
+    role: Mapped[str] = mapped_column(String(20), default=StaffRole.RECRUITER)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     oidc_issuer: Mapped[str | None] = mapped_column(String(500))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
