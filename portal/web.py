@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import pass_context
 from jinja2_fragments.starlette import Jinja2Blocks
@@ -18,7 +18,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
+from portal.concurrency import Conflict
 from portal.db import unit_of_work, utcnow
+from portal.forms import FormState, InputModel, validate_input
 from portal.reader import Reader
 from portal.security.csrf import csrf_token
 from portal.security.headers import referrer_policy
@@ -253,7 +255,82 @@ def sign_in_required(request: Request) -> Response:
     return render(
         request,
         "candidate/signin.html",
-        {"email": "", "errors": {}, "sent": False, "expired_session": True},
+        {"form": FormState(), "sent": False, "expired_session": True},
         status_code=401,
         headers={"cache-control": "no-store"},
+    )
+
+
+Model = TypeVar("Model", bound=InputModel)
+# Room for the CSRF token and a submit button's name beside a model's own fields.
+_EXTRA_FIELDS = 4
+
+
+async def parse_form(
+    request: Request,
+    model: type[Model],
+    *,
+    template: str,
+    block: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> Model | Response:
+    """The posted form as `model`, or the page re-rendered to be corrected.
+
+    On a validation error the page's `template` is rendered again with status 422
+    and `form` (a `FormState`: every value as typed, a message per bad field) in
+    its context; htmx gets only `block`, swapped in place. A form with more fields
+    than the model, or a field larger than the parser takes, gets the 400 page.
+    """
+    # Beyond the model's fields (or a part too large), Starlette raises a 400,
+    # answered by `bad_request`.
+    posted = await request.form(max_files=0, max_fields=len(model.model_fields) + _EXTRA_FIELDS)
+    values = {name: value for name, value in posted.multi_items() if isinstance(value, str)}
+    data, form = validate_input(model, values)
+    if data is not None:
+        return data
+    return render(
+        request,
+        template,
+        {**(context or {}), "form": form},
+        status_code=422,
+        block=block,
+        headers={"cache-control": "no-store"},
+    )
+
+
+def _shown(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def conflict_page(
+    request: Request,
+    *,
+    conflict: Conflict,
+    submitted: InputModel,
+    labels: dict[str, str],
+    action: str,
+    back: str,
+) -> Response:
+    """409: someone saved the same record while this person was writing.
+
+    Shows, field by field, what they typed next to what is there now, and offers
+    to save theirs over it (the form carries the current version) or to go back;
+    nothing they typed is lost.
+    """
+    yours = {name: _shown(value) for name, value in submitted.model_dump().items()}
+    current = {name: _shown(value) for name, value in (conflict.current or {}).items()}
+    changes = [
+        {"name": name, "label": label, "yours": yours.get(name, ""), "theirs": current[name]}
+        for name, label in labels.items()
+        if name in current and yours.get(name, "") != current[name]
+    ]
+    # Saving again is a deliberate overwrite of the version shown here.
+    kept = {**yours, "version": _shown(conflict.version)}
+    return render(
+        request,
+        "conflict.html",
+        {"changes": changes, "kept": kept, "action": action, "back": back},
+        status_code=409,
+        headers={"cache-control": "no-store"},
+        block="main",
     )

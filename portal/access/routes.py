@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.access import service
+from portal.access.forms import SignInForm
 from portal.audit import service as audit
 from portal.db import utcnow
+from portal.forms import FormState
 from portal.security.sessions import cookie_name, revoke_session, start_candidate_session
 from portal.security.tokens import token_digest
 from portal.web import (
@@ -18,16 +18,13 @@ from portal.web import (
     client_ip,
     client_ip_hash,
     db_session,
+    parse_form,
     portal,
     rate_limited,
     redirect,
     render,
     signed_in_candidate,
 )
-
-EMAIL_MAX = 320
-# Deliberately loose: one @, something either side, a dot in the domain.
-EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 async def link_page(request: Request) -> Response:
@@ -115,8 +112,7 @@ async def signin_form(request: Request) -> Response:
         request,
         "candidate/signin.html",
         {
-            "email": "",
-            "errors": {},
+            "form": FormState(),
             "sent": False,
             "signed_out": "signed_out" in request.query_params,
         },
@@ -125,22 +121,16 @@ async def signin_form(request: Request) -> Response:
 
 async def signin_request(request: Request) -> Response:
     """Always the same answer, for known and unknown addresses alike (DESIGN §4.8)."""
-    form = await request.form(max_files=0, max_fields=5)
-    raw = form.get("email")
-    email = raw.strip() if isinstance(raw, str) else ""
-    errors: dict[str, str] = {}
-    if not email:
-        errors["email"] = "Enter the email address your application used."
-    elif len(email) > EMAIL_MAX or not EMAIL_SHAPE.match(email):
-        errors["email"] = "Enter an email address like name@example.com."
-    if errors:
-        return render(
-            request,
-            "candidate/signin.html",
-            {"email": email[:EMAIL_MAX], "errors": errors, "sent": False},
-            status_code=422,
-            block="signin_panel",
-        )
+    form = await parse_form(
+        request,
+        SignInForm,
+        template="candidate/signin.html",
+        block="signin_panel",
+        context={"sent": False},
+    )
+    if isinstance(form, Response):
+        return form
+    email = form.email
     limiter = portal(request).limiter
     # Over a limit: the same answer, nothing queued (see portal.security.ratelimit).
     if await limiter.allow("signin_ip", client_ip(request)) and await limiter.allow(
@@ -152,7 +142,7 @@ async def signin_request(request: Request) -> Response:
     return render(
         request,
         "candidate/signin.html",
-        {"email": email, "errors": {}, "sent": True},
+        {"email": email, "sent": True},
         block="signin_panel",
         headers={"cache-control": "no-store"},
     )

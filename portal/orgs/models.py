@@ -33,3 +33,7 @@ class Organization(Base):
     mail_from_address: Mapped[str | None] = mapped_column(String(320))
     mail_from_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Admins edit settings: every update checks and bumps this (portal.concurrency).
+    version: Mapped[int] = mapped_column(server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -1,0 +1,131 @@
+"""Input models: what a form (or a JSON body) may contain, and messages people can act on.
+
+A domain declares its input in `<domain>/forms.py` as an `InputModel` whose
+string fields all carry a length limit (`Text(...)`, `Email`). `validate_input`
+checks submitted values against it and answers either the model or a
+`FormState` with every value as typed and one human message per bad field.
+`portal.web.parse_form` does this for a posted form and re-renders the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+EMAIL_MAX = 320
+# Deliberately loose: one @, something either side, a dot in the domain.
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class InputModel(BaseModel):
+    """Base of every input model: trimmed strings, unknown fields (the CSRF token) ignored."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore", frozen=True)
+
+
+@dataclass(frozen=True)
+class Say:
+    """Field metadata: what to tell a person who left it empty or filled it wrongly."""
+
+    missing: str | None = None
+    invalid: str | None = None
+
+
+def _email_shape(value: str) -> str:
+    if value and not EMAIL_SHAPE.match(value):
+        raise PydanticCustomError("email", "Enter an email address like name@example.com.")
+    return value
+
+
+Email = Annotated[
+    str, StringConstraints(max_length=EMAIL_MAX, min_length=1), AfterValidator(_email_shape)
+]
+
+
+@dataclass
+class FormState:
+    """A form as the person left it: the values they typed and what is wrong with them."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def value(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def error(self, name: str) -> str:
+        return self.errors.get(name, "")
+
+
+Model = TypeVar("Model", bound=InputModel)
+
+
+def validate_input(
+    model: type[Model], submitted: Mapping[str, Any]
+) -> tuple[Model | None, FormState]:
+    """The valid model (or None) and the form's state for re-rendering it."""
+    values = {
+        name: str(submitted[name]) for name in model.model_fields if submitted.get(name) is not None
+    }
+    form = FormState(values=values)
+    try:
+        return model.model_validate(values), form
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            if name in model.model_fields and name not in form.errors:
+                form.errors[name] = human_message(error, model.model_fields[name])
+        return None, form
+
+
+def _constraint(info: FieldInfo, attribute: str) -> Any:
+    for item in info.metadata:
+        found = getattr(item, attribute, None)
+        if found is not None:
+            return found
+    return None
+
+
+def human_message(error: ErrorDetails, info: FieldInfo) -> str:
+    """What to tell a person about one validation error, instead of pydantic's wording."""
+    say = next((item for item in info.metadata if isinstance(item, Say)), Say())
+    kind = error["type"]
+    given = error.get("input")
+    empty = given is None or (isinstance(given, str) and not given.strip())
+    if kind == "missing" or (kind == "string_too_short" and empty):
+        return say.missing or "Fill in this field."
+    if say.invalid:
+        return say.invalid
+    context = error.get("ctx") or {}
+    if kind == "string_too_long":
+        return (
+            f"Keep it to {context['max_length']:,} characters or fewer "
+            f"(this has {len(str(given)):,})."
+        )
+    if kind == "string_too_short":
+        return f"Use at least {context['min_length']:,} characters."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "Enter a whole number, like 12."
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        low, high = _constraint(info, "ge"), _constraint(info, "le")
+        if low is not None and high is not None:
+            return f"Enter a number from {low:,} to {high:,}."
+        return "Enter a larger number." if kind.startswith("greater") else "Enter a smaller number."
+    if kind in ("enum", "literal_error"):
+        return "Choose one of the options."
+    if kind == "bool_parsing":
+        return "Choose yes or no."
+    if kind == "string_pattern_mismatch":
+        return "Check the format of this field."
+    if kind in _OUR_OWN:
+        return error["msg"]
+    return "Check this field."
+
+
+# Error types raised by our own validators, whose messages are already written for people.
+_OUR_OWN = frozenset({"email", "colour"})

@@ -1,0 +1,48 @@
+"""Changing an organization's settings."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import concurrency
+from portal.audit import service as audit
+from portal.orgs.forms import OrganizationSettingsForm
+from portal.orgs.models import Organization
+
+# Columns where NULL means "the installation's default"; the form sends them empty.
+_EMPTY_MEANS_DEFAULT = ("mail_from_name",)
+
+
+async def update_settings(
+    db: AsyncSession,
+    *,
+    organization_id: int,
+    changes: OrganizationSettingsForm,
+    staff_user_id: int | None,
+) -> Organization | None:
+    """Apply the admin's changes, or raise `Conflict` if someone saved in between.
+
+    None when there is no such organization.
+    """
+    org = await db.get(Organization, organization_id, populate_existing=True)
+    if org is None:
+        return None
+    concurrency.expect_version(org, changes.version)
+    wanted = changes.model_dump(exclude={"version"})
+    for name in _EMPTY_MEANS_DEFAULT:
+        wanted[name] = wanted[name] or None
+    changed = {name: value for name, value in wanted.items() if getattr(org, name) != value}
+    for name, value in changed.items():
+        setattr(org, name, value)
+    await concurrency.flush(db)
+    audit.record(
+        db,
+        action="organization.settings_changed",
+        actor_kind="staff",
+        actor_id=staff_user_id,
+        organization_id=org.id,
+        subject_type="organization",
+        subject_id=org.id,
+        details={"fields": sorted(changed)},
+    )
+    return org
