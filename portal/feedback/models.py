@@ -87,8 +87,12 @@ class FeedbackItem(Base):
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     position: Mapped[int] = mapped_column(default=0)
+    # No ON DELETE action: a requirement that feedback uses cannot be deleted, so
+    # an assessment never loses the requirement it rates (portal.candidates.service).
+    # Checked at commit, so that deleting a whole job, which removes its feedback
+    # through other cascades in the same statement, still works on PostgreSQL.
     requirement_id: Mapped[int | None] = mapped_column(
-        ForeignKey("requirements.id", ondelete="SET NULL")
+        ForeignKey("requirements.id", deferrable=True, initially="DEFERRED")
     )
     rating: Mapped[str | None] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,57 @@
+"""Rules for jobs and their requirements."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.candidates.models import Requirement
+from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind
+
+
+class RequirementInUse(Exception):
+    """The requirement is part of feedback that must not change; the message says which."""
+
+
+async def delete_requirement(db: AsyncSession, *, requirement_id: int) -> bool:
+    """Delete a job's requirement, unless feedback depends on it (False if there is none).
+
+    Published feedback is what candidates read and never changes, so a requirement
+    any published item mentions stays. A draft's assessment rates the requirement
+    and would lose its subject, so the recruiter removes it first. Draft strengths
+    and growth areas only mention it and stand on their own: they are unlinked.
+    The foreign key (no ON DELETE action) backs this in the database.
+    """
+    requirement = await db.get(Requirement, requirement_id)
+    if requirement is None:
+        return False
+    uses = (
+        await db.execute(
+            select(Feedback.id, Feedback.state, FeedbackItem.kind)
+            .join(Feedback, Feedback.id == FeedbackItem.feedback_id)
+            .where(FeedbackItem.requirement_id == requirement_id)
+        )
+    ).all()
+    published = len({id_ for id_, state, _kind in uses if state == FeedbackState.PUBLISHED})
+    if published:
+        raise RequirementInUse(
+            f"“{requirement.name}” is part of feedback already published to candidates "
+            f"({_count(published, 'application')}), so it cannot be deleted."
+        )
+    drafts = len({id_ for id_, _state, kind in uses if kind == ItemKind.ASSESSMENT})
+    if drafts:
+        raise RequirementInUse(
+            f"“{requirement.name}” is assessed in draft feedback "
+            f"({_count(drafts, 'draft')}). Remove those assessments first."
+        )
+    await db.execute(
+        update(FeedbackItem)
+        .where(FeedbackItem.requirement_id == requirement_id)
+        .values(requirement_id=None)
+    )
+    await db.execute(delete(Requirement).where(Requirement.id == requirement_id))
+    return True
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
