@@ -20,7 +20,7 @@ from portal.orgs.forms import LABELS, OrganizationSettingsForm
 from portal.orgs.models import Organization
 from portal.orgs.service import update_settings
 from portal.web import conflict_page, db_session, parse_form
-from tests.factories import csrf_token, make_world
+from tests.factories import World, csrf_token, make_world
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -36,16 +36,22 @@ def _changes(version: int, **fields: object) -> OrganizationSettingsForm:
     return OrganizationSettingsForm.model_validate({**values, **fields})
 
 
-async def test_saving_bumps_the_version_and_is_audited(sessions: Sessions) -> None:
-    world = await make_world(sessions)
+async def _save(sessions: Sessions, world: World, version: int, **fields: object) -> Organization:
+    """One admin's save, in its own transaction."""
     async with unit_of_work(sessions) as db:
         org = await update_settings(
             db,
             organization_id=world.organization_id,
-            changes=_changes(1, reply_promise_days=3),
+            changes=_changes(version, **fields),
             staff_user_id=None,
         )
-        assert org is not None and org.version == 2
+    assert org is not None
+    return org
+
+
+async def test_saving_bumps_the_version_and_is_audited(sessions: Sessions) -> None:
+    world = await make_world(sessions)
+    assert (await _save(sessions, world, 1, reply_promise_days=3)).version == 2
     async with unit_of_work(sessions) as db:
         event = (await db.scalars(select(AuditEvent))).one()
         assert event.action == "organization.settings_changed"
@@ -54,21 +60,9 @@ async def test_saving_bumps_the_version_and_is_audited(sessions: Sessions) -> No
 
 async def test_a_stale_version_raises_conflict_and_changes_nothing(sessions: Sessions) -> None:
     world = await make_world(sessions)
-    async with unit_of_work(sessions) as db:
-        await update_settings(
-            db,
-            organization_id=world.organization_id,
-            changes=_changes(1, display_name="Acme Ltd"),
-            staff_user_id=None,
-        )
+    await _save(sessions, world, 1, display_name="Acme Ltd")
     with pytest.raises(Conflict) as raised:
-        async with unit_of_work(sessions) as db:
-            await update_settings(
-                db,
-                organization_id=world.organization_id,
-                changes=_changes(1, display_name="Acme Inc"),
-                staff_user_id=None,
-            )
+        await _save(sessions, world, 1, display_name="Acme Inc")
     assert raised.value.version == 2
     assert raised.value.current is not None
     assert raised.value.current["display_name"] == "Acme Ltd"
@@ -84,13 +78,7 @@ async def test_a_write_that_lost_the_race_raises_conflict(sessions: Sessions) ->
         late = await slow.get(Organization, world.organization_id)
         assert late is not None and late.version == 1
         # ... a quick one saves in between ...
-        async with unit_of_work(sessions) as quick:
-            await update_settings(
-                quick,
-                organization_id=world.organization_id,
-                changes=_changes(1, display_name="Quick"),
-                staff_user_id=None,
-            )
+        await _save(sessions, world, 1, display_name="Quick")
         # ... and the slow write matches no row: nothing is overwritten.
         late.display_name = "Slow"
         with pytest.raises(Conflict):

@@ -28,6 +28,16 @@ async def _requirement(sessions: Sessions, world: World, name: str) -> int:
     return found
 
 
+async def _remove_assessments(sessions: Sessions, requirement_id: int) -> None:
+    async with unit_of_work(sessions) as db:
+        await db.execute(
+            delete(FeedbackItem).where(
+                FeedbackItem.requirement_id == requirement_id,
+                FeedbackItem.kind == ItemKind.ASSESSMENT,
+            )
+        )
+
+
 async def test_a_requirement_in_published_feedback_is_kept_with_a_reason(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
@@ -51,13 +61,7 @@ async def test_the_database_itself_refuses_to_strip_published_feedback(
     world = await make_world(sessions)
     requirement_id = await _requirement(sessions, world, "Statistics")
     # Only the published growth area mentions it now; once, the delete silently unlinked it.
-    async with unit_of_work(sessions) as db:
-        await db.execute(
-            delete(FeedbackItem).where(
-                FeedbackItem.requirement_id == requirement_id,
-                FeedbackItem.kind == ItemKind.ASSESSMENT,
-            )
-        )
+    await _remove_assessments(sessions, requirement_id)
     with pytest.raises(IntegrityError):
         async with unit_of_work(sessions) as db:
             await db.execute(delete(Requirement).where(Requirement.id == requirement_id))
@@ -78,13 +82,7 @@ async def test_a_draft_assessment_must_be_removed_first(sessions: Sessions) -> N
 async def test_draft_strengths_are_unlinked_and_the_requirement_goes(sessions: Sessions) -> None:
     world = await make_world(sessions, published=False)
     requirement_id = await _requirement(sessions, world, "SQL")
-    async with unit_of_work(sessions) as db:
-        await db.execute(
-            delete(FeedbackItem).where(
-                FeedbackItem.requirement_id == requirement_id,
-                FeedbackItem.kind == ItemKind.ASSESSMENT,
-            )
-        )
+    await _remove_assessments(sessions, requirement_id)
     async with unit_of_work(sessions) as db:
         assert await delete_requirement(db, requirement_id=requirement_id) is True
     async with unit_of_work(sessions) as db:
