@@ -22,7 +22,8 @@ from starlette.staticfiles import StaticFiles
 
 from bench.dataset import Dataset
 from portal.feedback.routes import PRIVATE
-from portal.web import STATIC_DIR, make_templates
+from portal.paths import STATIC_DIR
+from portal.web import make_templates
 
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "100000"))
 APPLICATION_INDEX = int(os.environ.get("BENCH_APPLICATION_INDEX", str(APPLICATIONS // 2)))

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.access.models import AccessLink
 from portal.audit import service as audit
 from portal.candidates.models import Application, Candidate, Job
+from portal.formats import long_date
 from portal.mail import service as mail
 from portal.mail.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
-from portal.web import long_date
 
 SIGN_IN_LIFETIME = dt.timedelta(minutes=10)
 # A candidate is sent at most one sign-in link in this time, however many

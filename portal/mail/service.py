@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.mail.models import OutboxEmail
 from portal.orgs.models import Organization
+from portal.paths import TEMPLATES_DIR
 from portal.settings import Settings
-from portal.web import TEMPLATES_DIR
 
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES_DIR)),
