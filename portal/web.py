@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from jinja2 import pass_context
@@ -14,23 +12,22 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
 from portal.concurrency import Conflict
-from portal.db import unit_of_work, utcnow
+from portal.db import unit_of_work
+from portal.formats import long_date
 from portal.forms import FormState, InputModel, validate_input
+from portal.paths import TEMPLATES_DIR
 from portal.reader import Reader
 from portal.security.csrf import csrf_token
 from portal.security.headers import referrer_policy
 from portal.security.ratelimit import RateLimiter
-from portal.security.sessions import CandidateSession, cookie_name, load_candidate_session
 from portal.security.tokens import keyed_hash
 from portal.settings import Settings
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 HTMX_JS = "js/htmx-2.0.11.min.js"
 
 
@@ -57,10 +54,6 @@ def _request_context(request: Request) -> dict[str, Any]:
         "csrf_token": csrf_token(request.scope),
         "referrer_policy": referrer_policy(request.scope),
     }
-
-
-def long_date(value: dt.datetime | None) -> str:
-    return f"{value.day} {value:%B %Y}" if value else ""
 
 
 # Path parameters whose values are few (files, organizations): their URLs are cached.
@@ -93,8 +86,14 @@ def path_for(request: Request, name: str, /, **params: Any) -> str:
         path = _cached_path(provider, name, params)
     else:
         path = str(provider.url_path_for(name, **params))
-    root: str = request.scope.get("root_path", "")
-    return root + path
+    return app_root_path(request.scope) + path
+
+
+def app_root_path(scope: Scope) -> str:
+    """The application's own root path (behind a proxy), not the prefix of the
+    Mount a request was routed into."""
+    root: str = scope.get("app_root_path", scope.get("root_path", ""))
+    return root
 
 
 def redirect(
@@ -178,10 +177,33 @@ def client_ip_hash(request: Request) -> str:
 NO_STORE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
 
 
+API_PREFIX = "/api"
+
+
+def speaks_json(scope: Scope) -> bool:
+    """Whether a request is in the API area, whose answers (errors included) are JSON.
+
+    Read from the path rather than from routing, so that middleware refusing a
+    request before it is routed (body limit, CSRF) answers in the same form."""
+    path: str = scope.get("path", "")
+    root = app_root_path(scope)
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
 def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    """An error in the form the request's area speaks: JSON for the API, the page's
+    main content for htmx, a whole page otherwise."""
     headers = {"cache-control": "no-store"}
     if status_code == 429:
         headers["retry-after"] = "60"
+    if speaks_json(request.scope):
+        return JSONResponse(
+            {"error": {"status": status_code, "title": title, "message": message}},
+            status_code=status_code,
+            headers=headers,
+        )
     if is_htmx(request):
         # An error replaces the page's content, not the small part the form targeted.
         headers.update({"hx-retarget": "#main", "hx-reswap": "innerHTML"})
@@ -237,16 +259,6 @@ def rate_limited(request: Request) -> Response:
         "Please wait a moment",
         "There have been too many attempts from your connection. Please wait a minute and "
         "try again.",
-    )
-
-
-async def signed_in_candidate(request: Request, db: AsyncSession) -> CandidateSession | None:
-    settings = portal(request).settings
-    return await load_candidate_session(
-        db,
-        cookie_value=request.cookies.get(cookie_name(settings)),
-        settings=settings,
-        now=utcnow(),
     )
 
 

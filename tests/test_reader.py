@@ -18,7 +18,7 @@ from portal.db import async_url, utcnow
 from portal.feedback.service import FEEDBACK_PAGE
 from portal.reader import ConnectionQueue, Reader, connect_args
 from portal.security.models import Session
-from portal.security.sessions import TOUCH_SESSION, start_candidate_session
+from portal.security.sessions import TOUCH_SESSION, start_session
 from portal.security.tokens import token_digest
 from portal.settings import Settings
 from tests.factories import make_world
@@ -29,8 +29,11 @@ Sessions = async_sessionmaker[AsyncSession]
 async def _signed_in(sessions: Sessions, settings: Settings) -> tuple[bytes, int]:
     world = await make_world(sessions)
     async with sessions() as db, db.begin():
-        token = await start_candidate_session(
-            db, candidate_id=world.candidate_id, settings=settings, now=utcnow()
+        token = await start_session(
+            db,
+            candidate_id=world.candidate_id,
+            absolute_hours=settings.session_absolute_hours,
+            now=utcnow(),
         )
     return token_digest(token), world.application_id
 

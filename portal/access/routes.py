@@ -9,9 +9,11 @@ from starlette.routing import Route
 from portal.access import service
 from portal.access.forms import SignInForm
 from portal.audit import service as audit
+from portal.auth import clear_session_cookie, current_actor, session_id_hash, set_session_cookie
+from portal.auth.service import end_session
 from portal.db import utcnow
 from portal.forms import FormState
-from portal.security.sessions import cookie_name, revoke_session, start_candidate_session
+from portal.security.sessions import revoke_session, start_session
 from portal.security.tokens import token_digest
 from portal.web import (
     NO_STORE,
@@ -23,7 +25,6 @@ from portal.web import (
     rate_limited,
     redirect,
     render,
-    signed_in_candidate,
 )
 
 
@@ -47,11 +48,14 @@ async def confirm_link(request: Request) -> Response:
         if link is None:
             branding = await service.branding_for_token(db, token=token)
         else:
-            previous = request.cookies.get(cookie_name(settings))
-            if previous:
-                await revoke_session(db, id_hash=token_digest(previous), now=now)
-            session_cookie = await start_candidate_session(
-                db, candidate_id=link.candidate_id, settings=settings, now=now
+            previous = session_id_hash(request)
+            if previous is not None:
+                await revoke_session(db, id_hash=previous, now=now)
+            session_cookie = await start_session(
+                db,
+                candidate_id=link.candidate_id,
+                absolute_hours=settings.session_absolute_hours,
+                now=now,
             )
             audit.record(
                 db,
@@ -76,7 +80,7 @@ async def confirm_link(request: Request) -> Response:
         )
     else:
         response = redirect(request, "candidate.applications", headers=NO_STORE)
-    _set_session_cookie(request, response, session_cookie)
+    set_session_cookie(response, session_cookie, settings=settings)
     return response
 
 
@@ -149,37 +153,13 @@ async def signin_request(request: Request) -> Response:
 
 
 async def signout(request: Request) -> Response:
-    settings = portal(request).settings
     async with db_session(request) as db:
-        who = await signed_in_candidate(request, db)
-        if who is not None:
-            await revoke_session(db, id_hash=who.id_hash, now=utcnow())
-            audit.record(
-                db,
-                action="session.signed_out",
-                actor_kind="candidate",
-                actor_id=who.candidate_id,
-                organization_id=who.organization_id,
-                ip_hash=client_ip_hash(request),
-            )
+        await end_session(
+            db, actor=await current_actor(request), now=utcnow(), ip_hash=client_ip_hash(request)
+        )
     response = redirect(request, "candidate.signin", query="signed_out=1")
-    response.delete_cookie(
-        cookie_name(settings), path="/", secure=settings.https, httponly=True, samesite="lax"
-    )
+    clear_session_cookie(response, settings=portal(request).settings)
     return response
-
-
-def _set_session_cookie(request: Request, response: Response, value: str) -> None:
-    settings = portal(request).settings
-    response.set_cookie(
-        cookie_name(settings),
-        value,
-        max_age=settings.session_absolute_hours * 3600,
-        path="/",
-        secure=settings.https,
-        httponly=True,
-        samesite="lax",
-    )
 
 
 routes = [

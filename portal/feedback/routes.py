@@ -6,38 +6,30 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.auth import Candidate, current_actor, remember_actor, session_id_hash
 from portal.db import MAX_ID, utcnow
 from portal.feedback import service
-from portal.security.sessions import cookie_name, session_hash
-from portal.web import (
-    db_session,
-    not_found,
-    portal,
-    redirect,
-    render,
-    sign_in_required,
-    signed_in_candidate,
-)
+from portal.web import db_session, not_found, portal, redirect, render, sign_in_required
 
 PRIVATE = {"cache-control": "private, no-store"}
 
 
 async def applications(request: Request) -> Response:
+    actor = await current_actor(request)
+    if not isinstance(actor, Candidate):
+        return sign_in_required(request)
     async with db_session(request) as db:
-        who = await signed_in_candidate(request, db)
-        if who is None:
-            return sign_in_required(request)
-        items = await service.list_applications(db, candidate_id=who.candidate_id)
+        items = await service.list_applications(db, actor=actor)
         published = [item for item in items if item.has_feedback]
         if len(items) == 1 and published:
             return redirect(
                 request, "candidate.feedback", application_id=published[0].application_id
             )
-        branding = await service.branding(db, organization_id=who.organization_id)
+        branding = await service.branding(db, organization_id=actor.organization_id)
     return render(
         request,
         "candidate/applications.html",
-        {"applications": items, "branding": branding, "candidate_name": who.candidate_name},
+        {"applications": items, "branding": branding, "candidate_name": actor.name},
         headers=PRIVATE,
     )
 
@@ -47,18 +39,21 @@ async def feedback(request: Request) -> Response:
     if application_id > MAX_ID:
         # Beyond the id column's range: no such page (and no database error).
         return await not_found(request, LookupError(application_id))
-    settings = portal(request).settings
-    id_hash = session_hash(request.cookies.get(cookie_name(settings)))
+    id_hash = session_id_hash(request)
     if id_hash is None:
         return sign_in_required(request)
+    # The busiest page: its one statement checks the session too, and the actor it
+    # finds is handed to portal.auth, so nothing asks the database twice.
     who, page = await service.load_feedback_page(
         portal(request).reader,
         id_hash=id_hash,
         application_id=application_id,
         now=utcnow(),
-        settings=settings,
+        settings=portal(request).settings,
     )
-    if who is None:
+    if who is not None:
+        remember_actor(request, who)
+    if not isinstance(who, Candidate):
         return sign_in_required(request)
     if page is None:
         # Not theirs, or nothing published yet: the same answer, so ids reveal nothing.
@@ -66,7 +61,8 @@ async def feedback(request: Request) -> Response:
     return render(request, "candidate/feedback.html", {"page": page}, headers=PRIVATE)
 
 
+# The busiest routes first: routes are tried in order.
 routes = [
-    Route("/feedback", applications, name="candidate.applications"),
     Route("/feedback/{application_id:int}", feedback, name="candidate.feedback"),
+    Route("/feedback", applications, name="candidate.applications"),
 ]

@@ -14,17 +14,15 @@ from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from portal.auth import CANDIDATE_SESSION_COLUMNS, Actor, check_session_row
+from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.candidates.service import readable_applications
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.orgs.models import Organization
 from portal.reader import Reader
 from portal.security.models import Session
-from portal.security.sessions import (
-    SESSION_COLUMNS,
-    TOUCH_SESSION,
-    CandidateSession,
-    check_session_row,
-)
+from portal.security.sessions import TOUCH_SESSION
 from portal.settings import Settings
 
 STAGE_WORDS = {
@@ -110,17 +108,33 @@ class ApplicationSummary:
         return STAGE_WORDS[self.stage]
 
 
-async def list_applications(db: AsyncSession, *, candidate_id: int) -> list[ApplicationSummary]:
+def readable_feedback(actor: Actor) -> Select[Feedback]:
+    """The feedback `actor` may read: every query for feedback starts here.
+
+    A candidate reads only published versions on their own applications; staff
+    every version on their organization's applications; anyone else nothing."""
+    statement = select(Feedback).where(
+        Feedback.application_id.in_(readable_applications(actor).with_only_columns(Application.id))
+    )
+    if isinstance(actor, CandidateActor):
+        statement = statement.where(Feedback.state == "published")
+    return statement
+
+
+async def list_applications(db: AsyncSession, *, actor: Actor) -> list[ApplicationSummary]:
+    published = readable_feedback(actor).where(Feedback.state == "published")
     has_feedback = (
-        select(Feedback.id)
-        .where(Feedback.application_id == Application.id, Feedback.state == "published")
+        published.with_only_columns(Feedback.id)
+        .where(Feedback.application_id == Application.id)
         .correlate(Application)
         .exists()
     )
     rows = await db.execute(
-        select(Application.id, Job.title, Application.decided_at, Application.stage, has_feedback)
+        readable_applications(actor)
+        .with_only_columns(
+            Application.id, Job.title, Application.decided_at, Application.stage, has_feedback
+        )
         .join(Job, Job.id == Application.job_id)
-        .where(Application.candidate_id == candidate_id)
         .order_by(Application.decided_at.desc().nulls_last(), Application.id.desc())
     )
     return [ApplicationSummary(*row) for row in rows]
@@ -159,7 +173,7 @@ def _feedback_page_statement() -> Select[*tuple[Any, ...]]:
     )
     return (
         select(
-            *SESSION_COLUMNS,
+            *CANDIDATE_SESSION_COLUMNS,
             Feedback.id,
             Organization.display_name,
             Organization.slug,
@@ -184,7 +198,9 @@ def _feedback_page_statement() -> Select[*tuple[Any, ...]]:
         )
         .select_from(Session)
         .join(Candidate, Candidate.id == Session.candidate_id)
-        # Scoped to the signed-in candidate: anyone else's id finds no application.
+        # Scoped to the signed-in candidate, as readable_applications() scopes a
+        # candidate (inlined: this page is one statement): anyone else's id finds
+        # no application.
         .outerjoin(
             Application,
             and_(
@@ -223,9 +239,10 @@ async def load_feedback_page(
     application_id: int,
     now: dt.datetime,
     settings: Settings,
-) -> tuple[CandidateSession | None, FeedbackPage | None]:
-    """The signed-in candidate (None if the session is not valid) and their page for
-    one application (None if it is not theirs or nothing is published)."""
+) -> tuple[Actor | None, FeedbackPage | None]:
+    """Who the session belongs to (None if there is no such session; checked by
+    portal.auth's check_session_row) and, for a candidate, their page for one
+    application (None if it is not theirs or nothing is published)."""
     rows = await reader.fetch(FEEDBACK_PAGE, {"id_hash": id_hash, "application_id": application_id})
     if not rows:
         return None, None
@@ -233,12 +250,12 @@ async def load_feedback_page(
     who, touch = check_session_row(first, id_hash=id_hash, now=now, settings=settings)
     if touch:
         await reader.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
-    if who is None or first[6] is None:
+    if not isinstance(who, CandidateActor) or first[6] is None:
         return who, None
     page = FeedbackPage(
         application_id=application_id,
         branding=Branding(first[7], first[8], first[9]),
-        candidate_name=who.candidate_name,
+        candidate_name=who.name,
         job_title=first[10],
         team=first[11],
         location=first[12],

@@ -1,0 +1,128 @@
+"""Reading the session cookie once per request, resolving the actor on demand,
+and the staff area's entrance check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import bindparam
+from starlette.requests import HTTPConnection, cookie_parser
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from portal.auth.actors import ANONYMOUS, Actor, Staff
+from portal.auth.sessions import SESSION_ACTOR, check_session_row
+from portal.db import utcnow
+from portal.security.models import Session
+from portal.security.sessions import TOUCH_SESSION, cookie_name, session_hash
+from portal.settings import Settings
+
+# Keys in the request's scope["state"].
+SESSION_KEY = "session_id_hash"
+ACTOR_KEY = "actor"
+
+_SESSION_ACTOR_BY_HASH = SESSION_ACTOR.where(Session.id_hash == bindparam("id_hash"))
+
+
+class ActorMiddleware:
+    """Puts the hash of the session cookie (or None) in the scope; nothing more, so
+    requests that never ask who is there pay no query. Requests for which `ignore`
+    is true (the API, exempt from CSRF checks) never count the cookie."""
+
+    def __init__(
+        self, app: ASGIApp, *, https: bool, ignore: Callable[[Scope], bool] | None = None
+    ) -> None:
+        self.app = app
+        self.cookie = cookie_name(https)
+        self.ignore = ignore
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            value = None
+            if self.ignore is None or not self.ignore(scope):
+                for name, header in scope["headers"]:
+                    if name == b"cookie":
+                        value = cookie_parser(header.decode("latin-1")).get(self.cookie)
+                        break
+            state = scope.setdefault("state", {})
+            state[SESSION_KEY] = session_hash(value)
+            state.pop(ACTOR_KEY, None)
+        await self.app(scope, receive, send)
+
+
+def session_id_hash(connection: HTTPConnection) -> bytes | None:
+    """The hash of the session cookie the request came with (None without one)."""
+    found: bytes | None = connection.scope.get("state", {}).get(SESSION_KEY)
+    return found
+
+
+def remember_actor(connection: HTTPConnection, actor: Actor) -> None:
+    """Cache an actor resolved elsewhere (inside a page's own statement)."""
+    connection.scope.setdefault("state", {})[ACTOR_KEY] = actor
+
+
+async def current_actor(connection: HTTPConnection) -> Actor:
+    """Who is asking: resolved with one statement on first use, then cached."""
+    state = connection.scope.setdefault("state", {})
+    actor: Actor | None = state.get(ACTOR_KEY)
+    if actor is not None:
+        return actor
+    id_hash = state.get(SESSION_KEY)
+    actor = ANONYMOUS
+    if id_hash is not None:
+        portal: Any = connection.app.state.portal
+        rows = await portal.reader.fetch(_SESSION_ACTOR_BY_HASH, {"id_hash": id_hash})
+        if rows:
+            now = utcnow()
+            actor, touch = check_session_row(
+                rows[0], id_hash=id_hash, now=now, settings=portal.settings, with_staff=True
+            )
+            if touch:
+                await portal.reader.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
+    state[ACTOR_KEY] = actor
+    return actor
+
+
+class RequireStaffMiddleware:
+    """An area for staff only: anyone else is sent to the staff sign-in page."""
+
+    def __init__(self, app: ASGIApp, *, signin_route: str = "staff.signin") -> None:
+        self.app = app
+        self.signin_route = signin_route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            connection = HTTPConnection(scope, receive)
+            if not isinstance(await current_actor(connection), Staff):
+                await _to_signin(connection, self.signin_route)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _to_signin(connection: HTTPConnection, route: str) -> Response:
+    root = connection.scope.get("app_root_path", connection.scope.get("root_path", ""))
+    target = root + str(connection.scope["router"].url_path_for(route))
+    headers = {"cache-control": "no-store"}
+    if connection.headers.get("hx-request") == "true":
+        # htmx follows a 303 inside the fragment; make it load the whole page instead.
+        headers["hx-redirect"] = target
+    return RedirectResponse(target, status_code=303, headers=headers)
+
+
+def set_session_cookie(response: Response, value: str, *, settings: Settings) -> None:
+    response.set_cookie(
+        cookie_name(settings.https),
+        value,
+        max_age=settings.session_absolute_hours * 3600,
+        path="/",
+        secure=settings.https,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, *, settings: Settings) -> None:
+    response.delete_cookie(
+        cookie_name(settings.https), path="/", secure=settings.https, httponly=True, samesite="lax"
+    )
