@@ -349,8 +349,8 @@ class Dataset:
         for i in range(self.applications):
             a = self.application(i)
             yield (
-                a.id, a.candidate + 1, a.job.id, a.stage, "rejected", a.decided_at,
-                a.decided_at - dt.timedelta(days=21),
+                a.id, a.job.organization_id, a.candidate + 1, a.job.id, a.stage, "rejected",
+                a.decided_at, a.decided_at - dt.timedelta(days=21),
             )  # fmt: skip
 
     def _feedback_rows(self) -> Iterator[tuple[Any, ...]]:
@@ -383,7 +383,8 @@ JOB_COLUMNS = ("id", "organization_id", "title", "team", "location", "created_at
 REQUIREMENT_COLUMNS = ("id", "job_id", "position", "name", "description")
 CANDIDATE_COLUMNS = ("id", "organization_id", "email", "name", "preferred_language", "created_at")
 APPLICATION_COLUMNS = (
-    "id", "candidate_id", "job_id", "stage", "status", "decided_at", "created_at",
+    "id", "organization_id", "candidate_id", "job_id", "stage", "status", "decided_at",
+    "created_at",
 )  # fmt: skip
 FEEDBACK_COLUMNS = (
     "id", "application_id", "version", "state", "decision_summary", "personal_note",

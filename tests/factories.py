@@ -15,6 +15,9 @@ from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.orgs.models import Organization
+from portal.security.sessions import start_session
+from portal.staff.models import StaffUser
+from portal.staff.passwords import hash_password
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ async def make_world(
             db.add(candidate)
             await db.flush()
         application = Application(
+            organization_id=org.id,
             candidate_id=candidate.id,
             job_id=job.id,
             stage="interview",
@@ -169,3 +173,55 @@ async def sign_in(
 ) -> None:
     response = await open_link(client, await invitation(sessions, world))
     assert response.status_code == 303, response.text
+
+
+async def make_staff(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    organization_id: int,
+    email: str = "sam@acme.example",
+    name: str = "Sam Recruiter",
+    password: str = "correct horse battery staple",
+    role: str = "recruiter",
+    active: bool = True,
+) -> int:
+    async with unit_of_work(sessions) as db:
+        staff = StaffUser(
+            organization_id=organization_id,
+            email=email,
+            name=name,
+            role=role,
+            password_hash=hash_password(password),
+            active=active,
+        )
+        db.add(staff)
+        await db.flush()
+        return staff.id
+
+
+async def staff_sign_in(
+    client: httpx.AsyncClient,
+    email: str = "sam@acme.example",
+    password: str = "correct horse battery staple",
+) -> httpx.Response:
+    token = await csrf_token(client, "/staff/signin")
+    return await client.post(
+        "/staff/signin", data={"csrftoken": token, "email": email, "password": password}
+    )
+
+
+async def open_session(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    candidate_id: int | None = None,
+    staff_user_id: int | None = None,
+) -> str:
+    """A session cookie value for a candidate or a staff member, as signing in gives."""
+    async with unit_of_work(sessions) as db:
+        return await start_session(
+            db,
+            candidate_id=candidate_id,
+            staff_user_id=staff_user_id,
+            absolute_hours=12,
+            now=utcnow(),
+        )

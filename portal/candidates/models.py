@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, enum_check, utcnow
@@ -27,6 +34,10 @@ class ApplicationStatus(enum.StrEnum):
 
 class Job(Base):
     __tablename__ = "jobs"
+    # (id, organization_id) is unique because id is: it exists so that applications
+    # can refer to a job *of their organization* (a composite foreign key). An index
+    # rather than a constraint, so that SQLite need not rebuild the table to add it.
+    __table_args__ = (Index("uq_jobs_id_organization_id", "id", "organization_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(
@@ -51,7 +62,11 @@ class Requirement(Base):
 
 class Candidate(Base):
     __tablename__ = "candidates"
-    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "email"),
+        # See Job: the target of applications' composite foreign key.
+        Index("uq_candidates_id_organization_id", "id", "organization_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -67,13 +82,22 @@ class Application(Base):
     __table_args__ = (
         enum_check("stage", Stage),
         enum_check("status", ApplicationStatus),
+        # The candidate and the job belong to the application's organization: the
+        # database itself refuses an application that mixes two organizations.
+        ForeignKeyConstraint(
+            ["candidate_id", "organization_id"],
+            ["candidates.id", "candidates.organization_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["job_id", "organization_id"], ["jobs.id", "jobs.organization_id"], ondelete="CASCADE"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    candidate_id: Mapped[int] = mapped_column(
-        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
-    )
-    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(index=True)
+    candidate_id: Mapped[int] = mapped_column(index=True)
+    job_id: Mapped[int] = mapped_column(index=True)
     stage: Mapped[str] = mapped_column(String(20), default=Stage.APPLIED)
     status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.REJECTED)
     decided_at: Mapped[dt.datetime | None]

@@ -1,11 +1,13 @@
-"""Rules for jobs and their requirements."""
+"""Rules for jobs, their requirements and applications, and what an actor may read
+of applications (every list and look-up starts from readable_applications)."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.candidates.models import Requirement
+from portal.auth import Actor, Candidate, Staff
+from portal.candidates.models import Application, Requirement
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind
 
 
@@ -55,3 +57,14 @@ async def delete_requirement(db: AsyncSession, *, requirement_id: int) -> bool:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def readable_applications(actor: Actor) -> Select[Application]:
+    """A candidate's own applications; a staff member's organization's; nothing for
+    anyone else. A record outside it is answered as if it did not exist (404)."""
+    statement = select(Application)
+    if isinstance(actor, Candidate):
+        return statement.where(Application.candidate_id == actor.candidate_id)
+    if isinstance(actor, Staff):
+        return statement.where(Application.organization_id == actor.organization_id)
+    return statement.where(false())

@@ -79,6 +79,7 @@ async def seed_demo(
             candidates[email] = candidate
         decided_at = now - dt.timedelta(days=demo.decided_days_ago)
         application = Application(
+            organization_id=org.id,
             candidate_id=candidate.id,
             job_id=jobs[demo.job].id,
             stage=demo.stage,
