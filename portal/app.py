@@ -19,19 +19,23 @@ from starlette.staticfiles import StaticFiles
 
 from portal import models  # noqa: F401  (every table known before the first query)
 from portal.access.routes import routes as access_routes
+from portal.auth import ActorMiddleware, RequireStaffMiddleware
 from portal.db import create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes
 from portal.logs import AccessLogMiddleware
 from portal.mail.worker import Worker
 from portal.orgs.routes import routes as org_routes
+from portal.paths import STATIC_DIR
 from portal.reader import Reader
+from portal.routing import Area
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
 from portal.security.headers import SecurityHeadersMiddleware
 from portal.security.ratelimit import RateLimiter
 from portal.settings import Settings
+from portal.staff.routes import open_routes as staff_open_routes
+from portal.staff.routes import routes as staff_routes
 from portal.web import (
-    STATIC_DIR,
     Portal,
     asgi_error_page,
     bad_request,
@@ -42,6 +46,7 @@ from portal.web import (
     redirect,
     render,
     server_error,
+    speaks_json,
 )
 
 
@@ -116,21 +121,37 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             await engine.dispose()
             await reader.close()
 
+    # Routes are tried in order, each a regular expression: the busiest first.
     routes: list[Any] = [
-        # Static files first: they are most of the requests and need no route scan.
-        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
-        # Then the busiest page: routes are tried in order, each a regular expression.
-        *feedback_routes,
-        Route("/", home, name="home"),
-        Route("/healthz", healthz, name="ops.healthz"),
-        Route("/readyz", readyz, name="ops.readyz"),
-        Route("/favicon.ico", favicon),
-        *access_routes,
-        *org_routes,
+        # The candidate's pages, the feedback page first.
+        Area([*feedback_routes, *access_routes]),
+        # Public: no one in particular needs to be signed in.
+        Area(
+            [
+                Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+                Route("/", home, name="home"),
+                Route("/healthz", healthz, name="ops.healthz"),
+                Route("/readyz", readyz, name="ops.readyz"),
+                Route("/favicon.ico", favicon),
+                *org_routes,
+            ]
+        ),
+        # Staff: the sign-in page is open, everything else needs a staff actor.
+        Mount(
+            "/staff",
+            routes=[
+                *staff_open_routes,
+                Area(staff_routes, middleware=[Middleware(RequireStaffMiddleware)]),
+            ],
+        ),
+        # The API, for later: JSON errors, no cookies, no CSRF (it will authenticate
+        # each request itself), and never the session cookie.
+        Mount("/api", routes=[]),
     ]
     # Outermost first. The body limit sits outside CSRF, which reads form bodies.
     middleware = [
         Middleware(AccessLogMiddleware),
+        Middleware(ActorMiddleware, https=settings.https, ignore=speaks_json),
         Middleware(SecurityHeadersMiddleware, https=settings.https),
         Middleware(
             BodyLimitMiddleware,
@@ -143,6 +164,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             CsrfMiddleware,
             https=settings.https,
             allowed_origin=origin_of(settings.base_url),
+            exempt=speaks_json,
             rejected=asgi_error_page(
                 403,
                 "This form has expired",
