@@ -1,0 +1,239 @@
+"""Every route, for every kind of actor: a record of another owner is a 404.
+
+The routes are walked through every Mount and area, so a new route is covered
+the day it is added. A route whose path names a record (`{application_id}`)
+is asked for each record the actor may not read; every answer is checked for
+traces of such records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+
+from portal.candidates.models import Application
+from portal.db import unit_of_work
+from portal.routing import walk_routes
+from tests.factories import CSRF_FIELD, World, make_staff, make_world, open_session
+
+Sessions = async_sessionmaker[AsyncSession]
+COOKIE = "afterword_session"
+
+# Path parameters that are not a record with an owner, and why.
+NOT_OWNED = {
+    "token": "a link token is itself the credential: whoever holds it may use it",
+    "path": "static files are public",
+    "slug": "an organization's branding stylesheet is public",
+}
+
+
+@dataclass(frozen=True)
+class Record:
+    """An application and the texts that would betray it on a page."""
+
+    world: World
+    markers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    candidate_id: int | None = None
+    staff_id: int | None = None
+
+
+@dataclass
+class Scene:
+    records: dict[str, Record]
+    actors: list[Actor]
+    # actor name -> the records it may read
+    readable: dict[str, set[str]]
+
+
+async def _scene(sessions: Sessions) -> Scene:
+    a = await make_world(
+        sessions, slug="acme", email="ada@example.com", name="Ada Quill", job_title="Job Alpha"
+    )
+    c = await make_world(
+        sessions, slug="acme", email="cy@example.com", name="Cy Varga", job_title="Job Gamma"
+    )
+    b = await make_world(
+        sessions, slug="globex", email="bo@example.com", name="Bo Marsh", job_title="Job Beta"
+    )
+    staff_a = await make_staff(sessions, organization_id=a.organization_id)
+    staff_b = await make_staff(
+        sessions, organization_id=b.organization_id, email="sam@globex.example"
+    )
+    records = {
+        "A": Record(a, ("Ada Quill", "Job Alpha")),
+        "B": Record(b, ("Bo Marsh", "Job Beta")),
+        "C": Record(c, ("Cy Varga", "Job Gamma")),  # candidate A's colleague in org A
+    }
+    actors = [
+        Actor("anonymous"),
+        Actor("candidate A", candidate_id=a.candidate_id),
+        Actor("candidate B", candidate_id=b.candidate_id),
+        Actor("staff of org A", staff_id=staff_a),
+        Actor("staff of org B", staff_id=staff_b),
+    ]
+    readable = {
+        "anonymous": set(),
+        "candidate A": {"A"},
+        "candidate B": {"B"},
+        "staff of org A": {"A", "C"},
+        "staff of org B": {"B"},
+    }
+    return Scene(records, actors, readable)
+
+
+# Path parameter -> the id of a record, for those that name records.
+OWNED: dict[str, Callable[[Record], int]] = {
+    "application_id": lambda record: record.world.application_id,
+}
+
+
+@pytest.fixture
+async def browser(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.1", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+def _endpoints(app: Starlette) -> list[tuple[str, str, list[str]]]:
+    """(method, path, path parameters) for every endpoint, through every Mount."""
+    found: list[tuple[str, str, list[str]]] = []
+    for path, route in walk_routes(app.routes):
+        if isinstance(route, Route):
+            methods = sorted((route.methods or {"GET"}) - {"HEAD"})
+            params = list(route.param_convertors)
+        else:
+            assert isinstance(route, Mount)
+            methods, path, params = ["GET"], path + "/{path}", ["path"]
+        found.extend((method, path, params) for method in methods)
+    return found
+
+
+def _fill(path: str, values: Mapping[str, object]) -> str:
+    for name, value in values.items():
+        path = path.replace("{" + name + ":int}", str(value)).replace("{" + name + "}", str(value))
+    return path
+
+
+async def _ask(
+    client: httpx.AsyncClient, sessions: Sessions, actor: Actor, method: str, path: str
+) -> httpx.Response:
+    """The request as the actor, in a fresh session (POSTs may end it)."""
+    client.cookies.clear()
+    page = await client.get("/signin")
+    token = CSRF_FIELD.search(page.text)
+    assert token
+    if actor.candidate_id or actor.staff_id:
+        cookie = await open_session(
+            sessions, candidate_id=actor.candidate_id, staff_user_id=actor.staff_id
+        )
+        client.cookies.set(COOKIE, cookie)
+    if method == "GET":
+        return await client.get(path)
+    return await client.request(
+        method,
+        path,
+        data={"csrftoken": token.group(1), "email": "x@example.com", "password": "x"},
+        headers={"x-csrftoken": token.group(1)},
+    )
+
+
+def _refused(response: httpx.Response) -> bool:
+    """404, or the door of an area the actor may not enter at all (the sign-in
+    page for candidates' pages, the staff sign-in for staff pages)."""
+    if response.status_code == 404:
+        return True
+    if response.status_code == 401 and "Get a sign-in link" in response.text:
+        return True
+    return response.status_code == 303 and response.headers["location"].endswith("/staff/signin")
+
+
+async def test_every_route_answers_404_for_another_owners_record(
+    app: Starlette, browser: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    scene = await _scene(sessions)
+    endpoints = _endpoints(app)
+    assert ("GET", "/feedback/{application_id:int}", ["application_id"]) in endpoints
+    assert ("GET", "/staff/", []) in endpoints
+    for method, template, params in endpoints:
+        unknown = [p for p in params if p not in OWNED and p not in NOT_OWNED]
+        assert not unknown, (
+            f"{method} {template}: say which records {unknown} name (OWNED) and scope the "
+            "route with the domain's readable_...() statement, or why they are not owned"
+        )
+        owned = [p for p in params if p in OWNED]
+        for actor in scene.actors:
+            others = [k for k in scene.records if k not in scene.readable[actor.name]]
+            secrets = {m for k in others for m in scene.records[k].markers}
+            fillers: dict[str, object] = {
+                p: "x" * 43 if p == "token" else "css/portal.css" for p in params
+            }
+            targets = others if owned else [None]
+            for key in targets:
+                values: dict[str, object] = dict(fillers)
+                if key is not None:
+                    values.update({p: OWNED[p](scene.records[key]) for p in owned})
+                path = _fill(template, values)
+                response = await _ask(browser, sessions, actor, method, path)
+                where = f"{actor.name}: {method} {path} -> {response.status_code}"
+                leaked = [m for m in secrets if m in response.text]
+                assert not leaked, f"{where} shows {leaked}"
+                if key is not None:
+                    assert _refused(response), where
+            # And the route does find what the actor may read (the test can fail).
+            if owned and method == "GET":
+                for key in scene.readable[actor.name]:
+                    own = {p: OWNED[p](scene.records[key]) for p in owned}
+                    response = await _ask(browser, sessions, actor, method, _fill(template, own))
+                    assert response.status_code != 404, f"{actor.name}: {template} hides {key}"
+
+
+async def test_the_database_refuses_an_application_mixing_two_organizations(
+    sessions: Sessions,
+) -> None:
+    a = await make_world(sessions, slug="acme")
+    b = await make_world(sessions, slug="globex", email="bo@example.com")
+    # Candidate of A, job of B: whichever organization the row claims, one side disagrees.
+    job_b = (await _job_of(sessions, b.application_id)).job_id
+    for organization_id in (a.organization_id, b.organization_id):
+        with pytest.raises(IntegrityError):
+            async with unit_of_work(sessions) as db:
+                db.add(
+                    Application(
+                        organization_id=organization_id,
+                        candidate_id=a.candidate_id,
+                        job_id=job_b,
+                        stage="applied",
+                    )
+                )
+                await db.flush()
+    # The same candidate and a job of their own organization are fine.
+    job_a = (await _job_of(sessions, a.application_id)).job_id
+    async with unit_of_work(sessions) as db:
+        db.add(
+            Application(
+                organization_id=a.organization_id,
+                candidate_id=a.candidate_id,
+                job_id=job_a,
+                stage="applied",
+            )
+        )
+        await db.flush()
+
+
+async def _job_of(sessions: Sessions, application_id: int) -> Application:
+    async with sessions() as db:
+        application = await db.get(Application, application_id)
+    assert application is not None
+    return application
