@@ -16,8 +16,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
+from portal.auth import clear_session_cookie, current_actor
+from portal.auth.service import end_session
 from portal.concurrency import Conflict
-from portal.db import unit_of_work
+from portal.db import unit_of_work, utcnow
 from portal.formats import long_date
 from portal.forms import FormState, InputModel, validate_input
 from portal.paths import TEMPLATES_DIR
@@ -346,3 +348,13 @@ def conflict_page(
         headers={"cache-control": "no-store"},
         block="main",
     )
+async def sign_out(request: Request, *, then: str) -> Response:
+    """End whoever's session this is on the server, forget the cookie, and go to
+    the route named `then`, which says so."""
+    async with db_session(request) as db:
+        await end_session(
+            db, actor=await current_actor(request), now=utcnow(), ip_hash=client_ip_hash(request)
+        )
+    response = redirect(request, then, query="signed_out=1")
+    clear_session_cookie(response, settings=portal(request).settings)
+    return response

@@ -9,11 +9,10 @@ from starlette.routing import Route
 from portal.access import service
 from portal.access.forms import SignInForm
 from portal.audit import service as audit
-from portal.auth import clear_session_cookie, current_actor, session_id_hash, set_session_cookie
-from portal.auth.service import end_session
+from portal.auth import session_id_hash, set_session_cookie
+from portal.auth.service import replace_session
 from portal.db import utcnow
 from portal.forms import FormState
-from portal.security.sessions import revoke_session, start_session
 from portal.security.tokens import token_digest
 from portal.web import (
     NO_STORE,
@@ -25,6 +24,7 @@ from portal.web import (
     rate_limited,
     redirect,
     render,
+    sign_out,
 )
 
 
@@ -48,13 +48,11 @@ async def confirm_link(request: Request) -> Response:
         if link is None:
             branding = await service.branding_for_token(db, token=token)
         else:
-            previous = session_id_hash(request)
-            if previous is not None:
-                await revoke_session(db, id_hash=previous, now=now)
-            session_cookie = await start_session(
+            session_cookie = await replace_session(
                 db,
+                previous=session_id_hash(request),
                 candidate_id=link.candidate_id,
-                absolute_hours=settings.session_absolute_hours,
+                settings=settings,
                 now=now,
             )
             audit.record(
@@ -153,13 +151,7 @@ async def signin_request(request: Request) -> Response:
 
 
 async def signout(request: Request) -> Response:
-    async with db_session(request) as db:
-        await end_session(
-            db, actor=await current_actor(request), now=utcnow(), ip_hash=client_ip_hash(request)
-        )
-    response = redirect(request, "candidate.signin", query="signed_out=1")
-    clear_session_cookie(response, settings=portal(request).settings)
-    return response
+    return await sign_out(request, then="candidate.signin")
 
 
 routes = [

@@ -7,18 +7,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.audit import service as audit
-from portal.auth import (
-    Staff,
-    clear_session_cookie,
-    current_actor,
-    session_id_hash,
-    set_session_cookie,
-)
-from portal.auth.service import end_session
+from portal.auth import Staff, current_actor, session_id_hash, set_session_cookie
+from portal.auth.service import replace_session
 from portal.db import utcnow
-from portal.security.sessions import revoke_session, start_session
 from portal.staff import service
-from portal.web import client_ip, client_ip_hash, db_session, portal, rate_limited, render
+from portal.web import (
+    client_ip,
+    client_ip_hash,
+    db_session,
+    portal,
+    rate_limited,
+    render,
+    sign_out,
+)
 
 EMAIL_MAX = 320
 PASSWORD_MAX = 1024
@@ -77,13 +78,11 @@ async def signin(request: Request) -> Response:
         attempt = await service.authenticate(db, email=email, password=password)
         if attempt.succeeded:
             assert attempt.staff_id is not None
-            previous = session_id_hash(request)
-            if previous is not None:
-                await revoke_session(db, id_hash=previous, now=now)
-            session_cookie = await start_session(
+            session_cookie = await replace_session(
                 db,
+                previous=session_id_hash(request),
                 staff_user_id=attempt.staff_id,
-                absolute_hours=settings.session_absolute_hours,
+                settings=settings,
                 now=now,
             )
         audit.record(
@@ -120,14 +119,7 @@ async def home(request: Request) -> Response:
 
 
 async def signout(request: Request) -> Response:
-    async with db_session(request) as db:
-        await end_session(
-            db, actor=await current_actor(request), now=utcnow(), ip_hash=client_ip_hash(request)
-        )
-    target = request.url_for("staff.signin").include_query_params(signed_out="1")
-    response = RedirectResponse(str(target), status_code=303)
-    clear_session_cookie(response, settings=portal(request).settings)
-    return response
+    return await sign_out(request, then="staff.signin")
 
 
 # Open to anyone: the way in.
