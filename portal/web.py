@@ -348,6 +348,15 @@ def conflict_page(
         headers={"cache-control": "no-store"},
         block="main",
     )
+def redirect_page(request: Request, url: str) -> Response:
+    """Go to another page: a 303, or for htmx (whose requests follow redirects
+    unseen and would swap the next page into a fragment) an HX-Redirect."""
+    headers = {"cache-control": "no-store"}
+    if is_htmx(request):
+        return Response(status_code=204, headers={**headers, "hx-redirect": url})
+    return RedirectResponse(url, status_code=303, headers=headers)
+
+
 async def sign_out(request: Request, *, then: str) -> Response:
     """End whoever's session this is on the server, forget the cookie, and go to
     the route named `then`, which says so."""

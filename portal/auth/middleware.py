@@ -105,8 +105,9 @@ def _to_signin(connection: HTTPConnection, route: str) -> Response:
     target = root + str(connection.scope["router"].url_path_for(route))
     headers = {"cache-control": "no-store"}
     if connection.headers.get("hx-request") == "true":
-        # htmx follows a 303 inside the fragment; make it load the whole page instead.
-        headers["hx-redirect"] = target
+        # htmx requests follow a 303 unseen and would swap the sign-in page into a
+        # fragment: have htmx load it as a page instead.
+        return Response(status_code=204, headers={**headers, "hx-redirect": target})
     return RedirectResponse(target, status_code=303, headers=headers)
 
 

@@ -17,6 +17,7 @@ from portal.web import (
     db_session,
     portal,
     rate_limited,
+    redirect_page,
     render,
     sign_out,
 )
@@ -99,10 +100,7 @@ async def signin(request: Request) -> Response:
     if not attempt.succeeded:
         # One answer for an unknown address, a wrong password and a deactivated account.
         return _signin_page(request, email=email, errors={"form": FAILED}, status=422)
-    response = RedirectResponse(str(request.url_for("staff.home")), status_code=303)
-    response.headers["cache-control"] = "no-store"
-    if request.headers.get("hx-request") == "true":
-        response.headers["hx-redirect"] = str(request.url_for("staff.home"))
+    response = redirect_page(request, str(request.url_for("staff.home")))
     set_session_cookie(response, session_cookie, settings=settings)
     return response
 

@@ -141,6 +141,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             mail_dir=mail_dir,
             candidates=candidates,
             unused=list(candidates),
+            database=workdir / "demo.db",
         )
     finally:
         stop(process)

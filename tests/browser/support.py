@@ -35,6 +35,7 @@ class Demo:
     mail_dir: Path
     candidates: list[DemoCandidate]
     unused: list[DemoCandidate] = field(default_factory=list)
+    database: Path | None = None  # the demo's SQLite file
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
