@@ -21,6 +21,9 @@ LIMITS: dict[str, RateLimitItem] = {
     # drops a request, the link answering the earlier ones still works.
     "signin_email": parse("3/minute"),
     "renew_link": parse("3/minute"),
+    # Staff password sign-in: per client address, and per email address.
+    "staff_signin_ip": parse("10/minute"),
+    "staff_signin_email": parse("5/15minutes"),
 }
 
 
