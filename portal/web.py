@@ -348,6 +348,8 @@ def conflict_page(
         headers={"cache-control": "no-store"},
         block="main",
     )
+
+
 def redirect_page(request: Request, url: str) -> Response:
     """Go to another page: a 303, or for htmx (whose requests follow redirects
     unseen and would swap the next page into a fragment) an HX-Redirect."""
