@@ -17,13 +17,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from portal import models  # noqa: F401  (every table known before the first query)
+from portal import job_kinds, models  # noqa: F401  (every table and job kind known first)
 from portal.access.routes import routes as access_routes
 from portal.auth import ActorMiddleware, RequireStaffMiddleware
 from portal.db import create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes
+from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
-from portal.mail.worker import Worker
 from portal.orgs.routes import routes as org_routes
 from portal.paths import STATIC_DIR
 from portal.reader import Reader

@@ -28,9 +28,9 @@ from portal.access.service import (
 from portal.app import create_app
 from portal.db import create_engine, session_factory, unit_of_work, utcnow
 from portal.demo.seed import DemoLink, issue_demo_links, seed_demo
+from portal.jobs.worker import Worker
 from portal.logs import configure_logging
 from portal.mail import service as mail
-from portal.mail.worker import Worker
 from portal.server import HeadLimitedHttpToolsProtocol, bind_socket
 from portal.settings import Settings, SettingsError
 
@@ -276,15 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-worker",
         action="store_true",
-        help="do not deliver mail in this process (run `portal worker` instead)",
+        help="do not run background jobs (mail included) in this process (run `portal worker`)",
     )
     serve.set_defaults(handler=cmd_serve)
 
     worker = commands.add_parser(
         "worker",
-        help="deliver queued mail and background jobs",
-        description="Answer queued jobs (sign-in requests) and deliver the outbox until "
-        "interrupted.",
+        help="run background jobs: sign-in requests, email, periodic jobs",
+        description="Run due background jobs (sign-in requests, email delivery, periodic "
+        "jobs) until interrupted. On PostgreSQL any number of workers can run.",
     )
     worker.add_argument("--once", action="store_true", help="do one pass and exit")
     worker.set_defaults(handler=cmd_worker)
@@ -324,7 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send.set_defaults(handler=cmd_links_send)
 
-    mail_parser = commands.add_parser("mail", help="the outbox", description="The outbox.")
+    mail_parser = commands.add_parser(
+        "mail", help="queued and sent email", description="Queued and sent email (mail.send jobs)."
+    )
     mail_commands = mail_parser.add_subparsers(
         dest="mail_command", required=True, metavar="COMMAND"
     )

@@ -5,7 +5,7 @@ from portal.audit.models import AuditEvent
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import Base
 from portal.feedback.models import Feedback, FeedbackItem
-from portal.mail.models import BackgroundJob, OutboxEmail
+from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.security.models import Session
 from portal.staff.models import StaffUser
@@ -21,7 +21,6 @@ __all__ = [
     "FeedbackItem",
     "Job",
     "Organization",
-    "OutboxEmail",
     "Requirement",
     "Session",
     "StaffUser",

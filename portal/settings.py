@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = Field(
         SecretStr(DEV_SECRET_KEY),
-        description="Secret for keyed hashes (IP addresses in the audit log). At least 32 "
+        description="Secret for keyed hashes (IP addresses in the audit log) and for sealing "
+        "the links of queued email (changing it fails email still queued). At least 32 "
         "characters in production.",
     )
     base_url: str = Field(

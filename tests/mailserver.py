@@ -1,15 +1,18 @@
 """A real SMTP server on loopback (aiosmtpd) that records what it receives.
 
 `replies` lets a test script the server's answers to DATA, e.g. a temporary
-"451" before accepting, or a permanent "550".
+"451" before accepting, or a permanent "550"; `delay` makes every DATA slow;
+`accepted` is called (in the server's thread) with the count after each message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -21,15 +24,22 @@ from aiosmtpd.controller import Controller
 class Recorder:
     messages: list[EmailMessage] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
+    delay: float = 0.0
+    accepted: Callable[[int], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             if self.replies:
                 return self.replies.pop(0)
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             assert isinstance(message, EmailMessage)
             self.messages.append(message)
+            count = len(self.messages)
+        if self.accepted is not None:
+            self.accepted(count)
         return "250 Message accepted for delivery"
 
     def message_ids(self) -> list[str]:

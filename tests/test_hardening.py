@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.app import CSRF_EXEMPT
 from portal.db import unit_of_work
-from portal.mail.models import BackgroundJob, OutboxEmail
+from portal.jobs.models import BackgroundJob
 from portal.security.csrf import CsrfMiddleware
 from tests.factories import CSRF_FIELD, csrf_token, invitation, make_world, open_link, sign_in
 
@@ -206,8 +206,10 @@ async def test_renew_requests_from_many_addresses_send_one_email(
     await app.state.worker.run_once()
     await app.state.worker.run_once()
     async with unit_of_work(sessions) as db:
-        sent = (await db.scalars(select(OutboxEmail))).all()
-    assert [email.template for email in sent] == ["sign_in"]
+        sent = (
+            await db.scalars(select(BackgroundJob).where(BackgroundJob.kind == "mail.send"))
+        ).all()
+    assert [email.payload["template"] for email in sent] == ["sign_in"]
 
 
 # --- 6. no token in the access log, whatever the root path ---------------------------

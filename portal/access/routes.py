@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.access import service
+from portal.access import jobs, service
 from portal.access.forms import SignInForm
 from portal.audit import service as audit
 from portal.auth import session_id_hash, set_session_cookie
@@ -95,7 +95,7 @@ async def renew_link(request: Request) -> Response:
     )
     async with db_session(request) as db:
         if allowed:
-            service.request_fresh_link(db, token=token, now=utcnow())
+            await jobs.request_fresh_link(db, token=token, now=utcnow())
         branding = await service.branding_for_token(db, token=token)
     if allowed:
         portal(request).wake_worker()
@@ -139,7 +139,7 @@ async def signin_request(request: Request) -> Response:
         "signin_email", email.lower()
     ):
         async with db_session(request) as db:
-            service.request_sign_in(db, email=email.lower(), now=utcnow())
+            await jobs.request_sign_in(db, email=email.lower(), now=utcnow())
         portal(request).wake_worker()
     return render(
         request,

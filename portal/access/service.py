@@ -19,7 +19,6 @@ from portal.audit import service as audit
 from portal.candidates.models import Application, Candidate, Job
 from portal.formats import long_date
 from portal.mail import service as mail
-from portal.mail.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
@@ -198,32 +197,14 @@ async def _organization_of(db: AsyncSession, candidate_id: int) -> int:
     ).scalar_one()
 
 
-# --- sign-in requests, answered by the worker --------------------------------
-
-
-def request_sign_in(db: AsyncSession, *, email: str, now: dt.datetime) -> None:
-    """Queue a sign-in request. Identical work whether or not the address is known."""
-    db.add(BackgroundJob(kind="sign_in_request", payload={"email": email}, run_at=now))
-
-
-def request_fresh_link(db: AsyncSession, *, token: str, now: dt.datetime) -> None:
-    """Queue a fresh sign-in link for the owner of a spent link, if it is one of ours."""
-    if len(token) > MAX_TOKEN_LENGTH:
-        return
-    db.add(
-        BackgroundJob(
-            kind="fresh_link_request",
-            payload={"token_hash": token_digest(token).hex()},
-            run_at=now,
-        )
-    )
+# --- sign-in requests, answered by the worker (see portal/access/jobs.py) -----
 
 
 async def answer_sign_in_request(
-    db: AsyncSession, *, payload: dict[str, Any], settings: Settings, now: dt.datetime
+    db: AsyncSession, *, email: str, settings: Settings, now: dt.datetime
 ) -> None:
     """Email a sign-in link from every organization that knows the address."""
-    email = str(payload.get("email", "")).strip().lower()
+    email = email.strip().lower()
     candidates = (
         (await db.execute(select(Candidate.id).where(Candidate.email == email))).scalars().all()
     )
@@ -232,10 +213,10 @@ async def answer_sign_in_request(
 
 
 async def answer_fresh_link_request(
-    db: AsyncSession, *, payload: dict[str, Any], settings: Settings, now: dt.datetime
+    db: AsyncSession, *, token_hash: str, settings: Settings, now: dt.datetime
 ) -> None:
     try:
-        digest = bytes.fromhex(str(payload.get("token_hash", "")))
+        digest = bytes.fromhex(token_hash)
     except ValueError:
         return
     candidate_id = (
@@ -260,28 +241,59 @@ async def _send_sign_in_link(
     if await _has_recent_sign_in_link(db, candidate_id=candidate_id, now=now):
         return
     token = await issue_sign_in_link(db, candidate_id=candidate_id, now=now)
+    await _email_link(
+        db,
+        settings=settings,
+        token=token,
+        purpose="sign_in",
+        to_address=email,
+        organization_id=organization_id,
+        context={"name": name, "minutes": int(SIGN_IN_LIFETIME.total_seconds() // 60)},
+        now=now,
+        subject_type="candidate",
+        subject_id=candidate_id,
+    )
+
+
+async def _email_link(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    token: str,
+    purpose: str,
+    to_address: str,
+    organization_id: int,
+    context: dict[str, Any],
+    now: dt.datetime,
+    subject_type: str,
+    subject_id: int,
+    staff_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Queue the email that carries a new link (template = purpose), and audit the issue.
+
+    Each link is its own event, so the idempotency key is the link's.
+    """
     await mail.enqueue_email(
         db,
         settings=settings,
-        to_address=email,
-        template="sign_in",
+        to_address=to_address,
+        template=purpose,
         organization_id=organization_id,
-        idempotency_key=f"sign_in:{token_digest(token).hex()}",
-        context={
-            "name": name,
-            "link": link_url(settings, token),
-            "minutes": int(SIGN_IN_LIFETIME.total_seconds() // 60),
-        },
+        idempotency_key=f"{purpose}:{token_digest(token).hex()}",
+        context=context,
+        link=link_url(settings, token),
         now=now,
     )
     audit.record(
         db,
         action="link.issued",
-        actor_kind="system",
+        actor_kind="staff" if staff_id else "system",
+        actor_id=staff_id,
         organization_id=organization_id,
-        subject_type="candidate",
-        subject_id=candidate_id,
-        details={"purpose": "sign_in"},
+        subject_type=subject_type,
+        subject_id=subject_id,
+        details={"purpose": purpose, **(details or {})},
     )
 
 
@@ -313,7 +325,7 @@ async def send_invitation(
     """Issue a fresh invitation link and queue the invitation email with it.
 
     Used when feedback is published and for every re-send; each send is its own
-    event (its own link), so the idempotency key is the link's.
+    event (its own link).
     """
     token = await issue_invitation_link(
         db, application_id=application_id, now=now, created_by_staff_id=created_by_staff_id
@@ -337,32 +349,25 @@ async def send_invitation(
     ).one()
     candidate_id, email, name, job_title, organization_id, days, promise = row
     expires = now + dt.timedelta(days=days)
-    await mail.enqueue_email(
+    await _email_link(
         db,
         settings=settings,
+        token=token,
+        purpose="invitation",
         to_address=email,
-        template="invitation",
         organization_id=organization_id,
-        idempotency_key=f"invitation:{token_digest(token).hex()}",
         context={
             "name": name,
             "job_title": job_title,
-            "link": link_url(settings, token),
             "expires_on": long_date(expires),
             "reply_promise_days": promise,
             # The invitation promises answers only where candidates can ask.
             "can_ask_questions": False,
         },
         now=now,
-    )
-    audit.record(
-        db,
-        action="link.issued",
-        actor_kind="staff" if created_by_staff_id else "system",
-        actor_id=created_by_staff_id,
-        organization_id=organization_id,
         subject_type="application",
         subject_id=application_id,
-        details={"purpose": "invitation", "candidate_id": candidate_id},
+        staff_id=created_by_staff_id,
+        details={"candidate_id": candidate_id},
     )
     return token

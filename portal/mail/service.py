@@ -1,4 +1,4 @@
-"""Queueing email in the outbox, in the same transaction as the change that causes it."""
+"""Queueing email (a `mail.send` job), in the same transaction as the change that causes it."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2_fragments import render_block
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.mail.models import OutboxEmail
+from portal.jobs import service as jobs
+from portal.jobs.models import BackgroundJob, JobState
+from portal.mail.jobs import LINK_MARKER, MAIL_SEND, OutgoingEmail
 from portal.orgs.models import Organization
 from portal.paths import TEMPLATES_DIR
+from portal.security.tokens import seal
 from portal.settings import Settings
 
 _env = Environment(
@@ -82,47 +85,43 @@ async def enqueue_email(
     idempotency_key: str,
     now: dt.datetime,
     organization_id: int | None = None,
+    link: str | None = None,
     unsubscribe_url: str | None = None,
 ) -> bool:
     """Queue one email; a second call with the same key queues nothing (returns False).
 
-    `context` gets the organization's name and accent colour added. Talent-pool
-    mail passes `unsubscribe_url`, which becomes the RFC 8058 one-click headers.
+    `context` gets the organization's name and accent colour added. A `link`
+    that lets someone in is sealed, never stored in clear (see `portal.mail.jobs`);
+    templates see it as `link`. Talent-pool mail passes `unsubscribe_url`, which
+    becomes the RFC 8058 one-click headers.
     """
-    existing = await db.scalar(
-        select(OutboxEmail.id).where(OutboxEmail.idempotency_key == idempotency_key)
-    )
-    if existing is not None:
-        return False
     sender = await sender_for(db, organization_id=organization_id, settings=settings)
     full_context = {
         "organization": sender.organization,
         "accent_colour": sender.accent_colour,
         **context,
     }
+    if link is not None:
+        full_context["link"] = LINK_MARKER
     subject, text, html = render_email(template, full_context)
     headers: dict[str, str] = {}
     if unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    db.add(
-        OutboxEmail(
-            organization_id=organization_id,
-            to_address=to_address,
-            from_address=sender.address,
-            from_name=sender.name,
-            headers=headers,
-            template=template,
-            subject=subject,
-            text_body=text,
-            html_body=html,
-            idempotency_key=idempotency_key,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    email = OutgoingEmail(
+        to=to_address,
+        template=template,
+        subject=subject,
+        from_address=sender.address,
+        from_name=sender.name,
+        text=text,
+        html=html,
+        headers=headers,
+        sealed_link=None if link is None else seal(settings.secret_key.get_secret_value(), link),
+        organization_id=organization_id,
     )
-    await db.flush()
-    return True
+    queued = await jobs.enqueue(db, MAIL_SEND, email, run_at=now, idempotency_key=idempotency_key)
+    return queued is not None
 
 
 # --- operations: `portal mail status` and `portal mail retry` ----------------
@@ -135,32 +134,30 @@ class OutboxStatus:
 
 
 async def outbox_status(db: AsyncSession, *, errors: int = 10) -> OutboxStatus:
-    counts = {state: 0 for state in ("pending", "sent", "failed")}
-    for state, count in await db.execute(
-        select(OutboxEmail.state, func.count()).group_by(OutboxEmail.state)
-    ):
-        counts[state] = count
+    by_state = await jobs.count_by_state(db, kind=MAIL_SEND.name)
+    counts = {
+        "pending": by_state[JobState.PENDING],
+        "sent": by_state[JobState.DONE],
+        "failed": by_state[JobState.FAILED],
+    }
     rows = await db.execute(
-        select(OutboxEmail.id, OutboxEmail.to_address, OutboxEmail.attempts, OutboxEmail.last_error)
-        .where(OutboxEmail.last_error.is_not(None))
-        .order_by(OutboxEmail.id.desc())
+        select(
+            BackgroundJob.id,
+            BackgroundJob.payload,
+            BackgroundJob.attempts,
+            BackgroundJob.last_error,
+        )
+        .where(BackgroundJob.kind == MAIL_SEND.name, BackgroundJob.last_error.is_not(None))
+        .order_by(BackgroundJob.id.desc())
         .limit(errors)
     )
-    return OutboxStatus(counts, [(i, to, n, err or "") for i, to, n, err in rows])
+    return OutboxStatus(
+        counts, [(i, str(payload.get("to", "")), n, err or "") for i, payload, n, err in rows]
+    )
 
 
 async def requeue(
     db: AsyncSession, *, now: dt.datetime, email_id: int | None = None, failed: bool = False
 ) -> int:
     """Put a failed (or stuck) email back in the queue with fresh attempts."""
-    statement = update(OutboxEmail).values(
-        state="pending", attempts=0, next_attempt_at=now, locked_until=None
-    )
-    if email_id is not None:
-        statement = statement.where(OutboxEmail.id == email_id, OutboxEmail.state != "sent")
-    elif failed:
-        statement = statement.where(OutboxEmail.state == "failed")
-    else:
-        raise ValueError("name an email id or ask for all failed ones")
-    result = await db.execute(statement.execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await jobs.requeue(db, kind=MAIL_SEND.name, now=now, job_id=email_id, failed=failed)

@@ -1,10 +1,14 @@
-"""Secret tokens for links and sessions: 256 random bits, only their hash stored."""
+"""Secret tokens for links and sessions (256 random bits, only their hash stored),
+and sealing for the few secrets that must wait in the database (an email's link)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
+
+from cryptography.fernet import Fernet, InvalidToken
 
 
 def new_token() -> str:
@@ -23,3 +27,25 @@ def keyed_hash(secret_key: str, value: str) -> str:
     """A short keyed hash, for values (IP addresses) the audit log must not keep in clear."""
     mac = hmac.new(secret_key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256)
     return mac.hexdigest()[:32]
+
+
+def _sealing_key(secret_key: str) -> Fernet:
+    # A key of its own for sealing, derived from the installation's secret key.
+    derived = hmac.new(secret_key.encode("utf-8"), b"afterword seal v1", hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def seal(secret_key: str, value: str) -> str:
+    """Encrypt and authenticate a value to be kept in the database (Fernet).
+
+    Whoever holds a copy of the database but not PORTAL_SECRET_KEY cannot read it.
+    """
+    return _sealing_key(secret_key).encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def unseal(secret_key: str, sealed: str) -> str:
+    """The value `seal` sealed; ValueError if it was sealed with another key or altered."""
+    try:
+        return _sealing_key(secret_key).decrypt(sealed.encode("ascii")).decode("utf-8")
+    except (InvalidToken, UnicodeError) as exc:
+        raise ValueError("the sealed value cannot be opened with this secret key") from exc

@@ -1,0 +1,11 @@
+"""Every job kind, imported in one place so that every worker knows them all.
+
+A domain with background work declares its kinds in its own `jobs.py`; add
+the module here.
+"""
+
+from portal.access import jobs as access_jobs
+from portal.jobs import housekeeping
+from portal.mail import jobs as mail_jobs
+
+__all__ = ["access_jobs", "housekeeping", "mail_jobs"]

@@ -1,0 +1,33 @@
+"""The job table's own periodic job: forget finished jobs after a while."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.jobs.models import BackgroundJob, JobState
+from portal.jobs.registry import JobContext, JobKind, registry
+
+# How long `portal mail status` remembers a sent email (to, subject, template).
+DONE_KEPT_FOR = dt.timedelta(days=30)
+
+
+class Prune(BaseModel):
+    pass
+
+
+async def prune_finished_jobs(db: AsyncSession, _: Prune, context: JobContext) -> None:
+    await db.execute(
+        delete(BackgroundJob).where(
+            BackgroundJob.state == JobState.DONE.value,
+            BackgroundJob.finished_at < context.now - DONE_KEPT_FOR,
+        )
+    )
+
+
+PRUNE = registry.add(
+    JobKind("jobs.prune", Prune, run=prune_finished_jobs, every=dt.timedelta(hours=1))
+)

@@ -1,0 +1,103 @@
+"""Email as a job kind: `mail.send`, delivered in batches over one SMTP connection.
+
+The job's payload is the rendered message. A link in it (a sign-in or
+invitation link) is not in the text: the text holds a marker, and the link
+waits sealed with a key derived from PORTAL_SECRET_KEY, so a copy of the
+database holds no usable link. Once sent, only what `portal mail status`
+shows stays (to, template, subject); the bodies and the sealed link go.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosmtplib
+from markupsafe import escape
+from pydantic import BaseModel, ConfigDict
+
+from portal.jobs.registry import JobKind, registry
+from portal.jobs.worker import Batch
+from portal.mail.backends import Envelope, build_message, is_permanent, mail_backend
+from portal.security.tokens import unseal
+from portal.settings import Settings
+
+# Stands in for the link in the rendered bodies until the moment of sending.
+LINK_MARKER = "[[afterword:link]]"
+
+
+class OutgoingEmail(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    to: str
+    template: str
+    subject: str
+    from_address: str = ""
+    from_name: str = ""
+    text: str = ""
+    html: str = ""
+    headers: dict[str, str] = {}
+    sealed_link: str | None = None
+    organization_id: int | None = None
+
+
+def record_of(email: OutgoingEmail) -> dict[str, Any]:
+    """What stays of a sent email: enough for `portal mail status`, no body, no link."""
+    return {
+        "to": email.to,
+        "template": email.template,
+        "subject": email.subject,
+        "organization_id": email.organization_id,
+    }
+
+
+def envelope(job_id: int, email: OutgoingEmail, settings: Settings) -> Envelope:
+    text, html = email.text, email.html
+    if email.sealed_link is not None:
+        link = unseal(settings.secret_key.get_secret_value(), email.sealed_link)
+        text = text.replace(LINK_MARKER, link)
+        html = html.replace(LINK_MARKER, str(escape(link)))
+    return Envelope(
+        job_id,
+        email.to,
+        email.from_address,
+        email.from_name,
+        email.subject,
+        text,
+        html,
+        email.headers,
+    )
+
+
+async def deliver(batch: Batch[OutgoingEmail]) -> None:
+    """Send a batch over one connection. A refused message fails alone; a broken
+    connection (the exception escapes) sends the rest of the batch back to the queue."""
+    async with mail_backend(batch.settings).connect() as connection:
+        async for job in batch:
+            try:
+                message = build_message(envelope(job.id, job.payload, batch.settings))
+            except Exception as exc:  # e.g. CR/LF in a header: no retry can fix it
+                batch.fail(job, exc, permanent=True)
+                continue
+            try:
+                await connection.send(message, outbox_id=job.id)
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                if not is_permanent(exc):
+                    raise
+                batch.fail(job, exc, permanent=True)
+            else:
+                batch.done(job)
+
+
+def _max_attempts(settings: Settings) -> int:
+    return settings.mail_max_attempts
+
+
+MAIL_SEND = registry.add(
+    JobKind(
+        "mail.send",
+        OutgoingEmail,
+        run_batch=deliver,
+        max_attempts=_max_attempts,
+        keep=record_of,
+    )
+)
