@@ -2,7 +2,7 @@
 
 Sends N queued emails to a local aiosmtpd server (in its own process) twice per
 round: once with a bare loop over ONE aiosmtplib connection (the baseline) and
-once with ``portal.mail.worker.Worker`` draining ``outbox_emails`` on PostgreSQL.
+once with ``portal.jobs.worker.Worker`` draining ``mail.send`` jobs on PostgreSQL.
 Both send the same messages, built with ``portal.mail.backends.build_message``
 inside the timed section. Target: worker >= 0.7 x baseline messages/s.
 
@@ -17,8 +17,9 @@ What it does:
    the name must contain ``bench``) and migrates it with ``portal.migrate.upgrade``.
 2. Starts aiosmtpd in a separate process pinned to CPU 1 (this process is pinned
    to CPU 0) with a handler that counts messages and bytes and answers 250.
-3. Renders the ``sign_in`` email per recipient and bulk-loads N pending rows with
-   COPY (untimed); the baseline sends Envelopes read back from those rows.
+3. Renders the ``sign_in`` email per recipient (its link sealed, as the portal
+   queues it) and bulk-loads N pending ``mail.send`` jobs with COPY (untimed);
+   the baseline sends Envelopes read back from those rows, links unsealed.
 4. Alternates baseline / worker for ``--rounds`` rounds, re-queueing between
    worker rounds (TRUNCATE ... RESTART IDENTITY + COPY + ANALYZE, untimed), and
    checks that the server got exactly N messages per phase and that all N rows
@@ -63,11 +64,13 @@ import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.seed import BenchDatabaseError, asyncpg_dsn  # noqa: E402
-from portal import migrate  # noqa: E402
+from portal import job_kinds, migrate  # noqa: E402, F401  (job_kinds registers every kind)
 from portal.db import create_engine, session_factory  # noqa: E402
+from portal.jobs.worker import Worker  # noqa: E402
 from portal.mail.backends import Envelope, build_message  # noqa: E402
+from portal.mail.jobs import LINK_MARKER, MAIL_SEND, OutgoingEmail, envelope  # noqa: E402
 from portal.mail.service import render_email  # noqa: E402
-from portal.mail.worker import Worker  # noqa: E402
+from portal.security.tokens import seal  # noqa: E402
 from portal.settings import Settings  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/afterword_mailbench"
@@ -77,21 +80,7 @@ NOISY_SPREAD = 0.15
 HOST = "127.0.0.1"
 MEASURE_CPU = 0
 SERVER_CPU = 1
-COLUMNS = (
-    "to_address",
-    "from_address",
-    "from_name",
-    "headers",
-    "template",
-    "subject",
-    "text_body",
-    "html_body",
-    "state",
-    "attempts",
-    "next_attempt_at",
-    "idempotency_key",
-    "created_at",
-)
+COLUMNS = ("kind", "payload", "state", "attempts", "run_at", "idempotency_key", "created_at")
 
 
 class BenchError(RuntimeError):
@@ -166,35 +155,31 @@ async def recreate_database(database_url: str) -> None:
 
 
 def outbox_rows(count: int, now: dt.datetime) -> list[tuple[Any, ...]]:
-    """N realistic sign-in emails, rendered through the real templates."""
+    """N realistic sign-in emails, rendered through the real templates, links sealed."""
     rows: list[tuple[Any, ...]] = []
+    secret_key = Settings().secret_key.get_secret_value()
     for i in range(count):
         name = f"Candidate Number{i:05d}"
         context = {
             "organization": "Northwind Analytics",
             "accent_colour": "#1f5f8b",
             "name": name,
-            "link": f"https://feedback.example.com/a/{i:08d}{'x' * 35}",
+            "link": LINK_MARKER,
             "minutes": 30,
         }
         subject, text, html = render_email("sign_in", context)
-        rows.append(
-            (
-                f"candidate{i:05d}@example.org",
-                "feedback@northwind.example.com",
-                "Northwind Analytics Recruiting",
-                "{}",
-                "sign_in",
-                subject,
-                text,
-                html,
-                "pending",
-                0,
-                now,
-                f"bench:{i}",
-                now,
-            )
+        email = OutgoingEmail(
+            to=f"candidate{i:05d}@example.org",
+            template="sign_in",
+            subject=subject,
+            from_address="feedback@northwind.example.com",
+            from_name="Northwind Analytics Recruiting",
+            text=text,
+            html=html,
+            sealed_link=seal(secret_key, f"https://feedback.example.com/l/{i:08d}{'x' * 35}"),
         )
+        payload = json.dumps(email.model_dump(mode="json"))
+        rows.append((MAIL_SEND.name, payload, "pending", 0, now, f"bench:{i}", now))
     return rows
 
 
@@ -202,9 +187,9 @@ async def queue_rows(database_url: str, rows: Sequence[tuple[Any, ...]]) -> None
     """Empty the outbox and load the rows (ids 1..N every time); untimed."""
     connection = await asyncpg.connect(_dsn(database_url))
     try:
-        await connection.execute("TRUNCATE outbox_emails, background_jobs RESTART IDENTITY")
-        await connection.copy_records_to_table("outbox_emails", records=rows, columns=COLUMNS)
-        await connection.execute("ANALYZE outbox_emails")
+        await connection.execute("TRUNCATE background_jobs RESTART IDENTITY")
+        await connection.copy_records_to_table("background_jobs", records=rows, columns=COLUMNS)
+        await connection.execute("ANALYZE background_jobs")
     finally:
         await connection.close()
 
@@ -212,23 +197,12 @@ async def queue_rows(database_url: str, rows: Sequence[tuple[Any, ...]]) -> None
 async def load_envelopes(database_url: str) -> list[Envelope]:
     connection = await asyncpg.connect(_dsn(database_url))
     try:
-        records = await connection.fetch(
-            "SELECT id, to_address, from_address, from_name, subject, text_body, html_body,"
-            " headers FROM outbox_emails ORDER BY id"
-        )
+        records = await connection.fetch("SELECT id, payload FROM background_jobs ORDER BY id")
     finally:
         await connection.close()
+    settings = Settings()
     return [
-        Envelope(
-            int(r["id"]),
-            str(r["to_address"]),
-            str(r["from_address"]),
-            str(r["from_name"]),
-            str(r["subject"]),
-            str(r["text_body"]),
-            str(r["html_body"]),
-            dict(json.loads(r["headers"])),
-        )
+        envelope(int(r["id"]), OutgoingEmail.model_validate_json(r["payload"]), settings)
         for r in records
     ]
 
@@ -237,7 +211,8 @@ async def outbox_counts(database_url: str) -> dict[str, int]:
     connection = await asyncpg.connect(_dsn(database_url))
     try:
         records = await connection.fetch(
-            "SELECT state, count(*) AS n FROM outbox_emails GROUP BY state"
+            "SELECT state, count(*) AS n FROM background_jobs WHERE kind = 'mail.send'"
+            " GROUP BY state"
         )
     finally:
         await connection.close()
@@ -423,7 +398,7 @@ async def run_rounds(
             phases.append(base)
             work = await timed("worker", round_, server, run_worker(worker))
             counts = await outbox_counts(args.database_url)
-            work.rows_sent = counts.get("sent", 0)
+            work.rows_sent = counts.get("done", 0)
             report(work, n, counts)
             phases.append(work)
     finally:
@@ -452,7 +427,7 @@ def verify(phases: Sequence[Phase], n: int) -> list[str]:
         if p.server_messages != n:
             problems.append(f"{where}: SMTP server received {p.server_messages}, expected {n}")
         if p.rows_sent is not None and p.rows_sent != n:
-            problems.append(f"{where}: {p.rows_sent} outbox rows are 'sent', expected {n}")
+            problems.append(f"{where}: {p.rows_sent} mail jobs are 'done', expected {n}")
     return problems
 
 
@@ -522,9 +497,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         t0 = time.perf_counter()
         rows = outbox_rows(n, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
         asyncio.run(queue_rows(args.database_url, rows))
-        size = sum(len(r[6]) + len(r[7]) for r in rows) / n
+        size = sum(len(r[1]) for r in rows) / n
         print(
-            f"  queued {n} rows ({size:.0f} chars of body each) in {time.perf_counter() - t0:.1f} s"
+            f"  queued {n} rows ({size:.0f} chars of payload each) in "
+            f"{time.perf_counter() - t0:.1f} s"
         )
         phases = asyncio.run(run_rounds(args, server, rows))
 
