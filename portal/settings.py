@@ -139,6 +139,24 @@ class Settings(BaseSettings):
         "transactions, one for the candidate's pages); requests beyond it wait their turn. A "
         "few per database CPU core is best: more makes PostgreSQL slower under load.",
     )
+    pdf_workers: int = Field(
+        2,
+        ge=1,
+        description="Processes that render PDF summaries, in each app process (started with "
+        "the app).",
+    )
+    pdf_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A PDF render taking longer is stopped and the candidate is asked to try "
+        "again.",
+    )
+    pdf_cache_mb: int = Field(
+        32,
+        ge=0,
+        description="Memory each app process keeps rendered PDFs in (least recently used go "
+        "first).",
+    )
     run_worker: bool = Field(
         True, description="Whether `portal serve` and `portal demo` deliver mail in-process."
     )
@@ -240,6 +258,7 @@ def _reading(environ: Mapping[str, str]) -> Iterator[None]:
 _EXPECTED = {
     "int_parsing": "a whole number",
     "int_from_float": "a whole number",
+    "float_parsing": "a number",
     "bool_parsing": "true or false",
     "string_type": "text",
 }
