@@ -26,6 +26,7 @@ from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.orgs.routes import routes as org_routes
 from portal.paths import STATIC_DIR
+from portal.pdf.renderer import PdfRenderer
 from portal.reader import Reader
 from portal.routing import Area
 from portal.security.bodylimit import BodyLimitMiddleware
@@ -104,11 +105,13 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         templates=make_templates(),
         limiter=RateLimiter(settings.rate_limit_storage),
         wake_worker=worker.wake if start_worker else (lambda: None),
+        pdf=PdfRenderer(settings),
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(worker.run_forever()) if start_worker else None
+        await state.pdf.start()
         # Everything loaded so far (modules, templates, mappers) lives as long as the
         # process: moved out of the collector's generations, full collections no
         # longer walk it, which removed most of the page's worst latencies (bench/).
@@ -123,6 +126,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                     await task
             await engine.dispose()
             await reader.close()
+            await state.pdf.aclose()
 
     # Routes are tried in order, each a regular expression: the busiest first.
     routes: list[Any] = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jinja2 import pass_context
 from jinja2_fragments.starlette import Jinja2Blocks
@@ -30,6 +30,9 @@ from portal.security.ratelimit import RateLimiter
 from portal.security.tokens import keyed_hash
 from portal.settings import Settings
 
+if TYPE_CHECKING:
+    from portal.pdf.renderer import PdfRenderer
+
 HTMX_JS = "js/htmx-2.0.11.min.js"
 
 
@@ -44,6 +47,7 @@ class Portal:
     templates: Jinja2Blocks
     limiter: RateLimiter
     wake_worker: Any  # () -> None, nudges the in-process worker after a commit
+    pdf: PdfRenderer
 
 
 def portal(request: Request) -> Portal:

@@ -79,6 +79,7 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
             await connection.execute(table.delete())
     await engine.dispose()
     await app.state.portal.reader.close()
+    await app.state.portal.pdf.aclose()
 
 
 @pytest.fixture

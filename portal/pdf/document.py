@@ -1,0 +1,95 @@
+"""The summary document: the feedback view as HTML, then as a tagged PDF.
+
+Imported only by the render pool's processes (see portal.pdf.renderer), which
+keeps WeasyPrint out of the app process. Nothing here touches the database, the
+request or an event loop. The view is what the feedback page shows
+(`portal.feedback.service.FeedbackPage`); two optional attributes appear when
+the view carries them: `answered_questions` (items with `question`, `answer`
+and `answered_at`) and `pool_status` (a sentence).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from types import FrameType
+from typing import Any
+
+import jinja2
+from weasyprint import HTML
+
+from portal.pdf.fetcher import ASSET_ORIGIN, StaticAssetFetcher
+from portal.pdf.renderer import STYLESHEET, TEMPLATE, RenderTimeout
+from portal.paths import STATIC_DIR, TEMPLATES_DIR
+from portal.web import long_date
+
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+DEFAULT_ACCENT = "#1f5f8b"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["long_date"] = long_date
+    return env
+
+
+def summary_html(view: Any, *, generated_on: dt.date) -> str:
+    accent = view.branding.accent_colour
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            page=view,
+            generated_on=generated_on,
+            accent=accent if COLOUR.match(accent or "") else DEFAULT_ACCENT,
+            stylesheet=f"{ASSET_ORIGIN}/static/{STYLESHEET}",
+        )
+    )
+
+
+def render_pdf(html: str) -> bytes:
+    """A tagged PDF/UA-1 document; only the static files can be read while making it."""
+    document = HTML(
+        string=html, base_url=f"{ASSET_ORIGIN}/", url_fetcher=StaticAssetFetcher(STATIC_DIR)
+    )
+    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
+    return pdf
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop the render after `seconds` (a pool process runs one task, in its main thread)."""
+
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise RenderTimeout
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def render_summary(view: Any, generated_on: dt.date, seconds: float) -> bytes:
+    """The view's summary as PDF bytes, or RenderTimeout after `seconds`."""
+    with time_limit(seconds):
+        return render_pdf(summary_html(view, generated_on=generated_on))
+
+
+def warm_up() -> None:
+    """Load fonts and layout code once per pool process, before its first real render."""
+    # Latin, Greek and Cyrillic letters, so that every font a name may need is loaded.
+    render_pdf('<html lang="en"><title>warm-up</title><p>Aa \u0391\u03b1 \u0410\u0430</p></html>')
