@@ -1,4 +1,4 @@
-"""The candidate's pages: their applications and the feedback on each."""
+"""The candidate's pages: their applications, the feedback on each, and its PDF summary."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from starlette.routing import Route
 from portal.auth import Candidate, current_actor, remember_actor, session_id_hash
 from portal.db import MAX_ID, utcnow
 from portal.feedback import service
-from portal.web import db_session, not_found, portal, redirect, render, sign_in_required
+from portal.pdf.renderer import RenderTimeout, etag_matches, summary_filename
+from portal.web import (
+    db_session,
+    error_page,
+    not_found,
+    portal,
+    redirect,
+    render,
+    sign_in_required,
+)
 
 PRIVATE = {"cache-control": "private, no-store"}
 
@@ -34,7 +43,9 @@ async def applications(request: Request) -> Response:
     )
 
 
-async def feedback(request: Request) -> Response:
+async def _feedback_page(request: Request) -> service.FeedbackPage | Response:
+    """The signed-in candidate's page for the application in the path, or the answer
+    to give instead (sign in, or not found)."""
     application_id: int = request.path_params["application_id"]
     if application_id > MAX_ID:
         # Beyond the id column's range: no such page (and no database error).
@@ -58,11 +69,47 @@ async def feedback(request: Request) -> Response:
     if page is None:
         # Not theirs, or nothing published yet: the same answer, so ids reveal nothing.
         return await not_found(request, LookupError(application_id))
+    return page
+
+
+async def feedback(request: Request) -> Response:
+    page = await _feedback_page(request)
+    if isinstance(page, Response):
+        return page
     return render(request, "candidate/feedback.html", {"page": page}, headers=PRIVATE)
+
+
+async def feedback_pdf(request: Request) -> Response:
+    """The page as a PDF to keep; revalidated on every download (ETag), never shared."""
+    page = await _feedback_page(request)
+    if isinstance(page, Response):
+        return page
+    renderer = portal(request).pdf
+    today = utcnow().date()
+    etag = renderer.etag_for(page, generated_on=today)
+    headers = {"etag": etag, "cache-control": "private, no-cache"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    try:
+        pdf = await renderer.summary(page, generated_on=today, etag=etag)
+    except RenderTimeout:
+        return error_page(
+            request,
+            503,
+            "Your PDF is taking too long",
+            "We could not prepare the PDF in time. Please try again in a minute; your "
+            "feedback is still on its page.",
+        )
+    filename = summary_filename(page, generated_on=today)
+    headers["content-disposition"] = f'attachment; filename="{filename}"'
+    return Response(pdf.body, media_type="application/pdf", headers=headers)
 
 
 # The busiest routes first: routes are tried in order.
 routes = [
     Route("/feedback/{application_id:int}", feedback, name="candidate.feedback"),
     Route("/feedback", applications, name="candidate.applications"),
+    Route(
+        "/feedback/{application_id:int}/summary.pdf", feedback_pdf, name="candidate.feedback_pdf"
+    ),
 ]
