@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 TEMPLATE = "pdf/summary.html"  # under templates/
 STYLESHEET = "css/summary.css"  # under static/
 RENDERS_PER_PROCESS = 200
-RENDER_NICENESS = 10
+RENDER_NICENESS = 5
 # The pool's own deadline comes this long after the render's: a render stuck in C
 # code that never returns to Python (where the render's own alarm fires) is killed.
 KILL_GRACE_SECONDS = 2.0
