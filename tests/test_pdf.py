@@ -38,7 +38,7 @@ LINK = re.compile(r'<a href="([^"]+\.pdf)">')
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # Renders run niced: on a busy test machine they may take far longer than in service.
-    return dataclasses.replace(settings, pdf_timeout_seconds=120.0)
+    return settings.model_copy(update={"pdf_timeout_seconds": 120.0})
 
 
 def pdf_url(world: World) -> str:
@@ -432,7 +432,7 @@ async def test_concurrent_downloads_render_once(
 
 @pytest.fixture
 def slow_settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, pdf_timeout_seconds=0.001)
+    return settings.model_copy(update={"pdf_timeout_seconds": 0.001})
 
 
 async def test_a_render_that_takes_too_long_gives_a_clear_page(
