@@ -258,15 +258,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except (BenchError, benchdb.BenchDatabaseError) as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
+    return feedback_bench.run_guarded(run, build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

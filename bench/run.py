@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -632,17 +632,21 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # so that the servers are stopped on the way out
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run_guarded(bench: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a benchmark, its servers stopped on any way out, its failures as exit statuses."""
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        return run(args)
+        return bench(args)
     except (BenchError, benchdb.BenchDatabaseError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_guarded(run, build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":
