@@ -330,7 +330,7 @@ async def test_text_cannot_make_the_renderer_fetch_anything(
         await db.execute(
             update(Organization)
             .where(Organization.id == world.organization_id)
-            .values(display_name=imported, accent_colour="red;background:url(x)")
+            .values(display_name=imported, accent_colour="red}p{x")
         )
     await sign_in(client, sessions, world)
     response = await download(client, world)
