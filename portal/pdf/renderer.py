@@ -109,20 +109,35 @@ class PdfRenderer:
         self.time_limit = settings.pdf_timeout_seconds
         self.cache_bytes = settings.pdf_cache_mb * 1024 * 1024
         self._executor: ProcessPoolExecutor | None = None
+        self._starting = asyncio.Lock()
+        self._start_task: asyncio.Future[ProcessPoolExecutor] | None = None
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cached_bytes = 0
         self._in_flight: dict[str, asyncio.Future[bytes]] = {}
         self.renders = 0  # renders started, for tests and the benchmark
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=_process_context(),
-                initializer=_warm_up,
-                max_tasks_per_child=RENDERS_PER_PROCESS,
-            )
-        return self._executor
+    async def _pool(self) -> ProcessPoolExecutor:
+        """The pool, its processes started. Starting one blocks (a process start waits for
+        the fork server, which imports WeasyPrint first), so it happens in a thread."""
+        if self._executor is not None:
+            return self._executor
+        async with self._starting:
+            if self._executor is None:
+                self._executor = await asyncio.to_thread(self._new_pool)
+            return self._executor
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=_process_context(),
+            initializer=_warm_up,
+            max_tasks_per_child=RENDERS_PER_PROCESS,
+        )
+        # Each submission starts one more process, up to `workers`; once all are up,
+        # submitting from the event loop never waits for a process to start.
+        for _ in range(self.workers):
+            pool.submit(_ready)
+        return pool
 
     def _replace_pool(self, broken: Executor) -> None:
         if self._executor is broken:
@@ -130,28 +145,25 @@ class PdfRenderer:
         _kill(broken)
         broken.shutdown(wait=False, cancel_futures=True)
 
-    async def start(self) -> None:
-        """Start the pool's processes now (they warm up), not on the first download."""
-        loop = asyncio.get_running_loop()
-        pool = self._pool()
-        await asyncio.gather(
-            *(loop.run_in_executor(pool, _ready) for _ in range(self.workers)),
-            return_exceptions=True,
-        )
+    def start(self) -> None:
+        """Start the pool's processes in the background, so that the first download does
+        not wait for them; the app's start-up does not wait either."""
+        self._start_task = asyncio.ensure_future(self._pool())
 
     async def aclose(self) -> None:
+        if self._start_task is not None:
+            await asyncio.gather(self._start_task, return_exceptions=True)
+            self._start_task = None
         pool, self._executor = self._executor, None
         if pool is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                None, lambda: pool.shutdown(wait=True, cancel_futures=True)
-            )
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
     async def run(self, task: Callable[..., Any], *args: Any) -> Any:
         """`task(*args)` in a pool process, within the time limit. When a process dies the
         pool is replaced and the task tried once more on the new one."""
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
-            pool = self._pool()
+            pool = await self._pool()
             try:
                 future = loop.run_in_executor(pool, task, *args)
                 return await asyncio.wait_for(future, self.time_limit + KILL_GRACE_SECONDS)
