@@ -111,7 +111,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(worker.run_forever()) if start_worker else None
-        state.pdf.start()
         # Everything loaded so far (modules, templates, mappers) lives as long as the
         # process: moved out of the collector's generations, full collections no
         # longer walk it, which removed most of the page's worst latencies (bench/).

@@ -142,8 +142,8 @@ class Settings(BaseSettings):
     pdf_workers: int = Field(
         2,
         ge=1,
-        description="Processes that render PDF summaries, in each app process (started with "
-        "the app).",
+        description="Processes that render PDF summaries, in each app process (started at "
+        "the first download).",
     )
     pdf_timeout_seconds: float = Field(
         10.0,

@@ -110,7 +110,6 @@ class PdfRenderer:
         self.cache_bytes = settings.pdf_cache_mb * 1024 * 1024
         self._executor: ProcessPoolExecutor | None = None
         self._starting = asyncio.Lock()
-        self._start_task: asyncio.Future[ProcessPoolExecutor] | None = None
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cached_bytes = 0
         self._in_flight: dict[str, asyncio.Future[bytes]] = {}
@@ -145,15 +144,7 @@ class PdfRenderer:
         _kill(broken)
         broken.shutdown(wait=False, cancel_futures=True)
 
-    def start(self) -> None:
-        """Start the pool's processes in the background, so that the first download does
-        not wait for them; the app's start-up does not wait either."""
-        self._start_task = asyncio.ensure_future(self._pool())
-
     async def aclose(self) -> None:
-        if self._start_task is not None:
-            await asyncio.gather(self._start_task, return_exceptions=True)
-            self._start_task = None
         pool, self._executor = self._executor, None
         if pool is not None:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
