@@ -24,11 +24,11 @@ from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.feedback.service import FeedbackPage, load_feedback_page
 from portal.orgs.models import Organization
+from portal.paths import STATIC_DIR
 from portal.pdf.fetcher import RefusedURL, StaticAssetFetcher
 from portal.pdf.renderer import PdfRenderer, summary_filename
 from portal.security.models import Session
 from portal.settings import Settings, SettingsError
-from portal.web import STATIC_DIR
 from tests.factories import World, make_world, sign_in
 
 Sessions = async_sessionmaker[AsyncSession]

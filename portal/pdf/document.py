@@ -22,10 +22,10 @@ from typing import Any
 import jinja2
 from weasyprint import HTML
 
+from portal.formats import long_date
+from portal.paths import STATIC_DIR, TEMPLATES_DIR
 from portal.pdf.fetcher import ASSET_ORIGIN, StaticAssetFetcher
 from portal.pdf.renderer import STYLESHEET, TEMPLATE, RenderTimeout
-from portal.paths import STATIC_DIR, TEMPLATES_DIR
-from portal.web import long_date
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_ACCENT = "#1f5f8b"

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from portal.settings import Settings
 from portal.paths import STATIC_DIR, TEMPLATES_DIR
+from portal.settings import Settings
 
 log = logging.getLogger(__name__)
 
