@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 import sys
+import textwrap
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from portal.access.service import (
 from portal.app import create_app
 from portal.db import create_engine, session_factory, unit_of_work, utcnow
 from portal.demo.seed import DemoLink, issue_demo_links, seed_demo
+from portal.feedback import check
 from portal.jobs.worker import Worker
 from portal.logs import configure_logging
 from portal.mail import service as mail
@@ -241,6 +243,66 @@ def cmd_mail_retry(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if count or args.failed else 1
 
 
+_CHECK_DESCRIPTION = "\n\n".join(
+    textwrap.fill(paragraph, width=78)
+    for paragraph in (
+        "Run the feedback check on one text per line (for example feedback exported from an "
+        "ATS) and report what it flags, with the words and what to write instead: risky "
+        "(protected characteristics and their proxies, culture fit, judgements of personality "
+        "or appearance, comparisons with the person hired), vague (generic lines) and tone "
+        "(absolutes, sarcasm, blame). Spans are character offsets in the line.",
+        "Exit status: 0 when no line has a risky finding, 1 when at least one does, 2 on a "
+        "usage error (bad arguments, unreadable or non-UTF-8 input).",
+    )
+)
+
+
+def cmd_feedback_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Check one text per line; exit 1 when any line has a risky finding."""
+    name = "stdin" if args.file in (None, "-") else args.file
+    try:
+        stream = sys.stdin.buffer if name == "stdin" else open(args.file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        print(f"portal: cannot read {name}: {exc.strerror}", file=sys.stderr)
+        return 2
+    results: list[list[check.Finding]] = []
+    lines: list[str] = []
+    with stream:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                print(f"portal: {name} line {number} is not UTF-8 text", file=sys.stderr)
+                return 2
+            line = line.removesuffix("\n").removesuffix("\r")
+            results.append(check.check_text(line))
+            if not args.json:
+                lines.append(line)
+    if args.json:
+        payload = [[finding.as_dict() for finding in findings] for findings in results]
+        sys.stdout.write(json.dumps(payload) + "\n")
+    else:
+        sys.stdout.write(_check_report(lines, results))
+    risky = any(check.blocks_publishing(findings) for findings in results)
+    return 1 if risky else 0
+
+
+def _check_report(lines: list[str], results: list[list[check.Finding]]) -> str:
+    out: list[str] = []
+    counts = dict.fromkeys(check.SEVERITIES, 0)
+    for number, (line, findings) in enumerate(zip(lines, results, strict=True), start=1):
+        for finding in findings:
+            counts[finding.severity] += 1
+            words = finding.words(line)
+            out.append(
+                f"line {number}, {finding.start}-{finding.end}: {finding.severity} "
+                f'"{words}" ({finding.rule})\n    {finding.message}'
+            )
+    found = ", ".join(f"{count} {severity}" for severity, count in counts.items())
+    out.append(f"{len(lines)} line(s) checked: {found if any(counts.values()) else 'no findings'}")
+    return "\n".join(out) + "\n"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portal",
@@ -345,6 +407,33 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("id", nargs="?", type=int, help="the email's id (see `portal mail status`)")
     retry.add_argument("--failed", action="store_true", help="requeue every failed email")
     retry.set_defaults(handler=cmd_mail_retry)
+
+    feedback = commands.add_parser("feedback", help="feedback text", description="Feedback text.")
+    feedback_commands = feedback.add_subparsers(
+        dest="feedback_command", required=True, metavar="COMMAND"
+    )
+    check_parser = feedback_commands.add_parser(
+        "check",
+        help="flag risky, vague or harsh words in feedback text",
+        description=_CHECK_DESCRIPTION,
+        epilog="examples:  portal feedback check answers.txt\n"
+        "           ats-export | portal feedback check --json > findings.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check_parser.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="UTF-8 text, one feedback text per line (default: standard input; - also "
+        "means standard input)",
+    )
+    check_parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON array with one element per input line, each a list of "
+        '{"rule", "severity", "start", "end", "message"}',
+    )
+    check_parser.set_defaults(handler=cmd_feedback_check)
     return parser
 
 
