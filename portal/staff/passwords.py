@@ -1,35 +1,64 @@
-"""Staff passwords: argon2id (argon2-cffi's RFC 9106 defaults).
+"""Staff passwords: argon2id hashes (argon2-cffi), checked in the same time whether or not
+the account exists.
 
-`verify_password` does the same work whether or not there is a hash to check
-against, so an unknown address and a wrong password take the same time.
-Hashing is CPU-heavy: call these in a worker thread, never on the event loop.
+Both functions are CPU-bound (tens of milliseconds by design): call them from a worker
+thread (`anyio.to_thread.run_sync`), never on the event loop.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_HASHER = PasswordHasher()
-# Checked against when an account has no password (or there is no account).
-_DUMMY_HASH = _HASHER.hash("no account has this password")
+# argon2-cffi's defaults are RFC 9106's second recommended profile for argon2id
+# (t=3, m=64 MiB, p=4), which is what the hashes are made with.
+_hasher = PasswordHasher()
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    """An argon2id hash of `password`, salted, in the PHC string format."""
+    return _hasher.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # A real hash with the same parameters, so that checking an unknown account costs
+    # as much as checking a wrong password.
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    try:
-        matched = _HASHER.verify(stored_hash or _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    """Whether `password` matches `stored_hash`.
+
+    With no stored hash (unknown account, or one that signs in only with single
+    sign-on) or an unreadable one, the password is checked against a dummy hash and
+    the answer is False, so that "no such account" and "wrong password" take the same
+    time.
+    """
+    if stored_hash is None:
+        _check(_dummy_hash(), password)
         return False
-    return matched and stored_hash is not None
+    try:
+        return _hasher.verify(stored_hash, password)
+    except InvalidHashError:
+        _check(_dummy_hash(), password)
+        return False
+    except VerificationError:
+        return False
 
 
 def needs_rehash(stored_hash: str) -> bool:
     """Whether a hash was made with weaker parameters than today's (rehash at sign-in)."""
     try:
-        return _HASHER.check_needs_rehash(stored_hash)
+        return _hasher.check_needs_rehash(stored_hash)
     except InvalidHashError:
         return True
+
+
+def _check(stored_hash: str, password: str) -> None:
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(stored_hash, password)
