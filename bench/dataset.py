@@ -67,7 +67,9 @@ FALLBACK_EVIDENCE = (
     "examples you gave touched on it only briefly."
 )
 
-DEMO_APPLICATIONS: tuple[DemoApplication, ...] = ORGANIZATION.applications
+DEMO_APPLICATIONS: tuple[DemoApplication, ...] = tuple(
+    demo for demo in ORGANIZATION.applications if demo.state == "published"
+)
 
 
 @dataclass(frozen=True, slots=True)

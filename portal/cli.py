@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import socket
@@ -28,7 +29,15 @@ from portal.access.service import (
 )
 from portal.app import create_app
 from portal.db import create_engine, session_factory, unit_of_work, utcnow
-from portal.demo.seed import DemoLink, issue_demo_links, seed_demo
+from portal.demo.content import DEMO_STAFF_PASSWORD
+from portal.demo.seed import (
+    DEMO_ORGANIZATIONS,
+    DemoLink,
+    DemoStaffAccount,
+    demo_staff_accounts,
+    issue_demo_links,
+    seed_demo_organizations,
+)
 from portal.feedback import check
 from portal.jobs.worker import Worker
 from portal.logs import configure_logging
@@ -98,43 +107,131 @@ def _serve(
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    sock = bind_socket(args.host, args.port)
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"portal: port {args.port} on {args.host} is already in use (is another demo "
+            "running?). Stop it, or try `portal demo --port 0` to pick a free port.",
+            file=sys.stderr,
+        )
+        return 1
     settings = _base_url(settings, sock, args.host)
+    # A newcomer reads the guide printed below; start-up chatter only buries it.
+    for name in ("alembic", "uvicorn.error", "portal.mail"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     migrate.upgrade(settings)
 
     async def prepare(sessions: Any) -> list[DemoLink]:
         now = utcnow()
         async with unit_of_work(sessions) as db:
-            org_id = await seed_demo(db, now=now)
-            return await issue_demo_links(db, organization_id=org_id, settings=settings, now=now)
+            organization_ids = await seed_demo_organizations(db, now=now)
+            return await issue_demo_links(
+                db, organization_ids=organization_ids, settings=settings, now=now
+            )
 
     links = _with_engine(settings, prepare)
+    staff = demo_staff_accounts()
 
     def announce() -> None:
         if args.json:
             payload = {
                 "base_url": settings.base_url,
                 "candidates": [asdict(link) for link in links],
-                "staff": [],
+                "staff": [
+                    {
+                        "email": member.email,
+                        "password": member.password,
+                        "name": member.name,
+                        "role": member.role,
+                        "organization": member.organization,
+                    }
+                    for member in staff
+                ],
             }
             sys.stdout.write(json.dumps(payload) + "\n")
         else:
-            lines = [
-                "",
-                f"Afterword demo running at {settings.base_url}",
-                f"Database: {settings.database_url}   Mail: {settings.mail_dir}/",
-                "",
-                "Open a link to read that candidate's feedback (each works once; "
-                "restart the demo for fresh ones):",
-            ]
-            for link in links:
-                lines.append(f"  {link.name:<22} {link.job:<28} {link.link}")
-            lines += ["", "Press Ctrl+C to stop.", ""]
-            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.write(demo_guide(settings, links, staff))
         sys.stdout.flush()
 
     _serve(settings, sock, run_worker=settings.run_worker, on_ready=announce)
     return 0
+
+
+def demo_guide(settings: Settings, links: list[DemoLink], staff: list[DemoStaffAccount]) -> str:
+    """What `portal demo` prints for a person: links, addresses, accounts, what to try."""
+    base = settings.base_url
+    mail_dir = settings.mail_dir.rstrip("/") + "/"
+    organizations = {content.name: content.kind for content in DEMO_ORGANIZATIONS}
+    jobs_by_email: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for link in links:
+        jobs_by_email.setdefault(link.email, []).append(link.job)
+        names[link.email] = link.name
+    name_width = max(len(link.name) for link in links) + 2
+    job_width = max(len(link.job) for link in links) + 2
+
+    lines = [
+        "",
+        f"Afterword demo running at {base}",
+        f"Database: {settings.database_url}",
+        "",
+        "Two demo organizations: "
+        + " and ".join(f"{name} ({kind})" for name, kind in organizations.items())
+        + ".",
+        "",
+        'Candidates\' links: open one and press "Show my feedback". Each works once; '
+        "restart the demo for fresh ones.",
+    ]
+    for organization in organizations:
+        lines += ["", f"  {organization}"]
+        lines += [
+            f"    {link.name:<{name_width}}{link.job:<{job_width}}{link.link}"
+            for link in links
+            if link.organization == organization
+        ]
+    lines += [
+        "",
+        f"Candidates' email addresses, to sign in again at {base}/signin:",
+    ]
+    for email, jobs in jobs_by_email.items():
+        both = f"   two applications: {' and '.join(jobs)}" if len(jobs) > 1 else ""
+        lines.append(f"    {names[email]:<{name_width}}{email}{both}")
+    lines += [
+        "",
+        f"Staff accounts (demo only: each signs in with the password {DEMO_STAFF_PASSWORD}):",
+    ]
+    email_width = max(len(member.email) for member in staff) + 2
+    for member in staff:
+        lines.append(
+            f"    {member.name:<{name_width}}{member.email:<{email_width}}"
+            f"{member.role:<11}{member.organization}"
+        )
+    two = next((email for email, jobs in jobs_by_email.items() if len(jobs) > 1), None)
+    lines += [
+        "",
+        f"Email goes to {mail_dir} as .eml files (open one in a mail program or a text "
+        "editor). Each candidate's invitation email is written there, with a link of its "
+        "own.",
+        "",
+        "Things to try:",
+        "  - Open a link above and read the feedback; open the same link again to see what "
+        "a used link offers.",
+    ]
+    if two is not None:
+        lines.append(
+            f'  - Open one of {names[two].split()[0]}\'s links, then "All your applications".'
+        )
+    lines += [
+        f"  - Sign in at {base}/signin with an address above; the link arrives in {mail_dir}",
+        f"  - Read the email a candidate gets with their link: the invitations in {mail_dir}",
+        "",
+        "Press Ctrl+C to stop.",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -314,16 +411,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="run a demo on SQLite with realistic feedback",
-        description="Create the database if needed, apply migrations, seed a demo organization "
-        "(jobs, candidates, feedback), print a fresh link for every demo candidate once the "
-        "server accepts requests, and serve until interrupted.",
+        description="Create the database if needed, apply migrations, seed two demo "
+        "organizations (an employer and a recruitment agency, with jobs, candidates, feedback "
+        "and staff accounts), queue each candidate's invitation email, print a fresh link for "
+        "every application with published feedback, the candidates' addresses and the staff "
+        "accounts once the server accepts requests, and serve until interrupted.",
     )
     _host_port(demo)
     demo.add_argument(
         "--json",
         action="store_true",
-        help="print one line of JSON (base_url, candidates, staff) on stdout instead of text; "
-        "logs go to stderr",
+        help="print one line of JSON on stdout instead of text: base_url, candidates (name, "
+        "email, job, organization, link) and staff (email, password, name, role, "
+        "organization); logs go to stderr",
     )
     demo.set_defaults(handler=cmd_demo)
 

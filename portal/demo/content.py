@@ -7,6 +7,18 @@ from typing import Literal
 
 Rating = Literal["met", "partly_met", "not_yet_met"]
 Stage = Literal["applied", "screen", "interview", "final"]
+FeedbackState = Literal["published", "draft"]
+Role = Literal["admin", "recruiter"]
+
+# Every demo staff account signs in with this password (development only: the demo prints it).
+DEMO_STAFF_PASSWORD = "afterword-demo"  # noqa: S105 - printed by the demo on purpose
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    name: str
+    email: str
+    role: Role
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,21 @@ class DemoApplication:
     reapply_after_months: int | None = None
     suggested_roles: tuple[str, ...] = ()
     pool_invitation_offered: bool = False
+    # A draft is feedback a recruiter is still writing: the candidate sees nothing yet.
+    state: FeedbackState = "published"
+    # The email of the staff member who wrote it.
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoAwaiting:
+    """An application that was decided but has no feedback written yet."""
+
+    candidate_name: str
+    candidate_email: str
+    job: str
+    stage: Stage
+    decided_days_ago: int
 
 
 @dataclass(frozen=True)
@@ -73,6 +100,10 @@ class DemoOrganization:
     reply_promise_days: int
     jobs: tuple[DemoJob, ...]
     applications: tuple[DemoApplication, ...]
+    # "an employer", "a recruitment agency": for the demo's printed guide.
+    kind: str = "an employer"
+    staff: tuple[DemoStaff, ...] = ()
+    awaiting: tuple[DemoAwaiting, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -249,6 +280,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "on the Insights team later this year, and I would love to stay in touch until "
             "then. Best wishes, Inês"
         ),
+        author="ines.carvalho@northwind.example",
         pool_invitation_offered=True,
     ),
     DemoApplication(
@@ -325,6 +357,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "I have shared your details with Marta on our Customer team in case a role there "
             "interests you. Best wishes, Inês"
         ),
+        author="ines.carvalho@northwind.example",
         reapply_after_months=12,
         suggested_roles=("Customer Success Manager",),
     ),
@@ -402,6 +435,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "glad to add you to our talent pool so we can contact you first when the next "
             "Customer Success role opens. Best wishes, Marta"
         ),
+        author="marta.sousa@northwind.example",
         pool_invitation_offered=True,
     ),
     DemoApplication(
@@ -461,6 +495,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "useful tools. Once you have some database work to show, I would be happy to see "
             "your application again. Best wishes, Jonas"
         ),
+        author="jonas.weber@northwind.example",
         reapply_after_months=12,
     ),
     DemoApplication(
@@ -546,6 +581,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "about your code review exercise. We would love to keep you in our talent pool and "
             "contact you about future Platform roles. Best wishes, Jonas"
         ),
+        author="jonas.weber@northwind.example",
         pool_invitation_offered=True,
     ),
     DemoApplication(
@@ -610,6 +646,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "experience with experiment statistics, we would be glad to hear from you again. "
             "Best wishes, Inês"
         ),
+        author="ines.carvalho@northwind.example",
         reapply_after_months=6,
     ),
     DemoApplication(
@@ -678,6 +715,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "follow. With some testing practice, you would be well placed for a role like this, "
             "and I hope you will apply again. Best wishes, Jonas"
         ),
+        author="jonas.weber@northwind.example",
         reapply_after_months=6,
     ),
     DemoApplication(
@@ -745,6 +783,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "you build SQL and Python skills with mentoring from the Insights team. "
             "Best wishes, Inês"
         ),
+        author="ines.carvalho@northwind.example",
         suggested_roles=("Junior Data Analyst",),
     ),
     DemoApplication(
@@ -827,6 +866,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "something from your kickoff checklist. I hope you will apply again once you have "
             "had more hands-on work with usage data. Best wishes, Marta"
         ),
+        author="marta.sousa@northwind.example",
         reapply_after_months=12,
     ),
     DemoApplication(
@@ -907,6 +947,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "exactly the kind of practical thinking our team values. I hope you will apply again "
             "once you have had more chance to design services end to end. Best wishes, Jonas"
         ),
+        author="jonas.weber@northwind.example",
         reapply_after_months=12,
     ),
     DemoApplication(
@@ -972,6 +1013,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "to invite you to our talent pool, and we will contact you when a role that matches "
             "your strengths opens. Best wishes, Marta"
         ),
+        author="marta.sousa@northwind.example",
         pool_invitation_offered=True,
     ),
     DemoApplication(
@@ -1036,6 +1078,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "Support Engineer role is a strong match for those skills. I would be glad to pass "
             "your application on if you are interested. Best wishes, Marta"
         ),
+        author="marta.sousa@northwind.example",
         suggested_roles=("Support Engineer",),
     ),
     DemoApplication(
@@ -1093,8 +1136,96 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "churn project was a pleasure to read. Once you have a service or two to show, I "
             "would be glad to see your application again. Best wishes, Jonas"
         ),
+        author="jonas.weber@northwind.example",
         reapply_after_months=6,
     ),
+)
+
+
+# Feedback still being written: a recruiter sees it, the candidate does not (yet).
+DRAFTS: tuple[DemoApplication, ...] = (
+    DemoApplication(
+        candidate_name="Tomás Silva",
+        candidate_email="tomas.silva@example.com",
+        job="backend-engineer-python",
+        stage="interview",
+        decided_days_ago=2,
+        state="draft",
+        decision_summary=(
+            "Thank you for the technical interview with the Platform team. Your API design "
+            "was thoughtful and your tests were quick and focused. We decided not to move "
+            "forward because the role owns a PostgreSQL-heavy service, and the database part "
+            "of the interview showed gaps in how you reason about indexes and transactions."
+        ),
+        assessments=(
+            DemoAssessment(
+                "API design",
+                "met",
+                "Your order-history endpoint had cursor pagination, clear error bodies and a "
+                "version in the path, all without prompting.",
+            ),
+            DemoAssessment(
+                "Testing",
+                "met",
+                "You wrote a failing test before fixing the off-by-one bug in the exercise.",
+            ),
+            DemoAssessment(
+                "Databases",
+                "not_yet_met",
+                "You proposed an index on every column of the orders table and were unsure "
+                "what isolation level the transfer exercise needed.",
+            ),
+        ),
+        strengths=(
+            DemoStrength(
+                "You reproduced the off-by-one bug with a failing test before touching the "
+                "code, which is exactly how we like changes to start.",
+                requirement="Testing",
+            ),
+        ),
+        growth_areas=(
+            DemoGrowthArea(
+                "Choosing indexes and isolation levels in PostgreSQL.",
+                suggestion=(
+                    "Work through the indexing chapters of 'Use The Index, Luke' and the "
+                    "PostgreSQL manual's chapter on transaction isolation, then explain, for "
+                    "one of your own projects, which index each slow query uses."
+                ),
+                requirement="Databases",
+            ),
+        ),
+        personal_note=(
+            "Tomás, thank you for a relaxed and thoughtful interview. (Draft: add a line about "
+            "the Developer Experience role once it is approved.) Best wishes, Jonas"
+        ),
+        reapply_after_months=9,
+        author="jonas.weber@northwind.example",
+    ),
+)
+
+# Decided, but nobody has written the feedback yet.
+AWAITING: tuple[DemoAwaiting, ...] = (
+    DemoAwaiting(
+        candidate_name="Yuki Nakamura",
+        candidate_email="yuki.nakamura@example.com",
+        job="senior-data-analyst",
+        stage="screen",
+        decided_days_ago=1,
+    ),
+    DemoAwaiting(
+        candidate_name="Omar Haddad",
+        candidate_email="omar.haddad@example.com",
+        job="customer-success-manager",
+        stage="applied",
+        decided_days_ago=3,
+    ),
+)
+
+STAFF: tuple[DemoStaff, ...] = (
+    DemoStaff("Joana Ferreira", "joana.ferreira@northwind.example", "admin"),
+    DemoStaff("Inês Carvalho", "ines.carvalho@northwind.example", "recruiter"),
+    DemoStaff("Marta Sousa", "marta.sousa@northwind.example", "recruiter"),
+    DemoStaff("Jonas Weber", "jonas.weber@northwind.example", "recruiter"),
 )
 
 
@@ -1105,25 +1236,47 @@ ORGANIZATION: DemoOrganization = DemoOrganization(
     accent_colour="#1f4e79",
     reply_promise_days=5,
     jobs=(SENIOR_DATA_ANALYST, BACKEND_ENGINEER, CUSTOMER_SUCCESS_MANAGER),
-    applications=APPLICATIONS,
+    applications=APPLICATIONS + DRAFTS,
+    kind="an employer",
+    staff=STAFF,
+    awaiting=AWAITING,
 )
 
 
 def validate(org: DemoOrganization = ORGANIZATION) -> None:
     """Raise ValueError if the content is inconsistent (unknown job key, unknown requirement
-    name, duplicate job keys, an email used with two different names)."""
+    name, duplicate job keys, an email used with two different names, an author who is not
+    on the staff, two staff accounts with one address)."""
     jobs: dict[str, DemoJob] = {}
     for job in org.jobs:
         if job.key in jobs:
             raise ValueError(f"duplicate job key: {job.key!r}")
         jobs[job.key] = job
 
+    staff_emails = [member.email for member in org.staff]
+    if len(set(staff_emails)) != len(staff_emails):
+        raise ValueError(f"{org.slug}: two staff accounts share an email address")
+
     names_by_email: dict[str, str] = {}
+
+    def same_person(email: str, name: str) -> None:
+        email = email.strip().lower()
+        previous = names_by_email.setdefault(email, name)
+        if previous != name:
+            raise ValueError(f"email {email!r} used with two names: {previous!r} and {name!r}")
+
+    for waiting in org.awaiting:
+        if waiting.job not in jobs:
+            raise ValueError(f"{waiting.candidate_name}: unknown job key {waiting.job!r}")
+        same_person(waiting.candidate_email, waiting.candidate_name)
+
     for application in org.applications:
         who = f"{application.candidate_name} ({application.job})"
         found = jobs.get(application.job)
         if found is None:
             raise ValueError(f"{who}: unknown job key {application.job!r}")
+        if application.author is not None and application.author not in staff_emails:
+            raise ValueError(f"{who}: author {application.author!r} is not on the staff")
 
         known = {requirement.name for requirement in found.requirements}
         referenced = [assessment.requirement for assessment in application.assessments]
@@ -1135,11 +1288,4 @@ def validate(org: DemoOrganization = ORGANIZATION) -> None:
         for name in referenced:
             if name not in known:
                 raise ValueError(f"{who}: unknown requirement {name!r} for job {found.key!r}")
-
-        email = application.candidate_email.strip().lower()
-        previous = names_by_email.setdefault(email, application.candidate_name)
-        if previous != application.candidate_name:
-            raise ValueError(
-                f"email {email!r} used with two names: {previous!r} and "
-                f"{application.candidate_name!r}"
-            )
+        same_person(application.candidate_email, application.candidate_name)

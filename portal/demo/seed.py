@@ -1,19 +1,32 @@
-"""Loading the demo organization into a database, and fresh links to it."""
+"""Loading the demo organizations into a database, and fresh links to them."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access.service import issue_invitation_link, link_url
+from portal.access.service import issue_invitation_link, link_url, send_invitation
 from portal.candidates.models import Application, Candidate, Job, Requirement
-from portal.demo.content import ORGANIZATION, DemoJob, DemoOrganization, validate
+from portal.demo.agency import AGENCY
+from portal.demo.content import (
+    DEMO_STAFF_PASSWORD,
+    ORGANIZATION,
+    DemoJob,
+    DemoOrganization,
+    validate,
+)
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.orgs.models import Organization
 from portal.settings import Settings
+from portal.staff.models import StaffUser
+from portal.staff.passwords import hash_password
+
+# An employer and a recruitment agency (DESIGN §7).
+DEMO_ORGANIZATIONS: tuple[DemoOrganization, ...] = (ORGANIZATION, AGENCY)
 
 CONSENT_TEXT = (
     "By joining our talent pool you agree that we keep your name, email address, the "
@@ -28,6 +41,7 @@ async def seed_demo(
     """Create the demo organization unless it exists; return its id."""
     existing = await db.scalar(select(Organization.id).where(Organization.slug == content.slug))
     if existing is not None:
+        await _seed_staff(db, organization_id=existing, content=content, now=now)
         return existing
     validate(content)
     org = Organization(
@@ -65,41 +79,50 @@ async def seed_demo(
             db.add(req)
             requirements[(demo_job.key, demo_req.name)] = req
     await db.flush()
+    staff = await _seed_staff(db, organization_id=org.id, content=content, now=now)
 
     candidates: dict[str, Candidate] = {}
-    for demo in content.applications:
-        email = demo.candidate_email.strip().lower()
+
+    async def application_of(name: str, email: str, job: str, stage: str, days: int) -> int:
+        email = email.strip().lower()
         candidate = candidates.get(email)
         if candidate is None:
-            candidate = Candidate(
-                organization_id=org.id, email=email, name=demo.candidate_name, created_at=now
-            )
+            candidate = Candidate(organization_id=org.id, email=email, name=name, created_at=now)
             db.add(candidate)
             await db.flush()
             candidates[email] = candidate
-        decided_at = now - dt.timedelta(days=demo.decided_days_ago)
+        decided_at = now - dt.timedelta(days=days)
         application = Application(
             organization_id=org.id,
             candidate_id=candidate.id,
-            job_id=jobs[demo.job].id,
-            stage=demo.stage,
+            job_id=jobs[job].id,
+            stage=stage,
             status="rejected",
             decided_at=decided_at,
             created_at=decided_at - dt.timedelta(days=21),
         )
         db.add(application)
         await db.flush()
+        return application.id
+
+    for demo in content.applications:
+        application_id = await application_of(
+            demo.candidate_name, demo.candidate_email, demo.job, demo.stage, demo.decided_days_ago
+        )
+        decided_at = now - dt.timedelta(days=demo.decided_days_ago)
+        published = demo.state == "published"
         feedback = Feedback(
-            application_id=application.id,
+            application_id=application_id,
             version=1,
-            state="published",
+            state=demo.state,
             decision_summary=demo.decision_summary,
             personal_note=demo.personal_note,
             reapply_after_months=demo.reapply_after_months,
             suggested_roles=list(demo.suggested_roles),
             pool_invitation_offered=demo.pool_invitation_offered,
+            created_by_staff_id=staff[demo.author] if demo.author else None,
             created_at=decided_at,
-            published_at=decided_at,
+            published_at=decided_at if published else None,
         )
         db.add(feedback)
         await db.flush()
@@ -143,8 +166,48 @@ async def seed_demo(
                     visible=growth.visible,
                 )
             )
+    for waiting in content.awaiting:
+        await application_of(
+            waiting.candidate_name,
+            waiting.candidate_email,
+            waiting.job,
+            waiting.stage,
+            waiting.decided_days_ago,
+        )
     await db.flush()
     return org.id
+
+
+async def _seed_staff(
+    db: AsyncSession, *, organization_id: int, content: DemoOrganization, now: dt.datetime
+) -> dict[str, int]:
+    """The organization's demo staff accounts (any missing ones created); ids by email."""
+    rows = await db.execute(
+        select(StaffUser.email, StaffUser.id).where(StaffUser.organization_id == organization_id)
+    )
+    existing = {email: staff_id for email, staff_id in rows.all()}
+    missing = [member for member in content.staff if member.email not in existing]
+    if missing:
+        # One hash for all: argon2 is slow by design, and these accounts share a password.
+        password_hash = await asyncio.to_thread(hash_password, DEMO_STAFF_PASSWORD)
+        for member in missing:
+            user = StaffUser(
+                organization_id=organization_id,
+                email=member.email,
+                name=member.name,
+                role=member.role,
+                password_hash=password_hash,
+                created_at=now,
+            )
+            db.add(user)
+            await db.flush()
+            existing[member.email] = user.id
+    return existing
+
+
+async def seed_demo_organizations(db: AsyncSession, *, now: dt.datetime) -> list[int]:
+    """Create every demo organization that does not exist yet; return their ids."""
+    return [await seed_demo(db, now=now, content=content) for content in DEMO_ORGANIZATIONS]
 
 
 def content_job(content: DemoOrganization, key: str) -> DemoJob:
@@ -156,22 +219,48 @@ class DemoLink:
     name: str
     email: str
     job: str
+    organization: str
     link: str
 
 
+@dataclass(frozen=True)
+class DemoStaffAccount:
+    email: str
+    password: str
+    name: str
+    role: str
+    organization: str
+
+
 async def issue_demo_links(
-    db: AsyncSession, *, organization_id: int, settings: Settings, now: dt.datetime
+    db: AsyncSession, *, organization_ids: list[int], settings: Settings, now: dt.datetime
 ) -> list[DemoLink]:
-    """A fresh invitation link for every application of the demo organization."""
+    """For every application with published feedback: queue the invitation email (with its
+    own link), and return a second fresh link to print. Each link works once."""
     rows = await db.execute(
-        select(Application.id, Candidate.name, Candidate.email, Job.title)
+        select(Application.id, Candidate.name, Candidate.email, Job.title, Organization.name)
         .join(Candidate, Candidate.id == Application.candidate_id)
         .join(Job, Job.id == Application.job_id)
-        .where(Job.organization_id == organization_id)
+        .join(Organization, Organization.id == Job.organization_id)
+        .where(
+            Job.organization_id.in_(organization_ids),
+            select(Feedback.id)
+            .where(Feedback.application_id == Application.id, Feedback.state == "published")
+            .exists(),
+        )
         .order_by(Application.id)
     )
     links = []
-    for application_id, name, email, job_title in rows.all():
+    for application_id, name, email, job_title, organization in rows.all():
+        await send_invitation(db, application_id=application_id, settings=settings, now=now)
         token = await issue_invitation_link(db, application_id=application_id, now=now)
-        links.append(DemoLink(name, email, job_title, link_url(settings, token)))
+        links.append(DemoLink(name, email, job_title, organization, link_url(settings, token)))
     return links
+
+
+def demo_staff_accounts() -> list[DemoStaffAccount]:
+    return [
+        DemoStaffAccount(member.email, DEMO_STAFF_PASSWORD, member.name, member.role, content.name)
+        for content in DEMO_ORGANIZATIONS
+        for member in content.staff
+    ]

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,13 +137,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     try:
         data = _wait_for_announcement(process, stdout_path, stderr_path)
         candidates = [DemoCandidate(**entry) for entry in data["candidates"]]
-        yield Demo(
+        demo = Demo(
             base_url=data["base_url"],
             mail_dir=mail_dir,
             candidates=candidates,
             unused=list(candidates),
             database=workdir / "demo.db",
         )
+        # The demo emails every printed candidate an invitation. Wait for them, so that a
+        # test counting a candidate's mail before and after its own step is not confused by
+        # an invitation arriving in between.
+        invitations = Counter(c.email for c in candidates)
+        for address, count in invitations.items():
+            demo.wait_for_mail(address, more_than=count - 1, timeout=STARTUP_TIMEOUT)
+        yield demo
     finally:
         stop(process)
 

@@ -22,6 +22,7 @@ class DemoCandidate:
     name: str
     email: str
     job: str
+    organization: str
     link: str
 
     @property
@@ -40,10 +41,21 @@ class Demo:
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
 
-    def take(self, *, address: str | None = None, other_than: str | None = None) -> DemoCandidate:
-        """A link nobody has used yet (each works once), to `address` or to anyone else."""
+    def take(
+        self,
+        *,
+        address: str | None = None,
+        other_than: str | None = None,
+        organization: str | None = None,
+    ) -> DemoCandidate:
+        """A link nobody has used yet (each works once), to `address` or to anyone else, of
+        `organization` or of any."""
         for i, candidate in enumerate(self.unused):
-            if (address is None or candidate.email == address) and candidate.email != other_than:
+            if (
+                (address is None or candidate.email == address)
+                and candidate.email != other_than
+                and (organization is None or candidate.organization == organization)
+            ):
                 return self.unused.pop(i)
         raise LookupError(
             f"the demo has no unused link left for {address or 'another candidate'}; "

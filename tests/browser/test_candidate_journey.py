@@ -16,6 +16,7 @@ from tests.browser.support import PHONE, PRIYA_EMAIL, Demo, DemoCandidate, OpenP
 
 pytestmark = pytest.mark.browser
 
+AGENCY_NAME = "Harbourline Recruitment"
 FEEDBACK_URL = re.compile(r"/feedback/\d+$")
 SWAP_MARK = "window.__afterwordNoReload"
 
@@ -56,7 +57,7 @@ def test_link_shows_feedback_and_drops_the_token(
 ) -> None:
     page.goto(candidate.link)
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Your feedback from Northwind Analytics"
+        f"Your feedback from {candidate.organization}"
     )
     screenshot(page, f"link-page-{variant(js)}")
 
@@ -252,6 +253,21 @@ def test_pages_pass_axe(
 
     found = {"link page": link_page, "feedback page": feedback_page, "sign-in page": signin_page}
     report = "\n".join(f"{where}:\n{lines}" for where, lines in found.items() if lines)
+    assert not report, f"axe found serious or critical problems:\n{report}"
+
+
+def test_the_agencys_branded_pages_pass_axe(
+    page: Page, js: bool, open_page: OpenPage, demo: Demo
+) -> None:
+    # The second demo organization has its own accent colour: it must keep the contrast.
+    candidate = demo.take(organization=AGENCY_NAME, other_than=PRIYA_EMAIL)
+    page.goto(candidate.link)
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Your feedback from {AGENCY_NAME}")
+    link_page = serious_violations(page, js=js, open_page=open_page)
+    page.get_by_role("button", name="Show my feedback").click()
+    expect(page).to_have_url(FEEDBACK_URL)
+    feedback_page = serious_violations(page, js=js, open_page=open_page)
+    report = "\n".join(lines for lines in (link_page, feedback_page) if lines)
     assert not report, f"axe found serious or critical problems:\n{report}"
 
 
