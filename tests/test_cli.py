@@ -224,20 +224,13 @@ def test_demo_prints_a_guide_a_newcomer_can_follow(tmp_path: Path) -> None:
         assert_quiet_start(demo.stderr)
 
 
-def test_demo_on_a_busy_port_suggests_port_0(tmp_path: Path) -> None:
+async def test_demo_on_a_busy_port_suggests_port_0(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        env = {"PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
-        result = subprocess.run(
-            [sys.executable, "-m", "portal.cli", "demo", "--port", port],
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            cwd=ROOT,
+        result = await portal(
+            "demo", "--port", port, env={"PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
         )
     assert result.returncode == 1
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
