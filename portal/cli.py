@@ -201,7 +201,8 @@ def demo_guide(settings: Settings, links: list[DemoLink], staff: list[DemoStaffA
         lines.append(f"    {names[email]:<{name_width}}{email}{both}")
     lines += [
         "",
-        f"Staff accounts (demo only: each signs in with the password {DEMO_STAFF_PASSWORD}):",
+        f"Staff accounts, to sign in at {base}/staff/signin (demo only: each has the "
+        f"password {DEMO_STAFF_PASSWORD}):",
     ]
     email_width = max(len(member.email) for member in staff) + 2
     for member in staff:

@@ -214,6 +214,7 @@ def test_demo_prints_a_guide_a_newcomer_can_follow(tmp_path: Path) -> None:
         assert "two applications" not in amara
         # Staff accounts with their password, and where mail goes, and what to try.
         assert DEMO_STAFF_PASSWORD in text
+        assert "/staff/signin" in text
         for member in ("joana.ferreira@northwind.example", "sam.whitfield@harbourline.example"):
             assert member in text
         assert f"Email goes to {demo.mail_dir}/" in text
