@@ -27,7 +27,7 @@ from portal.orgs.models import Organization
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import verify_password
-from tests.factories import open_link
+from tests.factories import open_link, staff_sign_in
 
 
 async def seed(
@@ -178,3 +178,16 @@ async def test_staff_missing_from_an_older_demo_database_are_added(
     await seed(sessions, settings)
     async with sessions() as db:
         assert await db.scalar(select(func.count(StaffUser.id))) == len(demo_staff_accounts())
+
+
+async def test_a_demo_staff_member_signs_in_at_the_staff_entrance(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    await seed(sessions, settings)
+    admin = next(m for m in demo_staff_accounts() if m.organization == AGENCY.name)
+    response = await staff_sign_in(client, admin.email, admin.password)
+    assert response.status_code == 303
+    assert response.headers["location"].endswith("/staff/")
+    page = await client.get("/staff/")
+    assert page.status_code == 200
+    assert admin.email in page.text
