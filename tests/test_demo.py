@@ -22,7 +22,8 @@ from portal.demo.seed import (
     seed_demo_organizations,
 )
 from portal.feedback.models import Feedback
-from portal.mail.models import OutboxEmail
+from portal.jobs.models import BackgroundJob
+from portal.mail.jobs import MAIL_SEND, OutgoingEmail, envelope
 from portal.orgs.models import Organization
 from portal.settings import Settings
 from portal.staff.models import StaffUser
@@ -128,11 +129,18 @@ async def test_every_printed_application_gets_its_invitation_email_with_another_
 ) -> None:
     _, links = await seed(sessions, settings)
     async with sessions() as db:
-        emails = (
-            (await db.execute(select(OutboxEmail).where(OutboxEmail.template == "invitation")))
-            .scalars()
-            .all()
-        )
+        jobs = (
+            await db.execute(
+                select(BackgroundJob.id, BackgroundJob.payload).where(
+                    BackgroundJob.kind == MAIL_SEND.name
+                )
+            )
+        ).all()
+    emails = [
+        envelope(job_id, OutgoingEmail.model_validate(payload), settings)
+        for job_id, payload in jobs
+        if payload["template"] == "invitation"
+    ]
     assert Counter(e.to_address for e in emails) == Counter(link.email for link in links)
     tomasz = next(e for e in emails if e.to_address == "tomasz.nowak@example.com")
     assert "Warehouse Operations Supervisor" in tomasz.text_body
