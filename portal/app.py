@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from portal import job_kinds, models  # noqa: F401  (every table and job kind known first)
 from portal.access.routes import routes as access_routes
+from portal.audit.routes import routes as audit_routes
 from portal.auth import ActorMiddleware, RequireStaffMiddleware
 from portal.db import create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes
@@ -147,7 +148,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             "/staff",
             routes=[
                 *staff_open_routes,
-                Area(staff_routes, middleware=[Middleware(RequireStaffMiddleware)]),
+                Area(
+                    [*staff_routes, *audit_routes],
+                    middleware=[Middleware(RequireStaffMiddleware)],
+                ),
             ],
         ),
         # The API, for later: JSON errors, no cookies, no CSRF (it will authenticate

@@ -118,6 +118,8 @@ def human_message(error: ErrorDetails, info: FieldInfo) -> str:
         return "Enter a larger number." if kind.startswith("greater") else "Enter a smaller number."
     if kind in ("enum", "literal_error"):
         return "Choose one of the options."
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
+        return "Enter a date like 2026-03-31."
     if kind == "bool_parsing":
         return "Choose yes or no."
     if kind == "string_pattern_mismatch":
@@ -128,4 +130,4 @@ def human_message(error: ErrorDetails, info: FieldInfo) -> str:
 
 
 # Error types raised by our own validators, whose messages are already written for people.
-_OUR_OWN = frozenset({"email", "colour"})
+_OUR_OWN = frozenset({"email", "colour", "range_order", "mismatch"})

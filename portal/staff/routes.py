@@ -112,7 +112,7 @@ async def home(request: Request) -> Response:
         me = await service.staff_home(db, actor=actor)
     if me is None:  # the account was deleted a moment ago
         return RedirectResponse(str(request.url_for("staff.signin")), status_code=303)
-    context = {"me": me, "organization_name": me.organization_name}
+    context = {"me": me, "organization_name": me.organization_name, "staff": actor}
     return render(request, "staff/home.html", context, headers=NO_STORE)
 
 
