@@ -35,6 +35,8 @@ from portal.security.csrf import CsrfMiddleware, origin_of
 from portal.security.headers import SecurityHeadersMiddleware
 from portal.security.ratelimit import RateLimiter
 from portal.settings import Settings
+from portal.staff.people_routes import open_routes as people_open_routes
+from portal.staff.people_routes import routes as people_routes
 from portal.staff.routes import open_routes as staff_open_routes
 from portal.staff.routes import routes as staff_routes
 from portal.web import (
@@ -148,8 +150,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             "/staff",
             routes=[
                 *staff_open_routes,
+                *people_open_routes,
                 Area(
-                    [*staff_routes, *audit_routes],
+                    [*staff_routes, *people_routes, *audit_routes],
                     middleware=[Middleware(RequireStaffMiddleware)],
                 ),
             ],

@@ -8,7 +8,7 @@ from portal.feedback.models import Feedback, FeedbackItem
 from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.security.models import Session
-from portal.staff.models import StaffUser
+from portal.staff.models import StaffInvitation, StaffUser
 
 __all__ = [
     "AccessLink",
@@ -23,5 +23,6 @@ __all__ = [
     "Organization",
     "Requirement",
     "Session",
+    "StaffInvitation",
     "StaffUser",
 ]

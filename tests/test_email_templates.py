@@ -28,6 +28,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reply_promise_days": 5,
         "can_ask_questions": True,
     },
+    "staff_invitation": {
+        "link": "https://feedback.example.org/staff/l/StF9tokenvalue",
+        "invited_by": "Ada Admin",
+        "expires_on": "2026-12-01 10:00 UTC",
+        "single_sign_on": False,
+    },
     "sign_in": {
         "link": "https://feedback.example.org/l/SgN9tokenvalue",
         "minutes": 10,
@@ -68,6 +74,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
 # The links each email exists to deliver.
 KEY_LINKS: dict[str, tuple[str, ...]] = {
     "invitation": ("link",),
+    "staff_invitation": ("link",),
     "sign_in": ("link",),
     "reply": ("link",),
     "pool_welcome": ("manage_url", "leave_url"),

@@ -43,7 +43,7 @@ def record(
     )
 
 
-def readable_events(actor: Actor) -> Select[tuple[AuditEvent]]:
+def readable_events(actor: Actor) -> Select[AuditEvent]:
     """An organization's admins read its audit trail; nobody else reads any."""
     statement = select(AuditEvent)
     if isinstance(actor, Staff) and actor.role == "admin":

@@ -10,9 +10,10 @@ CSP = (
     "base-uri 'none'; frame-ancestors 'none'"
 )
 
-# Pages under /l/<token> carry a usable token in their address: they must send
-# no Referer at all, not even to this site's own stylesheets (DESIGN §6).
-LINK_PATH_PREFIX = "/l/"
+# Pages under /l/<token> (candidates') and /staff/l/<token> (staff invitations)
+# carry a usable token in their address: they must send no Referer at all, not
+# even to this site's own stylesheets (DESIGN §6).
+LINK_PATH_PREFIXES = ("/l/", "/staff/l/")
 
 
 def route_path(scope: Scope) -> str:
@@ -26,7 +27,7 @@ def route_path(scope: Scope) -> str:
 
 def is_link_path(scope: Scope) -> bool:
     """Whether the request is for a link page, whatever the app's root path."""
-    return route_path(scope).startswith(LINK_PATH_PREFIX)
+    return route_path(scope).startswith(LINK_PATH_PREFIXES)
 
 
 def referrer_policy(scope: Scope) -> str:

@@ -1,0 +1,52 @@
+"""What an admin may type about a colleague, and what an invited colleague sets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from portal.forms import Email, InputModel, Say
+from portal.staff.models import StaffRole
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 1024
+
+
+class InviteForm(InputModel):
+    name: Annotated[
+        str, Field(min_length=1, max_length=200), Say(missing="Enter your colleague's name.")
+    ]
+    email: Annotated[Email, Say(missing="Enter the address the invitation goes to.")]
+    role: StaffRole = StaffRole.RECRUITER
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class RoleForm(InputModel):
+    role: StaffRole
+
+
+class PasswordForm(InputModel):
+    """A new password, typed twice. Not stripped: spaces are part of a passphrase."""
+
+    model_config = ConfigDict(str_strip_whitespace=False, extra="ignore", frozen=True)
+
+    password: Annotated[
+        str,
+        Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX),
+        Say(missing="Choose a password."),
+    ]
+    confirm: Annotated[str, Field(max_length=PASSWORD_MAX), Say(missing="Type the password again.")]
+
+    @field_validator("confirm")
+    @classmethod
+    def _same(cls, value: str, info: ValidationInfo) -> str:
+        password = info.data.get("password")
+        if password is not None and value != password:
+            raise PydanticCustomError("mismatch", "The two passwords are not the same.")
+        return value

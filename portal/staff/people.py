@@ -1,0 +1,328 @@
+"""Administering an organization's staff: invitations, roles, deactivation.
+
+Only an organization's admins may do any of it, and only to their own
+organization's accounts: anyone else finds nothing (`PersonNotFound`, a 404).
+An invitation is an emailed, single-use link (only its SHA-256 stored) with
+which the colleague sets a password or links their single sign-on identity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.audit import service as audit
+from portal.auth import Actor, Staff
+from portal.mail import service as mail
+from portal.orgs.models import Organization
+from portal.security.models import Session
+from portal.security.tokens import new_token, token_digest
+from portal.settings import Settings
+from portal.staff.models import StaffInvitation, StaffRole, StaffUser
+from portal.staff.service import readable_staff
+
+INVITATION_LIFETIME = dt.timedelta(days=7)
+
+
+class PersonNotFound(LookupError):
+    """No such account in the admin's organization (or the actor is no admin)."""
+
+
+class AlreadyStaff(ValueError):
+    """The organization already has an account with that address."""
+
+
+class LastAdmin(ValueError):
+    """The change would leave the organization without an active admin."""
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    email: str
+    role: str
+    active: bool
+    has_password: bool
+    has_sso: bool
+    invitation_expires_at: dt.datetime | None  # of the pending invitation, if any
+    created_at: dt.datetime
+
+    @property
+    def status(self) -> str:
+        if not self.active:
+            return "deactivated"
+        if not (self.has_password or self.has_sso):
+            return "invited"
+        return "active"
+
+
+def _admin(actor: Actor) -> Staff:
+    if isinstance(actor, Staff) and actor.role == "admin":
+        return actor
+    raise PersonNotFound
+
+
+def invitation_url(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/staff/l/{token}"
+
+
+async def list_people(db: AsyncSession, *, actor: Actor, now: dt.datetime) -> list[Person]:
+    """Everyone in the admin's organization, by name, with any pending invitation."""
+    return await _people(db, actor=_admin(actor), now=now)
+
+
+async def find_person(
+    db: AsyncSession, *, actor: Actor, staff_user_id: int, now: dt.datetime
+) -> Person:
+    found = await _people(db, actor=_admin(actor), now=now, staff_user_id=staff_user_id)
+    if not found:
+        raise PersonNotFound
+    return found[0]
+
+
+async def _people(
+    db: AsyncSession, *, actor: Staff, now: dt.datetime, staff_user_id: int | None = None
+) -> list[Person]:
+    pending = (
+        select(func.max(StaffInvitation.expires_at))
+        .where(
+            StaffInvitation.staff_user_id == StaffUser.id,
+            StaffInvitation.used_at.is_(None),
+            StaffInvitation.revoked_at.is_(None),
+            StaffInvitation.expires_at > now,
+        )
+        .scalar_subquery()
+    )
+    statement = readable_staff(actor).with_only_columns(
+        StaffUser.id,
+        StaffUser.name,
+        StaffUser.email,
+        StaffUser.role,
+        StaffUser.active,
+        StaffUser.password_hash.is_not(None),
+        StaffUser.oidc_subject.is_not(None),
+        pending,
+        StaffUser.created_at,
+    )
+    if staff_user_id is not None:
+        statement = statement.where(StaffUser.id == staff_user_id)
+    rows = (await db.execute(statement.order_by(StaffUser.name, StaffUser.id))).all()
+    return [Person(*row) for row in rows]
+
+
+async def invite(
+    db: AsyncSession,
+    *,
+    actor: Actor,
+    settings: Settings,
+    name: str,
+    email: str,
+    role: StaffRole,
+    now: dt.datetime,
+    ip_hash: str | None = None,
+) -> int:
+    """Create the colleague's account (no way to sign in yet) and email them an
+    invitation. Returns the new account's id."""
+    admin = _admin(actor)
+    taken = await db.scalar(
+        select(
+            exists().where(
+                StaffUser.organization_id == admin.organization_id, StaffUser.email == email
+            )
+        )
+    )
+    if taken:
+        raise AlreadyStaff(email)
+    person = StaffUser(
+        organization_id=admin.organization_id,
+        email=email,
+        name=name,
+        role=role,
+        password_hash=None,
+        active=True,
+        created_at=now,
+    )
+    db.add(person)
+    await db.flush()
+    audit.record(
+        db,
+        action="staff.invited",
+        actor_kind="staff",
+        actor_id=admin.staff_id,
+        organization_id=admin.organization_id,
+        subject_type="staff_user",
+        subject_id=person.id,
+        ip_hash=ip_hash,
+        details={"role": str(role)},
+    )
+    await _send_invitation(db, admin=admin, settings=settings, person_id=person.id, now=now)
+    return person.id
+
+
+async def reinvite(
+    db: AsyncSession,
+    *,
+    actor: Actor,
+    settings: Settings,
+    staff_user_id: int,
+    now: dt.datetime,
+    ip_hash: str | None = None,
+) -> None:
+    """A fresh invitation (the older ones stop working), e.g. after one expired."""
+    admin = _admin(actor)
+    person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
+    if not person.active:
+        raise PersonNotFound  # reactivate first: the page offers no invitation for them
+    audit.record(
+        db,
+        action="staff.reinvited",
+        actor_kind="staff",
+        actor_id=admin.staff_id,
+        organization_id=admin.organization_id,
+        subject_type="staff_user",
+        subject_id=person.id,
+        ip_hash=ip_hash,
+    )
+    await _send_invitation(db, admin=admin, settings=settings, person_id=person.id, now=now)
+
+
+async def _send_invitation(
+    db: AsyncSession, *, admin: Staff, settings: Settings, person_id: int, now: dt.datetime
+) -> None:
+    await _revoke_invitations(db, staff_user_id=person_id, now=now)
+    token = new_token()
+    expires_at = now + INVITATION_LIFETIME
+    db.add(
+        StaffInvitation(
+            staff_user_id=person_id,
+            token_hash=token_digest(token),
+            created_by_staff_id=admin.staff_id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    name, email = (
+        await db.execute(select(StaffUser.name, StaffUser.email).where(StaffUser.id == person_id))
+    ).one()
+    await mail.enqueue_email(
+        db,
+        settings=settings,
+        to_address=email,
+        template="staff_invitation",
+        organization_id=admin.organization_id,
+        idempotency_key=f"staff_invitation:{token_digest(token).hex()}",
+        context={
+            "name": name,
+            "invited_by": admin.name,
+            "expires_on": f"{expires_at:%Y-%m-%d %H:%M} UTC",
+            "single_sign_on": bool(settings.oidc_issuer),
+        },
+        link=invitation_url(settings, token),
+        now=now,
+    )
+
+
+async def _revoke_invitations(db: AsyncSession, *, staff_user_id: int, now: dt.datetime) -> None:
+    await db.execute(
+        update(StaffInvitation)
+        .where(
+            StaffInvitation.staff_user_id == staff_user_id,
+            StaffInvitation.used_at.is_(None),
+            StaffInvitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+
+
+async def _lock_admins(db: AsyncSession, organization_id: int) -> int:
+    """Lock the organization's row (PostgreSQL; SQLite has one writer at a time) so
+    two admins demoting each other at once cannot both succeed; then count the
+    active admins."""
+    await db.execute(
+        select(Organization.id).where(Organization.id == organization_id).with_for_update()
+    )
+    return (
+        await db.scalar(
+            select(func.count(StaffUser.id)).where(
+                StaffUser.organization_id == organization_id,
+                StaffUser.role == StaffRole.ADMIN,
+                StaffUser.active.is_(True),
+            )
+        )
+        or 0
+    )
+
+
+async def change_role(
+    db: AsyncSession,
+    *,
+    actor: Actor,
+    staff_user_id: int,
+    role: StaffRole,
+    now: dt.datetime,
+    ip_hash: str | None = None,
+) -> bool:
+    """Give a colleague a role; False when they had it already."""
+    admin = _admin(actor)
+    active_admins = await _lock_admins(db, admin.organization_id)
+    person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
+    if person.role == role:
+        return False
+    if person.role == StaffRole.ADMIN and person.active and active_admins <= 1:
+        raise LastAdmin
+    await db.execute(update(StaffUser).where(StaffUser.id == person.id).values(role=role))
+    audit.record(
+        db,
+        action="staff.role_changed",
+        actor_kind="staff",
+        actor_id=admin.staff_id,
+        organization_id=admin.organization_id,
+        subject_type="staff_user",
+        subject_id=person.id,
+        ip_hash=ip_hash,
+        details={"from": person.role, "to": str(role)},
+    )
+    return True
+
+
+async def set_active(
+    db: AsyncSession,
+    *,
+    actor: Actor,
+    staff_user_id: int,
+    active: bool,
+    now: dt.datetime,
+    ip_hash: str | None = None,
+) -> bool:
+    """Deactivate (every session of theirs ends now, pending invitations stop
+    working) or reactivate a colleague; False when nothing changed."""
+    admin = _admin(actor)
+    active_admins = await _lock_admins(db, admin.organization_id)
+    person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
+    if person.active == active:
+        return False
+    if not active and person.role == StaffRole.ADMIN and active_admins <= 1:
+        raise LastAdmin
+    await db.execute(update(StaffUser).where(StaffUser.id == person.id).values(active=active))
+    if not active:
+        await db.execute(
+            update(Session)
+            .where(Session.staff_user_id == person.id, Session.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        await _revoke_invitations(db, staff_user_id=person.id, now=now)
+    audit.record(
+        db,
+        action="staff.reactivated" if active else "staff.deactivated",
+        actor_kind="staff",
+        actor_id=admin.staff_id,
+        organization_id=admin.organization_id,
+        subject_type="staff_user",
+        subject_id=person.id,
+        ip_hash=ip_hash,
+    )
+    return True

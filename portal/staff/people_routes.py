@@ -1,0 +1,322 @@
+"""Staff administration for admins: the people page, invitations, roles,
+deactivation; and the invitation link an invited colleague opens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.auth import Staff, current_actor, session_id_hash, set_session_cookie
+from portal.auth.service import replace_session
+from portal.db import utcnow
+from portal.forms import FormState, validate_input
+from portal.staff import invitations, people
+from portal.staff.forms import PASSWORD_MIN, InviteForm, PasswordForm, RoleForm
+from portal.web import (
+    client_ip_hash,
+    db_session,
+    parse_form,
+    portal,
+    redirect_page,
+    render,
+)
+
+NO_STORE = {"cache-control": "no-store"}
+# What the people page says after an action (?done=...): fixed texts only.
+DONE = {
+    "invited": "Invitation sent.",
+    "reinvited": "A new invitation is on its way; earlier links no longer work.",
+    "role": "Role changed.",
+    "deactivated": "Deactivated. Their sessions have ended.",
+    "reactivated": "Reactivated. They can sign in again.",
+}
+LAST_ADMIN = "Your organization needs at least one active admin: make someone else an admin first."
+
+
+async def _admin(request: Request) -> Staff:
+    actor = await current_actor(request)
+    if not (isinstance(actor, Staff) and actor.role == "admin"):
+        raise HTTPException(404)  # recruiters do not learn the page exists
+    return actor
+
+
+async def _people_context(request: Request, actor: Staff) -> dict[str, Any]:
+    async with db_session(request) as db:
+        everyone = await people.list_people(db, actor=actor, now=utcnow())
+    done = DONE.get(request.query_params.get("done", ""))
+    return {"staff": actor, "people": everyone, "done": done, "form": FormState()}
+
+
+async def people_page(request: Request) -> Response:
+    actor = await _admin(request)
+    context = await _people_context(request, actor)
+    return render(request, "staff/people.html", context, headers=NO_STORE)
+
+
+async def invite(request: Request) -> Response:
+    actor = await _admin(request)
+    context = await _people_context(request, actor)
+    data = await parse_form(
+        request, InviteForm, template="staff/people.html", block="invite_form", context=context
+    )
+    if isinstance(data, Response):
+        return data
+    try:
+        async with db_session(request) as db:
+            await people.invite(
+                db,
+                actor=actor,
+                settings=portal(request).settings,
+                name=data.name,
+                email=data.email,
+                role=data.role,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except people.AlreadyStaff:
+        form = FormState(
+            values={"name": data.name, "email": data.email, "role": str(data.role)},
+            errors={"email": "Someone in your organization already has this address."},
+        )
+        context["form"] = form
+        return render(
+            request,
+            "staff/people.html",
+            context,
+            status_code=422,
+            block="invite_form",
+            headers=NO_STORE,
+        )
+    return redirect_page(request, people_url(request, "invited"))
+
+
+def people_url(request: Request, done: str) -> str:
+    return str(request.url_for("staff.people").include_query_params(done=done))
+
+
+async def _person_page(
+    request: Request,
+    actor: Staff,
+    staff_user_id: int,
+    *,
+    error: str = "",
+    status: int = 200,
+    template: str = "staff/person.html",
+) -> Response:
+    try:
+        async with db_session(request) as db:
+            person = await people.find_person(
+                db, actor=actor, staff_user_id=staff_user_id, now=utcnow()
+            )
+    except people.PersonNotFound:
+        raise HTTPException(404) from None
+    context = {
+        "staff": actor,
+        "person": person,
+        "error": error,
+        "itself": person.id == actor.staff_id,
+    }
+    return render(request, template, context, status_code=status, headers=NO_STORE)
+
+
+async def person_page(request: Request) -> Response:
+    actor = await _admin(request)
+    return await _person_page(request, actor, request.path_params["staff_user_id"])
+
+
+async def confirm_deactivate(request: Request) -> Response:
+    actor = await _admin(request)
+    return await _person_page(
+        request, actor, request.path_params["staff_user_id"], template="staff/deactivate.html"
+    )
+
+
+async def change_role(request: Request) -> Response:
+    actor = await _admin(request)
+    staff_user_id = request.path_params["staff_user_id"]
+    posted = await request.form(max_files=0, max_fields=5)
+    data, _ = validate_input(RoleForm, {"role": posted.get("role")})
+    if data is None:
+        return await _person_page(
+            request, actor, staff_user_id, error="Choose admin or recruiter.", status=422
+        )
+    try:
+        async with db_session(request) as db:
+            await people.change_role(
+                db,
+                actor=actor,
+                staff_user_id=staff_user_id,
+                role=data.role,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except people.PersonNotFound:
+        raise HTTPException(404) from None
+    except people.LastAdmin:
+        return await _person_page(request, actor, staff_user_id, error=LAST_ADMIN, status=409)
+    if staff_user_id == actor.staff_id and data.role != "admin":
+        return redirect_page(request, str(request.url_for("staff.home")))
+    return redirect_page(request, people_url(request, "role"))
+
+
+async def _set_active(request: Request, *, active: bool) -> Response:
+    actor = await _admin(request)
+    staff_user_id = request.path_params["staff_user_id"]
+    try:
+        async with db_session(request) as db:
+            await people.set_active(
+                db,
+                actor=actor,
+                staff_user_id=staff_user_id,
+                active=active,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except people.PersonNotFound:
+        raise HTTPException(404) from None
+    except people.LastAdmin:
+        return await _person_page(
+            request,
+            actor,
+            staff_user_id,
+            error=LAST_ADMIN,
+            status=409,
+            template="staff/deactivate.html",
+        )
+    if staff_user_id == actor.staff_id:  # their own session has just ended
+        return redirect_page(request, str(request.url_for("staff.signin")))
+    return redirect_page(request, people_url(request, "reactivated" if active else "deactivated"))
+
+
+async def deactivate(request: Request) -> Response:
+    return await _set_active(request, active=False)
+
+
+async def reactivate(request: Request) -> Response:
+    return await _set_active(request, active=True)
+
+
+async def resend_invitation(request: Request) -> Response:
+    actor = await _admin(request)
+    try:
+        async with db_session(request) as db:
+            await people.reinvite(
+                db,
+                actor=actor,
+                settings=portal(request).settings,
+                staff_user_id=request.path_params["staff_user_id"],
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except people.PersonNotFound:
+        raise HTTPException(404) from None
+    return redirect_page(request, people_url(request, "reinvited"))
+
+
+# --- the invitation link (open to anyone holding it) -------------------------
+
+
+def _spent(request: Request) -> Response:
+    return render(request, "staff/invitation_spent.html", {}, status_code=404, headers=NO_STORE)
+
+
+def _invitation_context(request: Request, invitation: invitations.Invitation) -> dict[str, Any]:
+    return {
+        "invitation": invitation,
+        "token": request.path_params["token"],
+        "password_min": PASSWORD_MIN,
+        "organization_name": invitation.organization_name,
+        "form": FormState(),
+    }
+
+
+async def invitation_page(request: Request) -> Response:
+    token_hash = invitations.invitation_hash(request.path_params["token"])
+    async with db_session(request) as db:
+        invitation = await invitations.open_invitation(db, token_hash=token_hash, now=utcnow())
+    if invitation is None:
+        return _spent(request)
+    context = _invitation_context(request, invitation)
+    return render(request, "staff/invitation.html", context, headers=NO_STORE)
+
+
+async def accept_invitation(request: Request) -> Response:
+    token_hash = invitations.invitation_hash(request.path_params["token"])
+    async with db_session(request) as db:
+        invitation = await invitations.open_invitation(db, token_hash=token_hash, now=utcnow())
+    if invitation is None:
+        return _spent(request)
+    data = await parse_form(
+        request,
+        PasswordForm,
+        template="staff/invitation.html",
+        block="password_form",
+        context=_invitation_context(request, invitation),
+    )
+    if isinstance(data, Response):
+        return data
+    settings = portal(request).settings
+    now = utcnow()
+    async with db_session(request) as db:
+        accepted = await invitations.accept_with_password(
+            db,
+            token_hash=token_hash,
+            password=data.password,
+            now=now,
+            ip_hash=client_ip_hash(request),
+        )
+        if accepted is not None:
+            cookie = await replace_session(
+                db,
+                previous=session_id_hash(request),
+                staff_user_id=accepted.staff_user_id,
+                settings=settings,
+                now=now,
+            )
+    if accepted is None:
+        return _spent(request)
+    response = redirect_page(request, str(request.url_for("staff.home")))
+    set_session_cookie(response, cookie, settings=settings)
+    return response
+
+
+open_routes = [
+    Route("/l/{token}", invitation_page, methods=["GET"], name="staff.invitation"),
+    Route("/l/{token}", accept_invitation, methods=["POST"], name="staff.invitation_accept"),
+]
+routes = [
+    Route("/people", people_page, methods=["GET"], name="staff.people"),
+    Route("/people", invite, methods=["POST"], name="staff.invite"),
+    Route("/people/{staff_user_id:int}", person_page, methods=["GET"], name="staff.person"),
+    Route(
+        "/people/{staff_user_id:int}/role", change_role, methods=["POST"], name="staff.person_role"
+    ),
+    Route(
+        "/people/{staff_user_id:int}/deactivate",
+        confirm_deactivate,
+        methods=["GET"],
+        name="staff.person_deactivate_confirm",
+    ),
+    Route(
+        "/people/{staff_user_id:int}/deactivate",
+        deactivate,
+        methods=["POST"],
+        name="staff.person_deactivate",
+    ),
+    Route(
+        "/people/{staff_user_id:int}/reactivate",
+        reactivate,
+        methods=["POST"],
+        name="staff.person_reactivate",
+    ),
+    Route(
+        "/people/{staff_user_id:int}/invitation",
+        resend_invitation,
+        methods=["POST"],
+        name="staff.person_reinvite",
+    ),
+]
