@@ -1,7 +1,7 @@
 """The baseline: the candidate feedback template rendered from memory, nothing else.
 
 A bare Starlette app with one endpoint that renders `candidate/feedback.html`
-with the portal's own Jinja2 environment from a `FeedbackPage` built once at
+with the portal's own Jinja2 environment from a `FeedbackView` built once at
 start-up from the benchmark data set (the same application the real app is
 asked for). No database, no middleware. The other routes exist only so that
 `url_for` in the templates produces the same links as in the portal.

@@ -1,7 +1,7 @@
 """The benchmark's data set, generated deterministically from the demo content.
 
 Everything is a pure function of the number of applications, so the rows the
-seeder copies into PostgreSQL and the in-memory `FeedbackPage` the baseline
+seeder copies into PostgreSQL and the in-memory `FeedbackView` the baseline
 renders describe the same application, to the byte.
 
 Shape, for N applications: 5 organizations, each with 8 variants of each of
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.demo.content import ORGANIZATION, DemoApplication
-from portal.feedback.service import Assessment, Branding, FeedbackPage, GrowthArea, Strength
+from portal.feedback.view import Assessment, Branding, FeedbackView, GrowthArea, Strength
 
 # Bump when the generated content changes: a seeded database is reused only if it matches.
 SEED_VERSION = 1
@@ -271,12 +271,31 @@ class Dataset:
         items.append(Item(kind, 2, None, None, text, suggestion, False))
         return items
 
-    def feedback_page(self, index: int) -> FeedbackPage:
+    def feedback_page(self, index: int) -> FeedbackView:
         """What `load_feedback_page` returns for application `index` once it is seeded."""
         app = self.application(index)
         org = self.candidate_org(app.candidate)
-        page = FeedbackPage(
+        assessments: list[Assessment] = []
+        strengths: list[Strength] = []
+        growth_areas: list[GrowthArea] = []
+        for item in self.items(index, app):
+            if not item.visible:
+                continue
+            req = item.requirement
+            if item.kind == "assessment":
+                assert req is not None and item.rating is not None
+                assessments.append(Assessment(req.name, req.description, item.rating, item.body))
+            elif item.kind == "strength":
+                strengths.append(Strength(item.body, req.name if req else None))
+            else:
+                growth_areas.append(
+                    GrowthArea(item.body, item.suggestion, req.name if req else None)
+                )
+        return FeedbackView(
             application_id=app.id,
+            version=1,
+            state="published",
+            published_at=app.decided_at,
             branding=Branding(org.name, org.slug, org.accent_colour),
             candidate_name=self.candidate_name(app.candidate),
             job_title=app.job.title,
@@ -287,26 +306,13 @@ class Dataset:
             decision_summary=app.decision_summary,
             personal_note=app.personal_note,
             reapply_after_months=app.demo.reapply_after_months,
-            suggested_roles=list(app.demo.suggested_roles),
+            suggested_roles=tuple(app.demo.suggested_roles),
             pool_invitation_offered=app.demo.pool_invitation_offered,
             has_other_applications=len(self.applications_of(app.candidate)) > 1,
+            assessments=tuple(assessments),
+            strengths=tuple(strengths),
+            growth_areas=tuple(growth_areas),
         )
-        for item in self.items(index, app):
-            if not item.visible:
-                continue
-            req = item.requirement
-            if item.kind == "assessment":
-                assert req is not None and item.rating is not None
-                page.assessments.append(
-                    Assessment(req.name, req.description, item.rating, item.body)
-                )
-            elif item.kind == "strength":
-                page.strengths.append(Strength(item.body, req.name if req else None))
-            else:
-                page.growth_areas.append(
-                    GrowthArea(item.body, item.suggestion, req.name if req else None)
-                )
-        return page
 
     # -- rows for COPY, table by table, in dependency order -----------------------
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import URL, Dialect, make_url
@@ -30,6 +30,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class NamedRow(Protocol):
+    """A result row read by column name: SQLAlchemy's ``row._mapping``, an asyncpg record."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -17,7 +17,8 @@ the page's throughput (measured with bench/run.py):
 connections handed to waiters in arrival order. A connection whose statement
 failed or was cancelled is closed, not reused.
 
-Rows come back as asyncpg records, indexable like SQLAlchemy rows; no type
+Rows come back as asyncpg records, read by column name like SQLAlchemy's
+``row._mapping``; no type
 processing is applied, so statements must use types the driver returns as
 SQLAlchemy would (timestamptz as aware UTC datetimes, JSON decoded, numbers,
 strings, booleans, bytes). tests/test_reader.py checks this against
@@ -40,7 +41,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from portal.db import async_url, create_engine
+from portal.db import NamedRow, async_url, create_engine
 from portal.settings import Settings
 
 _ASYNCPG_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
@@ -79,14 +80,12 @@ class Reader:
                 connect_args(settings.database_url), size=settings.db_pool_size
             )
 
-    async def fetch(
-        self, statement: Executable, params: Mapping[str, Any]
-    ) -> Sequence[Sequence[Any]]:
-        """All rows of `statement` with `params` bound by name."""
+    async def fetch(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[NamedRow]:
+        """All rows of `statement` with `params` bound by name, read by column name."""
         if self._connections is None:
             assert self._engine is not None
             async with self._engine.connect() as connection:
-                return (await connection.execute(statement, dict(params))).all()
+                return (await connection.execute(statement, dict(params))).mappings().all()
         sql, args = self._bind(statement, params)
         async with self._connections.connection() as connection:
             rows: list[asyncpg.Record] = await connection.fetch(sql, *args)

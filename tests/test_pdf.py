@@ -22,7 +22,8 @@ from starlette.applications import Starlette
 
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
-from portal.feedback.service import FeedbackPage, load_feedback_page
+from portal.feedback.service import load_feedback_page
+from portal.feedback.view import FeedbackView
 from portal.orgs.models import Organization
 from portal.paths import STATIC_DIR
 from portal.pdf.fetcher import RefusedURL, StaticAssetFetcher
@@ -177,9 +178,9 @@ class AnsweredQuestion:
     answered_at: dt.datetime | None
 
 
-@dataclasses.dataclass
-class PageWithConversation(FeedbackPage):
-    answered_questions: list[AnsweredQuestion] = dataclasses.field(default_factory=list)
+@dataclasses.dataclass(frozen=True)
+class PageWithConversation(FeedbackView):
+    answered_questions: tuple[AnsweredQuestion, ...] = ()
     pool_status: str | None = None
 
 
@@ -192,14 +193,14 @@ async def test_answered_questions_and_pool_status_appear_when_the_view_has_them(
     assert "summary.pdf" in page
     plain = await _view(app, world)
     view = PageWithConversation(
-        **{f.name: getattr(plain, f.name) for f in dataclasses.fields(FeedbackPage)},
-        answered_questions=[
+        **{f.name: getattr(plain, f.name) for f in dataclasses.fields(FeedbackView)},
+        answered_questions=(
             AnsweredQuestion(
                 "Which statistics book would you suggest?",
                 "Start with Trustworthy Online Controlled Experiments.",
                 dt.datetime(2026, 3, 4, tzinfo=dt.UTC),
-            )
-        ],
+            ),
+        ),
         pool_status="You are in the talent pool until 4 March 2027.",
     )
     pdf = await renderer(app).summary(view, generated_on=utcnow().date())
@@ -210,7 +211,7 @@ async def test_answered_questions_and_pool_status_appear_when_the_view_has_them(
     assert "Talent pool You are in the talent pool until 4 March 2027." in text
 
 
-async def _view(app: Starlette, world: World) -> FeedbackPage:
+async def _view(app: Starlette, world: World) -> FeedbackView:
     async with unit_of_work(app.state.portal.sessions) as db:
         id_hash = await db.scalar(
             select(Session.id_hash).where(Session.candidate_id == world.candidate_id)

@@ -47,17 +47,22 @@ async def test_reader_rows_equal_sqlalchemy_rows(
 
     rows = await reader.fetch(FEEDBACK_PAGE, params)
     async with app.state.portal.engine.connect() as connection:
-        expected = (await connection.execute(FEEDBACK_PAGE, params)).all()
+        expected = (await connection.execute(FEEDBACK_PAGE, params)).mappings().all()
 
     assert len(rows) == len(expected) > 3
     for got, want in zip(rows, expected, strict=True):
-        assert tuple(got) == tuple(want)
+        # The same names (every column labelled, none twice) and the same values.
+        assert list(got.keys()) == list(want.keys())
+        assert len(set(got.keys())) == len(list(got.keys()))
+        assert dict(got) == dict(want)
         # Same Python types too: aware UTC datetimes, decoded JSON, and so on.
-        assert [type(value) for value in got] == [type(value) for value in want]
-        for value in got:
+        assert {k: type(v) for k, v in dict(got).items()} == {
+            k: type(v) for k, v in dict(want).items()
+        }
+        for value in dict(got).values():
             if isinstance(value, dt.datetime):
                 assert value.utcoffset() == dt.timedelta(0)
-    assert isinstance(rows[0][18], list)  # suggested_roles, a JSON column
+    assert isinstance(rows[0]["suggested_roles"], list)  # a JSON column
 
 
 async def test_reader_runs_the_same_statement_again_with_other_values(

@@ -4,13 +4,12 @@ session still counts (idle and absolute limits, revocation, staff deactivation).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 
 from portal.auth.actors import ANONYMOUS, Actor, Candidate, Staff
 from portal.candidates.models import Candidate as CandidateRow
+from portal.db import NamedRow
 from portal.security.models import Session
 from portal.settings import Settings
 from portal.staff.models import StaffUser
@@ -19,22 +18,23 @@ from portal.staff.models import StaffUser
 # write; once a minute is precise enough for a 30-minute idle timeout.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
-# What a statement selects, first, to check a candidate's session and know whose it
-# is (the feedback page's single statement starts with these).
+# What a statement selects to check a candidate's session and know whose it is
+# (the feedback page's single statement selects these too). Labelled: rows are
+# read by name, beside other columns of the same names.
 CANDIDATE_SESSION_COLUMNS = (
-    Session.last_seen_at,
-    Session.expires_at,
-    Session.revoked_at,
-    CandidateRow.id,
-    CandidateRow.organization_id,
-    CandidateRow.name,
+    Session.last_seen_at.label("session_last_seen_at"),
+    Session.expires_at.label("session_expires_at"),
+    Session.revoked_at.label("session_revoked_at"),
+    CandidateRow.id.label("session_candidate_id"),
+    CandidateRow.organization_id.label("session_organization_id"),
+    CandidateRow.name.label("session_candidate_name"),
 )
 _STAFF_COLUMNS = (
-    StaffUser.id,
-    StaffUser.organization_id,
-    StaffUser.role,
-    StaffUser.name,
-    StaffUser.active,
+    StaffUser.id.label("session_staff_id"),
+    StaffUser.organization_id.label("session_staff_organization_id"),
+    StaffUser.role.label("session_staff_role"),
+    StaffUser.name.label("session_staff_name"),
+    StaffUser.active.label("session_staff_active"),
 )
 
 # Any session, candidate's or staff member's: one row, one round trip.
@@ -48,30 +48,42 @@ SESSION_ACTOR = (
 
 
 def check_session_row(
-    row: Sequence[Any],
+    row: NamedRow,
     *,
     id_hash: bytes,
     now: dt.datetime,
     settings: Settings,
     with_staff: bool = False,
 ) -> tuple[Actor, bool]:
-    """From a row that starts with CANDIDATE_SESSION_COLUMNS (followed by the staff
-    columns when `with_staff`, as SESSION_ACTOR selects): who is signed in,
+    """From a row with CANDIDATE_SESSION_COLUMNS (and the staff columns when
+    `with_staff`, as SESSION_ACTOR selects), read by name: who is signed in,
     Anonymous if the session is past its idle or absolute limit, revoked, or its
     staff account deactivated; and whether to record activity (run TOUCH_SESSION)
     on this request."""
-    last_seen_at, expires_at, revoked_at, candidate_id, organization_id, name = row[:6]
+    last_seen_at = row["session_last_seen_at"]
     idle_limit = dt.timedelta(minutes=settings.session_idle_minutes)
-    if revoked_at is not None or now >= expires_at or now - last_seen_at >= idle_limit:
+    if (
+        row["session_revoked_at"] is not None
+        or now >= row["session_expires_at"]
+        or now - last_seen_at >= idle_limit
+    ):
         return ANONYMOUS, False
     actor: Actor
+    candidate_id = row["session_candidate_id"]
     if candidate_id is not None:
-        actor = Candidate(candidate_id, organization_id, name, id_hash)
-    elif with_staff and row[6] is not None:
-        staff_id, staff_org, role, staff_name, active = row[6:11]
-        if not active:
+        actor = Candidate(
+            candidate_id, row["session_organization_id"], row["session_candidate_name"], id_hash
+        )
+    elif with_staff and row["session_staff_id"] is not None:
+        if not row["session_staff_active"]:
             return ANONYMOUS, False
-        actor = Staff(staff_id, staff_org, role, staff_name, id_hash)
+        actor = Staff(
+            row["session_staff_id"],
+            row["session_staff_organization_id"],
+            row["session_staff_role"],
+            row["session_staff_name"],
+            id_hash,
+        )
     else:
         return ANONYMOUS, False
     return actor, now - last_seen_at >= TOUCH_INTERVAL

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from portal.auth import Candidate, current_actor, remember_actor, session_id_hash
 from portal.db import MAX_ID, utcnow
 from portal.feedback import service
+from portal.feedback.view import FeedbackView
 from portal.pdf.renderer import RenderTimeout, etag_matches, summary_filename
 from portal.web import (
     db_session,
@@ -43,7 +44,7 @@ async def applications(request: Request) -> Response:
     )
 
 
-async def _feedback_page(request: Request) -> service.FeedbackPage | Response:
+async def _feedback_page(request: Request) -> FeedbackView | Response:
     """The signed-in candidate's page for the application in the path, or the answer
     to give instead (sign in, or not found)."""
     application_id: int = request.path_params["application_id"]

@@ -3,7 +3,7 @@
 Imported only by the render pool's processes (see portal.pdf.renderer), which
 keeps WeasyPrint out of the app process. Nothing here touches the database, the
 request or an event loop. The view is what the feedback page shows
-(`portal.feedback.service.FeedbackPage`); two optional attributes appear when
+(`portal.feedback.view.FeedbackView`); two optional attributes appear when
 the view carries them: `answered_questions` (items with `question`, `answer`
 and `answered_at`) and `pool_status` (a sentence).
 """
