@@ -43,7 +43,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_engine(_settings(), pool_size=1)
+    engine = create_engine(_settings(), pool_size=1, timeouts=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

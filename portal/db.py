@@ -32,6 +32,11 @@ NAMING_CONVENTION = {
 }
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or did not answer in time: the request
+    answers 503, "try again shortly"."""
+
+
 class NamedRow(Protocol):
     """A result row read by column name: SQLAlchemy's ``row._mapping``, an asyncpg record."""
 
@@ -121,10 +126,19 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(
-    settings: Settings, *, pool_size: int | None = None, autocommit: bool = False
+    settings: Settings,
+    *,
+    pool_size: int | None = None,
+    autocommit: bool = False,
+    timeouts: bool = True,
 ) -> AsyncEngine:
     """The engine; with `autocommit`, one for single-statement reads that need no
-    BEGIN/COMMIT round trips (the candidate's feedback page)."""
+    BEGIN/COMMIT round trips (the candidate's feedback page).
+
+    On PostgreSQL, with `timeouts` (all but migrations), waiting for a pooled
+    connection or for a new one is bounded by `db_acquire_timeout_seconds` and
+    each statement by `db_statement_timeout_seconds`, so a database that stops
+    answering fails requests instead of hanging them."""
     url = async_url(settings.database_url)
     options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     if url.get_backend_name() == "sqlite":
@@ -136,6 +150,13 @@ def create_engine(
     # No overflow: connections opened above the pool size are closed again at once,
     # so under load they churn; requests wait for a pooled one instead.
     size = pool_size or settings.db_pool_size
+    if timeouts:
+        options["pool_timeout"] = settings.db_acquire_timeout_seconds
+        options["connect_args"] = {
+            "timeout": settings.db_acquire_timeout_seconds,
+            # Client-side, so that it also ends a wait on a server that went silent.
+            "command_timeout": settings.db_statement_timeout_seconds,
+        }
     return create_async_engine(url, pool_size=size, max_overflow=0, pool_pre_ping=False, **options)
 
 

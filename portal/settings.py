@@ -157,6 +157,20 @@ class Settings(BaseSettings):
         description="Memory each app process keeps rendered PDFs in (least recently used go "
         "first).",
     )
+    db_acquire_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Longest wait for a PostgreSQL connection (from the pool, or a new one); "
+        'past it the page answers 503, "try again shortly", instead of hanging.',
+    )
+    db_statement_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Longest wait for PostgreSQL to answer one statement of a request or job "
+        "(migrations excepted); past it the page answers 503.",
+    )
     run_worker: bool = Field(
         True, description="Whether `portal serve` and `portal demo` deliver mail in-process."
     )
@@ -260,6 +274,8 @@ _EXPECTED = {
     "int_from_float": "a whole number",
     "float_parsing": "a number",
     "bool_parsing": "true or false",
+    "greater_than": "a number above 0",
+    "finite_number": "a finite number",
     "string_type": "text",
 }
 

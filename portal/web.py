@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import sqlalchemy.exc
 from jinja2 import pass_context
 from jinja2_fragments.starlette import Jinja2Blocks
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 from portal.auth import clear_session_cookie, current_actor
 from portal.auth.service import end_session
 from portal.concurrency import Conflict
-from portal.db import unit_of_work, utcnow
+from portal.db import DatabaseUnavailable, unit_of_work, utcnow
 from portal.formats import long_date
 from portal.forms import FormState, InputModel, validate_input
 from portal.paths import TEMPLATES_DIR
@@ -179,6 +181,8 @@ def client_ip_hash(request: Request) -> str:
     return keyed_hash(portal(request).settings.secret_key.get_secret_value(), client_ip(request))
 
 
+logger = logging.getLogger("portal")
+
 # Token pages must not leak the token through Referer or caches (DESIGN §6).
 NO_STORE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
 
@@ -246,6 +250,34 @@ async def server_error(request: Request, exc: Exception) -> Response:
         "Something went wrong",
         "We could not complete that. Nothing you entered was lost; please try again shortly.",
     )
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database is out of reach or silent, rather than that
+    a statement was wrong: the reader's `DatabaseUnavailable`, a pool or
+    statement timeout, a connection lost under SQLAlchemy."""
+    if isinstance(exc, DatabaseUnavailable | TimeoutError | sqlalchemy.exc.TimeoutError):
+        return True
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc.orig, TimeoutError)
+    return False
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """503 when the database is unavailable (see `is_database_unavailable`); any
+    other database error is a bug, left to the 500 handler (which logs it)."""
+    if not is_database_unavailable(exc):
+        raise exc
+    logger.warning("database unavailable on %s: %r", request.url.path, exc)
+    response = error_page(
+        request,
+        503,
+        "Please try again shortly",
+        "We could not reach our database just now. Nothing you entered was lost; please try "
+        "again in a moment.",
+    )
+    response.headers["retry-after"] = "5"
+    return response
 
 
 def asgi_error_page(status_code: int, title: str, message: str) -> Any:

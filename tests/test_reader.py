@@ -5,23 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from portal.db import async_url, utcnow
+from portal.app import create_app
+from portal.db import async_url, unit_of_work, utcnow
+from portal.feedback.models import Feedback
 from portal.feedback.service import FEEDBACK_PAGE
-from portal.reader import ConnectionQueue, Reader, connect_args
+from portal.reader import ConnectionQueue, Reader, StatementCache, connect_args
 from portal.security.models import Session
-from portal.security.sessions import TOUCH_SESSION, start_session
+from portal.security.sessions import TOUCH_SESSION, cookie_name, start_session
 from portal.security.tokens import token_digest
 from portal.settings import Settings
-from tests.factories import make_world
+from tests.conftest import BASE_URL
+from tests.factories import World, make_world
+from tests.tcpproxy import TcpProxy
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -223,3 +231,150 @@ async def test_closing_refuses_new_and_waiting_requests(postgres: dict[str, Any]
     with pytest.raises(RuntimeError, match="closed"):
         async with queue.connection():
             pass
+
+
+def test_the_statement_cache_keeps_at_most_its_size() -> None:
+    cache = StatementCache(size=4)
+    held = []
+    for i in range(50):
+        # Fifty different statements, each built anew as a request might.
+        statement = select(Session.id_hash).where(Session.candidate_id == bindparam(f"c{i}"))
+        held.append(statement)
+        assert cache.get(statement).names == (f"c{i}",)
+        assert len(cache) <= 4
+    assert cache.compilations == 50
+
+
+def test_statements_built_per_request_share_one_compilation() -> None:
+    cache = StatementCache(size=4)
+    for state in ("draft", "published") * 20:
+        statement = select(Feedback.id).where(
+            Feedback.state == state, Feedback.application_id == bindparam("application_id")
+        )
+        driver = cache.get(statement)
+        # Literal values are the statement's own, even when its SQL was compiled
+        # for an earlier statement of the same shape.
+        assert state in driver.defaults.values()
+        assert driver.sql.count("$") == 2
+    assert cache.compilations == 1
+    assert len(cache) <= 4
+
+
+async def test_statements_built_per_request_read_their_own_values(
+    app: Starlette, sessions: Sessions
+) -> None:
+    await make_world(sessions)
+    reader: Reader = app.state.portal.reader
+    for state, expected in (("published", 1), ("draft", 0), ("published", 1)):
+        statement = select(Feedback.version.label("version")).where(Feedback.state == state)
+        rows = await reader.fetch(statement, {})
+        assert len(rows) == expected
+        assert all(row["version"] == 1 for row in rows)
+
+
+# -- when the database goes away or stops answering (PostgreSQL, through a proxy) --
+
+
+@pytest.fixture
+async def proxy(postgres: dict[str, Any]) -> AsyncIterator[TcpProxy]:
+    proxy = TcpProxy(postgres["host"], postgres["port"])
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+@pytest.fixture
+async def proxied(
+    proxy: TcpProxy, settings: Settings, sessions: Sessions
+) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    """A second app whose database connections all go through the proxy, and a
+    client signed in to it."""
+    url = make_url(settings.database_url).set(host="127.0.0.1", port=proxy.port)
+    proxied_settings = settings.model_copy(
+        update={
+            "database_url": url.render_as_string(hide_password=False),
+            "db_acquire_timeout_seconds": 0.5,
+            "db_statement_timeout_seconds": 0.5,
+            "db_pool_size": 4,
+        }
+    )
+    app = create_app(proxied_settings, run_worker=False)
+    world = await make_world(sessions)
+    async with unit_of_work(sessions) as db:
+        token = await start_session(
+            db,
+            candidate_id=world.candidate_id,
+            absolute_hours=settings.session_absolute_hours,
+            now=utcnow(),
+        )
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url=BASE_URL, cookies={cookie_name(settings.https): token}
+        ) as client:
+            yield client, world
+    finally:
+        proxy.resume()
+        await proxy.restore()
+        await app.state.portal.engine.dispose()
+        await app.state.portal.reader.close()
+
+
+async def _page_views(client: httpx.AsyncClient, world: World, count: int) -> list[int]:
+    responses = await asyncio.gather(
+        *(client.get(f"/feedback/{world.application_id}") for _ in range(count))
+    )
+    return [response.status_code for response in responses]
+
+
+async def test_a_dropped_and_restored_database_costs_no_page_view(
+    proxy: TcpProxy, proxied: tuple[httpx.AsyncClient, World]
+) -> None:
+    client, world = proxied
+    assert await _page_views(client, world, 8) == [200] * 8  # several connections open
+    proxy.cut_silently()
+    await asyncio.sleep(0.5)
+    await proxy.restore()
+    # Every pooled connection is dead, and the app does not know it yet.
+    assert await _page_views(client, world, 8) == [200] * 8
+    for _ in range(10):
+        assert (await client.get(f"/feedback/{world.application_id}")).status_code == 200
+
+
+async def test_a_database_that_stops_answering_gets_a_503_in_time(
+    proxy: TcpProxy, proxied: tuple[httpx.AsyncClient, World]
+) -> None:
+    client, world = proxied
+    assert (await client.get(f"/feedback/{world.application_id}")).status_code == 200
+    proxy.pause()
+    # The first view waits on a pooled connection's statement, the next ones on a
+    # connection that cannot be opened: each is bounded.
+    for _ in range(3):
+        started = time.monotonic()
+        response = await client.get(f"/feedback/{world.application_id}")
+        assert time.monotonic() - started < 2
+        assert response.status_code == 503
+        assert "try again" in response.text
+        assert response.headers["retry-after"] == "5"
+    started = time.monotonic()
+    ready = await client.get("/readyz")
+    assert time.monotonic() - started < 2
+    assert ready.status_code == 503
+    proxy.resume()
+    assert (await client.get(f"/feedback/{world.application_id}")).status_code == 200
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_pages_on_the_transactional_engine_do_not_hang_either(
+    proxy: TcpProxy, proxied: tuple[httpx.AsyncClient, World]
+) -> None:
+    client, _ = proxied
+    assert (await client.get("/feedback")).status_code == 303  # one application: its page
+    proxy.pause()
+    for _ in range(2):
+        started = time.monotonic()
+        response = await client.get("/feedback")
+        assert time.monotonic() - started < 3
+        assert response.status_code == 503
+    proxy.resume()
+    assert (await client.get("/feedback")).status_code == 303

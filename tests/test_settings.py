@@ -38,6 +38,15 @@ def test_a_malformed_number_is_explained() -> None:
         Settings.from_env({"PORTAL_MAX_BODY_BYTES": "lots"})
 
 
+def test_database_timeouts_are_seconds_above_zero() -> None:
+    settings = Settings.from_env({"PORTAL_DB_STATEMENT_TIMEOUT_SECONDS": "2.5"})
+    assert settings.db_statement_timeout_seconds == 2.5
+    assert settings.db_acquire_timeout_seconds == 5.0
+    for raw in ("soon", "0", "-1", "inf", "nan"):
+        with pytest.raises(SettingsError, match="PORTAL_DB_ACQUIRE_TIMEOUT_SECONDS must be a"):
+            Settings.from_env({"PORTAL_DB_ACQUIRE_TIMEOUT_SECONDS": raw})
+
+
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
