@@ -4,6 +4,7 @@ must give back exactly what SQLAlchemy would."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections.abc import AsyncIterator
@@ -283,18 +284,18 @@ async def proxy(postgres: dict[str, Any]) -> AsyncIterator[TcpProxy]:
     await proxy.close()
 
 
-@pytest.fixture
-async def proxied(
-    proxy: TcpProxy, settings: Settings, sessions: Sessions
+@contextlib.asynccontextmanager
+async def _proxied_app(
+    proxy: TcpProxy, settings: Settings, sessions: Sessions, *, db_timeout: float
 ) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
-    """A second app whose database connections all go through the proxy, and a
-    client signed in to it."""
+    """A second app whose database connections all go through the proxy, with
+    database timeouts of `db_timeout` seconds, and a client signed in to it."""
     url = make_url(settings.database_url).set(host="127.0.0.1", port=proxy.port)
     proxied_settings = settings.model_copy(
         update={
             "database_url": url.render_as_string(hide_password=False),
-            "db_acquire_timeout_seconds": 0.5,
-            "db_statement_timeout_seconds": 0.5,
+            "db_acquire_timeout_seconds": db_timeout,
+            "db_statement_timeout_seconds": db_timeout,
             "db_pool_size": 4,
         }
     )
@@ -320,6 +321,24 @@ async def proxied(
         await app.state.portal.reader.close()
 
 
+@pytest.fixture
+async def proxied(
+    proxy: TcpProxy, settings: Settings, sessions: Sessions
+) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    """Timeouts of half a second, for the tests of a database that stops answering."""
+    async with _proxied_app(proxy, settings, sessions, db_timeout=0.5) as pair:
+        yield pair
+
+
+@pytest.fixture
+async def proxied_patient(
+    proxy: TcpProxy, settings: Settings, sessions: Sessions
+) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    """Timeouts a busy test machine can meet, for the tests of lost connections."""
+    async with _proxied_app(proxy, settings, sessions, db_timeout=10.0) as pair:
+        yield pair
+
+
 async def _page_views(client: httpx.AsyncClient, world: World, count: int) -> list[int]:
     responses = await asyncio.gather(
         *(client.get(f"/feedback/{world.application_id}") for _ in range(count))
@@ -328,9 +347,9 @@ async def _page_views(client: httpx.AsyncClient, world: World, count: int) -> li
 
 
 async def test_a_dropped_and_restored_database_costs_no_page_view(
-    proxy: TcpProxy, proxied: tuple[httpx.AsyncClient, World]
+    proxy: TcpProxy, proxied_patient: tuple[httpx.AsyncClient, World]
 ) -> None:
-    client, world = proxied
+    client, world = proxied_patient
     assert await _page_views(client, world, 8) == [200] * 8  # several connections open
     proxy.cut_silently()
     await asyncio.sleep(0.5)
