@@ -50,6 +50,7 @@ app = Starlette(
         Route("/feedback/{application_id:int}", feedback, name="candidate.feedback"),
         # Named only for url_for, with the portal's paths.
         Route("/feedback", unused, name="candidate.applications"),
+        Route("/feedback/{application_id:int}/summary.pdf", unused, name="candidate.feedback_pdf"),
         Route("/signout", unused, methods=["POST"], name="candidate.signout"),
         Route("/branding/{slug}.css", unused, name="org.branding_css"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),

@@ -45,7 +45,7 @@ RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/afterword_bench"
 CSRF_TOKEN = "bench" + "x" * 38  # the length of a real token (token_urlsafe(32))
 TARGET_RATIO = 0.5
-TARGET_P99_MS = 25.0
+TARGET_P99_RATIO = 1.25  # real p99 within this multiple of the baseline's own p99
 NOISY_CPU = 0.15  # CPUs used by other work above which a run is flagged as noisy
 HOST = "127.0.0.1"
 
@@ -59,9 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Load-test GET /feedback/<id> of the real portal (PostgreSQL, 100k applications) "
             "against a baseline that only renders the same template from memory, and check "
-            f"the targets: real >= {TARGET_RATIO:g} x baseline requests/s and real p99 < "
-            f"{TARGET_P99_MS:g} ms. Each server is one uvicorn process pinned to one CPU; wrk "
-            "runs pinned to another."
+            f"the targets: real >= {TARGET_RATIO:g} x baseline requests/s and real p99 <= "
+            f"{TARGET_P99_RATIO:g} x the baseline's p99 in the same run. Each server is one "
+            "uvicorn process pinned to one CPU; wrk runs pinned to another."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -564,10 +564,11 @@ def run(args: argparse.Namespace) -> int:
 
     base, real_m = median_of(runs["baseline"]), median_of(runs["real"])
     ratio = real_m["requests_per_second"] / base["requests_per_second"]
+    p99_ratio = real_m["p99_ms"] / base["p99_ms"]
     errors = sum(r.errors for results in runs.values() for r in results)
     checks = {
         f"ratio >= {TARGET_RATIO:g}": ratio >= TARGET_RATIO,
-        f"real p99 < {TARGET_P99_MS:g} ms": real_m["p99_ms"] < TARGET_P99_MS,
+        f"real p99 <= {TARGET_P99_RATIO:g} x baseline p99": p99_ratio <= TARGET_P99_RATIO,
         "no errors": errors == 0,
     }
     passed = all(checks.values())
@@ -584,7 +585,7 @@ def run(args: argparse.Namespace) -> int:
             f"{m['p99_ms']:>10.2f}{m['server_cpu']:>12.0%}{m['postgres_cpu']:>9.0%}"
             f"{m['other_cpu']:>11.0%}"
         )
-    say(f"  ratio b/a: {ratio:.3f}")
+    say(f"  ratio b/a: {ratio:.3f}   p99 b/a: {p99_ratio:.3f}")
     noisy = [r for results in runs.values() for r in results if r.other_cpu > NOISY_CPU]
     if noisy or idle_load > NOISY_CPU:
         say(
@@ -618,7 +619,8 @@ def run(args: argparse.Namespace) -> int:
         "runs": {name: [dataclasses.asdict(r) for r in results] for name, results in runs.items()},
         "median": {"baseline": base, "real": real_m},
         "ratio": round(ratio, 3),
-        "targets": {"ratio": TARGET_RATIO, "real_p99_ms": TARGET_P99_MS},
+        "p99_ratio": round(p99_ratio, 3),
+        "targets": {"ratio": TARGET_RATIO, "p99_ratio": TARGET_P99_RATIO},
         "checks": checks,
         "pass": passed,
     }
