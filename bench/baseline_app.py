@@ -52,6 +52,12 @@ app = Starlette(
         Route("/feedback", unused, name="candidate.applications"),
         Route("/feedback/{application_id:int}/summary.pdf", unused, name="candidate.feedback_pdf"),
         Route("/signout", unused, methods=["POST"], name="candidate.signout"),
+        Route(
+            "/feedback/{application_id:int}/questions",
+            unused,
+            methods=["POST"],
+            name="candidate.ask",
+        ),
         Route("/branding/{slug}.css", unused, name="org.branding_css"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -9,6 +9,7 @@ from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.security.models import Session
 from portal.staff.models import StaffInvitation, StaffUser
+from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
 
 __all__ = [
     "AccessLink",
@@ -17,12 +18,17 @@ __all__ = [
     "BackgroundJob",
     "Base",
     "Candidate",
+    "CandidateBlock",
     "Feedback",
     "FeedbackItem",
+    "InternalNote",
     "Job",
+    "Message",
     "Organization",
     "Requirement",
+    "SavedAnswer",
     "Session",
     "StaffInvitation",
     "StaffUser",
+    "Thread",
 ]

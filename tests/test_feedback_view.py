@@ -91,7 +91,7 @@ async def test_the_published_view_is_what_the_candidate_page_shows(
             absolute_hours=settings.session_absolute_hours,
             now=now,
         )
-    who, page = await load_feedback_page(
+    who, page, _ = await load_feedback_page(
         app.state.portal.reader,
         id_hash=token_digest(token),
         application_id=world.application_id,

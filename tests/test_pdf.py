@@ -217,7 +217,7 @@ async def _view(app: Starlette, world: World) -> FeedbackView:
             select(Session.id_hash).where(Session.candidate_id == world.candidate_id)
         )
     assert id_hash is not None
-    _, view = await load_feedback_page(
+    _, view, _ = await load_feedback_page(
         app.state.portal.reader,
         id_hash=id_hash,
         application_id=world.application_id,

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.auth import Candidate, current_actor, remember_actor, session_id_hash
 from portal.db import MAX_ID, utcnow
 from portal.feedback import service
 from portal.feedback.view import FeedbackView
+from portal.forms import FormState, validate_input
 from portal.pdf.renderer import RenderTimeout, etag_matches, summary_filename
+from portal.threads import service as threads
+from portal.threads.forms import QuestionForm, one_newline
+from portal.threads.service import NO_THREAD, ThreadHead
 from portal.web import (
     db_session,
     error_page,
+    is_htmx,
     not_found,
+    path_for,
     portal,
     redirect,
     render,
@@ -22,6 +30,7 @@ from portal.web import (
 )
 
 PRIVATE = {"cache-control": "private, no-store"}
+NO_STORE_PRIVATE = {"cache-control": "no-store"}
 
 
 async def applications(request: Request) -> Response:
@@ -44,9 +53,10 @@ async def applications(request: Request) -> Response:
     )
 
 
-async def _feedback_page(request: Request) -> FeedbackView | Response:
-    """The signed-in candidate's page for the application in the path, or the answer
-    to give instead (sign in, or not found)."""
+async def _feedback_page(request: Request) -> tuple[FeedbackView, ThreadHead] | Response:
+    """The signed-in candidate's page for the application in the path with what its
+    statement found of the conversation, or the answer to give instead (sign in, or
+    not found)."""
     application_id: int = request.path_params["application_id"]
     if application_id > MAX_ID:
         # Beyond the id column's range: no such page (and no database error).
@@ -56,7 +66,7 @@ async def _feedback_page(request: Request) -> FeedbackView | Response:
         return sign_in_required(request)
     # The busiest page: its one statement checks the session too, and the actor it
     # finds is handed to portal.auth, so nothing asks the database twice.
-    who, page = await service.load_feedback_page(
+    who, page, head = await service.load_feedback_page(
         portal(request).reader,
         id_hash=id_hash,
         application_id=application_id,
@@ -70,21 +80,40 @@ async def _feedback_page(request: Request) -> FeedbackView | Response:
     if page is None:
         # Not theirs, or nothing published yet: the same answer, so ids reveal nothing.
         return await not_found(request, LookupError(application_id))
-    return page
+    return page, head
+
+
+async def feedback_context(
+    request: Request, page: FeedbackView, head: ThreadHead
+) -> dict[str, Any]:
+    """What candidate/feedback.html needs besides the feedback: the conversation."""
+    thread = await threads.load_candidate_thread(
+        portal(request).reader,
+        head=head,
+        organization=page.branding.display_name,
+        now=utcnow(),
+    )
+    return {"page": page, "thread": thread, "form": FormState()}
 
 
 async def feedback(request: Request) -> Response:
-    page = await _feedback_page(request)
-    if isinstance(page, Response):
-        return page
-    return render(request, "candidate/feedback.html", {"page": page}, headers=PRIVATE)
+    found = await _feedback_page(request)
+    if isinstance(found, Response):
+        return found
+    page, head = found
+    if head is NO_THREAD:
+        # The common case, kept to the bare render: no thread, nothing to load.
+        return render(request, "candidate/feedback.html", {"page": page}, headers=PRIVATE)
+    context = await feedback_context(request, page, head)
+    return render(request, "candidate/feedback.html", context, headers=PRIVATE)
 
 
 async def feedback_pdf(request: Request) -> Response:
     """The page as a PDF to keep; revalidated on every download (ETag), never shared."""
-    page = await _feedback_page(request)
-    if isinstance(page, Response):
-        return page
+    found = await _feedback_page(request)
+    if isinstance(found, Response):
+        return found
+    page, _ = found
     renderer = portal(request).pdf
     today = utcnow().date()
     etag = renderer.etag_for(page, generated_on=today)
@@ -106,11 +135,96 @@ async def feedback_pdf(request: Request) -> Response:
     return Response(pdf.body, media_type="application/pdf", headers=headers)
 
 
+QUESTION_FLOOD = (
+    "You have sent several messages in the last few minutes. Please wait a little before "
+    "sending another; your text is kept below."
+)
+
+
+async def _conversation(
+    request: Request,
+    page: FeedbackView,
+    head: ThreadHead,
+    *,
+    form: FormState,
+    status_code: int = 200,
+) -> Response:
+    """The conversation as it is now: only its block for htmx, else the whole page."""
+    context = await feedback_context(request, page, head)
+    context["form"] = form
+    if is_htmx(request):
+        return render(
+            request,
+            "candidate/_thread.html",
+            context,
+            status_code=status_code,
+            block="thread",
+            headers=NO_STORE_PRIVATE,
+        )
+    return render(
+        request,
+        "candidate/feedback.html",
+        context,
+        status_code=status_code,
+        headers=NO_STORE_PRIVATE,
+    )
+
+
+async def ask(request: Request) -> Response:
+    """A candidate's question or follow-up about the application in the path."""
+    found = await _feedback_page(request)
+    if isinstance(found, Response):
+        return found
+    page, head = found
+    actor = await current_actor(request)
+    assert isinstance(actor, Candidate)  # _feedback_page answered otherwise
+    posted = await request.form(max_files=0, max_fields=5)
+    values = {name: value for name, value in posted.multi_items() if isinstance(value, str)}
+    data, form = validate_input(QuestionForm, one_newline(values))
+    if data is None:
+        return await _conversation(request, page, head, form=form, status_code=422)
+    if not await portal(request).limiter.allow("question", str(actor.candidate_id)):
+        form.errors["body"] = QUESTION_FLOOD
+        return await _conversation(request, page, head, form=form, status_code=429)
+    try:
+        async with db_session(request) as db:
+            thread = await threads.ask(
+                db,
+                actor=actor,
+                application_id=page.application_id,
+                body=data.body,
+                now=utcnow(),
+            )
+    except (threads.Blocked, threads.ThreadClosed) as refused:
+        # The page says why (closed, or no longer able to post); the text stays.
+        found = await _feedback_page(request)
+        if isinstance(found, Response):
+            return found
+        status = 403 if isinstance(refused, threads.Blocked) else 409
+        return await _conversation(request, *found, form=form, status_code=status)
+    if thread is None:  # feedback withdrawn a moment ago
+        return await not_found(request, LookupError(page.application_id))
+    if is_htmx(request):
+        return await _conversation(request, page, threads.head_of(thread), form=FormState())
+    return RedirectResponse(
+        path_for(request, "candidate.feedback", application_id=page.application_id)
+        + "#conversation",
+        status_code=303,
+        headers={"cache-control": "no-store"},
+    )
+
+
 # The busiest routes first: routes are tried in order.
 routes = [
     Route("/feedback/{application_id:int}", feedback, name="candidate.feedback"),
     Route("/feedback", applications, name="candidate.applications"),
     Route(
         "/feedback/{application_id:int}/summary.pdf", feedback_pdf, name="candidate.feedback_pdf"
+    ),
+    Route(
+        "/feedback/{application_id:int}/questions",
+        ask,
+        methods=["POST"],
+        name="candidate.ask",
     ),
 ]

@@ -34,6 +34,14 @@ from portal.reader import Reader
 from portal.security.models import Session
 from portal.security.sessions import TOUCH_SESSION
 from portal.settings import Settings
+from portal.threads.models import Thread
+from portal.threads.service import (
+    HEAD_COLUMNS,
+    NO_THREAD,
+    ThreadHead,
+    blocked_column,
+    head_from_row,
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,15 @@ def _feedback_page_statement() -> Select[Any]:
     by `build_feedback_view`, by name.
     """
     statement = (
-        select(*CANDIDATE_SESSION_COLUMNS, *VIEW_COLUMNS, *ITEM_COLUMNS)
+        select(
+            *CANDIDATE_SESSION_COLUMNS,
+            *VIEW_COLUMNS,
+            *ITEM_COLUMNS,
+            # The conversation under the feedback (portal.threads): one unique-index
+            # look-up each, so a page without a thread needs no other query.
+            *HEAD_COLUMNS,
+            blocked_column(Candidate.id, Candidate.organization_id),
+        )
         .select_from(Session)
         .join(Candidate, Candidate.id == Session.candidate_id)
         # Scoped to the signed-in candidate, as readable_applications() scopes a
@@ -121,6 +137,7 @@ def _feedback_page_statement() -> Select[Any]:
                 Application.candidate_id == Candidate.id,
             ),
         )
+        .outerjoin(Thread, Thread.application_id == Application.id)
         .where(Session.id_hash == bindparam("id_hash"))
     )
     return view_joins(statement, Version.PUBLISHED)
@@ -136,16 +153,18 @@ async def load_feedback_page(
     application_id: int,
     now: dt.datetime,
     settings: Settings,
-) -> tuple[Actor | None, FeedbackView | None]:
+) -> tuple[Actor | None, FeedbackView | None, ThreadHead]:
     """Who the session belongs to (None if there is no such session; checked by
     portal.auth's check_session_row) and, for a candidate, their page for one
-    application (None if it is not theirs or nothing is published)."""
+    application (None if it is not theirs or nothing is published) with what
+    the statement found of its conversation."""
     rows = await reader.fetch(FEEDBACK_PAGE, {"id_hash": id_hash, "application_id": application_id})
     if not rows:
-        return None, None
+        return None, None, NO_THREAD
     who, touch = check_session_row(rows[0], id_hash=id_hash, now=now, settings=settings)
     if touch:
         await reader.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
     if not isinstance(who, CandidateActor):
-        return who, None
-    return who, build_feedback_view(rows)
+        return who, None, NO_THREAD
+    view = build_feedback_view(rows)
+    return who, view, NO_THREAD if view is None else head_from_row(rows[0])

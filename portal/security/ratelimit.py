@@ -24,6 +24,8 @@ LIMITS: dict[str, RateLimitItem] = {
     # Staff password sign-in: per client address, and per email address.
     "staff_signin_ip": parse("10/minute"),
     "staff_signin_email": parse("5/15minutes"),
+    # Candidates' questions and follow-ups, per candidate.
+    "question": parse("5/10minutes"),
 }
 
 

@@ -1,0 +1,78 @@
+"""What candidates and staff may post about a thread."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from portal.forms import InputModel, Say
+
+MESSAGE_MAX = 2000
+REASON_MAX = 500
+
+
+def one_newline(values: dict[str, str]) -> dict[str, str]:
+    """Browsers send a textarea's line breaks as CR LF: made one character, as people
+    count them, before lengths are checked."""
+    return {name: value.replace("\r\n", "\n") for name, value in values.items()}
+
+
+Body = Annotated[
+    str,
+    Field(min_length=1, max_length=MESSAGE_MAX),
+    Say(missing="Write your message first."),
+]
+Reason = Annotated[
+    str,
+    Field(min_length=1, max_length=REASON_MAX),
+    Say(missing="Give a reason; it is kept in the audit trail."),
+]
+
+
+class QuestionForm(InputModel):
+    """A candidate's question or follow-up."""
+
+    body: Body
+
+
+class ReplyForm(InputModel):
+    body: Body
+    markdown: bool = False
+    version: int
+
+
+class NoteForm(InputModel):
+    """A staff message (no reply needed, closing) or an internal note."""
+
+    body: Body
+    version: int
+
+
+class ReasonForm(InputModel):
+    reason: Reason
+    version: int
+
+
+class VersionForm(InputModel):
+    version: int
+
+
+class AssignForm(InputModel):
+    # Empty: nobody.
+    assignee: Annotated[str, Field(max_length=12)] = ""
+    version: int
+
+
+class ReviewForm(InputModel):
+    """Approving (comment optional) or returning (comment required) a pending reply."""
+
+    comment: Annotated[str, Field(max_length=MESSAGE_MAX)] = ""
+    version: int
+
+
+class SavedAnswerForm(InputModel):
+    title: Annotated[
+        str, Field(min_length=1, max_length=120), Say(missing="Give the answer a short title.")
+    ]
+    body: Body
