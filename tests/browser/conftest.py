@@ -46,7 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-STARTUP_TIMEOUT = 60.0
+STARTUP_TIMEOUT = 180.0  # seconds; generous: a busy machine starts Python slowly
 
 
 # --- skipping without a browser -----------------------------------------------------------
