@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from portal import job_kinds, models  # noqa: F401  (every table and job kind known first)
 from portal.access.routes import routes as access_routes
 from portal.audit.routes import routes as audit_routes
-from portal.auth import ActorMiddleware, RequireStaffMiddleware
+from portal.auth import ActorMiddleware, Candidate, RequireStaffMiddleware, current_actor
 from portal.db import DatabaseUnavailable, create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes
 from portal.jobs.worker import Worker
@@ -52,13 +52,17 @@ from portal.web import (
     render,
     server_error,
     speaks_json,
+    visitor_context,
 )
 
 READY_TIMEOUT_SECONDS = 1.5
 
 
 async def home(request: Request) -> Response:
-    return render(request, "home.html")
+    """The start page; a signed-in candidate goes straight to their feedback."""
+    if isinstance(await current_actor(request), Candidate):
+        return redirect(request, "candidate.applications", headers={"cache-control": "no-store"})
+    return render(request, "home.html", await visitor_context(request))
 
 
 async def healthz(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,10 +19,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
-from portal.auth import clear_session_cookie, current_actor
+from portal.auth import Candidate, Staff, clear_session_cookie, current_actor, session_id_hash
 from portal.auth.service import end_session
 from portal.concurrency import Conflict
 from portal.db import DatabaseUnavailable, unit_of_work, utcnow
+from portal.feedback.service import read_branding
+from portal.feedback.view import Branding
 from portal.formats import long_date
 from portal.forms import FormState, InputModel, validate_input
 from portal.paths import TEMPLATES_DIR
@@ -161,15 +164,19 @@ def render(
     context: dict[str, Any] | None = None,
     *,
     status_code: int = 200,
-    block: str | None = None,
+    block: str | tuple[str, ...] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """Render a page, or only `block` of it when htmx asked for the fragment."""
+    """Render a page, or only `block` of it (or those blocks, one after another) when
+    htmx asked for the fragment."""
     # Every page carries the visitor's CSRF token (and may show who is signed in).
     headers = {**headers, "vary": "Cookie"} if headers else VARY_COOKIE
     kwargs: dict[str, Any] = {"status_code": status_code, "headers": headers}
     if block is not None and is_htmx(request):
-        kwargs["block_name"] = block
+        if isinstance(block, tuple):
+            kwargs["block_names"] = list(block)
+        else:
+            kwargs["block_name"] = block
     return portal(request).templates.TemplateResponse(request, template, context or {}, **kwargs)
 
 
@@ -202,9 +209,17 @@ def speaks_json(scope: Scope) -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
-def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+def error_page(
+    request: Request,
+    status_code: int,
+    title: str,
+    message: str,
+    *,
+    context: dict[str, Any] | None = None,
+) -> Response:
     """An error in the form the request's area speaks: JSON for the API, the page's
-    main content for htmx, a whole page otherwise."""
+    main content for htmx, a whole page otherwise. `context` is `visitor_context`'s,
+    when the handler could look it up (not when the database may be the problem)."""
     headers = {"cache-control": "no-store"}
     if status_code == 429:
         headers["retry-after"] = "60"
@@ -220,7 +235,7 @@ def error_page(request: Request, status_code: int, title: str, message: str) -> 
     return render(
         request,
         "error.html",
-        {"title": title, "message": message},
+        {**(context or {}), "title": title, "message": message},
         status_code=status_code,
         headers=headers,
         block="main",
@@ -229,18 +244,32 @@ def error_page(request: Request, status_code: int, title: str, message: str) -> 
 
 async def bad_request(request: Request, exc: Exception) -> Response:
     return error_page(
-        request, 400, "That request could not be read", "Go back, reload the page and try again."
+        request,
+        400,
+        "That request could not be read",
+        "Go back, reload the page and try again.",
+        context=await visitor_context(request),
     )
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
     return error_page(
-        request, 404, "Page not found", "There is nothing at this address, or it is not yours."
+        request,
+        404,
+        "Page not found",
+        "There is nothing at this address, or it is not yours.",
+        context=await visitor_context(request),
     )
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    return error_page(request, 405, "Not allowed", "This address does not accept that request.")
+    return error_page(
+        request,
+        405,
+        "Not allowed",
+        "This address does not accept that request.",
+        context=await visitor_context(request),
+    )
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -285,7 +314,9 @@ def asgi_error_page(status_code: int, title: str, message: str) -> Any:
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        await error_page(request, status_code, title, message)(scope, receive, send)
+        context = None if speaks_json(scope) else await visitor_context(request)
+        response = error_page(request, status_code, title, message, context=context)
+        await response(scope, receive, send)
 
     return app
 
@@ -300,15 +331,80 @@ def rate_limited(request: Request) -> Response:
     )
 
 
-def sign_in_required(request: Request) -> Response:
-    """Where a signed-out visitor lands: the sign-in page, saying why."""
-    return render(
+async def sign_in_required(request: Request) -> Response:
+    """Where a signed-out visitor lands: the sign-in page, saying why. "You were
+    signed out" only to someone whose session has just ended (their stale cookie
+    is dropped, so it is said once)."""
+    context = await visitor_context(request)
+    actor = await current_actor(request)
+    session_ended = session_id_hash(request) is not None and not isinstance(
+        actor, Candidate | Staff
+    )
+    settings = portal(request).settings
+    response = render(
         request,
         "candidate/signin.html",
-        {"form": FormState(), "sent": False, "expired_session": True},
+        {
+            **context,
+            "form": FormState(),
+            "sent": False,
+            "sign_in_needed": True,
+            "session_ended": session_ended,
+            "idle_minutes": settings.session_idle_minutes,
+        },
         status_code=401,
         headers={"cache-control": "no-store"},
     )
+    if session_ended:
+        clear_session_cookie(response, settings=settings)
+    return response
+
+
+# The organization a visitor came through (its links and pages set it), so that the
+# sign-in, sign-out, error and 404 pages keep its name and colour: a stranger's page
+# asking for an email address would look like phishing. Only a slug, not a secret.
+ORG_COOKIE = "afterword_org"
+ORG_COOKIE_MAX_AGE = 365 * 24 * 3600
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def remember_organization(request: Request, response: Response, slug: str) -> None:
+    """Have the browser remember the organization whose page this is (if it does not)."""
+    if request.cookies.get(ORG_COOKIE) == slug or not _SLUG.match(slug):
+        return
+    response.set_cookie(
+        ORG_COOKIE,
+        slug,
+        max_age=ORG_COOKIE_MAX_AGE,
+        path="/",
+        secure=portal(request).settings.https,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+async def visitor_context(request: Request) -> dict[str, Any]:
+    """Template context for pages anyone may land on (home, sign-in, errors): who is
+    signed in, and the branding of their organization, or else of the one whose link
+    or page the browser last came through. Empty when the database cannot say."""
+    try:
+        actor = await current_actor(request)
+        reader = portal(request).reader
+        branding: Branding | None = None
+        if isinstance(actor, Candidate):
+            branding = await read_branding(reader, organization_id=actor.organization_id)
+        else:
+            slug = request.cookies.get(ORG_COOKIE, "")
+            if _SLUG.match(slug):
+                branding = await read_branding(reader, slug=slug)
+    except (DatabaseUnavailable, sqlalchemy.exc.SQLAlchemyError, OSError) as error:
+        logger.warning("no visitor context for %s: %r", request.url.path, error)
+        return {}
+    return {
+        "branding": branding,
+        "signed_in_candidate": isinstance(actor, Candidate),
+        "signed_in_staff": isinstance(actor, Staff),
+    }
 
 
 Model = TypeVar("Model", bound=InputModel)

@@ -46,9 +46,9 @@ async def test_known_and_unknown_addresses_get_the_same_answer(
         event.remove(engine, "before_cursor_execute", count)
 
     assert known.status_code == unknown.status_code == 200
-    assert known.text.replace("dana@example.com", "X") == unknown.text.replace(
-        "nobody@example.com", "X"
-    )
+    assert known.text.replace("dana@example.com", "X").replace(
+        "dana%40example.com", "X"
+    ) == unknown.text.replace("nobody@example.com", "X").replace("nobody%40example.com", "X")
     assert {k: v for k, v in known.headers.items() if k != "content-length"} == {
         k: v for k, v in unknown.headers.items() if k != "content-length"
     }

@@ -9,49 +9,111 @@ from starlette.routing import Route
 from portal.access import jobs, service
 from portal.access.forms import SignInForm
 from portal.audit import service as audit
-from portal.auth import session_id_hash, set_session_cookie
+from portal.auth import Candidate, current_actor, session_id_hash, set_session_cookie
 from portal.auth.service import replace_session
 from portal.db import utcnow
-from portal.forms import FormState
+from portal.forms import EMAIL_MAX, FormState
 from portal.security.tokens import token_digest
 from portal.web import (
     NO_STORE,
     client_ip,
     client_ip_hash,
     db_session,
+    is_htmx,
     parse_form,
     portal,
     rate_limited,
     redirect,
+    remember_organization,
     render,
     sign_out,
+    visitor_context,
 )
 
 
+def _to_feedback(request: Request, application_id: int | None) -> Response:
+    """Where a candidate's link leads: the application's feedback, or their list."""
+    if application_id is not None:
+        return redirect(
+            request, "candidate.feedback", application_id=application_id, headers=NO_STORE
+        )
+    return redirect(request, "candidate.applications", headers=NO_STORE)
+
+
+async def _own_link(request: Request, link: service.LinkState | None) -> bool:
+    """Whether the browser is already signed in as the candidate the link is for."""
+    if link is None or session_id_hash(request) is None:
+        return False
+    actor = await current_actor(request)
+    return isinstance(actor, Candidate) and actor.candidate_id == link.candidate_id
+
+
+def _spent_page(
+    request: Request, *, link: service.LinkState | None, token: str, renewed: bool
+) -> Response:
+    response = render(
+        request,
+        "candidate/link_spent.html",
+        {"branding": link.branding if link else None, "token": token, "renewed": renewed},
+        status_code=200 if renewed else 410,
+        headers=NO_STORE,
+        block="renew" if renewed else None,
+    )
+    if link is not None:
+        remember_organization(request, response, link.branding.slug)
+    return response
+
+
 async def link_page(request: Request) -> Response:
-    """GET and HEAD: a page with one button. Mail scanners fetch links; this uses nothing."""
+    """GET and HEAD: a page with one button, or at once the page a spent link gets
+    (or, for a browser signed in as the link's candidate, their feedback). Mail
+    scanners fetch links: this uses nothing."""
     token: str = request.path_params["token"]
     async with db_session(request) as db:
-        branding = await service.branding_for_token(db, token=token)
-    return render(request, "candidate/link.html", {"branding": branding}, headers=NO_STORE)
+        link = await service.inspect_link(db, token=token, now=utcnow())
+        spent = link is not None and not link.usable
+        # A spent link in a browser signed in as its candidate: their feedback.
+        own = spent and await _own_link(request, link)
+        if spent and not own:
+            # Someone opens a link that no longer works: worth knowing (a leaked
+            # link, say). Tokens never issued are not recorded: anyone can make those.
+            service.record_spent_link(db, link=link, ip_hash=client_ip_hash(request))
+    if own:
+        assert link is not None
+        return _to_feedback(request, link.application_id)
+    if link is None or not link.usable:
+        return _spent_page(request, link=link, token=token, renewed=False)
+    response = render(
+        request,
+        "candidate/link.html",
+        {"branding": link.branding, "job_title": link.job_title},
+        headers=NO_STORE,
+    )
+    remember_organization(request, response, link.branding.slug)
+    return response
 
 
 async def confirm_link(request: Request) -> Response:
-    """POST: use the link once, open a fresh session, and leave the token behind (303)."""
+    """POST: use the link once, open a fresh session, and leave the token behind (303).
+    A link that no longer works takes a browser signed in as its candidate to their
+    feedback all the same."""
     token: str = request.path_params["token"]
     if not await portal(request).limiter.allow("link_confirm", client_ip(request)):
         return rate_limited(request)
     settings = portal(request).settings
     now = utcnow()
     async with db_session(request) as db:
-        link = await service.redeem_link(db, token=token, now=now, ip_hash=client_ip_hash(request))
-        if link is None:
-            branding = await service.branding_for_token(db, token=token)
+        redeemed = await service.redeem_link(
+            db, token=token, now=now, ip_hash=client_ip_hash(request)
+        )
+        if redeemed is None:
+            link = await service.inspect_link(db, token=token, now=now)
+            service.record_spent_link(db, link=link, ip_hash=client_ip_hash(request))
         else:
             session_cookie = await replace_session(
                 db,
                 previous=session_id_hash(request),
-                candidate_id=link.candidate_id,
+                candidate_id=redeemed.candidate_id,
                 settings=settings,
                 now=now,
             )
@@ -59,25 +121,17 @@ async def confirm_link(request: Request) -> Response:
                 db,
                 action="session.signed_in",
                 actor_kind="candidate",
-                actor_id=link.candidate_id,
-                organization_id=link.organization_id,
+                actor_id=redeemed.candidate_id,
+                organization_id=redeemed.organization_id,
                 ip_hash=client_ip_hash(request),
-                details={"via": link.purpose},
+                details={"via": redeemed.purpose},
             )
-    if link is None:
-        return render(
-            request,
-            "candidate/link_spent.html",
-            {"branding": branding, "token": token, "renewed": False},
-            status_code=410,
-            headers=NO_STORE,
-        )
-    if link.application_id is not None:
-        response = redirect(
-            request, "candidate.feedback", application_id=link.application_id, headers=NO_STORE
-        )
-    else:
-        response = redirect(request, "candidate.applications", headers=NO_STORE)
+    if redeemed is None:
+        if await _own_link(request, link):
+            assert link is not None
+            return _to_feedback(request, link.application_id)
+        return _spent_page(request, link=link, token=token, renewed=False)
+    response = _to_feedback(request, redeemed.application_id)
     set_session_cookie(response, session_cookie, settings=settings)
     return response
 
@@ -96,25 +150,22 @@ async def renew_link(request: Request) -> Response:
     async with db_session(request) as db:
         if allowed:
             await jobs.request_fresh_link(db, token=token, now=utcnow())
-        branding = await service.branding_for_token(db, token=token)
+        link = await service.inspect_link(db, token=token, now=utcnow())
     if allowed:
         portal(request).wake_worker()
-    return render(
-        request,
-        "candidate/link_spent.html",
-        {"branding": branding, "token": token, "renewed": True},
-        status_code=200,
-        headers=NO_STORE,
-        block="renew",
-    )
+    return _spent_page(request, link=link, token=token, renewed=True)
 
 
 async def signin_form(request: Request) -> Response:
+    # "Send again" and "use a different address" are links back here; the first
+    # fills the form with the address it was sent to.
+    email = request.query_params.get("email", "")[:EMAIL_MAX]
     return render(
         request,
         "candidate/signin.html",
         {
-            "form": FormState(),
+            **await visitor_context(request),
+            "form": FormState(values={"email": email} if email else {}),
             "sent": False,
             "signed_out": "signed_out" in request.query_params,
         },
@@ -123,12 +174,13 @@ async def signin_form(request: Request) -> Response:
 
 async def signin_request(request: Request) -> Response:
     """Always the same answer, for known and unknown addresses alike (DESIGN §4.8)."""
+    context = await visitor_context(request)
     form = await parse_form(
         request,
         SignInForm,
         template="candidate/signin.html",
         block="signin_panel",
-        context={"sent": False},
+        context={**context, "sent": False},
     )
     if isinstance(form, Response):
         return form
@@ -141,11 +193,13 @@ async def signin_request(request: Request) -> Response:
         async with db_session(request) as db:
             await jobs.request_sign_in(db, email=email.lower(), now=utcnow())
         portal(request).wake_worker()
+    # With htmx: the form's place, and out of band the heading and the live region
+    # (there since the page loaded, so screen readers announce what it now says).
     return render(
         request,
         "candidate/signin.html",
-        {"email": email, "sent": True},
-        block="signin_panel",
+        {**context, "email": email, "sent": True, "out_of_band": is_htmx(request)},
+        block=("signin_panel", "signin_heading", "signin_status"),
         headers={"cache-control": "no-store"},
     )
 

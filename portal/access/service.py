@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.access.models import AccessLink
 from portal.audit import service as audit
 from portal.candidates.models import Application, Candidate, Job
-from portal.formats import long_date
+from portal.feedback.view import Branding
 from portal.mail import service as mail
 from portal.orgs.models import Organization
 from portal.security.tokens import new_token, token_digest
@@ -101,24 +101,83 @@ async def issue_sign_in_link(db: AsyncSession, *, candidate_id: int, now: dt.dat
 
 
 @dataclass(frozen=True)
-class LinkBranding:
-    display_name: str
-    slug: str
+class LinkState:
+    """What a link leads to, read without using it (for the page in front of the button)."""
+
+    link_id: int
+    purpose: str
+    organization_id: int
+    branding: Branding
+    candidate_id: int
+    application_id: int | None
+    job_title: str | None  # the application's job, for an invitation
+    spent: str | None  # "used", "revoked" or "expired"; None while it works
+
+    @property
+    def usable(self) -> bool:
+        return self.spent is None
 
 
-async def branding_for_token(db: AsyncSession, *, token: str) -> LinkBranding | None:
-    """Whose link this is, for the page in front of the button. Never uses the link."""
+async def inspect_link(db: AsyncSession, *, token: str, now: dt.datetime) -> LinkState | None:
+    """Whose link this is, what it opens and whether it still works; None for a token
+    we never issued. Never uses the link (GET and HEAD call this: mail scanners)."""
     if len(token) > MAX_TOKEN_LENGTH:
         return None
     row = (
         await db.execute(
-            select(Organization.display_name, Organization.slug)
-            .join(Candidate, Candidate.organization_id == Organization.id)
-            .join(AccessLink, AccessLink.candidate_id == Candidate.id)
+            select(
+                AccessLink.id,
+                AccessLink.purpose,
+                Organization.id,
+                Organization.display_name,
+                Organization.slug,
+                Organization.accent_colour,
+                AccessLink.candidate_id,
+                AccessLink.application_id,
+                Job.title,
+                AccessLink.used_at,
+                AccessLink.revoked_at,
+                AccessLink.expires_at,
+            )
+            .join(Candidate, Candidate.id == AccessLink.candidate_id)
+            .join(Organization, Organization.id == Candidate.organization_id)
+            .outerjoin(Application, Application.id == AccessLink.application_id)
+            .outerjoin(Job, Job.id == Application.job_id)
             .where(AccessLink.token_hash == token_digest(token))
         )
     ).one_or_none()
-    return LinkBranding(*row) if row else None
+    if row is None:
+        return None
+    (link_id, purpose, organization_id, name, slug, accent) = row[:6]
+    candidate_id, application_id, job_title, used, revoked, expires = row[6:]
+    spent = "used" if used else "revoked" if revoked else "expired" if expires <= now else None
+    return LinkState(
+        link_id=link_id,
+        purpose=purpose,
+        organization_id=organization_id,
+        branding=Branding(display_name=name, slug=slug, accent_colour=accent),
+        candidate_id=candidate_id,
+        application_id=application_id,
+        job_title=job_title,
+        spent=spent,
+    )
+
+
+def record_spent_link(db: AsyncSession, *, link: LinkState | None, ip_hash: str) -> None:
+    """Audit an attempt with a link that does not work (None: one we never issued)."""
+    if link is None:
+        audit.record(db, action="link.unknown", actor_kind="anonymous", ip_hash=ip_hash)
+        return
+    audit.record(
+        db,
+        action="link.reused" if link.spent == "used" else "link.rejected",
+        actor_kind="anonymous",
+        organization_id=link.organization_id,
+        subject_type="access_link",
+        subject_id=link.link_id,
+        ip_hash=ip_hash,
+        details={"reason": link.spent, "purpose": link.purpose},
+    )
 
 
 @dataclass(frozen=True)
@@ -132,16 +191,15 @@ class RedeemedLink:
 async def redeem_link(
     db: AsyncSession, *, token: str, now: dt.datetime, ip_hash: str
 ) -> RedeemedLink | None:
-    """Use a link once. None for unknown, used, expired or revoked links (all audited)."""
+    """Use a link once (audited). None for unknown, used, expired or revoked links:
+    the caller looks at why (`inspect_link`) and audits that (`record_spent_link`)."""
     if len(token) > MAX_TOKEN_LENGTH:
-        audit.record(db, action="link.unknown", actor_kind="anonymous", ip_hash=ip_hash)
         return None
-    digest = token_digest(token)
     used = (
         await db.execute(
             update(AccessLink)
             .where(
-                AccessLink.token_hash == digest,
+                AccessLink.token_hash == token_digest(token),
                 AccessLink.used_at.is_(None),
                 AccessLink.revoked_at.is_(None),
                 AccessLink.expires_at > now,
@@ -155,40 +213,22 @@ async def redeem_link(
             )
         )
     ).one_or_none()
-    if used is not None:
-        link_id, candidate_id, application_id, purpose = used
-        organization_id = await _organization_of(db, candidate_id)
-        audit.record(
-            db,
-            action="link.used",
-            actor_kind="candidate",
-            actor_id=candidate_id,
-            organization_id=organization_id,
-            subject_type="access_link",
-            subject_id=link_id,
-            ip_hash=ip_hash,
-            details={"purpose": purpose},
-        )
-        return RedeemedLink(candidate_id, organization_id, application_id, purpose)
-
-    link = (
-        await db.execute(select(AccessLink).where(AccessLink.token_hash == digest))
-    ).scalar_one_or_none()
-    if link is None:
-        audit.record(db, action="link.unknown", actor_kind="anonymous", ip_hash=ip_hash)
+    if used is None:
         return None
-    reason = "used" if link.used_at else "revoked" if link.revoked_at else "expired"
+    link_id, candidate_id, application_id, purpose = used
+    organization_id = await _organization_of(db, candidate_id)
     audit.record(
         db,
-        action="link.reused" if reason == "used" else "link.rejected",
-        actor_kind="anonymous",
-        organization_id=await _organization_of(db, link.candidate_id),
+        action="link.used",
+        actor_kind="candidate",
+        actor_id=candidate_id,
+        organization_id=organization_id,
         subject_type="access_link",
-        subject_id=link.id,
+        subject_id=link_id,
         ip_hash=ip_hash,
-        details={"reason": reason, "purpose": link.purpose},
+        details={"purpose": purpose},
     )
-    return None
+    return RedeemedLink(candidate_id, organization_id, application_id, purpose)
 
 
 async def _organization_of(db: AsyncSession, candidate_id: int) -> int:
@@ -348,7 +388,6 @@ async def send_invitation(
         )
     ).one()
     candidate_id, email, name, job_title, organization_id, days, promise = row
-    expires = now + dt.timedelta(days=days)
     await _email_link(
         db,
         settings=settings,
@@ -359,7 +398,7 @@ async def send_invitation(
         context={
             "name": name,
             "job_title": job_title,
-            "expires_on": long_date(expires),
+            "link_days": days,
             "reply_promise_days": promise,
             # The invitation promises answers only where candidates can ask.
             "can_ask_questions": False,

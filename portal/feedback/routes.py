@@ -25,6 +25,7 @@ from portal.web import (
     path_for,
     portal,
     redirect,
+    remember_organization,
     render,
     sign_in_required,
 )
@@ -36,7 +37,7 @@ NO_STORE_PRIVATE = {"cache-control": "no-store"}
 async def applications(request: Request) -> Response:
     actor = await current_actor(request)
     if not isinstance(actor, Candidate):
-        return sign_in_required(request)
+        return await sign_in_required(request)
     async with db_session(request) as db:
         items = await service.list_applications(db, actor=actor)
         published = [item for item in items if item.has_feedback]
@@ -45,12 +46,14 @@ async def applications(request: Request) -> Response:
                 request, "candidate.feedback", application_id=published[0].application_id
             )
         branding = await service.branding(db, organization_id=actor.organization_id)
-    return render(
+    response = render(
         request,
         "candidate/applications.html",
         {"applications": items, "branding": branding, "candidate_name": actor.name},
         headers=PRIVATE,
     )
+    remember_organization(request, response, branding.slug)
+    return response
 
 
 async def _feedback_page(request: Request) -> tuple[FeedbackView, ThreadHead] | Response:
@@ -63,7 +66,7 @@ async def _feedback_page(request: Request) -> tuple[FeedbackView, ThreadHead] | 
         return await not_found(request, LookupError(application_id))
     id_hash = session_id_hash(request)
     if id_hash is None:
-        return sign_in_required(request)
+        return await sign_in_required(request)
     # The busiest page: its one statement checks the session too, and the actor it
     # finds is handed to portal.auth, so nothing asks the database twice.
     who, page, head = await service.load_feedback_page(
@@ -76,7 +79,7 @@ async def _feedback_page(request: Request) -> tuple[FeedbackView, ThreadHead] | 
     if who is not None:
         remember_actor(request, who)
     if not isinstance(who, Candidate):
-        return sign_in_required(request)
+        return await sign_in_required(request)
     if page is None:
         # Not theirs, or nothing published yet: the same answer, so ids reveal nothing.
         return await not_found(request, LookupError(application_id))
@@ -103,9 +106,12 @@ async def feedback(request: Request) -> Response:
     page, head = found
     if head is NO_THREAD:
         # The common case, kept to the bare render: no thread, nothing to load.
-        return render(request, "candidate/feedback.html", {"page": page}, headers=PRIVATE)
-    context = await feedback_context(request, page, head)
-    return render(request, "candidate/feedback.html", context, headers=PRIVATE)
+        response = render(request, "candidate/feedback.html", {"page": page}, headers=PRIVATE)
+    else:
+        context = await feedback_context(request, page, head)
+        response = render(request, "candidate/feedback.html", context, headers=PRIVATE)
+    remember_organization(request, response, page.branding.slug)
+    return response
 
 
 async def feedback_pdf(request: Request) -> Response:

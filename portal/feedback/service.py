@@ -95,13 +95,31 @@ async def list_applications(db: AsyncSession, *, actor: Actor) -> list[Applicati
 
 async def branding(db: AsyncSession, *, organization_id: int) -> Branding:
     row = (
-        await db.execute(
-            select(Organization.display_name, Organization.slug, Organization.accent_colour).where(
-                Organization.id == organization_id
-            )
-        )
+        await db.execute(select(*_BRANDING_COLUMNS).where(Organization.id == organization_id))
     ).one()
     return Branding(**row._mapping)
+
+
+_BRANDING_COLUMNS = (Organization.display_name, Organization.slug, Organization.accent_colour)
+_BRANDING_BY_ID = select(*_BRANDING_COLUMNS).where(Organization.id == bindparam("organization_id"))
+_BRANDING_BY_SLUG = select(*_BRANDING_COLUMNS).where(Organization.slug == bindparam("slug"))
+
+
+async def read_branding(
+    reader: Reader, *, organization_id: int | None = None, slug: str | None = None
+) -> Branding | None:
+    """An organization's branding by id or by slug, in one autocommit statement (for
+    pages outside a unit of work: sign-in, error pages). None if there is none."""
+    if organization_id is not None:
+        rows = await reader.fetch(_BRANDING_BY_ID, {"organization_id": organization_id})
+    else:
+        rows = await reader.fetch(_BRANDING_BY_SLUG, {"slug": slug})
+    if not rows:
+        return None
+    row = rows[0]
+    return Branding(
+        display_name=row["display_name"], slug=row["slug"], accent_colour=row["accent_colour"]
+    )
 
 
 def _feedback_page_statement() -> Select[Any]:

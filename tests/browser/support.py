@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
+import re
+import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from playwright.sync_api import Page
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
 
+FEEDBACK_URL = re.compile(r"/feedback/\d+$")
 DESKTOP = (1280, 800)
 PHONE = (390, 844)
 PRIYA_EMAIL = "priya.raman@example.com"
@@ -62,6 +69,38 @@ class Demo:
             "each link works once, so a new test needs a demo candidate of its own"
         )
 
+    def fresh_link(self, who: DemoCandidate) -> DemoCandidate:
+        """Another unused link to the same application, issued as an operator would
+        (`portal links issue`), for tests that need more links than the demo prints."""
+        assert self.database is not None
+        with sqlite3.connect(self.database) as connection:
+            (application_id,) = connection.execute(
+                "SELECT applications.id FROM applications"
+                " JOIN candidates ON candidates.id = applications.candidate_id"
+                " JOIN jobs ON jobs.id = applications.job_id"
+                " WHERE candidates.email = ? AND jobs.title = ?",
+                (who.email, who.job),
+            ).fetchone()
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+        env.update(PORTAL_DATABASE_URL=f"sqlite:///{self.database}", PORTAL_BASE_URL=self.base_url)
+        printed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "portal.cli",
+                "links",
+                "issue",
+                "--application",
+                str(application_id),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return DemoCandidate(who.name, who.email, who.job, who.organization, printed.stdout.strip())
+
     def mail_to(self, address: str) -> list[EmailMessage]:
         messages = []
         for path in sorted(self.mail_dir.glob("*.eml")):
@@ -89,3 +128,51 @@ class OpenPage(Protocol):
 
 class Screenshot(Protocol):
     def __call__(self, page: Page, name: str, *, full_page: bool = True) -> None: ...
+
+
+def axe_violations(
+    page: Page, *, js: bool, open_page: OpenPage, impacts: tuple[str, ...] | None = None
+) -> str:
+    """axe-core's findings on the page (of `impacts` only, or all), one line per element."""
+    if not js:
+        # With JavaScript off, axe's timers never fire and it would wait forever. Check
+        # the same document in a twin whose page scripts are all empty: the DOM and
+        # styles are those of the page without JavaScript, and axe can run there.
+        # The twin is served this very document (the answer to a POST, say, which
+        # loading the address again would not give).
+        html, url = page.content(), page.url
+        twin = open_page(js=True)
+        twin.context.add_cookies(page.context.cookies())  # type: ignore[arg-type]
+        twin.route("**/*.js", lambda route: route.fulfill(content_type="text/javascript", body=""))
+        twin.route(url, lambda route: route.fulfill(content_type="text/html", body=html))
+        twin.goto(url)
+        page = twin
+    results = Axe().run(page)
+    violations: list[dict[str, Any]] = results.response["violations"]
+    lines = []
+    for violation in violations:
+        if impacts is not None and violation.get("impact") not in impacts:
+            continue
+        for node in violation["nodes"]:
+            lines.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+                f"{', '.join(map(str, node['target']))}: {node.get('failureSummary', '')}"
+            )
+    return "\n".join(lines)
+
+
+def open_feedback(page: Page, who: DemoCandidate) -> None:
+    """Open the emailed link and press its one button."""
+    page.goto(who.link)
+    page.get_by_role("button", name="Show my feedback").click()
+    expect(page).to_have_url(FEEDBACK_URL)
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Thank you, {who.first_name}")
+
+
+def assert_no_horizontal_scroll(page: Page, what: str) -> None:
+    scroll_width, inner_width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width, (
+        f"{what} scrolls sideways at {inner_width}px wide: the page is {scroll_width}px wide"
+    )

@@ -6,31 +6,31 @@ Run: .venv/bin/pytest tests/browser -m browser -q  (PORTAL_SCREENSHOT_DIR=dir sa
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
-from tests.browser.support import PHONE, PRIYA_EMAIL, Demo, DemoCandidate, OpenPage, Screenshot
+from tests.browser.support import (
+    FEEDBACK_URL,
+    PHONE,
+    PRIYA_EMAIL,
+    Demo,
+    DemoCandidate,
+    OpenPage,
+    Screenshot,
+    assert_no_horizontal_scroll,
+    axe_violations,
+    open_feedback,
+)
 
 pytestmark = pytest.mark.browser
 
 AGENCY_NAME = "Harbourline Recruitment"
-FEEDBACK_URL = re.compile(r"/feedback/\d+$")
 SWAP_MARK = "window.__afterwordNoReload"
 
 
 def variant(js: bool) -> str:
     return "js" if js else "nojs"
-
-
-def open_feedback(page: Page, who: DemoCandidate) -> None:
-    """Open the emailed link and press its one button."""
-    page.goto(who.link)
-    page.get_by_role("button", name="Show my feedback").click()
-    expect(page).to_have_url(FEEDBACK_URL)
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Thank you, {who.first_name}")
 
 
 def mark_document(page: Page) -> None:
@@ -43,22 +43,14 @@ def still_same_document(page: Page) -> bool:
     return same
 
 
-def assert_no_horizontal_scroll(page: Page, what: str) -> None:
-    scroll_width, inner_width = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    assert scroll_width <= inner_width, (
-        f"{what} scrolls sideways at {inner_width}px wide: the page is {scroll_width}px wide"
-    )
-
-
 def test_link_shows_feedback_and_drops_the_token(
     page: Page, js: bool, candidate: DemoCandidate, screenshot: Screenshot
 ) -> None:
     page.goto(candidate.link)
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        f"Your feedback from {candidate.organization}"
+        f"Your feedback on your {candidate.job} application is ready"
     )
+    expect(page.locator(".brand")).to_have_text(candidate.organization)
     screenshot(page, f"link-page-{variant(js)}")
 
     page.get_by_role("button", name="Show my feedback").click()
@@ -91,13 +83,20 @@ def test_link_shows_feedback_and_drops_the_token(
 
 
 def test_spent_link_offers_a_new_one(
-    page: Page, js: bool, demo: Demo, candidate: DemoCandidate, screenshot: Screenshot
+    page: Page,
+    js: bool,
+    open_page: OpenPage,
+    demo: Demo,
+    candidate: DemoCandidate,
+    screenshot: Screenshot,
 ) -> None:
-    open_feedback(page, candidate)
+    open_feedback(open_page(js=js), candidate)
 
-    page.goto(candidate.link)
-    page.get_by_role("button", name="Show my feedback").click()
+    # Another browser (no session): the link says at once that it no longer works.
+    response = page.goto(candidate.link)
+    assert response is not None and response.status == 410
     expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    expect(page.get_by_role("button", name="Show my feedback")).to_have_count(0)
     screenshot(page, f"link-spent-{variant(js)}")
 
     mails_before = len(demo.mail_to(candidate.email))
@@ -215,27 +214,7 @@ def test_phone_layout_does_not_scroll_sideways(
 
 def serious_violations(page: Page, *, js: bool, open_page: OpenPage) -> str:
     """axe-core's serious and critical findings on the page, one line per element."""
-    if not js:
-        # With JavaScript off, axe's timers never fire and it would wait forever. Check
-        # the same address (same cookies) in a twin whose page scripts are all empty: the
-        # DOM and styles are those of the page without JavaScript, and axe can run there.
-        twin = open_page(js=True)
-        twin.context.add_cookies(page.context.cookies())  # type: ignore[arg-type]
-        twin.route("**/*.js", lambda route: route.fulfill(content_type="text/javascript", body=""))
-        twin.goto(page.url)
-        page = twin
-    results = Axe().run(page)
-    violations: list[dict[str, Any]] = results.response["violations"]
-    lines = []
-    for violation in violations:
-        if violation.get("impact") not in ("serious", "critical"):
-            continue
-        for node in violation["nodes"]:
-            lines.append(
-                f"{violation['id']} ({violation['impact']}): {violation['help']} at "
-                f"{', '.join(map(str, node['target']))}: {node.get('failureSummary', '')}"
-            )
-    return "\n".join(lines)
+    return axe_violations(page, js=js, open_page=open_page, impacts=("serious", "critical"))
 
 
 def test_pages_pass_axe(
@@ -262,7 +241,10 @@ def test_the_agencys_branded_pages_pass_axe(
     # The second demo organization has its own accent colour: it must keep the contrast.
     candidate = demo.take(organization=AGENCY_NAME, other_than=PRIYA_EMAIL)
     page.goto(candidate.link)
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Your feedback from {AGENCY_NAME}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Your feedback on your {candidate.job} application is ready"
+    )
+    expect(page.locator(".brand")).to_have_text(AGENCY_NAME)
     link_page = serious_violations(page, js=js, open_page=open_page)
     page.get_by_role("button", name="Show my feedback").click()
     expect(page).to_have_url(FEEDBACK_URL)
@@ -305,8 +287,11 @@ def test_no_console_errors_or_csp_violations_and_htmx_loads(
     page.goto("/signin")
     htmx_loaded("the sign-in page")
 
+    spent = open_page(js=True)
+    spent.on("console", on_console)
+    spent.on("pageerror", on_page_error)
+    page = spent
     page.goto(candidate.link)
-    page.get_by_role("button", name="Show my feedback").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
     htmx_loaded("the spent-link page")
     mark_document(page)

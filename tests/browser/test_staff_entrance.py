@@ -10,11 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal.staff.passwords import hash_password
-from tests.browser.support import PHONE, Demo, OpenPage
-from tests.browser.test_candidate_journey import (
-    assert_no_horizontal_scroll,
-    serious_violations,
-)
+from tests.browser.support import PHONE, Demo, OpenPage, assert_no_horizontal_scroll
+from tests.browser.test_candidate_journey import serious_violations
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and memorable passphrase"
