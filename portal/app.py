@@ -39,6 +39,8 @@ from portal.staff.people_routes import open_routes as people_open_routes
 from portal.staff.people_routes import routes as people_routes
 from portal.staff.routes import open_routes as staff_open_routes
 from portal.staff.routes import routes as staff_routes
+from portal.threads.abuse import assess_message
+from portal.threads.staff_routes import routes as thread_routes
 from portal.web import (
     Portal,
     asgi_error_page,
@@ -101,6 +103,13 @@ CSRF_EXEMPT: dict[str, str] = {
 }
 
 
+def _load_abuse_model() -> None:
+    assess_message("warm up")
+    # The model lives as long as the process: out of the collector's way, as below.
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     settings.check()
@@ -125,6 +134,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(worker.run_forever()) if start_worker else None
+        # Load the abuse classifier in the background, so that the first question a
+        # process receives does not wait for it (about a second, more on a busy machine).
+        warm_up = asyncio.create_task(asyncio.to_thread(_load_abuse_model))
         # Everything loaded so far (modules, templates, mappers) lives as long as the
         # process: moved out of the collector's generations, full collections no
         # longer walk it, which removed most of the page's worst latencies (bench/).
@@ -133,6 +145,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         try:
             yield
         finally:
+            warm_up.cancel()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -163,7 +176,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                 *staff_open_routes,
                 *people_open_routes,
                 Area(
-                    [*staff_routes, *people_routes, *audit_routes],
+                    [*staff_routes, *thread_routes, *people_routes, *audit_routes],
                     middleware=[Middleware(RequireStaffMiddleware)],
                 ),
             ],

@@ -19,8 +19,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
 from portal.candidates.models import Application
-from portal.db import unit_of_work
+from portal.db import unit_of_work, utcnow
 from portal.routing import walk_routes
+from portal.threads.models import Message, SavedAnswer, Thread
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, open_session
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -42,6 +43,10 @@ class Record:
     world: World
     staff_id: int
     markers: tuple[str, ...]
+    # A conversation about the application, its first message, a saved answer.
+    thread_id: int = 0
+    message_id: int = 0
+    answer_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class Actor:
 
 
 # Pages for an organization's admins only: other staff find nothing there.
-ADMIN_ONLY = ("/staff/people", "/staff/audit")
+ADMIN_ONLY = ("/staff/people", "/staff/audit", "/staff/saved-answers")
 
 
 @dataclass
@@ -88,10 +93,18 @@ async def _scene(sessions: Sessions) -> Scene:
         sessions, organization_id=b.organization_id, email="ann@globex.example", role="admin"
     )
     records = {
-        "A": Record(a, staff_a, ("Ada Quill", "Job Alpha", "Sam Alpha")),
-        "B": Record(b, staff_b, ("Bo Marsh", "Job Beta", "Sam Beta")),
-        # candidate A's colleague in org A
-        "C": Record(c, staff_c, ("Cy Varga", "Job Gamma", "Sid Gamma")),
+        key: Record(
+            world,
+            staff,
+            (*markers, f"Quokka question {key}", f"Saved reply {key}"),
+            *await _conversation(sessions, world, key),
+        )
+        for key, world, staff, markers in (
+            ("A", a, staff_a, ("Ada Quill", "Job Alpha", "Sam Alpha")),
+            ("B", b, staff_b, ("Bo Marsh", "Job Beta", "Sam Beta")),
+            # candidate A's colleague in org A
+            ("C", c, staff_c, ("Cy Varga", "Job Gamma", "Sid Gamma")),
+        )
     }
     actors = [
         Actor("anonymous"),
@@ -114,10 +127,40 @@ async def _scene(sessions: Sessions) -> Scene:
     return Scene(records, actors, readable)
 
 
+async def _conversation(sessions: Sessions, world: World, key: str) -> tuple[int, int, int]:
+    """A thread with one question about the world's application, and a saved answer of
+    its organization: (thread id, message id, saved answer id)."""
+    async with unit_of_work(sessions) as db:
+        application = await db.get(Application, world.application_id)
+        assert application is not None
+        thread = Thread(
+            organization_id=world.organization_id,
+            application_id=world.application_id,
+            candidate_id=world.candidate_id,
+            job_id=application.job_id,
+            state="waiting",
+            waiting_since=utcnow(),
+        )
+        db.add(thread)
+        await db.flush()
+        message = Message(
+            thread_id=thread.id, author_kind="candidate", body=f"Quokka question {key}"
+        )
+        answer = SavedAnswer(
+            organization_id=world.organization_id, title=f"Saved reply {key}", body="Thanks."
+        )
+        db.add_all([message, answer])
+        await db.flush()
+        return thread.id, message.id, answer.id
+
+
 # Path parameter -> the id of a record, for those that name records.
 OWNED: dict[str, Callable[[Record], int]] = {
     "application_id": lambda record: record.world.application_id,
     "staff_user_id": lambda record: record.staff_id,
+    "thread_id": lambda record: record.thread_id,
+    "message_id": lambda record: record.message_id,
+    "answer_id": lambda record: record.answer_id,
 }
 
 

@@ -45,6 +45,11 @@ class Thread(Base):
         UniqueConstraint("application_id"),
         # The queue: an organization's waiting threads, flagged first, oldest first.
         Index("ix_threads_queue", "organization_id", "state", "flagged", "waiting_since", "id"),
+        # The navigation's counts (each capped, see portal.threads.queue) and the other
+        # states' lists, latest first.
+        Index("ix_threads_due", "organization_id", "state", "due_on"),
+        Index("ix_threads_pending", "organization_id", "state", "pending_approval"),
+        Index("ix_threads_recent", "organization_id", "state", "last_message_at", "id"),
         Index("ix_threads_assignee", "organization_id", "assignee_staff_id", "state"),
     )
 

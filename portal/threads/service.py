@@ -8,6 +8,7 @@ in `portal.threads.moderation`, the queue's reads in `portal.threads.queue`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -271,7 +272,8 @@ async def ask(
         thread = (await db.scalars(locked)).one()
     elif thread.state == ThreadState.CLOSED:
         raise ThreadClosed()
-    assessment = assess_message(body)
+    # Off the event loop: cheap, except the first call of a process loads the model.
+    assessment = await asyncio.to_thread(assess_message, body)
     if thread.state != ThreadState.WAITING or thread.waiting_since is None:
         promise = await db.scalar(
             select(Organization.reply_promise_days).where(Organization.id == organization_id)
