@@ -35,6 +35,8 @@ from portal.security.csrf import CsrfMiddleware, origin_of
 from portal.security.headers import SecurityHeadersMiddleware
 from portal.security.ratelimit import RateLimiter
 from portal.settings import Settings
+from portal.staff.oidc import SingleSignOn
+from portal.staff.oidc_routes import open_routes as oidc_open_routes
 from portal.staff.people_routes import open_routes as people_open_routes
 from portal.staff.people_routes import routes as people_routes
 from portal.staff.routes import open_routes as staff_open_routes
@@ -129,6 +131,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         limiter=RateLimiter(settings.rate_limit_storage),
         wake_worker=worker.wake if start_worker else (lambda: None),
         pdf=PdfRenderer(settings),
+        oidc=SingleSignOn(settings) if settings.single_sign_on else None,
     )
 
     @contextlib.asynccontextmanager
@@ -175,6 +178,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             routes=[
                 *staff_open_routes,
                 *people_open_routes,
+                *oidc_open_routes,
                 Area(
                     [*staff_routes, *thread_routes, *people_routes, *audit_routes],
                     middleware=[Middleware(RequireStaffMiddleware)],
@@ -189,7 +193,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     middleware = [
         Middleware(AccessLogMiddleware),
         Middleware(ActorMiddleware, https=settings.https, ignore=speaks_json),
-        Middleware(SecurityHeadersMiddleware, https=settings.https),
+        Middleware(
+            SecurityHeadersMiddleware,
+            https=settings.https,
+            form_targets=[origin] if (origin := origin_of(settings.oidc_issuer)) else [],
+        ),
         Middleware(
             BodyLimitMiddleware,
             max_bytes=settings.max_body_bytes,

@@ -112,10 +112,27 @@ class Settings(BaseSettings):
         description="Sender name for organizations that do not set their own. Empty: the "
         "organization's display name.",
     )
-    oidc_issuer: str = Field("", description="Staff single sign-on: the OpenID Connect issuer URL.")
-    oidc_client_id: str = Field("", description="Staff single sign-on: the client id.")
+    oidc_issuer: str = Field(
+        "",
+        description="Staff single sign-on: the OpenID Connect issuer URL, exactly as the "
+        "provider's discovery document states it (its `/.well-known/openid-configuration` is "
+        "read from there). Empty: no single sign-on, passwords only.",
+    )
+    oidc_client_id: str = Field(
+        "", description="Staff single sign-on: the client id the provider gave the portal."
+    )
     oidc_client_secret: SecretStr = Field(
         SecretStr(""), description="Staff single sign-on: the client secret."
+    )
+    oidc_provider_name: str = Field(
+        "single sign-on",
+        description="Staff single sign-on: the provider's name on the sign-in button "
+        '("Sign in with …"), e.g. `Microsoft` or `Google`.',
+    )
+    oidc_scopes: str = Field(
+        "openid email profile",
+        description="Staff single sign-on: the scopes asked for, separated by spaces "
+        "(`openid` is required).",
     )
     max_body_bytes: int = Field(
         1_048_576,
@@ -244,6 +261,7 @@ class Settings(BaseSettings):
             )
         if self.log_format not in ("", "text", "json"):
             raise SettingsError("PORTAL_LOG_FORMAT must be 'text' or 'json'.")
+        self._check_single_sign_on()
         if not self.production:
             return
         secret_key = self.secret_key.get_secret_value()
@@ -258,6 +276,31 @@ class Settings(BaseSettings):
                 "PORTAL_ENV=production needs PORTAL_BASE_URL set to the public https:// "
                 "address of the portal, e.g. https://feedback.example.com."
             )
+
+    @property
+    def single_sign_on(self) -> bool:
+        """Whether staff may sign in through the OpenID Connect provider."""
+        return bool(self.oidc_issuer)
+
+    def _check_single_sign_on(self) -> None:
+        if not (
+            self.oidc_issuer or self.oidc_client_id or self.oidc_client_secret.get_secret_value()
+        ):
+            return
+        if not (self.oidc_issuer and self.oidc_client_id):
+            raise SettingsError(
+                "Single sign-on needs both PORTAL_OIDC_ISSUER and PORTAL_OIDC_CLIENT_ID "
+                "(and usually PORTAL_OIDC_CLIENT_SECRET); set all of them, or none."
+            )
+        if not self.oidc_issuer.startswith(("https://", "http://")):
+            raise SettingsError(
+                "PORTAL_OIDC_ISSUER must be the provider's issuer URL, e.g. "
+                "https://login.microsoftonline.com/<tenant id>/v2.0."
+            )
+        if "openid" not in self.oidc_scopes.split():
+            raise SettingsError("PORTAL_OIDC_SCOPES must include 'openid'.")
+        if self.production and not self.oidc_issuer.startswith("https://"):
+            raise SettingsError("PORTAL_ENV=production needs an https:// PORTAL_OIDC_ISSUER.")
 
 
 @contextmanager

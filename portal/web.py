@@ -19,7 +19,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
-from portal.auth import Candidate, Staff, clear_session_cookie, current_actor, session_id_hash
+from portal.auth import (
+    Candidate,
+    Staff,
+    clear_session_cookie,
+    current_actor,
+    session_id_hash,
+    set_session_cookie,
+)
 from portal.auth.service import end_session
 from portal.concurrency import Conflict
 from portal.db import DatabaseUnavailable, unit_of_work, utcnow
@@ -37,6 +44,7 @@ from portal.settings import Settings
 
 if TYPE_CHECKING:
     from portal.pdf.renderer import PdfRenderer
+    from portal.staff.oidc import SingleSignOn
 
 HTMX_JS = "js/htmx-2.0.11.min.js"
 
@@ -53,6 +61,7 @@ class Portal:
     limiter: RateLimiter
     wake_worker: Any  # () -> None, nudges the in-process worker after a commit
     pdf: PdfRenderer
+    oidc: SingleSignOn | None = None  # staff single sign-on, when PORTAL_OIDC_ISSUER is set
 
 
 def portal(request: Request) -> Portal:
@@ -489,6 +498,13 @@ def redirect_page(request: Request, url: str) -> Response:
     if is_htmx(request):
         return Response(status_code=204, headers={**headers, "hx-redirect": url})
     return RedirectResponse(url, status_code=303, headers=headers)
+
+
+def signed_in(request: Request, cookie: str, *, then: str) -> Response:
+    """Go to the route named `then` with the new session's cookie."""
+    response = redirect_page(request, path_for(request, then))
+    set_session_cookie(response, cookie, settings=portal(request).settings)
+    return response
 
 
 async def sign_out(request: Request, *, then: str) -> Response:

@@ -76,6 +76,54 @@ def test_production_starts_with_safe_settings() -> None:
     assert settings.production and settings.https and settings.json_logs
 
 
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"PORTAL_OIDC_ISSUER": "https://login.example.com"}, "PORTAL_OIDC_CLIENT_ID"),
+        ({"PORTAL_OIDC_CLIENT_ID": "afterword"}, "PORTAL_OIDC_ISSUER"),
+        ({"PORTAL_OIDC_CLIENT_SECRET": "s"}, "set all of them, or none"),
+        (
+            {"PORTAL_OIDC_ISSUER": "login.example.com", "PORTAL_OIDC_CLIENT_ID": "afterword"},
+            "issuer URL",
+        ),
+        (
+            {
+                "PORTAL_OIDC_ISSUER": "https://login.example.com",
+                "PORTAL_OIDC_CLIENT_ID": "afterword",
+                "PORTAL_OIDC_SCOPES": "email profile",
+            },
+            "'openid'",
+        ),
+    ],
+)
+def test_half_configured_single_sign_on_is_refused(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environ)
+
+
+def test_single_sign_on_is_on_with_an_issuer_and_a_client_id() -> None:
+    assert not Settings.from_env({}).single_sign_on
+    settings = Settings.from_env(
+        {
+            "PORTAL_OIDC_ISSUER": "https://login.microsoftonline.com/tenant-id/v2.0",
+            "PORTAL_OIDC_CLIENT_ID": "afterword",
+            "PORTAL_OIDC_CLIENT_SECRET": "the secret",
+            "PORTAL_OIDC_PROVIDER_NAME": "Microsoft",
+        }
+    )
+    assert settings.single_sign_on and settings.oidc_provider_name == "Microsoft"
+    with pytest.raises(SettingsError, match="https:// PORTAL_OIDC_ISSUER"):
+        Settings.from_env(
+            {
+                "PORTAL_ENV": "production",
+                "PORTAL_SECRET_KEY": STRONG_KEY,
+                "PORTAL_BASE_URL": "https://feedback.example.com",
+                "PORTAL_OIDC_ISSUER": "http://login.example.com",
+                "PORTAL_OIDC_CLIENT_ID": "afterword",
+            }
+        )
+
+
 def test_the_command_refuses_to_start_unsafe_production() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "portal.cli", "serve", "--port", "0"],

@@ -6,8 +6,9 @@ import re
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from portal.audit.models import AuditEvent
 from portal.db import unit_of_work
@@ -69,7 +70,10 @@ async def _failed_answer(client: httpx.AsyncClient, email: str, password: str) -
 
 
 async def test_unknown_wrong_and_deactivated_get_the_same_answer_and_work(
-    client: httpx.AsyncClient, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+    app: Starlette,
+    client: httpx.AsyncClient,
+    sessions: Sessions,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world = await make_world(sessions)
     await make_staff(sessions, organization_id=world.organization_id)
@@ -84,17 +88,31 @@ async def test_unknown_wrong_and_deactivated_get_the_same_answer_and_work(
         return real_verify(stored_hash, password)
 
     monkeypatch.setattr(service, "verify_password", counting_verify)
-    answers = []
-    for email, password in [
-        ("nobody@acme.example", "correct horse battery staple"),
-        ("sam@acme.example", "wrong password"),
-        ("gone@acme.example", "correct horse battery staple"),
-    ]:
-        checks.clear()
-        answers.append(await _failed_answer(client, email, password))
-        # One argon2 check every time: against a dummy hash when there is no account.
-        assert len(checks) == 1, email
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    engine = app.state.portal.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    answers, work = [], []
+    try:
+        for email, password in [
+            ("nobody@acme.example", "correct horse battery staple"),
+            ("sam@acme.example", "wrong password"),
+            ("gone@acme.example", "correct horse battery staple"),
+        ]:
+            checks.clear()
+            statements.clear()
+            answers.append(await _failed_answer(client, email, password))
+            # One argon2 check every time (against a dummy hash when there is no
+            # account, which is what costs the time) and the same database work.
+            assert len(checks) == 1, email
+            work.append(list(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
     assert answers[0] == answers[1] == answers[2]
+    assert work[0] == work[1] == work[2]
     assert "do not match an active staff account" in answers[0]
     async with sessions() as db:
         reasons = (
@@ -206,3 +224,30 @@ async def test_staff_names_are_shown_as_text(client: httpx.AsyncClient, sessions
     assert "<script>x" not in home.text
     assert "&lt;script&gt;x&lt;/script&gt;" in home.text
     assert re.search(r"<script(?! src=)", home.text) is None
+
+
+async def test_over_long_input_is_refused_and_the_address_kept(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    token = await csrf_token(client, "/staff/signin")
+    long_email = "a" * 320 + "@acme.example"
+    response = await client.post(
+        "/staff/signin", data={"csrftoken": token, "email": long_email, "password": "x" * 1025}
+    )
+    assert response.status_code == 422
+    assert "That is longer than any email address we know." in response.text
+    assert "Passwords are at most 1,024 characters." in response.text
+    assert 'value="' + "a" * 320 + '"' in response.text
+    assert "x" * 1025 not in response.text  # a password never comes back
+    async with sessions() as db:
+        assert (await db.scalars(select(AuditEvent))).all() == []  # nothing was tried
+
+
+async def test_without_single_sign_on_there_is_no_button_and_no_way_in(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/staff/signin")
+    assert "Sign in with" not in page.text and "/staff/oidc/start" not in page.text
+    token = await csrf_token(client, "/staff/signin")
+    assert (await client.post("/staff/oidc/start", data={"csrftoken": token})).status_code == 404
+    assert (await client.get("/staff/oidc/callback?code=x&state=y")).status_code == 404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -35,11 +37,21 @@ def referrer_policy(scope: Scope) -> str:
     return "no-referrer" if is_link_path(scope) else "same-origin"
 
 
+def content_security_policy(form_targets: Sequence[str] = ()) -> str:
+    """The policy, letting forms lead to `form_targets` (origins) besides this site:
+    Chromium applies `form-action` to the redirects a form's answer makes, and the
+    single sign-on button's answer is a redirect to the OpenID provider."""
+    if not form_targets:
+        return CSP
+    allowed = " ".join(["'self'", *form_targets])
+    return CSP.replace("form-action 'self'", f"form-action {allowed}")
+
+
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool, form_targets: Sequence[str] = ()) -> None:
         self.app = app
         headers = [
-            (b"content-security-policy", CSP.encode()),
+            (b"content-security-policy", content_security_policy(form_targets).encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
             (b"cross-origin-opener-policy", b"same-origin"),

@@ -26,6 +26,9 @@ LIMITS: dict[str, RateLimitItem] = {
     "staff_signin_email": parse("5/15minutes"),
     # Candidates' questions and follow-ups, per candidate.
     "question": parse("5/10minutes"),
+    # Staff single sign-on: starting a sign-in and returning from the provider, per
+    # client address.
+    "staff_sso_ip": parse("20/minute"),
 }
 
 

@@ -29,9 +29,9 @@ def keyed_hash(secret_key: str, value: str) -> str:
     return mac.hexdigest()[:32]
 
 
-def _sealing_key(secret_key: str) -> Fernet:
-    # A key of its own for sealing, derived from the installation's secret key.
-    derived = hmac.new(secret_key.encode("utf-8"), b"afterword seal v1", hashlib.sha256).digest()
+def _sealing_key(secret_key: str, purpose: bytes = b"afterword seal v1") -> Fernet:
+    # A key of its own for each purpose, derived from the installation's secret key.
+    derived = hmac.new(secret_key.encode("utf-8"), purpose, hashlib.sha256).digest()
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
@@ -49,3 +49,20 @@ def unseal(secret_key: str, sealed: str) -> str:
         return _sealing_key(secret_key).decrypt(sealed.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError) as exc:
         raise ValueError("the sealed value cannot be opened with this secret key") from exc
+
+
+def seal_for_a_while(secret_key: str, value: str, *, purpose: str) -> str:
+    """Encrypt and authenticate a value a browser keeps for a few minutes (a cookie),
+    with a key of its own for `purpose`: the browser can neither read nor alter it."""
+    key = _sealing_key(secret_key, f"afterword {purpose} v1".encode())
+    return key.encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def unseal_recent(secret_key: str, sealed: str, *, purpose: str, max_age_seconds: int) -> str:
+    """The value `seal_for_a_while` sealed for `purpose`; ValueError if it is older than
+    `max_age_seconds`, was sealed for another purpose or key, or was altered."""
+    key = _sealing_key(secret_key, f"afterword {purpose} v1".encode())
+    try:
+        return key.decrypt(sealed.encode("ascii"), ttl=max_age_seconds).decode("utf-8")
+    except (InvalidToken, UnicodeError) as exc:
+        raise ValueError("the sealed value is too old, altered or not ours") from exc

@@ -7,11 +7,41 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from portal.forms import Email, InputModel, Say
+from portal.forms import EMAIL_MAX, Email, InputModel, Say
 from portal.staff.models import StaffRole
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
+
+
+class SignInForm(InputModel):
+    """The staff sign-in form. The address is not checked for shape: any address
+    that matches no account gets the one answer every failed sign-in gets. The
+    password is not stripped: spaces are part of a passphrase."""
+
+    model_config = ConfigDict(str_strip_whitespace=False, extra="ignore", frozen=True)
+
+    email: Annotated[
+        str,
+        Field(min_length=1, max_length=EMAIL_MAX),
+        Say(
+            missing="Enter the email address of your staff account.",
+            invalid="That is longer than any email address we know.",
+        ),
+    ]
+    password: Annotated[
+        str,
+        Field(min_length=1, max_length=PASSWORD_MAX),
+        Say(
+            missing="Enter your password.",
+            invalid=f"Passwords are at most {PASSWORD_MAX:,} characters.",
+        ),
+    ]
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _normalise(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class InviteForm(InputModel):

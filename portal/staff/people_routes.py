@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, current_actor, session_id_hash, set_session_cookie
+from portal.auth import Staff, current_actor, session_id_hash
 from portal.auth.service import replace_session
 from portal.db import utcnow
 from portal.forms import FormState, validate_input
@@ -23,6 +23,7 @@ from portal.web import (
     portal,
     redirect_page,
     render,
+    signed_in,
 )
 
 NO_STORE = {"cache-control": "no-store"}
@@ -231,6 +232,8 @@ def _invitation_context(request: Request, invitation: invitations.Invitation) ->
         "password_min": PASSWORD_MIN,
         "organization_name": invitation.organization_name,
         "form": FormState(),
+        "single_sign_on": portal(request).oidc is not None,
+        "provider_name": portal(request).settings.oidc_provider_name,
     }
 
 
@@ -279,9 +282,7 @@ async def accept_invitation(request: Request) -> Response:
             )
     if accepted is None:
         return _spent(request)
-    response = redirect_page(request, str(request.url_for("staff.home")))
-    set_session_cookie(response, cookie, settings=settings)
-    return response
+    return signed_in(request, cookie, then="staff.home")
 
 
 open_routes = [

@@ -1,108 +1,88 @@
-"""The staff entrance: sign in with email and password, a home page, sign out."""
+"""The staff entrance: sign in with email and password, a home page, sign out.
+(Single sign-on is in `oidc_routes`.)"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.audit import service as audit
-from portal.auth import Staff, current_actor, session_id_hash, set_session_cookie
-from portal.auth.service import replace_session
+from portal.auth import Staff, current_actor, session_id_hash
 from portal.db import utcnow
+from portal.forms import FormState
 from portal.staff import service
+from portal.staff.forms import SignInForm
 from portal.web import (
     client_ip,
     client_ip_hash,
     db_session,
+    parse_form,
     portal,
     rate_limited,
-    redirect_page,
     render,
     sign_out,
+    signed_in,
 )
 
-EMAIL_MAX = 320
-PASSWORD_MAX = 1024
 NO_STORE = {"cache-control": "no-store"}
 FAILED = "That email address and password do not match an active staff account."
 
 
-def _signin_page(
-    request: Request, *, email: str = "", errors: dict[str, str] | None = None, status: int = 200
-) -> Response:
-    return render(
-        request,
-        "staff/signin.html",
-        {
-            "email": email[:EMAIL_MAX],
-            "errors": errors or {},
-            "signed_out": "signed_out" in request.query_params,
-        },
-        status_code=status,
-        headers=NO_STORE,
-        block="signin_form",
-    )
+def _signin_context(request: Request) -> dict[str, Any]:
+    settings = portal(request).settings
+    return {
+        "form": FormState(),
+        "failed": "",
+        "signed_out": "signed_out" in request.query_params,
+        "single_sign_on": portal(request).oidc is not None,
+        "provider_name": settings.oidc_provider_name,
+    }
 
 
 async def signin_form(request: Request) -> Response:
     if isinstance(await current_actor(request), Staff):
         return RedirectResponse(str(request.url_for("staff.home")), status_code=303)
-    return _signin_page(request)
+    return render(request, "staff/signin.html", _signin_context(request), headers=NO_STORE)
 
 
 async def signin(request: Request) -> Response:
-    form = await request.form(max_files=0, max_fields=5)
-    raw_email, raw_password = form.get("email"), form.get("password")
-    email = raw_email.strip().lower() if isinstance(raw_email, str) else ""
-    password = raw_password if isinstance(raw_password, str) else ""
-    errors: dict[str, str] = {}
-    if not email:
-        errors["email"] = "Enter the email address of your staff account."
-    elif len(email) > EMAIL_MAX:
-        errors["email"] = "That is longer than any email address we know."
-    if not password:
-        errors["password"] = "Enter your password."  # noqa: S105 (a message, not a secret)
-    elif len(password) > PASSWORD_MAX:
-        errors["password"] = f"Passwords are at most {PASSWORD_MAX} characters."
-    if errors:
-        return _signin_page(request, email=email, errors=errors, status=422)
+    context = _signin_context(request)
+    data = await parse_form(
+        request, SignInForm, template="staff/signin.html", block="signin_form", context=context
+    )
+    if isinstance(data, Response):
+        return data
+    email, password = data.email, data.password
     limiter = portal(request).limiter
     if not (
         await limiter.allow("staff_signin_ip", client_ip(request))
         and await limiter.allow("staff_signin_email", email)
     ):
         return rate_limited(request)
-    settings = portal(request).settings
-    now = utcnow()
     async with db_session(request) as db:
         attempt = await service.authenticate(db, email=email, password=password)
-        if attempt.succeeded:
-            assert attempt.staff_id is not None
-            session_cookie = await replace_session(
-                db,
-                previous=session_id_hash(request),
-                staff_user_id=attempt.staff_id,
-                settings=settings,
-                now=now,
-            )
-        audit.record(
+        cookie = await service.conclude_sign_in(
             db,
-            action="staff.signed_in" if attempt.succeeded else "staff.sign_in_failed",
-            actor_kind="staff" if attempt.succeeded else "anonymous",
-            actor_id=attempt.staff_id if attempt.succeeded else None,
-            organization_id=attempt.organization_id,
-            subject_type="staff_user" if attempt.staff_id else None,
-            subject_id=attempt.staff_id,
+            attempt=attempt,
+            previous_session=session_id_hash(request),
+            settings=portal(request).settings,
+            now=utcnow(),
             ip_hash=client_ip_hash(request),
-            details={} if attempt.succeeded else {"reason": attempt.reason},
         )
-    if not attempt.succeeded:
+    if cookie is None:
         # One answer for an unknown address, a wrong password and a deactivated account.
-        return _signin_page(request, email=email, errors={"form": FAILED}, status=422)
-    response = redirect_page(request, str(request.url_for("staff.home")))
-    set_session_cookie(response, session_cookie, settings=settings)
-    return response
+        context.update(form=FormState(values={"email": email}), failed=FAILED)
+        return render(
+            request,
+            "staff/signin.html",
+            context,
+            status_code=422,
+            headers=NO_STORE,
+            block="signin_form",
+        )
+    return signed_in(request, cookie, then="staff.home")
 
 
 async def home(request: Request) -> Response:

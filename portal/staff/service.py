@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Select, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
+from portal.audit import service as audit
 from portal.auth import Actor, Staff
+from portal.auth.service import replace_session
 from portal.orgs.models import Organization
+from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import hash_password, needs_rehash, verify_password
 
@@ -29,7 +33,7 @@ class SignInAttempt:
 
     staff_id: int | None
     organization_id: int | None
-    reason: str  # "ok", "unknown", "wrong_password", "inactive"
+    reason: str  # "ok", "unknown", "wrong_password", "inactive", "unknown_identity"
 
     @property
     def succeeded(self) -> bool:
@@ -94,3 +98,56 @@ async def staff_home(db: AsyncSession, *, actor: Staff) -> StaffHome | None:
         )
     ).one_or_none()
     return StaffHome(*row) if row else None
+
+
+async def authenticate_identity(db: AsyncSession, *, issuer: str, subject: str) -> SignInAttempt:
+    """The staff account a single sign-on identity (issuer + subject) is linked to.
+    Never creates one: an identity is linked only by accepting an invitation."""
+    account = (
+        await db.execute(
+            select(StaffUser.id, StaffUser.organization_id, StaffUser.active).where(
+                StaffUser.oidc_issuer == issuer, StaffUser.oidc_subject == subject
+            )
+        )
+    ).one_or_none()
+    if account is None:
+        return SignInAttempt(None, None, "unknown_identity")
+    staff_id, organization_id, active = account
+    return SignInAttempt(staff_id, organization_id, "ok" if active else "inactive")
+
+
+async def conclude_sign_in(
+    db: AsyncSession,
+    *,
+    attempt: SignInAttempt,
+    previous_session: bytes | None,
+    settings: Settings,
+    now: dt.datetime,
+    ip_hash: str,
+    details: dict[str, str] | None = None,
+) -> str | None:
+    """Audit a sign-in attempt and, when it succeeded, start the staff member's
+    session in place of the browser's previous one: the new session cookie's
+    value, or None when it failed."""
+    cookie = None
+    if attempt.succeeded:
+        assert attempt.staff_id is not None
+        cookie = await replace_session(
+            db,
+            previous=previous_session,
+            staff_user_id=attempt.staff_id,
+            settings=settings,
+            now=now,
+        )
+    audit.record(
+        db,
+        action="staff.signed_in" if attempt.succeeded else "staff.sign_in_failed",
+        actor_kind="staff" if attempt.succeeded else "anonymous",
+        actor_id=attempt.staff_id if attempt.succeeded else None,
+        organization_id=attempt.organization_id,
+        subject_type="staff_user" if attempt.staff_id else None,
+        subject_id=attempt.staff_id,
+        ip_hash=ip_hash,
+        details={**(details or {}), **({} if attempt.succeeded else {"reason": attempt.reason})},
+    )
+    return cookie
