@@ -11,11 +11,17 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal.staff.passwords import hash_password
-from tests.browser.support import PHONE, Demo, DemoCandidate, OpenPage, Screenshot
-from tests.browser.test_candidate_journey import (
+from tests.browser.support import (
+    PHONE,
+    Demo,
+    DemoCandidate,
+    OpenPage,
+    Screenshot,
     assert_no_horizontal_scroll,
-    mark_document,
     open_feedback,
+)
+from tests.browser.test_candidate_journey import (
+    mark_document,
     serious_violations,
     still_same_document,
     variant,
