@@ -152,6 +152,8 @@ def test_printing_the_settings_never_shows_a_secret() -> None:
         {
             "PORTAL_SECRET_KEY": "the-secret-key-" + STRONG_KEY,
             "PORTAL_SMTP_PASSWORD": "the-smtp-password",
+            "PORTAL_OIDC_ISSUER": "https://login.example.com",
+            "PORTAL_OIDC_CLIENT_ID": "afterword",
             "PORTAL_OIDC_CLIENT_SECRET": "the-oidc-client-secret",
         }
     )
