@@ -32,7 +32,7 @@ from portal.threads.service import readable_threads
 from portal.threads.text import render_message
 
 PER_PAGE = 25
-COUNT_CAP = 999
+COUNT_CAP = 100
 
 # The queue's filters: which threads a view shows.
 STATES = {
@@ -123,7 +123,7 @@ class QueueCounts:
     pending: int
 
     def shown(self, number: int) -> str:
-        return f"{COUNT_CAP:,}+" if number >= COUNT_CAP else f"{number:,}"
+        return f"{COUNT_CAP - 1}+" if number >= COUNT_CAP else f"{number:,}"
 
 
 _Assignee = aliased(StaffUser)

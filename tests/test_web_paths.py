@@ -1,0 +1,39 @@
+"""Links to records: built from a cached path per route, the same as Starlette's."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Mount, Route
+
+from portal.web import path_for
+
+
+async def _noop(request: Request) -> None:
+    return None
+
+
+def _request(app: Starlette, root_path: str = "") -> Request:
+    return Request({"type": "http", "app": app, "router": app.router, "root_path": root_path})
+
+
+def test_paths_with_ids_match_starlettes_own() -> None:
+    app = Starlette(
+        routes=[
+            Route("/feedback/{application_id:int}", _noop, name="feedback"),
+            Mount(
+                "/staff",
+                routes=[
+                    Route("/queue/{thread_id:int}/messages/{message_id:int}", _noop, name="m"),
+                    Route("/people/{staff_user_id:int}", _noop, name="person"),
+                ],
+            ),
+        ]
+    )
+    request = _request(app)
+    for ids in ({"thread_id": 7, "message_id": 70}, {"thread_id": 0, "message_id": 2**31 - 1}):
+        assert path_for(request, "m", **ids) == app.url_path_for("m", **ids)
+    for n in (1, 12, 907310000):
+        assert path_for(request, "feedback", application_id=n) == f"/feedback/{n}"
+        assert path_for(request, "person", staff_user_id=n) == f"/staff/people/{n}"
+    assert path_for(_request(app, "/portal"), "feedback", application_id=3) == "/portal/feedback/3"
