@@ -207,7 +207,9 @@ async def measure(
             "queue deep page": f"/staff/queue?after={cursor}",
             "thread page": f"/staff/queue/{thread}",
         }
-    timings = {size: {name: [] for name in pages[size]} for size in urls}
+    timings: dict[str, dict[str, list[float]]] = {
+        size: {name: [] for name in pages[size]} for size in urls
+    }
     cpu: dict[str, dict[str, list[float]]] = {size: {n: [] for n in pages[size]} for size in urls}
     try:
         for size, client in clients.items():

@@ -122,6 +122,7 @@ class Subject:
     strengths: int
     growth_areas: int
     has_other_applications: bool
+    organization_slug: str
 
 
 def alembic_head(settings: Settings) -> str:
@@ -173,6 +174,7 @@ def choose_subject(dataset: Dataset) -> Subject:
         strengths=len(page.strengths),
         growth_areas=len(page.growth_areas),
         has_other_applications=page.has_other_applications,
+        organization_slug=page.branding.slug,
     )
 
 
@@ -499,7 +501,12 @@ def run(args: argparse.Namespace) -> int:
     database = prepare_database(args, dataset)
     subject = choose_subject(dataset)
     token = asyncio.run(benchdb.open_candidate_session(args.database_url, subject.candidate_id))
-    cookie = f"afterword_session={token}; afterword_csrf={CSRF_TOKEN}"
+    # A returning reader's cookies: the session, the CSRF token and the organization
+    # the browser remembers (portal.web.remember_organization), so nothing is set.
+    cookie = (
+        f"afterword_session={token}; afterword_csrf={CSRF_TOKEN}; "
+        f"afterword_org={subject.organization_slug}"
+    )
     path = f"/feedback/{subject.application_id}"
     say(
         f"Subject: application {subject.application_id} ({subject.job_title}) of candidate "

@@ -564,3 +564,45 @@ async def test_a_message_of_another_thread_is_a_404_through_ones_own_thread(
             other_client, thread_id, f"messages/{theirs}/{action}", reason="x", comment="x"
         )
         assert response.status_code == 404, action
+
+
+async def test_admins_set_the_reply_promise_and_the_approval_rule(
+    other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    admin = await make_staff(
+        sessions, organization_id=world.organization_id, email="ann@acme.example", role="admin"
+    )
+    await _as_staff(other_client, sessions, admin)
+    page = await other_client.get("/staff/saved-answers")
+    token, version = CSRF_FIELD.search(page.text), VERSION.search(page.text)
+    assert token and version
+    bad = await other_client.post(
+        "/staff/question-settings",
+        data={"csrftoken": token.group(1), "version": version.group(1), "reply_promise_days": "0"},
+    )
+    assert bad.status_code == 422 and "Enter a number from 1 to 60." in bad.text
+    saved = await other_client.post(
+        "/staff/question-settings",
+        data={
+            "csrftoken": token.group(1),
+            "version": version.group(1),
+            "reply_promise_days": "3",
+            "replies_need_approval": "true",
+        },
+    )
+    assert saved.status_code == 303
+    stale = await other_client.post(
+        "/staff/question-settings",
+        data={"csrftoken": token.group(1), "version": version.group(1), "reply_promise_days": "9"},
+    )
+    assert stale.status_code == 409 and "Another admin changed these settings" in stale.text
+    async with sessions() as db:
+        org = await db.get(Organization, world.organization_id)
+        assert org is not None
+        assert (org.reply_promise_days, org.replies_need_approval) == (3, True)
+        event = await db.scalar(
+            select(AuditEvent).where(AuditEvent.action == "organization.settings_changed")
+        )
+    assert event is not None
+    assert event.details["fields"] == ["replies_need_approval", "reply_promise_days"]

@@ -46,3 +46,41 @@ async def update_settings(
         details={"fields": sorted(changed)},
     )
     return org
+
+
+async def update_question_settings(
+    db: AsyncSession,
+    *,
+    organization_id: int,
+    reply_promise_days: int,
+    replies_need_approval: bool,
+    version: int,
+    staff_user_id: int,
+    ip_hash: str | None = None,
+) -> Organization:
+    """The reply promise and the approval rule for replies; raises `Conflict` if the
+    settings changed since the admin loaded them."""
+    org = await db.get(Organization, organization_id, populate_existing=True)
+    if org is None:
+        raise LookupError(organization_id)
+    concurrency.expect_version(org, version)
+    wanted = {
+        "reply_promise_days": reply_promise_days,
+        "replies_need_approval": replies_need_approval,
+    }
+    changed = {name: value for name, value in wanted.items() if getattr(org, name) != value}
+    for name, value in changed.items():
+        setattr(org, name, value)
+    await concurrency.flush(db)
+    audit.record(
+        db,
+        action="organization.settings_changed",
+        actor_kind="staff",
+        actor_id=staff_user_id,
+        organization_id=org.id,
+        subject_type="organization",
+        subject_id=org.id,
+        ip_hash=ip_hash,
+        details={"fields": sorted(changed)},
+    )
+    return org

@@ -76,3 +76,13 @@ class SavedAnswerForm(InputModel):
         str, Field(min_length=1, max_length=120), Say(missing="Give the answer a short title.")
     ]
     body: Body
+
+
+class QuestionSettingsForm(InputModel):
+    """An organization's rules for questions, and the settings version the admin saw."""
+
+    reply_promise_days: Annotated[
+        int, Field(ge=1, le=60), Say(missing="Enter a number of working days, like 5.")
+    ]
+    replies_need_approval: bool = False
+    version: int

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,11 +17,14 @@ from portal.auth import Staff, current_actor
 from portal.concurrency import Conflict
 from portal.db import MAX_ID, utcnow
 from portal.forms import FormState, InputModel, validate_input
+from portal.orgs.models import Organization
+from portal.orgs.service import update_question_settings
 from portal.settings import Settings
 from portal.threads import moderation, queue
 from portal.threads.forms import (
     AssignForm,
     NoteForm,
+    QuestionSettingsForm,
     ReasonForm,
     ReplyForm,
     ReviewForm,
@@ -268,6 +272,7 @@ assign = _endpoint("assign", AssignForm, "assigned", _assign)
 # --- saved answers (admins) ------------------------------------------------------------
 
 ANSWER_DONE = {
+    "rules": "Reply promise and approval rule saved.",
     "created": "Saved answer added.",
     "changed": "Saved answer changed.",
     "deleted": "Saved answer deleted.",
@@ -283,16 +288,40 @@ async def _admin(request: Request) -> Staff:
 
 
 async def _answers_page(
-    request: Request, actor: Staff, *, form: FormState | None = None, status_code: int = 200
+    request: Request,
+    actor: Staff,
+    *,
+    form: FormState | None = None,
+    rules: FormState | None = None,
+    rules_error: str = "",
+    status_code: int = 200,
 ) -> Response:
     async with db_session(request) as db:
         answers = (
             await db.scalars(moderation.readable_saved_answers(actor).order_by(SavedAnswer.title))
         ).all()
+        org = (
+            await db.execute(
+                select(
+                    Organization.reply_promise_days,
+                    Organization.replies_need_approval,
+                    Organization.version,
+                ).where(Organization.id == actor.organization_id)
+            )
+        ).one()
+    saved = FormState(
+        values={
+            "reply_promise_days": str(org.reply_promise_days),
+            "replies_need_approval": "true" if org.replies_need_approval else "",
+        }
+    )
     context = {
         "staff": actor,
         "answers": answers,
         "form": form or FormState(),
+        "rules": rules or saved,
+        "rules_version": org.version,
+        "rules_error": rules_error,
         "done": ANSWER_DONE.get(request.query_params.get("done", "")),
     }
     return render(
@@ -375,6 +404,37 @@ async def delete_answer(request: Request) -> Response:
     return redirect_page(request, url.path + "?" + url.query)
 
 
+async def question_settings(request: Request) -> Response:
+    actor = await _admin(request)
+    posted = await request.form(max_files=0, max_fields=6)
+    values = {k: v for k, v in posted.multi_items() if isinstance(v, str)}
+    data, form = validate_input(QuestionSettingsForm, values)
+    if data is None:
+        return await _answers_page(request, actor, rules=form, status_code=422)
+    try:
+        async with db_session(request) as db:
+            await update_question_settings(
+                db,
+                organization_id=actor.organization_id,
+                reply_promise_days=data.reply_promise_days,
+                replies_need_approval=data.replies_need_approval,
+                version=data.version,
+                staff_user_id=actor.staff_id,
+                ip_hash=client_ip_hash(request),
+            )
+    except Conflict:
+        return await _answers_page(
+            request,
+            actor,
+            rules=form,
+            rules_error="Another admin changed these settings meanwhile: here is what you "
+            "chose; the page now shows their version, so save again to keep yours.",
+            status_code=409,
+        )
+    url = request.url_for("staff.saved_answers").include_query_params(done="rules")
+    return redirect_page(request, url.path + "?" + url.query)
+
+
 def _post(path: str, endpoint: Any, name: str) -> Route:
     return Route(path, endpoint, methods=["POST"], name=name)
 
@@ -397,6 +457,7 @@ routes = [
     _post(MESSAGE + "/return", return_reply, "staff.reply_return"),
     Route("/saved-answers", saved_answers, methods=["GET"], name="staff.saved_answers"),
     _post("/saved-answers", save_answer, "staff.saved_answer_create"),
+    _post("/question-settings", question_settings, "staff.question_settings"),
     Route(
         "/saved-answers/{answer_id:int}", saved_answer, methods=["GET"], name="staff.saved_answer"
     ),
