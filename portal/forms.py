@@ -10,7 +10,8 @@ checks submitted values against it and answers either the model or a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
@@ -80,6 +81,76 @@ def validate_input(
             name = str(error["loc"][0]) if error["loc"] else ""
             if name in model.model_fields and name not in form.errors:
                 form.errors[name] = human_message(error, model.model_fields[name])
+        return None, form
+
+
+def row_models(model: type[InputModel]) -> dict[str, type[InputModel]]:
+    """The model's list fields whose items are input models themselves (rows)."""
+    found: dict[str, type[InputModel]] = {}
+    for name, info in model.model_fields.items():
+        if typing.get_origin(info.annotation) is list:
+            (item,) = typing.get_args(info.annotation)
+            if isinstance(item, type) and issubclass(item, InputModel):
+                found[name] = item
+    return found
+
+
+MAX_ROWS_INDEX = 9_999
+
+
+def validate_rows(
+    model: type[Model], submitted: Iterable[tuple[str, str]]
+) -> tuple[Model | None, FormState]:
+    """`validate_input` for a model with rows: lists of input models, posted as
+    ``<list>-<n>-<field>`` (``strengths-0-body``), so a form can add and remove
+    rows without JavaScript.
+
+    Rows come in the order of their numbers, renumbered from 0; the `FormState`
+    names them by their new numbers, and a bad row field's message is under its
+    own name (``strengths-1-body``). Unknown names are ignored; of a name given
+    twice the first counts.
+    """
+    rows_of = row_models(model)
+    scalars: dict[str, str] = {}
+    numbered: dict[str, dict[int, dict[str, str]]] = {name: {} for name in rows_of}
+    for name, value in submitted:
+        list_name, _, rest = name.partition("-")
+        number, _, row_field = rest.partition("-")
+        if list_name in rows_of:
+            row_model = rows_of[list_name]
+            if (
+                number.isdigit()
+                and int(number) <= MAX_ROWS_INDEX
+                and row_field in row_model.model_fields
+            ):
+                numbered[list_name].setdefault(int(number), {}).setdefault(row_field, value)
+        elif name in model.model_fields and name not in scalars:
+            scalars[name] = value
+    data: dict[str, Any] = dict(scalars)
+    form = FormState(values=dict(scalars))
+    for list_name, by_number in numbered.items():
+        ordered = [by_number[number] for number in sorted(by_number)]
+        if ordered:
+            data[list_name] = ordered
+        for index, row in enumerate(ordered):
+            for row_field, value in row.items():
+                form.values[f"{list_name}-{index}-{row_field}"] = value
+    try:
+        return model.model_validate(data), form
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = error["loc"]
+            if not loc or loc[0] not in model.model_fields:
+                continue
+            info = model.model_fields[str(loc[0])]
+            name = str(loc[0])
+            if len(loc) >= 3 and str(loc[0]) in rows_of and isinstance(loc[1], int):
+                row_model = rows_of[str(loc[0])]
+                if str(loc[2]) in row_model.model_fields:
+                    info = row_model.model_fields[str(loc[2])]
+                    name = f"{loc[0]}-{loc[1]}-{loc[2]}"
+            if name not in form.errors:
+                form.errors[name] = human_message(error, info)
         return None, form
 
 

@@ -33,7 +33,7 @@ from portal.db import DatabaseUnavailable, unit_of_work, utcnow
 from portal.feedback.service import read_branding
 from portal.feedback.view import Branding
 from portal.formats import long_date
-from portal.forms import FormState, InputModel, validate_input
+from portal.forms import FormState, InputModel, row_models, validate_input, validate_rows
 from portal.paths import TEMPLATES_DIR
 from portal.reader import Reader
 from portal.security.csrf import csrf_token
@@ -469,9 +469,13 @@ async def parse_form(
     """
     # Beyond the model's fields (or a part too large), Starlette raises a 400,
     # answered by `bad_request`.
-    posted = await request.form(max_files=0, max_fields=len(model.model_fields) + _EXTRA_FIELDS)
-    values = {name: value for name, value in posted.multi_items() if isinstance(value, str)}
-    data, form = validate_input(model, values)
+    max_fields = getattr(model, "MAX_FIELDS", len(model.model_fields))
+    posted = await request.form(max_files=0, max_fields=max_fields + _EXTRA_FIELDS)
+    pairs = [(name, value) for name, value in posted.multi_items() if isinstance(value, str)]
+    if row_models(model):
+        data, form = validate_rows(model, pairs)
+    else:
+        data, form = validate_input(model, dict(pairs))
     if data is not None:
         return data
     return render(
@@ -482,6 +486,18 @@ async def parse_form(
         block=block,
         headers={"cache-control": "no-store"},
     )
+
+
+def parse_query(request: Request, model: type[Model]) -> tuple[Model, FormState, int]:
+    """A page's query string (search, filters, page) as `model`: the model, the form as
+    typed (a message per bad field) and the status to answer (422 when some of it
+    could not be used, in which case the model's defaults stand in). An empty field
+    filters nothing; a field given twice counts once."""
+    given = {name: value for name, value in request.query_params.items() if value.strip()}
+    data, form = validate_input(model, given)
+    if data is None:
+        return model(), form, 422
+    return data, form, 200
 
 
 def _shown(value: Any) -> str:

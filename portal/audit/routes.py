@@ -10,8 +10,7 @@ from starlette.routing import Route
 from portal.audit import service
 from portal.audit.forms import AuditFilter
 from portal.auth import Staff, current_actor
-from portal.forms import validate_input
-from portal.web import db_session, render
+from portal.web import db_session, parse_query, render
 
 NO_STORE = {"cache-control": "no-store"}
 
@@ -20,13 +19,7 @@ async def audit_log(request: Request) -> Response:
     actor = await current_actor(request)
     if not (isinstance(actor, Staff) and actor.role == "admin"):
         raise HTTPException(404)  # a recruiter does not learn the page exists
-    # An empty field filters nothing; a field given twice counts once.
-    given = {name: value for name, value in request.query_params.items() if value.strip()}
-    filters, form = validate_input(AuditFilter, given)
-    status = 200
-    if filters is None:
-        status = 422
-        filters = AuditFilter()
+    filters, form, status = parse_query(request, AuditFilter)
     async with db_session(request) as db:
         page = await service.audit_page(db, actor=actor, filters=filters)
     kept = {name: value for name, value in form.values.items() if name != "page"}

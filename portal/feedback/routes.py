@@ -13,13 +13,12 @@ from portal.db import MAX_ID, utcnow
 from portal.feedback import service
 from portal.feedback.view import FeedbackView
 from portal.forms import FormState, validate_input
-from portal.pdf.renderer import RenderTimeout, etag_matches, summary_filename
+from portal.pdf.download import summary_download
 from portal.threads import service as threads
 from portal.threads.forms import QuestionForm, one_newline
 from portal.threads.service import NO_THREAD, ThreadHead
 from portal.web import (
     db_session,
-    error_page,
     is_htmx,
     not_found,
     path_for,
@@ -115,30 +114,12 @@ async def feedback(request: Request) -> Response:
 
 
 async def feedback_pdf(request: Request) -> Response:
-    """The page as a PDF to keep; revalidated on every download (ETag), never shared."""
+    """The page as a PDF to keep."""
     found = await _feedback_page(request)
     if isinstance(found, Response):
         return found
     page, _ = found
-    renderer = portal(request).pdf
-    today = utcnow().date()
-    etag = renderer.etag_for(page, generated_on=today)
-    headers = {"etag": etag, "cache-control": "private, no-cache"}
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    try:
-        pdf = await renderer.summary(page, generated_on=today, etag=etag)
-    except RenderTimeout:
-        return error_page(
-            request,
-            503,
-            "Your PDF is taking too long",
-            "We could not prepare the PDF in time. Please try again in a minute; your "
-            "feedback is still on its page.",
-        )
-    filename = summary_filename(page, generated_on=today)
-    headers["content-disposition"] = f'attachment; filename="{filename}"'
-    return Response(pdf.body, media_type="application/pdf", headers=headers)
+    return await summary_download(request, page)
 
 
 QUESTION_FLOOD = (
