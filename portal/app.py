@@ -58,6 +58,7 @@ from portal.web import (
     speaks_json,
     visitor_context,
 )
+from portal.workspace.routes import routes as workspace_routes
 
 READY_TIMEOUT_SECONDS = 1.5
 
@@ -180,7 +181,13 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                 *people_open_routes,
                 *oidc_open_routes,
                 Area(
-                    [*staff_routes, *thread_routes, *people_routes, *audit_routes],
+                    [
+                        *staff_routes,
+                        *workspace_routes,
+                        *thread_routes,
+                        *people_routes,
+                        *audit_routes,
+                    ],
                     middleware=[Middleware(RequireStaffMiddleware)],
                 ),
             ],

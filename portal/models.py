@@ -4,7 +4,7 @@ from portal.access.models import AccessLink
 from portal.audit.models import AuditEvent
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import Base
-from portal.feedback.models import Feedback, FeedbackItem
+from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride
 from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.security.models import Session
@@ -21,6 +21,7 @@ __all__ = [
     "CandidateBlock",
     "Feedback",
     "FeedbackItem",
+    "FeedbackOverride",
     "InternalNote",
     "Job",
     "Message",

@@ -172,3 +172,41 @@ def test_an_empty_required_field_says_what_to_enter(value: str) -> None:
     _data, form = validate_input(OrganizationSettingsForm, {"display_name": value})
     assert form.errors["display_name"] == "Enter the name candidates see, like Acme Corp."
     assert form.errors["version"] == "Fill in this field."
+
+
+def test_rows_are_renumbered_and_each_bad_row_field_keeps_its_own_message() -> None:
+    from portal.forms import validate_rows
+    from portal.workspace.forms import EditorForm
+
+    posted = [
+        ("version", "2"),
+        ("decision_summary", "Thank you."),
+        ("strengths-7-body", "Clear queries."),
+        ("strengths-7-visible", "on"),
+        ("strengths-3-body", "x" * 1_001),
+        ("strengths-3-unknown", "ignored"),
+        ("growth_areas-0-body", "Testing"),
+        ("growth_areas-0-requirement", "not a number"),
+        ("growth_areas-99999-body", "beyond the largest row number: ignored"),
+        ("csrftoken", "ignored"),
+    ]
+    data, form = validate_rows(EditorForm, posted)
+    assert data is None
+    # Row 3 comes before row 7, and both are renumbered from 0.
+    assert form.value("strengths-0-body") == "x" * 1_001
+    assert form.value("strengths-1-body") == "Clear queries."
+    assert form.value("strengths-1-visible") == "on"
+    assert "strengths-0-unknown" not in form.values
+    assert form.errors == {
+        "strengths-0-body": "Keep it to 1,000 characters or fewer (this has 1,001).",
+        "growth_areas-0-requirement": "Choose one.",
+    }
+
+    posted[4] = ("strengths-3-body", "Curious.")
+    posted[7] = ("growth_areas-0-requirement", "")
+    data, form = validate_rows(EditorForm, posted)
+    assert data is not None, form.errors
+    assert [row.body for row in data.strengths] == ["Curious.", "Clear queries."]
+    assert [row.visible for row in data.strengths] == [False, True]
+    assert data.growth_areas[0].requirement is None
+    assert data.version == 2

@@ -185,6 +185,11 @@ def _endpoints(app: Starlette) -> list[tuple[str, str, list[str]]]:
     return found
 
 
+def _key(endpoint: tuple[str, str, list[str]]) -> tuple[str, str, tuple[str, ...]]:
+    method, path, params = endpoint
+    return method, path, tuple(params)
+
+
 def _fill(path: str, values: Mapping[str, object]) -> str:
     for name, value in values.items():
         path = path.replace("{" + name + ":int}", str(value)).replace("{" + name + "}", str(value))
@@ -231,6 +236,17 @@ async def test_every_route_answers_404_for_another_owners_record(
     endpoints = _endpoints(app)
     assert ("GET", "/feedback/{application_id:int}", ["application_id"]) in endpoints
     assert ("GET", "/staff/", []) in endpoints
+    # The recruiter's workspace: the list (no record in its path, checked for leaks)
+    # and every page of one application.
+    workspace = [
+        ("GET", "/staff/applications", ()),
+        ("GET", "/staff/applications/{application_id:int}", ("application_id",)),
+        ("GET", "/staff/applications/{application_id:int}/summary.pdf", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:int}/links", ("application_id",)),
+        ("GET", "/staff/applications/{application_id:int}/links/revoke", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:int}/links/revoke", ("application_id",)),
+    ]
+    assert set(workspace) <= set(map(_key, endpoints))
     for method, template, params in endpoints:
         unknown = [p for p in params if p not in OWNED and p not in NOT_OWNED]
         assert not unknown, (

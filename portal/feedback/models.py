@@ -98,3 +98,25 @@ class FeedbackItem(Base):
     body: Mapped[str] = mapped_column(Text)
     suggestion: Mapped[str] = mapped_column(Text, default="")
     visible: Mapped[bool] = mapped_column(default=True)
+
+
+class FeedbackOverride(Base):
+    """A second recruiter's written decision to publish a version despite risky findings.
+
+    Kept with the version it let through, so that what was published, who
+    allowed it and why can always be shown (the audit trail records it too).
+    """
+
+    __tablename__ = "feedback_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), unique=True
+    )
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    # The risky findings overridden: [{"rule", "field", "words"}].
+    findings: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""The recruiter's workspace: applications, the feedback editor, preview and publishing."""

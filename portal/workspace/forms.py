@@ -1,0 +1,125 @@
+"""What a recruiter may ask of the applications list, and type into the feedback editor."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BeforeValidator, Field
+
+from portal.candidates.models import Stage
+from portal.db import MAX_ID
+from portal.forms import InputModel, Say
+
+TEXT_MAX = 2_000
+ITEM_MAX = 1_000
+ROWS_MAX = 30
+ASSESSMENTS_MAX = 50
+
+
+class FeedbackFilter(enum.StrEnum):
+    """Where an application's feedback stands, as the list filters it: by its newest version."""
+
+    NONE = "none"
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class Sort(enum.StrEnum):
+    NEWEST = "newest"  # decision date, newest first
+    OLDEST = "oldest"
+    NAME = "name"
+    JOB = "job"
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalId = Annotated[
+    Annotated[int, Field(ge=1, le=MAX_ID)] | None,
+    BeforeValidator(_blank_is_none),
+    Say(invalid="Choose one."),
+]
+
+
+class ApplicationFilter(InputModel):
+    """The list's search, filters, order and page, from its query string."""
+
+    q: Annotated[str, Field(max_length=200)] = ""
+    job: OptionalId = None
+    stage: Annotated[Stage | None, BeforeValidator(_blank_is_none)] = None
+    feedback: Annotated[FeedbackFilter | None, BeforeValidator(_blank_is_none)] = None
+    sort: Annotated[Sort, BeforeValidator(lambda v: _blank_is_none(v) or Sort.NEWEST)] = Sort.NEWEST
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+
+
+Text = Annotated[str, Field(max_length=TEXT_MAX)]
+ItemText = Annotated[str, Field(max_length=ITEM_MAX)]
+Rating = Literal["", "met", "partly_met", "not_yet_met"]
+
+
+class AssessmentRow(InputModel):
+    requirement: Annotated[int, Field(ge=1, le=MAX_ID)]
+    rating: Annotated[Rating, Say(invalid="Choose a rating.")] = ""
+    evidence: ItemText = ""
+    visible: bool = False
+
+
+class StrengthRow(InputModel):
+    body: ItemText = ""
+    requirement: OptionalId = None
+    visible: bool = False
+
+
+class GrowthRow(InputModel):
+    body: ItemText = ""
+    suggestion: ItemText = ""
+    requirement: OptionalId = None
+    visible: bool = False
+
+
+class EditorForm(InputModel):
+    """The structured feedback of DESIGN §3 as the editor posts it.
+
+    Rows are posted as ``strengths-0-body``, ``growth_areas-1-suggestion`` and so
+    on (see `portal.forms.validate_rows`). `version` is the version the
+    recruiter started from (0 when there was none).
+    """
+
+    version: Annotated[int, Field(ge=0, le=MAX_ID)]
+    decision_summary: Text = ""
+    personal_note: Text = ""
+    reapply_after_months: Annotated[
+        Annotated[int, Field(ge=0, le=60)] | None,
+        BeforeValidator(_blank_is_none),
+        Say(invalid="Enter a number of months from 0 to 60, or leave it empty."),
+    ] = None
+    suggested_roles: Annotated[str, Field(max_length=ITEM_MAX)] = ""
+    pool_invitation_offered: bool = False
+    assessments: Annotated[
+        list[AssessmentRow], Field(default_factory=list, max_length=ASSESSMENTS_MAX)
+    ]
+    strengths: Annotated[list[StrengthRow], Field(default_factory=list, max_length=ROWS_MAX)]
+    growth_areas: Annotated[list[GrowthRow], Field(default_factory=list, max_length=ROWS_MAX)]
+    action: Annotated[str, Field(max_length=40)] = "save"
+
+    # Scalar fields, list rows (each with its fields): what the parser may accept.
+    MAX_FIELDS: ClassVar[int] = 10 + ASSESSMENTS_MAX * 4 + ROWS_MAX * 3 + ROWS_MAX * 4
+
+
+class OverrideForm(InputModel):
+    version: Annotated[int, Field(ge=1, le=MAX_ID)]
+    reason: Annotated[
+        str,
+        Field(min_length=1, max_length=TEXT_MAX),
+        Say(missing="Say why this feedback may be published as it is."),
+    ]
+
+
+class PublishForm(InputModel):
+    version: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class LinkForm(InputModel):
+    link: Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -1,0 +1,221 @@
+"""The recruiter's workspace pages: the applications list, an application, its links
+and its PDF summary. (The feedback editor is in `portal.workspace.editor`.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.auth import Staff, current_actor
+from portal.candidates.service import readable_applications
+from portal.db import MAX_ID, utcnow
+from portal.feedback.view import Version, load_feedback_view
+from portal.forms import validate_input
+from portal.pdf.download import summary_download
+from portal.web import (
+    client_ip_hash,
+    db_session,
+    parse_form,
+    parse_query,
+    portal,
+    redirect_page,
+    render,
+)
+from portal.workspace import service
+from portal.workspace.forms import ApplicationFilter, FeedbackFilter, LinkForm, Sort
+from portal.workspace.service import STAGE_NAMES
+
+NO_STORE = {"cache-control": "no-store"}
+# What the application page says after an action (?done=...): fixed texts only.
+DONE = {
+    "resent": "A new invitation is on its way to the candidate, with a link of its own.",
+    "revoked": "The link no longer works.",
+    "saved": "Saved as a new version.",
+    "unchanged": "Nothing had changed, so no new version was saved.",
+    "published": "Published. The candidate can read it, and their invitation email is queued.",
+}
+FEEDBACK_WORDS = {"none": "No feedback", "draft": "Draft", "published": "Published"}
+SORT_WORDS = {
+    Sort.NEWEST: "Newest decision first",
+    Sort.OLDEST: "Oldest decision first",
+    Sort.NAME: "Candidate name",
+    Sort.JOB: "Job",
+}
+
+
+async def staff_actor(request: Request) -> Staff:
+    actor = await current_actor(request)
+    assert isinstance(actor, Staff)  # the staff area lets no one else in
+    return actor
+
+
+def application_id_of(request: Request) -> int:
+    """The application in the path; beyond the id column's range there is none."""
+    application_id: int = request.path_params["application_id"]
+    if application_id > MAX_ID:
+        raise HTTPException(404)
+    return application_id
+
+
+async def applications(request: Request) -> Response:
+    actor = await staff_actor(request)
+    filters, form, status = parse_query(request, ApplicationFilter)
+    async with db_session(request) as db:
+        listing = await service.list_applications(db, actor=actor, filters=filters)
+    kept = {name: value for name, value in form.values.items() if name != "page"}
+    context = {
+        "staff": actor,
+        "listing": listing,
+        "form": form,
+        "kept": kept,
+        "filters": filters,
+        "stages": STAGE_NAMES,
+        "feedback_words": FEEDBACK_WORDS,
+        "feedback_filters": [f.value for f in FeedbackFilter],
+        "sorts": SORT_WORDS,
+    }
+    return render(
+        request,
+        "staff/applications.html",
+        context,
+        status_code=status,
+        headers=NO_STORE,
+        block="results",
+    )
+
+
+async def application_context(
+    request: Request, actor: Staff, application_id: int
+) -> dict[str, Any]:
+    try:
+        async with db_session(request) as db:
+            detail = await service.application_detail(
+                db, actor=actor, application_id=application_id
+            )
+    except service.ApplicationNotFound:
+        raise HTTPException(404) from None
+    return {
+        "staff": actor,
+        "application": detail,
+        "now": utcnow(),
+        "done": DONE.get(request.query_params.get("done", "")),
+        "error": "",
+    }
+
+
+async def application(request: Request) -> Response:
+    actor = await staff_actor(request)
+    context = await application_context(request, actor, application_id_of(request))
+    return render(request, "staff/application.html", context, headers=NO_STORE)
+
+
+def application_url(request: Request, application_id: int, done: str = "") -> str:
+    url = request.url_for("staff.application", application_id=application_id)
+    return str(url.include_query_params(done=done) if done else url)
+
+
+async def summary_pdf(request: Request) -> Response:
+    """The candidate's PDF: of the published feedback, or with ``?version=latest`` of
+    the newest version (a draft's preview)."""
+    actor = await staff_actor(request)
+    application_id = application_id_of(request)
+    latest = request.query_params.get("version") == "latest"
+    async with db_session(request) as db:
+        page = await load_feedback_view(
+            db,
+            application_id=application_id,
+            readable=readable_applications(actor),
+            version=Version.LATEST if latest else Version.PUBLISHED,
+        )
+    if page is None:
+        raise HTTPException(404)
+    return await summary_download(request, page)
+
+
+async def resend(request: Request) -> Response:
+    actor = await staff_actor(request)
+    application_id = application_id_of(request)
+    try:
+        async with db_session(request) as db:
+            await service.resend_invitation(
+                db,
+                actor=actor,
+                application_id=application_id,
+                settings=portal(request).settings,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except service.ApplicationNotFound:
+        raise HTTPException(404) from None
+    except service.NoPublishedFeedback:
+        context = await application_context(request, actor, application_id)
+        context["error"] = "Publish the feedback first: an invitation leads the candidate to it."
+        return render(request, "staff/application.html", context, status_code=409, headers=NO_STORE)
+    portal(request).wake_worker()
+    return redirect_page(request, application_url(request, application_id, "resent"))
+
+
+async def _link_of(request: Request, actor: Staff, application_id: int, link_id: int) -> Any:
+    async with db_session(request) as db:
+        return await service.find_link(
+            db, actor=actor, application_id=application_id, link_id=link_id
+        )
+
+
+async def confirm_revoke(request: Request) -> Response:
+    actor = await staff_actor(request)
+    application_id = application_id_of(request)
+    context = await application_context(request, actor, application_id)
+    chosen, _ = validate_input(LinkForm, {"link": request.query_params.get("link", "")})
+    link = None
+    if chosen is not None:
+        link = await _link_of(request, actor, application_id, chosen.link)
+    if link is None:
+        # No link chosen (or not one of this application's): back to the list of links.
+        return redirect_page(request, application_url(request, application_id))
+    context["link"] = link
+    return render(request, "staff/revoke_link.html", context, headers=NO_STORE)
+
+
+async def revoke(request: Request) -> Response:
+    actor = await staff_actor(request)
+    application_id = application_id_of(request)
+    context = await application_context(request, actor, application_id)
+    data = await parse_form(request, LinkForm, template="staff/application.html", context=context)
+    if isinstance(data, Response):
+        return data
+    async with db_session(request) as db:
+        done = await service.revoke_link(
+            db,
+            actor=actor,
+            application_id=application_id,
+            link_id=data.link,
+            now=utcnow(),
+            ip_hash=client_ip_hash(request),
+        )
+    if not done:
+        if await _link_of(request, actor, application_id, data.link) is None:
+            raise HTTPException(404)
+        context["error"] = "That link had already been used or revoked."
+        return render(request, "staff/application.html", context, status_code=409, headers=NO_STORE)
+    return redirect_page(request, application_url(request, application_id, "revoked"))
+
+
+APPLICATION = "/applications/{application_id:int}"
+routes = [
+    Route("/applications", applications, methods=["GET"], name="staff.applications"),
+    Route(APPLICATION, application, methods=["GET"], name="staff.application"),
+    Route(APPLICATION + "/summary.pdf", summary_pdf, methods=["GET"], name="staff.summary_pdf"),
+    Route(APPLICATION + "/links", resend, methods=["POST"], name="staff.link_resend"),
+    Route(
+        APPLICATION + "/links/revoke",
+        confirm_revoke,
+        methods=["GET"],
+        name="staff.link_revoke_confirm",
+    ),
+    Route(APPLICATION + "/links/revoke", revoke, methods=["POST"], name="staff.link_revoke"),
+]

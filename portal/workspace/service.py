@@ -1,0 +1,425 @@
+"""The recruiter's workspace: the applications list, one application, its links.
+
+Every statement starts from `readable_applications(actor)`: a recruiter reads
+their own organization's applications and nothing else (another's is a 404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from portal.access.models import AccessLink, LinkPurpose
+from portal.access.service import send_invitation
+from portal.audit import service as audit
+from portal.auth import Staff
+from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.candidates.service import readable_applications
+from portal.feedback.models import Feedback, FeedbackOverride, FeedbackState
+from portal.feedback.view import STAGE_WORDS
+from portal.settings import Settings
+from portal.staff.models import StaffUser as StaffName
+from portal.workspace.forms import ApplicationFilter, FeedbackFilter, Sort
+
+PER_PAGE = 25
+STAGE_NAMES = {"applied": "Applied", "screen": "Screen", "interview": "Interview", "final": "Final"}
+
+
+class ApplicationNotFound(LookupError):
+    """Not an application of the recruiter's organization (a 404)."""
+
+
+def _newest_state() -> ColumnElement[str]:
+    """The state of an application's newest feedback version, or "none"."""
+    newest = (
+        select(Feedback.state)
+        .where(Feedback.application_id == Application.id)
+        .order_by(Feedback.version.desc())
+        .limit(1)
+        .correlate(Application)
+        .scalar_subquery()
+    )
+    return func.coalesce(newest, literal(FeedbackFilter.NONE.value))
+
+
+def _ever_published() -> ColumnElement[bool]:
+    return (
+        select(Feedback.id)
+        .where(Feedback.application_id == Application.id, Feedback.state == FeedbackState.PUBLISHED)
+        .correlate(Application)
+        .exists()
+    )
+
+
+@dataclass(frozen=True)
+class ListedApplication:
+    id: int
+    candidate_name: str
+    candidate_email: str
+    job_title: str
+    stage: str
+    decided_at: dt.datetime | None
+    feedback_state: str  # of the newest version: none, draft, published
+    ever_published: bool
+
+    @property
+    def stage_name(self) -> str:
+        return STAGE_NAMES[self.stage]
+
+
+@dataclass(frozen=True)
+class ApplicationList:
+    applications: list[ListedApplication]
+    total: int  # matching the search and filters
+    counts: dict[str, int]  # matching all but the feedback filter, by feedback state
+    page: int
+    pages: int
+    jobs: list[tuple[int, str]]  # the organization's jobs, to filter by
+    everything: int  # the organization's applications, whatever the filters
+
+
+def _searched(statement: Select[Any], filters: ApplicationFilter) -> Select[Any]:
+    if filters.q:
+        words = filters.q.split()
+        for word in words[:8]:
+            statement = statement.where(
+                or_(
+                    Candidate.name.icontains(word, autoescape=True),
+                    Candidate.email.icontains(word, autoescape=True),
+                    Job.title.icontains(word, autoescape=True),
+                )
+            )
+    if filters.job is not None:
+        statement = statement.where(Application.job_id == filters.job)
+    if filters.stage is not None:
+        statement = statement.where(Application.stage == filters.stage)
+    return statement
+
+
+_ORDER: dict[Sort, tuple[ColumnElement[Any], ...]] = {
+    Sort.NEWEST: (Application.decided_at.desc().nulls_last(), Application.id.desc()),
+    Sort.OLDEST: (Application.decided_at.asc().nulls_last(), Application.id.asc()),
+    Sort.NAME: (Candidate.name.asc(), Application.id.asc()),
+    Sort.JOB: (Job.title.asc(), Candidate.name.asc(), Application.id.asc()),
+}
+
+
+async def list_applications(
+    db: AsyncSession, *, actor: Staff, filters: ApplicationFilter, per_page: int = PER_PAGE
+) -> ApplicationList:
+    """One page of the organization's applications, searched, filtered and sorted,
+    with the counts the page shows."""
+    state = _newest_state().label("feedback_state")
+    base = _searched(
+        readable_applications(actor)
+        .join(Candidate, Candidate.id == Application.candidate_id)
+        .join(Job, Job.id == Application.job_id),
+        filters,
+    )
+    counted = (
+        await db.execute(base.with_only_columns(state, func.count(Application.id)).group_by(state))
+    ).all()
+    counts = {value.value: 0 for value in FeedbackFilter}
+    counts.update({name: number for name, number in counted})
+    matching = base
+    if filters.feedback is not None:
+        matching = matching.where(_newest_state() == filters.feedback.value)
+        total = counts[filters.feedback.value]
+    else:
+        total = sum(counts.values())
+    pages = max(1, -(-total // per_page))
+    page = min(filters.page, pages)
+    rows = await db.execute(
+        matching.with_only_columns(
+            Application.id,
+            Candidate.name,
+            Candidate.email,
+            Job.title,
+            Application.stage,
+            Application.decided_at,
+            state,
+            _ever_published().label("ever_published"),
+        )
+        .order_by(*_ORDER[filters.sort])
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    jobs = (
+        await db.execute(
+            select(Job.id, Job.title)
+            .where(Job.organization_id == actor.organization_id)
+            .order_by(Job.title, Job.id)
+        )
+    ).all()
+    everything = await db.scalar(
+        readable_applications(actor).with_only_columns(func.count(Application.id))
+    )
+    return ApplicationList(
+        applications=[ListedApplication(*tuple(row)) for row in rows],
+        total=total,
+        counts=counts,
+        page=page,
+        pages=pages,
+        jobs=[(job_id, title) for job_id, title in jobs],
+        everything=everything or 0,
+    )
+
+
+# --- one application ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    id: int
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: int
+    state: str
+    created_at: dt.datetime
+    author: str | None
+    author_id: int | None
+    published_at: dt.datetime | None
+    override_by: str | None
+    override_reason: str | None
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    id: int
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    sent_by: str | None
+
+    def status(self, now: dt.datetime) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.used_at:
+            return "used"
+        return "expired" if self.expires_at <= now else "active"
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    id: int
+    candidate_name: str
+    candidate_email: str
+    job_id: int
+    job_title: str
+    team: str
+    location: str
+    stage: str
+    decided_at: dt.datetime | None
+    requirements: list[RequirementRow]
+    versions: list[VersionRow]  # newest first
+    links: list[LinkRow]  # newest first
+
+    @property
+    def stage_words(self) -> str:
+        return STAGE_WORDS[self.stage]
+
+    @property
+    def newest(self) -> VersionRow | None:
+        return self.versions[0] if self.versions else None
+
+    @property
+    def published(self) -> VersionRow | None:
+        return next((v for v in self.versions if v.state == FeedbackState.PUBLISHED), None)
+
+
+async def application_detail(
+    db: AsyncSession, *, actor: Staff, application_id: int
+) -> ApplicationDetail:
+    row = (
+        await db.execute(
+            readable_applications(actor)
+            .with_only_columns(
+                Application.id,
+                Candidate.name,
+                Candidate.email,
+                Job.id,
+                Job.title,
+                Job.team,
+                Job.location,
+                Application.stage,
+                Application.decided_at,
+            )
+            .join(Candidate, Candidate.id == Application.candidate_id)
+            .join(Job, Job.id == Application.job_id)
+            .where(Application.id == application_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise ApplicationNotFound(application_id)
+    requirements = (
+        await db.execute(
+            select(Requirement.id, Requirement.name, Requirement.description)
+            .where(Requirement.job_id == row[3])
+            .order_by(Requirement.position)
+        )
+    ).all()
+    author = aliased(StaffName)
+    overrider = aliased(StaffName)
+    versions = (
+        await db.execute(
+            select(
+                Feedback.version,
+                Feedback.state,
+                Feedback.created_at,
+                author.name,
+                Feedback.created_by_staff_id,
+                Feedback.published_at,
+                overrider.name,
+                FeedbackOverride.reason,
+            )
+            .outerjoin(author, author.id == Feedback.created_by_staff_id)
+            .outerjoin(FeedbackOverride, FeedbackOverride.feedback_id == Feedback.id)
+            .outerjoin(overrider, overrider.id == FeedbackOverride.staff_user_id)
+            .where(Feedback.application_id == application_id)
+            .order_by(Feedback.version.desc())
+        )
+    ).all()
+    sender = aliased(StaffName)
+    links = (
+        await db.execute(
+            select(
+                AccessLink.id,
+                AccessLink.created_at,
+                AccessLink.expires_at,
+                AccessLink.used_at,
+                AccessLink.revoked_at,
+                sender.name,
+            )
+            .outerjoin(sender, sender.id == AccessLink.created_by_staff_id)
+            .where(
+                AccessLink.application_id == application_id,
+                AccessLink.purpose == LinkPurpose.INVITATION,
+            )
+            .order_by(AccessLink.created_at.desc(), AccessLink.id.desc())
+        )
+    ).all()
+    return ApplicationDetail(
+        *row,
+        requirements=[RequirementRow(*r) for r in requirements],
+        versions=[VersionRow(*v) for v in versions],
+        links=[LinkRow(*link) for link in links],
+    )
+
+
+# --- links ----------------------------------------------------------------------------
+
+
+class NoPublishedFeedback(Exception):
+    """An invitation leads to published feedback: there is none to send yet."""
+
+
+async def resend_invitation(
+    db: AsyncSession,
+    *,
+    actor: Staff,
+    application_id: int,
+    settings: Settings,
+    now: dt.datetime,
+    ip_hash: str,
+) -> None:
+    """A fresh invitation link, emailed to the candidate; older links keep working
+    until they expire or are revoked. Audited (``link.issued`` by the staff member)."""
+    exists = await db.scalar(
+        readable_applications(actor)
+        .with_only_columns(Application.id)
+        .where(Application.id == application_id)
+    )
+    if exists is None:
+        raise ApplicationNotFound(application_id)
+    published = await db.scalar(
+        select(Feedback.id)
+        .where(Feedback.application_id == application_id, Feedback.state == FeedbackState.PUBLISHED)
+        .limit(1)
+    )
+    if published is None:
+        raise NoPublishedFeedback()
+    await send_invitation(
+        db,
+        application_id=application_id,
+        settings=settings,
+        now=now,
+        created_by_staff_id=actor.staff_id,
+    )
+
+
+async def find_link(
+    db: AsyncSession, *, actor: Staff, application_id: int, link_id: int
+) -> LinkRow | None:
+    """One invitation link of an application in the actor's scope."""
+    row = (
+        await db.execute(
+            select(
+                AccessLink.id,
+                AccessLink.created_at,
+                AccessLink.expires_at,
+                AccessLink.used_at,
+                AccessLink.revoked_at,
+                literal(None),
+            ).where(*_link_in_scope(actor, application_id, link_id))
+        )
+    ).one_or_none()
+    return LinkRow(*row) if row else None
+
+
+def _link_in_scope(actor: Staff, application_id: int, link_id: int) -> list[ColumnElement[bool]]:
+    scope = readable_applications(actor).with_only_columns(Application.id)
+    return [
+        AccessLink.id == link_id,
+        AccessLink.application_id == application_id,
+        AccessLink.application_id.in_(scope),
+        AccessLink.purpose == LinkPurpose.INVITATION,
+    ]
+
+
+async def revoke_link(
+    db: AsyncSession,
+    *,
+    actor: Staff,
+    application_id: int,
+    link_id: int,
+    now: dt.datetime,
+    ip_hash: str,
+) -> bool:
+    """Stop an unused invitation link from working. False when there is no such link
+    (or it was used or revoked already). Audited as ``link.revoked``."""
+    revoked = (
+        await db.execute(
+            update(AccessLink)
+            .where(
+                *_link_in_scope(actor, application_id, link_id),
+                AccessLink.used_at.is_(None),
+                AccessLink.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .returning(AccessLink.id)
+        )
+    ).one_or_none()
+    if revoked is None:
+        return False
+    audit.record(
+        db,
+        action="link.revoked",
+        actor_kind="staff",
+        actor_id=actor.staff_id,
+        organization_id=actor.organization_id,
+        subject_type="access_link",
+        subject_id=link_id,
+        ip_hash=ip_hash,
+        details={"application_id": application_id},
+    )
+    return True
