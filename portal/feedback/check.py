@@ -105,6 +105,9 @@ class Draft:
     personal_note: str = ""
     items: Sequence[DraftItem] = ()
     suggested_roles: Sequence[str] = ()
+    # Next steps that hold no words to check, carried so a draft is the whole feedback.
+    reapply_after_months: int | None = None
+    pool_invitation_offered: bool = False
 
 
 def check_feedback(draft: Draft) -> list[Finding]:

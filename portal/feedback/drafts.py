@@ -1,0 +1,389 @@
+"""Writing feedback: every save a new version, publishing one, and the check in between.
+
+A `Draft` (portal.feedback.check) is the whole structured feedback of one
+application as a writer holds it, whoever the writer is: the staff editor
+builds one from its form, an importer from a row. `save_draft` stores it as the
+next version of that application's feedback (never changing an earlier one);
+`publish_version` makes a version what the candidate reads, refusing one with
+risky findings unless a second recruiter overrides with a written reason.
+
+Scoping is the caller's, as for `portal.feedback.view.load_feedback_view`: pass
+as `readable` the applications the writer may touch (a ``select`` from
+`Application`, such as `readable_applications(actor)`); an application outside
+it is `ApplicationNotFound`, as a missing one is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.access.service import send_invitation
+from portal.audit import service as audit
+from portal.candidates.models import Application, Requirement
+from portal.concurrency import Conflict
+from portal.feedback.check import Draft, DraftItem, Finding, blocks_publishing, check_feedback
+from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride, FeedbackState
+from portal.settings import Settings
+
+ITEM_ORDER = ("assessment", "strength", "growth_area")
+
+
+class ApplicationNotFound(LookupError):
+    """No such application in the writer's scope (answered as a 404)."""
+
+
+class UnknownRequirement(ValueError):
+    """An item names a requirement that is not one of the application's job's."""
+
+    def __init__(self, requirement: int | str) -> None:
+        super().__init__(f"the job has no requirement {requirement!r}")
+        self.requirement = requirement
+
+
+class NothingToPublish(LookupError):
+    """The application has no feedback yet."""
+
+
+class RiskyFindings(Exception):
+    """The version has risky findings and nobody overrode them."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        super().__init__("risky findings block publishing")
+        self.findings = list(findings)
+
+
+class OwnVersion(Exception):
+    """The author of a version cannot override the check on it: a second recruiter must."""
+
+
+@dataclass(frozen=True)
+class StoredDraft:
+    """One stored version: its number, state, who wrote it and when, and its content."""
+
+    version: int
+    state: str
+    draft: Draft
+    created_by_staff_id: int | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SavedVersion:
+    version: int
+    created: bool  # False when the draft was the same as the newest version
+
+
+async def _application(
+    db: AsyncSession, *, readable: Select[Any], application_id: int, lock: bool = False
+) -> tuple[int, int]:
+    """(job id, organization id) of an application in scope; locked for writing when
+    `lock`, so that two saves on PostgreSQL take turns."""
+    scope = readable.with_only_columns(Application.id, maintain_column_froms=True).correlate(None)
+    statement = select(Application.job_id, Application.organization_id).where(
+        Application.id == application_id, Application.id.in_(scope)
+    )
+    if lock:
+        statement = statement.with_for_update(of=Application)
+    row = (await db.execute(statement)).one_or_none()
+    if row is None:
+        raise ApplicationNotFound(application_id)
+    return row[0], row[1]
+
+
+async def newest_version(db: AsyncSession, *, application_id: int) -> int:
+    """The newest version number of an application's feedback (0 when there is none)."""
+    found = await db.scalar(
+        select(func.max(Feedback.version)).where(Feedback.application_id == application_id)
+    )
+    return int(found or 0)
+
+
+async def load_draft(
+    db: AsyncSession, *, readable: Select[Any], application_id: int, version: int | None = None
+) -> StoredDraft | None:
+    """A stored version (the newest when `version` is None) as a `Draft`, internal
+    items included and requirements by id; None when there is no such version."""
+    await _application(db, readable=readable, application_id=application_id)
+    if version is None:
+        version = await newest_version(db, application_id=application_id)
+    feedback = await db.scalar(
+        select(Feedback).where(
+            Feedback.application_id == application_id, Feedback.version == version
+        )
+    )
+    if feedback is None:
+        return None
+    rows = await db.execute(
+        select(
+            FeedbackItem.kind,
+            FeedbackItem.body,
+            FeedbackItem.suggestion,
+            FeedbackItem.rating,
+            FeedbackItem.requirement_id,
+            FeedbackItem.visible,
+        )
+        .where(FeedbackItem.feedback_id == feedback.id)
+        .order_by(FeedbackItem.position, FeedbackItem.id)
+    )
+    items = sorted(
+        (
+            DraftItem(
+                # The CHECK constraints hold kind and rating to the Literal's values.
+                kind=kind,  # type: ignore[arg-type]
+                body=body,
+                suggestion=suggestion,
+                rating=rating,  # type: ignore[arg-type]
+                requirement=requirement_id,
+                visible=visible,
+            )
+            for kind, body, suggestion, rating, requirement_id, visible in rows
+        ),
+        key=lambda item: ITEM_ORDER.index(item.kind),
+    )
+    draft = Draft(
+        decision_summary=feedback.decision_summary,
+        personal_note=feedback.personal_note,
+        items=tuple(items),
+        suggested_roles=tuple(feedback.suggested_roles or ()),
+        reapply_after_months=feedback.reapply_after_months,
+        pool_invitation_offered=feedback.pool_invitation_offered,
+    )
+    return StoredDraft(
+        version=feedback.version,
+        state=feedback.state,
+        draft=draft,
+        created_by_staff_id=feedback.created_by_staff_id,
+        created_at=feedback.created_at,
+    )
+
+
+async def _resolved(db: AsyncSession, *, job_id: int, draft: Draft) -> Draft:
+    """The draft with every item's requirement as an id of the job's requirements
+    (given by id or by name, any case), in a form that compares equal to a stored one."""
+    rows = (
+        await db.execute(
+            select(Requirement.id, Requirement.name).where(Requirement.job_id == job_id)
+        )
+    ).all()
+    by_id = {requirement_id for requirement_id, _ in rows}
+    by_name = {name.strip().lower(): requirement_id for requirement_id, name in rows}
+    items = []
+    for item in draft.items:
+        requirement = item.requirement
+        if isinstance(requirement, str):
+            if not requirement.strip():
+                requirement = None
+            elif requirement.strip().lower() in by_name:
+                requirement = by_name[requirement.strip().lower()]
+            else:
+                raise UnknownRequirement(requirement)
+        elif requirement is not None and requirement not in by_id:
+            raise UnknownRequirement(requirement)
+        if item.kind == "assessment" and (requirement is None or item.rating is None):
+            raise ValueError("an assessment needs a requirement and a rating")
+        rating = item.rating if item.kind == "assessment" else None
+        items.append(replace(item, requirement=requirement, rating=rating))
+    items.sort(key=lambda item: ITEM_ORDER.index(item.kind))
+    return replace(draft, items=tuple(items), suggested_roles=tuple(draft.suggested_roles))
+
+
+async def save_draft(
+    db: AsyncSession,
+    *,
+    readable: Select[Any],
+    application_id: int,
+    draft: Draft,
+    author_staff_id: int | None,
+    based_on: int | None,
+    now: dt.datetime,
+    ip_hash: str | None = None,
+) -> SavedVersion:
+    """Store `draft` as the next version of an application's feedback, as a draft.
+
+    Earlier versions are never changed. `based_on` is the version the writer
+    started from (0 for none): when someone saved a newer one meanwhile this
+    raises `Conflict` (with the newest version number) and stores nothing; pass
+    None to write regardless. A draft identical to the newest version stores
+    nothing and answers that version (`created=False`), so saving twice, or
+    importing the same row twice, adds no version. Items name their requirement
+    by id or by name (`UnknownRequirement` otherwise). Audited as
+    ``feedback.saved``.
+    """
+    job_id, organization_id = await _application(
+        db, readable=readable, application_id=application_id, lock=True
+    )
+    current = await newest_version(db, application_id=application_id)
+    if based_on is not None and based_on != current:
+        raise Conflict(version=current)
+    draft = await _resolved(db, job_id=job_id, draft=draft)
+    if current:
+        stored = await load_draft(db, readable=readable, application_id=application_id)
+        if stored is not None and stored.draft == draft:
+            return SavedVersion(current, created=False)
+    feedback = Feedback(
+        application_id=application_id,
+        version=current + 1,
+        state=FeedbackState.DRAFT,
+        decision_summary=draft.decision_summary,
+        personal_note=draft.personal_note,
+        reapply_after_months=draft.reapply_after_months,
+        suggested_roles=list(draft.suggested_roles),
+        pool_invitation_offered=draft.pool_invitation_offered,
+        created_by_staff_id=author_staff_id,
+        created_at=now,
+    )
+    db.add(feedback)
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        # Another save took this version number first (SQLite, or a race the lock
+        # did not cover): the writer is told, as for a stale `based_on`.
+        raise Conflict() from exc
+    db.add_all(
+        FeedbackItem(
+            feedback_id=feedback.id,
+            kind=item.kind,
+            position=position,
+            requirement_id=item.requirement,
+            rating=item.rating,
+            body=item.body,
+            suggestion=item.suggestion,
+            visible=item.visible,
+        )
+        for position, item in enumerate(draft.items)
+    )
+    await db.flush()
+    audit.record(
+        db,
+        action="feedback.saved",
+        actor_kind="staff" if author_staff_id else "system",
+        actor_id=author_staff_id,
+        organization_id=organization_id,
+        subject_type="application",
+        subject_id=application_id,
+        ip_hash=ip_hash,
+        details={"version": feedback.version},
+    )
+    return SavedVersion(feedback.version, created=True)
+
+
+async def publish_version(
+    db: AsyncSession,
+    *,
+    readable: Select[Any],
+    application_id: int,
+    version: int,
+    staff_id: int,
+    settings: Settings,
+    now: dt.datetime,
+    override_reason: str | None = None,
+    ip_hash: str | None = None,
+) -> bool:
+    """Make `version` (which must be the newest) what the candidate reads, and queue
+    the invitation email with a fresh link. False when it was published already.
+
+    Raises `Conflict` when a newer version exists, `NothingToPublish` when there
+    is none, and `RiskyFindings` when the check finds risky words, unless
+    `override_reason` is given by someone other than the version's author
+    (`OwnVersion` otherwise): the override is stored with the version and
+    audited (``feedback.check_overridden``), then ``feedback.published``.
+    """
+    _job_id, organization_id = await _application(
+        db, readable=readable, application_id=application_id, lock=True
+    )
+    current = await newest_version(db, application_id=application_id)
+    if not current:
+        raise NothingToPublish(application_id)
+    if version != current:
+        raise Conflict(version=current)
+    stored = await load_draft(db, readable=readable, application_id=application_id)
+    assert stored is not None
+    if stored.state == FeedbackState.PUBLISHED:
+        return False
+    feedback = await db.scalar(
+        select(Feedback).where(
+            Feedback.application_id == application_id, Feedback.version == version
+        )
+    )
+    assert feedback is not None
+    findings = check_feedback(stored.draft)
+    overridden = False
+    if blocks_publishing(findings):
+        if override_reason is None or not override_reason.strip():
+            raise RiskyFindings(findings)
+        if stored.created_by_staff_id == staff_id:
+            raise OwnVersion()
+        risky = [_finding_record(stored.draft, f) for f in findings if f.severity == "risky"]
+        db.add(
+            FeedbackOverride(
+                feedback_id=feedback.id,
+                staff_user_id=staff_id,
+                reason=override_reason.strip(),
+                findings=risky,
+                created_at=now,
+            )
+        )
+        audit.record(
+            db,
+            action="feedback.check_overridden",
+            actor_kind="staff",
+            actor_id=staff_id,
+            organization_id=organization_id,
+            subject_type="application",
+            subject_id=application_id,
+            ip_hash=ip_hash,
+            details={
+                "version": version,
+                "reason": override_reason.strip(),
+                "rules": sorted({entry["rule"] for entry in risky}),
+            },
+        )
+        overridden = True
+    feedback.state = FeedbackState.PUBLISHED
+    feedback.published_at = now
+    await db.flush()
+    audit.record(
+        db,
+        action="feedback.published",
+        actor_kind="staff",
+        actor_id=staff_id,
+        organization_id=organization_id,
+        subject_type="application",
+        subject_id=application_id,
+        ip_hash=ip_hash,
+        details={"version": version, "overridden": overridden},
+    )
+    await send_invitation(
+        db,
+        application_id=application_id,
+        settings=settings,
+        now=now,
+        created_by_staff_id=staff_id,
+    )
+    return True
+
+
+def field_text(draft: Draft, field: str) -> str:
+    """The text of one of a draft's fields, named as `Finding.field` names them."""
+    if field in ("decision_summary", "personal_note"):
+        return str(getattr(draft, field))
+    if field.startswith("suggested_roles["):
+        return draft.suggested_roles[int(field[16:-1])]
+    index, _, part = field[6:].partition("].")
+    item = draft.items[int(index)]
+    return item.suggestion if part == "suggestion" else item.body
+
+
+def _finding_record(draft: Draft, finding: Finding) -> dict[str, str]:
+    return {
+        "rule": finding.rule,
+        "field": finding.field,
+        "words": finding.words(field_text(draft, finding.field)),
+    }
