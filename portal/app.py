@@ -58,6 +58,7 @@ from portal.web import (
     speaks_json,
     visitor_context,
 )
+from portal.workspace.editor import routes as editor_routes
 from portal.workspace.routes import routes as workspace_routes
 
 READY_TIMEOUT_SECONDS = 1.5
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                     [
                         *staff_routes,
                         *workspace_routes,
+                        *editor_routes,
                         *thread_routes,
                         *people_routes,
                         *audit_routes,

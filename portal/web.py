@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -508,7 +508,7 @@ def conflict_page(
     request: Request,
     *,
     conflict: Conflict,
-    submitted: InputModel,
+    submitted: InputModel | Mapping[str, str],
     labels: dict[str, str],
     action: str,
     back: str,
@@ -517,9 +517,11 @@ def conflict_page(
 
     Shows, field by field, what they typed next to what is there now, and offers
     to save theirs over it (the form carries the current version) or to go back;
-    nothing they typed is lost.
+    nothing they typed is lost. `submitted` is the validated form, or for a form with
+    rows its fields by posted name (``strengths-0-body``), as `conflict.current` is.
     """
-    yours = {name: _shown(value) for name, value in submitted.model_dump().items()}
+    given = submitted.model_dump() if isinstance(submitted, InputModel) else submitted
+    yours = {name: _shown(value) for name, value in given.items()}
     current = {name: _shown(value) for name, value in (conflict.current or {}).items()}
     changes = [
         {"name": name, "label": label, "yours": yours.get(name, ""), "theirs": current[name]}

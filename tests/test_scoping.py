@@ -245,6 +245,11 @@ async def test_every_route_answers_404_for_another_owners_record(
         ("POST", "/staff/applications/{application_id:int}/links", ("application_id",)),
         ("GET", "/staff/applications/{application_id:int}/links/revoke", ("application_id",)),
         ("POST", "/staff/applications/{application_id:int}/links/revoke", ("application_id",)),
+        ("GET", "/staff/applications/{application_id:int}/feedback", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:int}/feedback", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:int}/feedback/check", ("application_id",)),
+        ("GET", "/staff/applications/{application_id:int}/preview", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:int}/publish", ("application_id",)),
     ]
     assert set(workspace) <= set(map(_key, endpoints))
     for method, template, params in endpoints:

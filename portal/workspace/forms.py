@@ -55,6 +55,8 @@ class ApplicationFilter(InputModel):
 
 
 Text = Annotated[str, Field(max_length=TEXT_MAX)]
+# A checkbox: sent as "on" when ticked, absent (or, from a kept form, empty) when not.
+Checkbox = Annotated[bool, BeforeValidator(lambda v: False if v == "" else v)]
 ItemText = Annotated[str, Field(max_length=ITEM_MAX)]
 Rating = Literal["", "met", "partly_met", "not_yet_met"]
 
@@ -63,20 +65,20 @@ class AssessmentRow(InputModel):
     requirement: Annotated[int, Field(ge=1, le=MAX_ID)]
     rating: Annotated[Rating, Say(invalid="Choose a rating.")] = ""
     evidence: ItemText = ""
-    visible: bool = False
+    visible: Checkbox = False
 
 
 class StrengthRow(InputModel):
     body: ItemText = ""
     requirement: OptionalId = None
-    visible: bool = False
+    visible: Checkbox = False
 
 
 class GrowthRow(InputModel):
     body: ItemText = ""
     suggestion: ItemText = ""
     requirement: OptionalId = None
-    visible: bool = False
+    visible: Checkbox = False
 
 
 class EditorForm(InputModel):
@@ -96,7 +98,7 @@ class EditorForm(InputModel):
         Say(invalid="Enter a number of months from 0 to 60, or leave it empty."),
     ] = None
     suggested_roles: Annotated[str, Field(max_length=ITEM_MAX)] = ""
-    pool_invitation_offered: bool = False
+    pool_invitation_offered: Checkbox = False
     assessments: Annotated[
         list[AssessmentRow], Field(default_factory=list, max_length=ASSESSMENTS_MAX)
     ]
@@ -108,17 +110,11 @@ class EditorForm(InputModel):
     MAX_FIELDS: ClassVar[int] = 10 + ASSESSMENTS_MAX * 4 + ROWS_MAX * 3 + ROWS_MAX * 4
 
 
-class OverrideForm(InputModel):
-    version: Annotated[int, Field(ge=1, le=MAX_ID)]
-    reason: Annotated[
-        str,
-        Field(min_length=1, max_length=TEXT_MAX),
-        Say(missing="Say why this feedback may be published as it is."),
-    ]
-
-
 class PublishForm(InputModel):
+    """Publish a version; `reason` is a second recruiter's override of risky findings."""
+
     version: Annotated[int, Field(ge=1, le=MAX_ID)]
+    reason: Annotated[str, Field(max_length=TEXT_MAX)] = ""
 
 
 class LinkForm(InputModel):

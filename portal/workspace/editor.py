@@ -1,0 +1,362 @@
+"""The feedback editor: write and save versions, check them, preview as the candidate,
+publish (with a second recruiter's override when the check finds risky words)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.auth import Staff
+from portal.candidates.service import readable_applications
+from portal.concurrency import Conflict
+from portal.db import utcnow
+from portal.feedback import drafts
+from portal.feedback.view import Version, load_feedback_view
+from portal.forms import FormState, validate_rows
+from portal.web import (
+    client_ip_hash,
+    conflict_page,
+    db_session,
+    parse_form,
+    portal,
+    redirect_page,
+    render,
+)
+from portal.workspace.drafting import (
+    BuiltDraft,
+    CheckResult,
+    Requirement,
+    build_draft,
+    built_from_stored,
+    check,
+    checked_fields,
+    form_from_draft,
+    form_from_input,
+    row_count,
+    with_row_added,
+    with_row_removed,
+)
+from portal.workspace.forms import EditorForm, PublishForm
+from portal.workspace.routes import (
+    NO_STORE,
+    application_context,
+    application_id_of,
+    application_url,
+    staff_actor,
+)
+
+TEMPLATE = "staff/editor.html"
+ROW_LISTS = ("strengths", "growth_areas")
+RATINGS = {"met": "Met", "partly_met": "Partly met", "not_yet_met": "Not yet met"}
+
+
+def _requirements(context: dict[str, Any]) -> list[Requirement]:
+    return [Requirement(r.id, r.name, r.description) for r in context["application"].requirements]
+
+
+async def _editor_context(request: Request, actor: Staff, application_id: int) -> dict[str, Any]:
+    context = await application_context(request, actor, application_id)
+    context.update(
+        requirements=_requirements(context),
+        ratings=RATINGS,
+        rows=row_count,
+        checked_fields=checked_fields,
+        check=None,
+        oob=False,
+    )
+    return context
+
+
+def _page(
+    request: Request,
+    context: dict[str, Any],
+    form: FormState,
+    result: CheckResult | None,
+    *,
+    status: int = 200,
+    block: str | None = "editor",
+) -> Response:
+    return render(
+        request,
+        TEMPLATE,
+        {**context, "form": form, "check": result},
+        status_code=status,
+        block=block,
+        headers=NO_STORE,
+    )
+
+
+async def editor(request: Request) -> Response:
+    """The newest version in the form, with the check's findings on it."""
+    actor = await staff_actor(request)
+    application_id = application_id_of(request)
+    context = await _editor_context(request, actor, application_id)
+    async with db_session(request) as db:
+        stored = await drafts.load_draft(
+            db, readable=readable_applications(actor), application_id=application_id
+        )
+    requirements = context["requirements"]
+    form = form_from_draft(
+        stored.draft if stored else None,
+        version=stored.version if stored else 0,
+        requirements=requirements,
+    )
+    result = None
+    if stored is not None:
+        result = check(built_from_stored(stored.draft, requirements=requirements), form.values)
+    return _page(request, context, form, result, block=None)
+
+
+def _changed_rows(form: FormState, action: str) -> FormState | None:
+    """The form after an add or remove button (`add-strengths`, `remove-growth_areas-2`)."""
+    verb, _, rest = action.partition("-")
+    if verb == "add" and rest in ROW_LISTS:
+        return with_row_added(form, rest)
+    list_name, _, index = rest.rpartition("-")
+    if verb == "remove" and list_name in ROW_LISTS and index.isdigit():
+        return with_row_removed(form, list_name, int(index))
+    return None
+
+
+async def save(request: Request) -> Response:
+    """Save (a new version), check, preview, or add or remove a row, by the button pressed."""
+    actor = await staff_actor(request)
+    application_id = application_id_of(request)
+    context = await _editor_context(request, actor, application_id)
+    data = await parse_form(request, EditorForm, template=TEMPLATE, block="editor", context=context)
+    if isinstance(data, Response):
+        return data
+    requirements = context["requirements"]
+    changed = _changed_rows(form_from_input(data), data.action)
+    if changed is not None:
+        return _page(request, context, changed, None)
+    built = build_draft(data, requirements=requirements)
+    if isinstance(built, FormState):
+        return _page(request, context, built, None, status=422)
+    form = form_from_input(data)
+    if data.action == "check":
+        return _page(request, context, form, check(built, form.values))
+    try:
+        async with db_session(request) as db:
+            saved = await drafts.save_draft(
+                db,
+                readable=readable_applications(actor),
+                application_id=application_id,
+                draft=built.draft,
+                author_staff_id=actor.staff_id,
+                based_on=data.version,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except drafts.ApplicationNotFound:
+        raise HTTPException(404) from None
+    except Conflict:
+        return await _conflict(request, actor, application_id, form, requirements)
+    if data.action == "preview":
+        url = str(request.url_for("staff.feedback_preview", application_id=application_id))
+        return redirect_page(request, url)
+    done = "saved" if saved.created else "unchanged"
+    editor_url = request.url_for("staff.feedback_editor", application_id=application_id)
+    return redirect_page(request, str(editor_url.include_query_params(done=done)))
+
+
+async def _conflict(
+    request: Request,
+    actor: Staff,
+    application_id: int,
+    yours: FormState,
+    requirements: list[Requirement],
+) -> Response:
+    """409: someone saved a newer version meanwhile. What they saved beside what this
+    recruiter typed, field by field; "save mine instead" makes theirs the next version."""
+    async with db_session(request) as db:
+        stored = await drafts.load_draft(
+            db, readable=readable_applications(actor), application_id=application_id
+        )
+    if stored is None:  # every version was deleted meanwhile (the whole job, say)
+        raise HTTPException(404)
+    theirs = form_from_draft(stored.draft, version=stored.version, requirements=requirements)
+    names = [name for name in {**theirs.values, **yours.values} if name != "version"]
+    labels = {name: _label(name, requirements) for name in names}
+    current = {name: theirs.value(name) for name in names}
+    url = str(request.url_for("staff.feedback_editor", application_id=application_id))
+    kept = {name: value for name, value in yours.values.items() if name != "version"}
+    return conflict_page(
+        request,
+        conflict=Conflict(current=current, version=stored.version),
+        submitted=kept,
+        labels=labels,
+        action=url,
+        back=url,
+    )
+
+
+FIELD_LABELS = {
+    "decision_summary": "Decision summary",
+    "personal_note": "Personal note",
+    "suggested_roles": "Roles that may suit better",
+    "reapply_after_months": "May reapply after (months)",
+    "pool_invitation_offered": "Talent pool invitation offered",
+}
+PART_LABELS = {
+    "rating": "rating",
+    "evidence": "evidence",
+    "body": "text",
+    "suggestion": "suggestion",
+    "requirement": "requirement",
+    "visible": "shown to the candidate",
+}
+
+
+def _label(name: str, requirements: list[Requirement]) -> str:
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    list_name, _, rest = name.partition("-")
+    number, _, part = rest.partition("-")
+    if list_name == "assessments" and number.isdigit() and int(number) < len(requirements):
+        return f"{requirements[int(number)].name}: {PART_LABELS.get(part, part)}"
+    kind = "Strength" if list_name == "strengths" else "Growth area"
+    return (
+        f"{kind} {int(number) + 1 if number.isdigit() else number}: {PART_LABELS.get(part, part)}"
+    )
+
+
+async def live_check(request: Request) -> Response:
+    """The check on what the recruiter is typing, for htmx: the findings panel, and each
+    field's findings swapped in beside it (out of band)."""
+    actor = await staff_actor(request)
+    application_id = application_id_of(request)
+    context = await _editor_context(request, actor, application_id)
+    posted = await request.form(max_files=0, max_fields=EditorForm.MAX_FIELDS + 4)
+    pairs = [(name, value) for name, value in posted.multi_items() if isinstance(value, str)]
+    data, form = validate_rows(EditorForm, pairs)
+    result: CheckResult | None = None
+    if data is not None:
+        built = build_draft(data, requirements=context["requirements"])
+        if isinstance(built, BuiltDraft):
+            form = form_from_input(data)
+            result = check(built, form.values)
+    return render(
+        request,
+        TEMPLATE,
+        {**context, "form": form, "check": result, "oob": True, "unchecked": result is None},
+        block="findings",
+        headers=NO_STORE,
+    )
+
+
+# --- preview and publish ------------------------------------------------------------------
+
+
+async def _preview_context(request: Request, actor: Staff, application_id: int) -> dict[str, Any]:
+    context = await application_context(request, actor, application_id)
+    requirements = _requirements(context)
+    async with db_session(request) as db:
+        readable = readable_applications(actor)
+        page = await load_feedback_view(
+            db, application_id=application_id, readable=readable, version=Version.LATEST
+        )
+        stored = await drafts.load_draft(db, readable=readable, application_id=application_id)
+    if page is None or stored is None:
+        raise HTTPException(404)
+    form = form_from_draft(stored.draft, version=stored.version, requirements=requirements)
+    result = check(built_from_stored(stored.draft, requirements=requirements), form.values)
+    context.update(
+        page=page,
+        preview=True,
+        check=result,
+        stored=stored,
+        is_author=stored.created_by_staff_id == actor.staff_id,
+        form=FormState(),
+    )
+    return context
+
+
+async def preview(request: Request) -> Response:
+    """Exactly the candidate's page for the newest version, under a banner."""
+    actor = await staff_actor(request)
+    application_id = application_id_of(request)
+    try:
+        context = await _preview_context(request, actor, application_id)
+    except HTTPException:
+        # Nothing written yet: the editor is where to start.
+        await application_context(request, actor, application_id)  # 404 if not theirs
+        url = str(request.url_for("staff.feedback_editor", application_id=application_id))
+        return redirect_page(request, url)
+    return render(request, "candidate/feedback.html", context, headers=NO_STORE)
+
+
+PUBLISH_REFUSED = {
+    "risky": "This version has risky wording, so it cannot be published as it is. Change "
+    "the highlighted words, or ask a colleague to review it: a second recruiter can "
+    "publish it with a written reason.",
+    "own": "You saved this version, so you cannot override the check on it: a second "
+    "recruiter must review it.",
+    "stale": "A newer version was saved while you were reviewing this one. Review the newest "
+    "version before publishing.",
+}
+
+
+async def publish(request: Request) -> Response:
+    actor = await staff_actor(request)
+    application_id = application_id_of(request)
+    context = await _preview_context(request, actor, application_id)
+    data = await parse_form(
+        request, PublishForm, template="candidate/feedback.html", context=context
+    )
+    if isinstance(data, Response):
+        return data
+    refused, status = "", 200
+    try:
+        async with db_session(request) as db:
+            await drafts.publish_version(
+                db,
+                readable=readable_applications(actor),
+                application_id=application_id,
+                version=data.version,
+                staff_id=actor.staff_id,
+                settings=portal(request).settings,
+                now=utcnow(),
+                override_reason=data.reason or None,
+                ip_hash=client_ip_hash(request),
+            )
+    except (drafts.ApplicationNotFound, drafts.NothingToPublish):
+        raise HTTPException(404) from None
+    except drafts.RiskyFindings:
+        refused, status = "risky", 422
+    except drafts.OwnVersion:
+        refused, status = "own", 403
+    except Conflict:
+        refused, status = "stale", 409
+    if refused:
+        context["error"] = PUBLISH_REFUSED[refused]
+        context["form"] = FormState(values={"reason": data.reason})
+        return render(
+            request, "candidate/feedback.html", context, status_code=status, headers=NO_STORE
+        )
+    portal(request).wake_worker()
+    return redirect_page(request, application_url(request, application_id, "published"))
+
+
+FEEDBACK = "/applications/{application_id:int}/feedback"
+routes = [
+    Route(FEEDBACK, editor, methods=["GET"], name="staff.feedback_editor"),
+    Route(FEEDBACK, save, methods=["POST"], name="staff.feedback_save"),
+    Route(FEEDBACK + "/check", live_check, methods=["POST"], name="staff.feedback_check"),
+    Route(
+        "/applications/{application_id:int}/preview",
+        preview,
+        methods=["GET"],
+        name="staff.feedback_preview",
+    ),
+    Route(
+        "/applications/{application_id:int}/publish",
+        publish,
+        methods=["POST"],
+        name="staff.feedback_publish",
+    ),
+]
