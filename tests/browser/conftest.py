@@ -143,6 +143,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             candidates=candidates,
             unused=list(candidates),
             database=workdir / "demo.db",
+            staff=data["staff"],
         )
         # The demo emails every printed candidate an invitation. Wait for them, so that a
         # test counting a candidate's mail before and after its own step is not confused by

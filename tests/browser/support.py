@@ -44,6 +44,8 @@ class Demo:
     candidates: list[DemoCandidate]
     unused: list[DemoCandidate] = field(default_factory=list)
     database: Path | None = None  # the demo's SQLite file
+    # The demo's staff accounts: {"email", "password", "name", "role", "organization"}.
+    staff: list[dict[str, str]] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
