@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,7 +19,7 @@ from portal.candidates.models import Requirement
 from portal.candidates.service import readable_applications
 from portal.db import unit_of_work, utcnow
 from portal.feedback.check import Draft, DraftItem
-from portal.feedback.drafts import UnknownRequirement, load_draft, save_draft
+from portal.feedback.drafts import SavedVersion, UnknownRequirement, load_draft, save_draft
 from portal.feedback.models import Feedback, FeedbackOverride
 from portal.jobs.models import BackgroundJob
 from portal.jobs.worker import Worker
@@ -316,10 +317,15 @@ async def test_preview_is_the_candidates_page_with_a_banner(
 ) -> None:
     world = await make_world(sessions, published=False)
     await _recruiter(client, sessions, world)
+    fields = await _open_editor(client, world)
+    fields["decision_summary"] = "<script>alert(1)</script> Thank you for your time."
+    assert (await _post(client, world, {**fields, "action": "preview"})).status_code == 303
     page = await client.get(f"/staff/applications/{world.application_id}/preview")
     assert page.status_code == 200
     assert "Preview: what Dana Scully will see" in page.text
-    assert "Version 1 is a draft" in page.text
+    assert "Version 2 is a draft" in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Thank you for your time." in page.text
+    assert "<script>alert(1)</script>" not in page.text
     assert "Thank you, Dana" in page.text  # the candidate's own heading
     assert "Your window-function answer was precise." in page.text
     assert "INTERNAL" not in page.text  # internal items never reach the page
@@ -447,43 +453,27 @@ async def test_save_draft_resolves_requirements_by_name_and_refuses_unknown_ones
             DraftItem(kind="strength", body="Clear.", requirement="Statistics"),
         ),
     )
-    async with unit_of_work(sessions) as db:
-        saved = await save_draft(
-            db,
-            readable=readable,
-            application_id=world.application_id,
-            draft=draft,
-            author_staff_id=None,
-            based_on=None,
-            now=utcnow(),
-        )
-        again = await save_draft(
-            db,
-            readable=readable,
-            application_id=world.application_id,
-            draft=draft,
-            author_staff_id=None,
-            based_on=None,
-            now=utcnow(),
-        )
-    assert (saved.version, saved.created) == (2, True)
-    assert (again.version, again.created) == (2, False)
-    unknown = Draft(items=(DraftItem(kind="strength", body="x", requirement="Cooking"),))
-    async with unit_of_work(sessions) as db:
-        try:
-            await save_draft(
+
+    async def save(draft: Draft) -> SavedVersion:
+        async with unit_of_work(sessions) as db:
+            return await save_draft(
                 db,
                 readable=readable,
                 application_id=world.application_id,
-                draft=unknown,
+                draft=draft,
                 author_staff_id=None,
                 based_on=None,
                 now=utcnow(),
             )
-        except UnknownRequirement as exc:
-            assert exc.requirement == "Cooking"
-        else:
-            raise AssertionError("an unknown requirement was saved")
+
+    saved = await save(draft)
+    again = await save(draft)
+    assert (saved.version, saved.created) == (2, True)
+    assert (again.version, again.created) == (2, False)
+    unknown = Draft(items=(DraftItem(kind="strength", body="x", requirement="Cooking"),))
+    with pytest.raises(UnknownRequirement) as refused:
+        await save(unknown)
+    assert refused.value.requirement == "Cooking"
 
 
 async def test_another_organizations_recruiter_finds_nothing(

@@ -55,7 +55,8 @@ RATINGS = {"met": "Met", "partly_met": "Partly met", "not_yet_met": "Not yet met
 
 
 def _requirements(context: dict[str, Any]) -> list[Requirement]:
-    return [Requirement(r.id, r.name, r.description) for r in context["application"].requirements]
+    requirements: list[Requirement] = context["application"].requirements
+    return requirements
 
 
 async def _editor_context(request: Request, actor: Staff, application_id: int) -> dict[str, Any]:

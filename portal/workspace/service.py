@@ -18,12 +18,14 @@ from portal.access.models import AccessLink, LinkPurpose
 from portal.access.service import send_invitation
 from portal.audit import service as audit
 from portal.auth import Staff
-from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.candidates.models import Application, Candidate, Job
+from portal.candidates.models import Requirement as RequirementRow
 from portal.candidates.service import readable_applications
 from portal.feedback.models import Feedback, FeedbackOverride, FeedbackState
 from portal.feedback.view import STAGE_WORDS
 from portal.settings import Settings
 from portal.staff.models import StaffUser as StaffName
+from portal.workspace.drafting import Requirement
 from portal.workspace.forms import ApplicationFilter, FeedbackFilter, Sort
 
 PER_PAGE = 25
@@ -174,13 +176,6 @@ async def list_applications(
 
 
 @dataclass(frozen=True)
-class RequirementRow:
-    id: int
-    name: str
-    description: str
-
-
-@dataclass(frozen=True)
 class VersionRow:
     version: int
     state: str
@@ -220,7 +215,7 @@ class ApplicationDetail:
     location: str
     stage: str
     decided_at: dt.datetime | None
-    requirements: list[RequirementRow]
+    requirements: list[Requirement]
     versions: list[VersionRow]  # newest first
     links: list[LinkRow]  # newest first
 
@@ -263,9 +258,9 @@ async def application_detail(
         raise ApplicationNotFound(application_id)
     requirements = (
         await db.execute(
-            select(Requirement.id, Requirement.name, Requirement.description)
-            .where(Requirement.job_id == row[3])
-            .order_by(Requirement.position)
+            select(RequirementRow.id, RequirementRow.name, RequirementRow.description)
+            .where(RequirementRow.job_id == row[3])
+            .order_by(RequirementRow.position)
         )
     ).all()
     author = aliased(StaffName)
@@ -310,7 +305,7 @@ async def application_detail(
     ).all()
     return ApplicationDetail(
         *row,
-        requirements=[RequirementRow(*r) for r in requirements],
+        requirements=[Requirement(*r) for r in requirements],
         versions=[VersionRow(*v) for v in versions],
         links=[LinkRow(*link) for link in links],
     )

@@ -5,13 +5,11 @@ publish; the candidate's emailed link then shows it. axe on every staff page."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import PHONE, Demo, OpenPage, Screenshot
+from tests.browser.support import PHONE, Demo, OpenPage, Screenshot, axe_violations
 from tests.browser.test_candidate_journey import assert_no_horizontal_scroll
 
 pytestmark = pytest.mark.browser
@@ -22,22 +20,8 @@ NOTE = "Thank you for the time you gave us; we enjoyed meeting you."
 
 
 def violations(page: Page, *, js: bool, open_page: OpenPage) -> str:
-    """Every axe-core violation on the page, whatever its impact, one line per element."""
-    if not js:
-        # As in the candidate's tests: axe needs JavaScript, so it checks a twin of the
-        # page whose own scripts are empty (the page as it is without JavaScript).
-        twin = open_page(js=True)
-        twin.context.add_cookies(page.context.cookies())  # type: ignore[arg-type]
-        twin.route("**/*.js", lambda route: route.fulfill(content_type="text/javascript", body=""))
-        twin.goto(page.url)
-        page = twin
-    results = Axe().run(page)
-    found: list[dict[str, Any]] = results.response["violations"]
-    return "\n".join(
-        f"{v['id']} ({v.get('impact')}): {v['help']} at {', '.join(map(str, n['target']))}"
-        for v in found
-        for n in v["nodes"]
-    )
+    """Every axe-core violation on the page, whatever its impact."""
+    return axe_violations(page, js=js, open_page=open_page)
 
 
 def sign_in(page: Page, demo: Demo, *, which: int) -> None:
