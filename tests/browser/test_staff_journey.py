@@ -9,8 +9,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import PHONE, Demo, OpenPage, Screenshot, axe_violations
-from tests.browser.test_candidate_journey import assert_no_horizontal_scroll
+from tests.browser.support import (
+    PHONE,
+    Demo,
+    OpenPage,
+    Screenshot,
+    assert_no_horizontal_scroll,
+    axe_violations,
+)
 
 pytestmark = pytest.mark.browser
 
