@@ -28,6 +28,7 @@ from portal.orgs.models import Organization
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import verify_password
+from portal.threads.models import Thread
 from tests.factories import open_link, staff_sign_in
 
 
@@ -199,3 +200,16 @@ async def test_a_demo_staff_member_signs_in_at_the_staff_entrance(
     page = await client.get("/staff/")
     assert page.status_code == 200
     assert admin.email in page.text
+
+
+async def test_the_employers_queue_has_a_question_and_a_flagged_message(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    ids, _ = await seed(sessions, settings)
+    async with sessions() as db:
+        threads = (await db.scalars(select(Thread).order_by(Thread.id))).all()
+    assert [t.organization_id for t in threads] == [ids[0], ids[0]]
+    assert all(t.state == "waiting" for t in threads)
+    assert [t.flagged for t in threads] == [False, True]
+    assert threads[1].flag_reasons == "threat, accusation"
+    assert threads[0].due_on is not None and threads[0].due_on < utcnow().date()

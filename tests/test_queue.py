@@ -606,3 +606,34 @@ async def test_admins_set_the_reply_promise_and_the_approval_rule(
         )
     assert event is not None
     assert event.details["fields"] == ["replies_need_approval", "reply_promise_days"]
+
+
+async def test_the_staff_home_page_shows_what_waits(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    _, _, recruiter = await _scene(client, sessions, "This is a scam.")
+    await _as_staff(other_client, sessions, recruiter)
+    home = await other_client.get("/staff/")
+    assert "1 waiting for a reply, 1 flagged for a careful read." in home.text
+    assert "Queue (1)" in home.text
+
+
+async def test_a_ten_megabyte_question_or_reply_is_refused(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world, thread_id, recruiter = await _scene(client, sessions)
+    page = await client.get(f"/feedback/{world.application_id}")
+    token = CSRF_FIELD.search(page.text)
+    assert token
+    huge = "x" * (10 * 1024 * 1024)
+    asked = await client.post(
+        f"/feedback/{world.application_id}/questions",
+        data={"csrftoken": token.group(1), "body": huge},
+    )
+    assert asked.status_code == 413
+    await _as_staff(other_client, sessions, recruiter)
+    replied = await _post(other_client, thread_id, "reply", body=huge)
+    assert replied.status_code == 413
+    async with sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(Message)) == 1
+    assert await _emails(sessions) == []

@@ -24,6 +24,9 @@ from portal.orgs.models import Organization
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import hash_password
+from portal.threads.abuse import assess_message
+from portal.threads.models import AuthorKind, Message, Thread, ThreadState
+from portal.threads.working_days import reply_due
 
 # An employer and a recruitment agency (DESIGN §7).
 DEMO_ORGANIZATIONS: tuple[DemoOrganization, ...] = (ORGANIZATION, AGENCY)
@@ -82,6 +85,7 @@ async def seed_demo(
     staff = await _seed_staff(db, organization_id=org.id, content=content, now=now)
 
     candidates: dict[str, Candidate] = {}
+    published_applications: list[Application] = []
 
     async def application_of(name: str, email: str, job: str, stage: str, days: int) -> int:
         email = email.strip().lower()
@@ -103,8 +107,10 @@ async def seed_demo(
         )
         db.add(application)
         await db.flush()
+        applications[application.id] = application
         return application.id
 
+    applications: dict[int, Application] = {}
     for demo in content.applications:
         application_id = await application_of(
             demo.candidate_name, demo.candidate_email, demo.job, demo.stage, demo.decided_days_ago
@@ -126,6 +132,8 @@ async def seed_demo(
         )
         db.add(feedback)
         await db.flush()
+        if published:
+            published_applications.append(applications[application_id])
 
         def requirement_id(name: str | None, job_key: str = demo.job) -> int | None:
             return requirements[(job_key, name)].id if name else None
@@ -174,8 +182,57 @@ async def seed_demo(
             waiting.stage,
             waiting.decided_days_ago,
         )
+    if content is ORGANIZATION:
+        # Something in the employer's queue: the last two published applications.
+        await _seed_questions(db, published_applications[-2:], org=org, now=now)
     await db.flush()
     return org.id
+
+
+# (days ago, question): an overdue polite question, and one the abuse check flags.
+DEMO_QUESTIONS = (
+    (
+        8,
+        "Thank you for the detailed feedback. Could you say a little more about what a "
+        "strong answer to the statistics question would have included?",
+    ),
+    (1, "This whole process was a scam. You will regret wasting my time."),
+)
+
+
+async def _seed_questions(
+    db: AsyncSession, applications: list[Application], *, org: Organization, now: dt.datetime
+) -> None:
+    for application, (days, body) in zip(applications, DEMO_QUESTIONS, strict=False):
+        asked = now - dt.timedelta(days=days)
+        assessment = await asyncio.to_thread(assess_message, body)
+        thread = Thread(
+            organization_id=org.id,
+            application_id=application.id,
+            candidate_id=application.candidate_id,
+            job_id=application.job_id,
+            state=ThreadState.WAITING,
+            created_at=asked,
+            waiting_since=asked,
+            due_on=reply_due(asked, org.reply_promise_days),
+            last_message_at=asked,
+            updated_at=asked,
+            flagged=assessment.flagged,
+            flag_reasons=", ".join(assessment.reasons),
+        )
+        db.add(thread)
+        await db.flush()
+        db.add(
+            Message(
+                thread_id=thread.id,
+                author_kind=AuthorKind.CANDIDATE,
+                body=body,
+                created_at=asked,
+                sent_at=asked,
+                flagged=assessment.flagged,
+                flag_reasons=", ".join(assessment.reasons),
+            )
+        )
 
 
 async def _seed_staff(

@@ -14,6 +14,7 @@ from portal.db import utcnow
 from portal.forms import FormState
 from portal.staff import service
 from portal.staff.forms import SignInForm
+from portal.threads import queue
 from portal.web import (
     client_ip,
     client_ip_hash,
@@ -90,9 +91,15 @@ async def home(request: Request) -> Response:
     assert isinstance(actor, Staff)  # the area lets no one else in
     async with db_session(request) as db:
         me = await service.staff_home(db, actor=actor)
+        counts = await queue.queue_counts(db, actor=actor, today=utcnow().date())
     if me is None:  # the account was deleted a moment ago
         return RedirectResponse(str(request.url_for("staff.signin")), status_code=303)
-    context = {"me": me, "organization_name": me.organization_name, "staff": actor}
+    context = {
+        "me": me,
+        "organization_name": me.organization_name,
+        "staff": actor,
+        "counts": counts,
+    }
     return render(request, "staff/home.html", context, headers=NO_STORE)
 
 

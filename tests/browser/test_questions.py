@@ -58,17 +58,17 @@ def test_a_question_is_answered_from_the_queue(
     name = variant(js)
     open_feedback(page, candidate)
     question = f"What exactly did my answer lack? ({name} {uuid.uuid4().hex[:6]})"
-    box = page.get_by_label("Your question")
+    box = page.locator("#body")
     box.fill("")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#body-error")).to_have_text("Write your message first.")
     if js:
-        box = page.get_by_label("Your question")
+        box = page.locator("#body")
         box.fill(question)
         expect(page.locator("#body-counter")).to_contain_text("characters left")
         mark_document(page)
     else:
-        page.get_by_label("Your question").fill(question)
+        page.locator("#body").fill(question)
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#conversation")).to_contain_text(question)
     expect(page.locator("#conversation")).to_contain_text("Waiting for a reply, expected by")
