@@ -23,7 +23,7 @@ from portal.demo.content import ORGANIZATION, DemoApplication
 from portal.feedback.view import Assessment, Branding, FeedbackView, GrowthArea, Strength
 
 # Bump when the generated content changes: a seeded database is reused only if it matches.
-SEED_VERSION = 1
+SEED_VERSION = 2
 
 # Dates are relative to a fixed instant, not to "now", so that the page is reproducible.
 ANCHOR = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
@@ -78,6 +78,14 @@ class Org:
     name: str
     slug: str
     accent_colour: str
+
+    @property
+    def privacy_url(self) -> str:
+        return f"https://{self.slug}.example/privacy"
+
+    @property
+    def contact_email(self) -> str:
+        return f"careers@{self.slug}.example"
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +304,9 @@ class Dataset:
             version=1,
             state="published",
             published_at=app.decided_at,
-            branding=Branding(org.name, org.slug, org.accent_colour),
+            branding=Branding(
+                org.name, org.slug, org.accent_colour, org.privacy_url, org.contact_email
+            ),
             candidate_name=self.candidate_name(app.candidate),
             job_title=app.job.title,
             team=app.job.team,
@@ -332,7 +342,8 @@ class Dataset:
         for org in self.orgs:
             yield (
                 org.id, org.name, org.slug, org.name, org.accent_colour, None, 5, 14,
-                CONSENT_TEXT, 1, "[6, 12, 24]", False, created,
+                CONSENT_TEXT, 1, "[6, 12, 24]", False, created, org.privacy_url,
+                org.contact_email,
             )  # fmt: skip
 
     def _job_rows(self) -> Iterator[tuple[Any, ...]]:
@@ -385,7 +396,7 @@ class Dataset:
 ORGANIZATION_COLUMNS = (
     "id", "name", "slug", "display_name", "accent_colour", "logo_path", "reply_promise_days",
     "invitation_days", "consent_text", "consent_text_version", "consent_durations_months",
-    "replies_need_approval", "created_at",
+    "replies_need_approval", "created_at", "privacy_url", "contact_email",
 )  # fmt: skip
 JOB_COLUMNS = ("id", "organization_id", "title", "team", "location", "created_at")
 REQUIREMENT_COLUMNS = ("id", "job_id", "position", "name", "description")

@@ -47,6 +47,26 @@ def _email_shape(value: str) -> str:
 Email = Annotated[
     str, StringConstraints(max_length=EMAIL_MAX, min_length=1), AfterValidator(_email_shape)
 ]
+# The same, where leaving it empty is fine.
+OptionalEmail = Annotated[
+    str, StringConstraints(max_length=EMAIL_MAX), AfterValidator(_email_shape)
+]
+
+URL_MAX = 500
+
+
+def _web_address(value: str) -> str:
+    if value and (not WEB_ADDRESS.match(value) or len(value) > URL_MAX):
+        raise PydanticCustomError(
+            "url",
+            "Enter a web address that starts with https://, like https://example.com/privacy.",
+        )
+    return value
+
+
+WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+# A web page's address (http or https only: it becomes a link), or nothing.
+WebAddress = Annotated[str, StringConstraints(max_length=URL_MAX), AfterValidator(_web_address)]
 
 
 @dataclass
@@ -201,4 +221,4 @@ def human_message(error: ErrorDetails, info: FieldInfo) -> str:
 
 
 # Error types raised by our own validators, whose messages are already written for people.
-_OUR_OWN = frozenset({"email", "colour", "range_order", "mismatch"})
+_OUR_OWN = frozenset({"email", "colour", "range_order", "mismatch", "url"})

@@ -8,7 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.db import unit_of_work
 from portal.feedback.models import Feedback, FeedbackItem
-from tests.factories import make_world, sign_in
+from portal.orgs.models import Organization
+from portal.staff.models import StaffUser
+from tests.factories import make_staff, make_world, sign_in
+from tests.html import Page, text
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -28,7 +31,12 @@ async def test_feedback_page_shows_every_visible_part_in_order(
     main = _main(response.text)
     order = [
         "Thank you, Dana",
+        "You were not offered the Data Analyst role",
+        "you reached the interviews",
+        "Requirements: 1 met · 1 not yet met",
         "Thank you for interviewing for Data Analyst.",
+        "A note from the recruiter",
+        "It was a pleasure to meet you.",
         "How you matched the role",
         "Your window-function answer was precise.",
         "Not yet met",
@@ -39,12 +47,9 @@ async def test_feedback_page_shows_every_visible_part_in_order(
         "What happens next",
         "after 6 months",
         "Junior Analyst",
-        "A note from the recruiter",
-        "It was a pleasure to meet you.",
     ]
     positions = [main.index(text) for text in order]
     assert positions == sorted(positions)
-    assert "You reached the interviews" in main
     assert "Acme Corp" in response.text
 
 
@@ -161,3 +166,95 @@ async def test_candidate_text_is_escaped(client: httpx.AsyncClient, sessions: Se
     text = (await client.get(f"/feedback/{world.application_id}")).text
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+async def test_the_outcome_is_stated_and_the_note_signed(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    sam = await make_staff(sessions, organization_id=world.organization_id, name="Sam Rivera")
+    async with unit_of_work(sessions) as db:
+        await db.execute(update(StaffUser).values(title="Senior Recruiter"))
+        await db.execute(
+            update(Feedback).values(
+                created_by_staff_id=sam,
+                personal_note="Thank you, Dana.\n\nDo keep in touch.\nAll the best,",
+            )
+        )
+    await sign_in(client, sessions, world)
+    page = await client.get(f"/feedback/{world.application_id}")
+    html = Page(page.text)
+
+    outcome = text(html.one(".outcome__decision"))
+    assert outcome.startswith("You were not offered the Data Analyst role · decided ")
+    assert outcome.endswith(" · you reached the interviews")
+    assert text(html.one(".outcome__tally")) == "Requirements: 1 met · 1 not yet met"
+    paragraphs = [text(p) for p in html.all(".note .note__text")]
+    assert paragraphs == ["Thank you, Dana.", "Do keep in touch.\nAll the best,"]
+    assert text(html.one(".note .signature")) == "Sam Rivera, Senior Recruiter · Acme Corp"
+
+
+async def test_an_unsigned_note_is_signed_by_the_organization(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    await sign_in(client, sessions, world)
+    html = Page((await client.get(f"/feedback/{world.application_id}")).text)
+    assert text(html.one(".note .signature")) == "Acme Corp"
+
+
+async def test_next_steps_link_where_a_page_is_known_and_only_to_the_web(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    async with unit_of_work(sessions) as db:
+        await db.execute(
+            update(Feedback).values(
+                suggested_roles=["Junior Analyst", "BI Developer", "Data Steward"],
+                suggested_role_urls={
+                    "Junior Analyst": "https://acme.example/jobs/junior-analyst",
+                    "BI Developer": "javascript:alert(1)",
+                },
+            )
+        )
+        await db.execute(
+            update(FeedbackItem)
+            .where(FeedbackItem.kind == "growth_area")
+            .values(suggestion_url="https://exp-platform.example/book")
+        )
+        await db.execute(
+            update(Organization).values(
+                privacy_url="https://acme.example/privacy", contact_email="jobs@acme.example"
+            )
+        )
+    await sign_in(client, sessions, world)
+    page = await client.get(f"/feedback/{world.application_id}")
+    html = Page(page.text)
+
+    links = {text(a): a.get("href") for a in html.all("main a")}
+    assert links["Junior Analyst"] == "https://acme.example/jobs/junior-analyst"
+    assert "BI Developer" not in links and "javascript:" not in page.text
+    assert "Data Steward" in text(html.one("section[aria-labelledby=next-heading]"))
+    resource = html.one(".suggestion a")
+    assert resource.get("href") == "https://exp-platform.example/book"
+    assert text(resource) == "Open the resource for Statistics"
+    footer = {text(a): a.get("href") for a in html.all("footer a")}
+    assert footer["Privacy notice"] == "https://acme.example/privacy"
+    assert footer["jobs@acme.example"] == "mailto:jobs@acme.example"
+
+
+async def test_the_requirement_table_keeps_its_roles_when_phones_stack_it(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    await sign_in(client, sessions, world)
+    html = Page((await client.get(f"/feedback/{world.application_id}")).text)
+    table = html.one("table.requirements")
+    assert table.get("role") == "table"
+    assert [th.get("role") for th in html.all("table.requirements thead th")] == [
+        "columnheader"
+    ] * 3
+    for row in html.all("table.requirements tbody tr"):
+        assert row.get("role") == "row"
+        cells = [cell.get("role") for cell in row]
+        assert cells == ["rowheader", "cell", "cell"]

@@ -12,6 +12,7 @@ import pytest
 
 import portal
 from portal.forms import InputModel, validate_input
+from portal.orgs.colours import WHITE, carries_white_text, contrast_ratio, darker_shade
 from portal.orgs.forms import OrganizationSettingsForm
 from tests.factories import csrf_token
 
@@ -98,7 +99,7 @@ def test_a_valid_form_becomes_the_model() -> None:
         OrganizationSettingsForm,
         {
             "display_name": " Acme Corp ",
-            "accent_colour": "#AABBCC",
+            "accent_colour": "#1F4E79",
             "reply_promise_days": "5",
             "invitation_days": "14",
             "version": "1",
@@ -109,7 +110,7 @@ def test_a_valid_form_becomes_the_model() -> None:
     assert data is not None
     assert (data.display_name, data.accent_colour, data.reply_promise_days) == (
         "Acme Corp",
-        "#aabbcc",
+        "#1f4e79",
         5,
     )
 
@@ -210,3 +211,55 @@ def test_rows_are_renumbered_and_each_bad_row_field_keeps_its_own_message() -> N
     assert [row.visible for row in data.strengths] == [False, True]
     assert data.growth_areas[0].requirement is None
     assert data.version == 2
+
+
+def test_an_accent_colour_too_light_for_white_text_is_refused_with_a_way_out() -> None:
+    values = {
+        "display_name": "Acme Corp",
+        "reply_promise_days": "5",
+        "invitation_days": "14",
+        "version": "1",
+    }
+    data, form = validate_input(OrganizationSettingsForm, {**values, "accent_colour": "#AABBCC"})
+    assert data is None
+    message = form.error("accent_colour")
+    assert message.startswith("White text on #aabbcc is too faint to read (1.9:1;")
+    assert "at least 4.5:1" in message
+    suggestion = message.rsplit("such as ", 1)[1].rstrip(".")
+    assert contrast_ratio(suggestion, WHITE) >= 4.5
+    # The suggestion is taken as it is, and so is the darkest shade that just passes.
+    data, form = validate_input(OrganizationSettingsForm, {**values, "accent_colour": suggestion})
+    assert form.errors == {} and data is not None
+
+
+def test_contrast_ratios_are_wcags() -> None:
+    assert round(contrast_ratio("#000000", WHITE), 2) == 21.0
+    assert round(contrast_ratio(WHITE, WHITE), 2) == 1.0
+    assert round(contrast_ratio("#767676", WHITE), 2) == 4.54  # the classic 4.5:1 grey
+    assert not carries_white_text("#777777")
+    assert carries_white_text("#767676")
+    assert darker_shade("#ffffff") == "#757575"  # in steps of 1% towards black
+
+
+def test_privacy_notice_and_contact_are_checked() -> None:
+    values = {
+        "display_name": "Acme Corp",
+        "accent_colour": "#1f4e79",
+        "reply_promise_days": "5",
+        "invitation_days": "14",
+        "version": "1",
+    }
+    for bad in ("javascript:alert(1)", "ftp://x.example/p", "https://", "not a url"):
+        data, form = validate_input(OrganizationSettingsForm, {**values, "privacy_url": bad})
+        assert data is None and form.error("privacy_url").startswith("Enter a web address"), bad
+    data, form = validate_input(OrganizationSettingsForm, {**values, "contact_email": "nope"})
+    assert form.error("contact_email") == "Enter an email address like name@example.com."
+    data, _ = validate_input(
+        OrganizationSettingsForm,
+        {
+            **values,
+            "privacy_url": "https://acme.example/privacy",
+            "contact_email": "a@acme.example",
+        },
+    )
+    assert data is not None and data.privacy_url == "https://acme.example/privacy"

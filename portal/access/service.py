@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.access.models import AccessLink
 from portal.audit import service as audit
 from portal.candidates.models import Application, Candidate, Job
-from portal.feedback.view import Branding
+from portal.feedback.view import BRANDING_COLUMNS, Branding, branding_from
 from portal.mail import service as mail
 from portal.orgs.models import Organization
 from portal.security.tokens import new_token, token_digest
@@ -126,15 +126,13 @@ async def inspect_link(db: AsyncSession, *, token: str, now: dt.datetime) -> Lin
     row = (
         await db.execute(
             select(
-                AccessLink.id,
+                AccessLink.id.label("link_id"),
                 AccessLink.purpose,
-                Organization.id,
-                Organization.display_name,
-                Organization.slug,
-                Organization.accent_colour,
+                Organization.id.label("organization_id"),
+                *BRANDING_COLUMNS,
                 AccessLink.candidate_id,
                 AccessLink.application_id,
-                Job.title,
+                Job.title.label("job_title"),
                 AccessLink.used_at,
                 AccessLink.revoked_at,
                 AccessLink.expires_at,
@@ -148,17 +146,24 @@ async def inspect_link(db: AsyncSession, *, token: str, now: dt.datetime) -> Lin
     ).one_or_none()
     if row is None:
         return None
-    (link_id, purpose, organization_id, name, slug, accent) = row[:6]
-    candidate_id, application_id, job_title, used, revoked, expires = row[6:]
-    spent = "used" if used else "revoked" if revoked else "expired" if expires <= now else None
+    link = row._mapping
+    spent = (
+        "used"
+        if link["used_at"]
+        else "revoked"
+        if link["revoked_at"]
+        else "expired"
+        if link["expires_at"] <= now
+        else None
+    )
     return LinkState(
-        link_id=link_id,
-        purpose=purpose,
-        organization_id=organization_id,
-        branding=Branding(display_name=name, slug=slug, accent_colour=accent),
-        candidate_id=candidate_id,
-        application_id=application_id,
-        job_title=job_title,
+        link_id=link["link_id"],
+        purpose=link["purpose"],
+        organization_id=link["organization_id"],
+        branding=branding_from(link),
+        candidate_id=link["candidate_id"],
+        application_id=link["application_id"],
+        job_title=link["job_title"],
         spent=spent,
     )
 

@@ -210,8 +210,8 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Tomasz, thank you for making the night-shift visit work around your own shifts. "
             "Alder's feedback on your leadership was genuinely warm, and I would like to put "
-            "you forward for a team leader role they expect to open in the spring. Kind "
-            "regards, Sam"
+            "you forward for a team leader role they expect to open in the spring."
+            "\n\nKind regards,"
         ),
         pool_invitation_offered=True,
         author="sam.whitfield@harbourline.example",
@@ -289,7 +289,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "Grace, thank you for the preparation you put into the case; Brightwater's "
             "financial controller called your variance analysis excellent. I am working on a "
             "group reporting role that suits your strengths very well and will be in touch "
-            "this week. Kind regards, Sam"
+            "this week.\n\nKind regards,"
         ),
         suggested_roles=("Group Reporting Accountant",),
         author="sam.whitfield@harbourline.example",
@@ -367,7 +367,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "Leila, thank you for the care you brought to every round; Kestrel's design "
             "lead said your final presentation was the best-structured of the process. You "
             "have also applied for the Service Designer role with the City of Haarlem, and "
-            "your research strengths are just as relevant there. Kind regards, Anouk"
+            "your research strengths are just as relevant there.\n\nKind regards,"
         ),
         pool_invitation_offered=True,
         author="anouk.devries@harbourline.example",
@@ -445,7 +445,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Leila, thank you for taking on a second process with us in the same month. I "
             "know two decisions close together are hard to receive. I would like to keep "
-            "you in mind for design roles with our public-sector clients. Kind regards, Anouk"
+            "you in mind for design roles with our public-sector clients.\n\nKind regards,"
         ),
         reapply_after_months=6,
         author="anouk.devries@harbourline.example",
@@ -510,7 +510,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Rafael, thank you for an open, well-prepared call. You are on a good path, and a "
             "part-qualified role with study support would suit you now; I will send you two "
-            "I think fit. Kind regards, Sam"
+            "I think fit.\n\nKind regards,"
         ),
         suggested_roles=("Assistant Management Accountant",),
         pool_invitation_offered=True,
@@ -557,7 +557,7 @@ DRAFTS: tuple[DemoApplication, ...] = (
             ),
         ),
         personal_note=(
-            "Bram, thank you for your time. (Waiting for Alder's notes.) Kind regards, Sam"
+            "Bram, thank you for your time. (Waiting for Alder's notes.)\n\nKind regards,"
         ),
         author="sam.whitfield@harbourline.example",
     ),
@@ -574,9 +574,11 @@ AWAITING: tuple[DemoAwaiting, ...] = (
 )
 
 STAFF: tuple[DemoStaff, ...] = (
-    DemoStaff("Ruth Okonkwo", "ruth.okonkwo@harbourline.example", "admin"),
-    DemoStaff("Sam Whitfield", "sam.whitfield@harbourline.example", "recruiter"),
-    DemoStaff("Anouk de Vries", "anouk.devries@harbourline.example", "recruiter"),
+    DemoStaff("Ruth Okonkwo", "ruth.okonkwo@harbourline.example", "admin", "Managing Director"),
+    DemoStaff(
+        "Sam Whitfield", "sam.whitfield@harbourline.example", "recruiter", "Senior Consultant"
+    ),
+    DemoStaff("Anouk de Vries", "anouk.devries@harbourline.example", "recruiter", "Consultant"),
 )
 
 AGENCY: DemoOrganization = DemoOrganization(
@@ -590,4 +592,6 @@ AGENCY: DemoOrganization = DemoOrganization(
     kind="a recruitment agency",
     staff=STAFF,
     awaiting=AWAITING,
+    privacy_url="https://harbourline.example/privacy",
+    contact_email="candidates@harbourline.example",
 )

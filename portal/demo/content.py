@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from portal.orgs.colours import carries_white_text
+
 Rating = Literal["met", "partly_met", "not_yet_met"]
 Stage = Literal["applied", "screen", "interview", "final"]
 FeedbackState = Literal["published", "draft"]
@@ -19,6 +21,7 @@ class DemoStaff:
     name: str
     email: str
     role: Role
+    title: str = ""  # signed under their notes
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class DemoGrowthArea:
     suggestion: str
     requirement: str | None = None
     visible: bool = True
+    url: str | None = None  # the suggested resource's page
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class DemoApplication:
     personal_note: str
     reapply_after_months: int | None = None
     suggested_roles: tuple[str, ...] = ()
+    # (role, its page) for suggested roles that have one.
+    suggested_role_urls: tuple[tuple[str, str], ...] = ()
     pool_invitation_offered: bool = False
     # A draft is feedback a recruiter is still writing: the candidate sees nothing yet.
     state: FeedbackState = "published"
@@ -102,6 +108,9 @@ class DemoOrganization:
     applications: tuple[DemoApplication, ...]
     # "an employer", "a recruitment agency": for the demo's printed guide.
     kind: str = "an employer"
+    # In the footer of the candidates' pages.
+    privacy_url: str = ""
+    contact_email: str = ""
     staff: tuple[DemoStaff, ...] = ()
     awaiting: tuple[DemoAwaiting, ...] = ()
 
@@ -276,9 +285,9 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         ),
         personal_note=(
             "Amara, thank you for the care you put into every stage, and for the thoughtful "
-            "questions you asked our team about data quality. We expect another analyst opening "
+            "questions you asked our team about data quality.\n\nWe expect another analyst opening "
             "on the Insights team later this year, and I would love to stay in touch until "
-            "then. Best wishes, Inês"
+            "then.\n\nBest wishes,"
         ),
         author="ines.carvalho@northwind.example",
         pool_invitation_offered=True,
@@ -340,6 +349,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
                     "practice reading the EXPLAIN output for each query you write."
                 ),
                 requirement="SQL",
+                url="https://use-the-index-luke.com/",
             ),
             DemoGrowthArea(
                 "Handling multiple comparisons in experiments.",
@@ -352,14 +362,17 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             ),
         ),
         personal_note=(
-            "Priya, it was a pleasure to see how you connect data to real customer questions. "
+            "Priya, it was a pleasure to see how you connect data to real customer questions.\n\n"
             "Your clarity with non-technical audiences came up in every interviewer's notes, so "
             "I have shared your details with Marta on our Customer team in case a role there "
-            "interests you. Best wishes, Inês"
+            "interests you.\n\nBest wishes,"
         ),
         author="ines.carvalho@northwind.example",
         reapply_after_months=12,
         suggested_roles=("Customer Success Manager",),
+        suggested_role_urls=(
+            ("Customer Success Manager", "https://northwind.example/careers/customer-success"),
+        ),
     ),
     DemoApplication(
         candidate_name="Priya Raman",
@@ -433,7 +446,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "Priya, thank you for applying again after your analyst interviews, and for how "
             "thoroughly you prepared. The panel especially liked your account plan. We would be "
             "glad to add you to our talent pool so we can contact you first when the next "
-            "Customer Success role opens. Best wishes, Marta"
+            "Customer Success role opens.\n\nBest wishes,"
         ),
         author="marta.sousa@northwind.example",
         pool_invitation_offered=True,
@@ -493,7 +506,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Mateo, thank you for sharing your code sample; it is clear you enjoy building "
             "useful tools. Once you have some database work to show, I would be happy to see "
-            "your application again. Best wishes, Jonas"
+            "your application again.\n\nBest wishes,"
         ),
         author="jonas.weber@northwind.example",
         reapply_after_months=12,
@@ -579,7 +592,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Hana, thank you for a genuinely enjoyable final round; the team is still talking "
             "about your code review exercise. We would love to keep you in our talent pool and "
-            "contact you about future Platform roles. Best wishes, Jonas"
+            "contact you about future Platform roles.\n\nBest wishes,"
         ),
         author="jonas.weber@northwind.example",
         pool_invitation_offered=True,
@@ -644,7 +657,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "Sofia, thank you for preparing so thoroughly for our call; your SQL walk-through "
             "was one of the clearest we have heard this year. Once you have built more "
             "experience with experiment statistics, we would be glad to hear from you again. "
-            "Best wishes, Inês"
+            "\n\nBest wishes,"
         ),
         author="ines.carvalho@northwind.example",
         reapply_after_months=6,
@@ -713,7 +726,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Daniel, thank you for a thoughtful screen; your refactoring was clean and easy to "
             "follow. With some testing practice, you would be well placed for a role like this, "
-            "and I hope you will apply again. Best wishes, Jonas"
+            "and I hope you will apply again.\n\nBest wishes,"
         ),
         author="jonas.weber@northwind.example",
         reapply_after_months=6,
@@ -781,10 +794,13 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
             "Aisha, thank you for applying and for sharing such a clear portfolio. Your "
             "reporting work is a great foundation, and our Junior Data Analyst role would let "
             "you build SQL and Python skills with mentoring from the Insights team. "
-            "Best wishes, Inês"
+            "\n\nBest wishes,"
         ),
         author="ines.carvalho@northwind.example",
         suggested_roles=("Junior Data Analyst",),
+        suggested_role_urls=(
+            ("Junior Data Analyst", "https://northwind.example/careers/junior-data-analyst"),
+        ),
     ),
     DemoApplication(
         candidate_name="Lucas Almeida",
@@ -864,7 +880,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Lucas, thank you for the detailed onboarding stories you shared; our team learned "
             "something from your kickoff checklist. I hope you will apply again once you have "
-            "had more hands-on work with usage data. Best wishes, Marta"
+            "had more hands-on work with usage data.\n\nBest wishes,"
         ),
         author="marta.sousa@northwind.example",
         reapply_after_months=12,
@@ -945,7 +961,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Nadia, thank you for such a well-prepared interview; your fix for the N+1 query was "
             "exactly the kind of practical thinking our team values. I hope you will apply again "
-            "once you have had more chance to design services end to end. Best wishes, Jonas"
+            "once you have had more chance to design services end to end.\n\nBest wishes,"
         ),
         author="jonas.weber@northwind.example",
         reapply_after_months=12,
@@ -1011,7 +1027,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Wei, thank you for your time and for such a clear written follow-up. We would like "
             "to invite you to our talent pool, and we will contact you when a role that matches "
-            "your strengths opens. Best wishes, Marta"
+            "your strengths opens.\n\nBest wishes,"
         ),
         author="marta.sousa@northwind.example",
         pool_invitation_offered=True,
@@ -1076,7 +1092,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Kwame, thank you for applying. Your API troubleshooting work stood out, and our "
             "Support Engineer role is a strong match for those skills. I would be glad to pass "
-            "your application on if you are interested. Best wishes, Marta"
+            "your application on if you are interested.\n\nBest wishes,"
         ),
         author="marta.sousa@northwind.example",
         suggested_roles=("Support Engineer",),
@@ -1134,7 +1150,7 @@ APPLICATIONS: tuple[DemoApplication, ...] = (
         personal_note=(
             "Elena, thank you for applying and for sharing your notebooks; the README on your "
             "churn project was a pleasure to read. Once you have a service or two to show, I "
-            "would be glad to see your application again. Best wishes, Jonas"
+            "would be glad to see your application again.\n\nBest wishes,"
         ),
         author="jonas.weber@northwind.example",
         reapply_after_months=6,
@@ -1196,7 +1212,7 @@ DRAFTS: tuple[DemoApplication, ...] = (
         ),
         personal_note=(
             "Tomás, thank you for a relaxed and thoughtful interview. (Draft: add a line about "
-            "the Developer Experience role once it is approved.) Best wishes, Jonas"
+            "the Developer Experience role once it is approved.)\n\nBest wishes,"
         ),
         reapply_after_months=9,
         author="jonas.weber@northwind.example",
@@ -1222,10 +1238,10 @@ AWAITING: tuple[DemoAwaiting, ...] = (
 )
 
 STAFF: tuple[DemoStaff, ...] = (
-    DemoStaff("Joana Ferreira", "joana.ferreira@northwind.example", "admin"),
-    DemoStaff("Inês Carvalho", "ines.carvalho@northwind.example", "recruiter"),
-    DemoStaff("Marta Sousa", "marta.sousa@northwind.example", "recruiter"),
-    DemoStaff("Jonas Weber", "jonas.weber@northwind.example", "recruiter"),
+    DemoStaff("Joana Ferreira", "joana.ferreira@northwind.example", "admin", "Head of Talent"),
+    DemoStaff("Inês Carvalho", "ines.carvalho@northwind.example", "recruiter", "Senior Recruiter"),
+    DemoStaff("Marta Sousa", "marta.sousa@northwind.example", "recruiter", "Recruiter"),
+    DemoStaff("Jonas Weber", "jonas.weber@northwind.example", "recruiter", "Technical Recruiter"),
 )
 
 
@@ -1240,13 +1256,18 @@ ORGANIZATION: DemoOrganization = DemoOrganization(
     kind="an employer",
     staff=STAFF,
     awaiting=AWAITING,
+    privacy_url="https://northwind.example/privacy/candidates",
+    contact_email="careers@northwind.example",
 )
 
 
 def validate(org: DemoOrganization = ORGANIZATION) -> None:
     """Raise ValueError if the content is inconsistent (unknown job key, unknown requirement
     name, duplicate job keys, an email used with two different names, an author who is not
-    on the staff, two staff accounts with one address)."""
+    on the staff, two staff accounts with one address, a link for a role not suggested, an
+    accent colour too light for white text)."""
+    if not carries_white_text(org.accent_colour):
+        raise ValueError(f"{org.slug}: white text on {org.accent_colour} is too faint")
     jobs: dict[str, DemoJob] = {}
     for job in org.jobs:
         if job.key in jobs:
@@ -1289,3 +1310,6 @@ def validate(org: DemoOrganization = ORGANIZATION) -> None:
             if name not in known:
                 raise ValueError(f"{who}: unknown requirement {name!r} for job {found.key!r}")
         same_person(application.candidate_email, application.candidate_name)
+        for role, _url in application.suggested_role_urls:
+            if role not in application.suggested_roles:
+                raise ValueError(f"{who}: a link for {role!r}, which is not a suggested role")

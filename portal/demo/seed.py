@@ -53,6 +53,8 @@ async def seed_demo(
         display_name=content.display_name,
         accent_colour=content.accent_colour,
         reply_promise_days=content.reply_promise_days,
+        privacy_url=content.privacy_url or None,
+        contact_email=content.contact_email or None,
         consent_text=CONSENT_TEXT,
         created_at=now,
     )
@@ -125,6 +127,7 @@ async def seed_demo(
             personal_note=demo.personal_note,
             reapply_after_months=demo.reapply_after_months,
             suggested_roles=list(demo.suggested_roles),
+            suggested_role_urls=dict(demo.suggested_role_urls) or None,
             pool_invitation_offered=demo.pool_invitation_offered,
             created_by_staff_id=staff[demo.author] if demo.author else None,
             created_at=decided_at,
@@ -171,6 +174,7 @@ async def seed_demo(
                     requirement_id=requirement_id(growth.requirement),
                     body=growth.text,
                     suggestion=growth.suggestion,
+                    suggestion_url=growth.url,
                     visible=growth.visible,
                 )
             )
@@ -252,6 +256,7 @@ async def _seed_staff(
                 organization_id=organization_id,
                 email=member.email,
                 name=member.name,
+                title=member.title or None,
                 role=member.role,
                 password_hash=password_hash,
                 created_at=now,

@@ -53,6 +53,8 @@ class Feedback(Base):
     personal_note: Mapped[str] = mapped_column(Text, default="")
     reapply_after_months: Mapped[int | None]
     suggested_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Where to read about a suggested role: {role: https URL}, for those that have one.
+    suggested_role_urls: Mapped[dict[str, str] | None] = mapped_column(JSON)
     pool_invitation_offered: Mapped[bool] = mapped_column(default=False)
     created_by_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
@@ -97,6 +99,8 @@ class FeedbackItem(Base):
     rating: Mapped[str | None] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     suggestion: Mapped[str] = mapped_column(Text, default="")
+    # A resource the suggestion points to (a course, a book's page), when there is one.
+    suggestion_url: Mapped[str | None] = mapped_column(String(500))
     visible: Mapped[bool] = mapped_column(default=True)
 
 

@@ -20,12 +20,14 @@ from portal.candidates.models import Application, Candidate, Job
 from portal.candidates.service import readable_applications
 from portal.feedback.models import Feedback
 from portal.feedback.view import (
+    BRANDING_COLUMNS,
     ITEM_COLUMNS,
     STAGE_WORDS,
     VIEW_COLUMNS,
     Branding,
     FeedbackView,
     Version,
+    branding_from,
     build_feedback_view,
     view_joins,
 )
@@ -95,14 +97,13 @@ async def list_applications(db: AsyncSession, *, actor: Actor) -> list[Applicati
 
 async def branding(db: AsyncSession, *, organization_id: int) -> Branding:
     row = (
-        await db.execute(select(*_BRANDING_COLUMNS).where(Organization.id == organization_id))
+        await db.execute(select(*BRANDING_COLUMNS).where(Organization.id == organization_id))
     ).one()
-    return Branding(**row._mapping)
+    return branding_from(row._mapping)
 
 
-_BRANDING_COLUMNS = (Organization.display_name, Organization.slug, Organization.accent_colour)
-_BRANDING_BY_ID = select(*_BRANDING_COLUMNS).where(Organization.id == bindparam("organization_id"))
-_BRANDING_BY_SLUG = select(*_BRANDING_COLUMNS).where(Organization.slug == bindparam("slug"))
+_BRANDING_BY_ID = select(*BRANDING_COLUMNS).where(Organization.id == bindparam("organization_id"))
+_BRANDING_BY_SLUG = select(*BRANDING_COLUMNS).where(Organization.slug == bindparam("slug"))
 
 
 async def read_branding(
@@ -114,12 +115,7 @@ async def read_branding(
         rows = await reader.fetch(_BRANDING_BY_ID, {"organization_id": organization_id})
     else:
         rows = await reader.fetch(_BRANDING_BY_SLUG, {"slug": slug})
-    if not rows:
-        return None
-    row = rows[0]
-    return Branding(
-        display_name=row["display_name"], slug=row["slug"], accent_colour=row["accent_colour"]
-    )
+    return branding_from(rows[0]) if rows else None
 
 
 def _feedback_page_statement() -> Select[Any]:

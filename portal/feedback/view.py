@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,9 @@ from sqlalchemy.orm import aliased
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import NamedRow
 from portal.feedback.models import Feedback, FeedbackItem
+from portal.forms import WEB_ADDRESS
 from portal.orgs.models import Organization
+from portal.staff.models import StaffUser
 
 STAGE_WORDS = {
     "applied": "We reviewed your application",
@@ -36,6 +39,15 @@ STAGE_WORDS = {
     "final": "You reached the final interview",
 }
 RATING_WORDS = {"met": "Met", "partly_met": "Partly met", "not_yet_met": "Not yet met"}
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def web_link(value: str | None) -> str | None:
+    """`value` if it is an http(s) address to link to, else None (never a javascript:
+    or data: URL, whatever was stored)."""
+    if value and WEB_ADDRESS.match(value):
+        return value
+    return None
 
 
 class Version(enum.Enum):
@@ -47,9 +59,17 @@ class Version(enum.Enum):
 
 @dataclass(frozen=True)
 class Branding:
+    """An organization as its candidates see it, on every page of theirs."""
+
     display_name: str
     slug: str
     accent_colour: str
+    privacy_url: str | None = None  # the footer's link to the privacy notice
+    contact_email: str | None = None  # the footer's contact
+
+    @property
+    def privacy_link(self) -> str | None:
+        return web_link(self.privacy_url)
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,17 @@ class GrowthArea:
     text: str
     suggestion: str
     requirement: str | None
+    suggestion_url: str | None = None
+
+    @property
+    def suggestion_link(self) -> str | None:
+        return web_link(self.suggestion_url)
+
+
+@dataclass(frozen=True)
+class RoleLink:
+    title: str
+    url: str | None  # where to read about it, when known
 
 
 @dataclass(frozen=True)
@@ -101,10 +132,62 @@ class FeedbackView:
     assessments: tuple[Assessment, ...] = ()
     strengths: tuple[Strength, ...] = ()
     growth_areas: tuple[GrowthArea, ...] = ()
+    status: str = "rejected"  # the application's: "open" or "rejected"
+    # (role, URL) for the suggested roles that have a page to read.
+    suggested_role_urls: tuple[tuple[str, str], ...] = ()
+    # Who wrote this version, for the signature under their note.
+    recruiter_name: str | None = None
+    recruiter_title: str | None = None
 
     @property
     def stage_words(self) -> str:
         return STAGE_WORDS[self.stage]
+
+    @property
+    def outcome(self) -> str:
+        """The decision, stated by the page rather than left to the recruiter's words."""
+        if self.status == "rejected":
+            return f"You were not offered the {self.job_title} role"
+        return f"No decision has been made yet on your {self.job_title} application"
+
+    @property
+    def stage_reached(self) -> str:
+        """How far the application went, to follow the outcome: "you reached the final
+        interview"."""
+        words = self.stage_words
+        return words[0].lower() + words[1:]
+
+    @property
+    def rating_tally(self) -> tuple[str, ...]:
+        """The requirement table in one line: ("2 met", "2 partly met", "1 not yet met")."""
+        counts = {rating: 0 for rating in RATING_WORDS}
+        for assessment in self.assessments:
+            counts[assessment.rating] += 1
+        return tuple(
+            f"{count} {RATING_WORDS[rating].lower()}" for rating, count in counts.items() if count
+        )
+
+    @property
+    def note_paragraphs(self) -> tuple[str, ...]:
+        """The recruiter's note as paragraphs (split at blank lines)."""
+        return tuple(p.strip() for p in _PARAGRAPH_BREAK.split(self.personal_note) if p.strip())
+
+    @property
+    def signature(self) -> str:
+        """ "Full name, Title · Organization", or the organization alone when the author
+        is not known."""
+        organization = self.branding.display_name
+        if not self.recruiter_name:
+            return organization
+        who = self.recruiter_name
+        if self.recruiter_title:
+            who = f"{who}, {self.recruiter_title}"
+        return f"{who} · {organization}"
+
+    @property
+    def role_links(self) -> tuple[RoleLink, ...]:
+        urls = dict(self.suggested_role_urls)
+        return tuple(RoleLink(role, web_link(urls.get(role))) for role in self.suggested_roles)
 
     @property
     def first_name(self) -> str:
@@ -117,6 +200,27 @@ class FeedbackView:
 
 _OtherApplication = aliased(Application)
 
+# An organization's branding, read by `branding_from` (here, and wherever a page
+# shows an organization's name and colour).
+BRANDING_COLUMNS = (
+    Organization.display_name.label("organization_name"),
+    Organization.slug.label("organization_slug"),
+    Organization.accent_colour.label("accent_colour"),
+    Organization.privacy_url.label("privacy_url"),
+    Organization.contact_email.label("contact_email"),
+)
+
+
+def branding_from(row: NamedRow) -> Branding:
+    return Branding(
+        display_name=row["organization_name"],
+        slug=row["organization_slug"],
+        accent_colour=row["accent_colour"],
+        privacy_url=row["privacy_url"],
+        contact_email=row["contact_email"],
+    )
+
+
 # One value per view, repeated on each of its rows. Labelled, so that rows are
 # read by name and no two columns share one.
 VIEW_COLUMNS = (
@@ -124,25 +228,27 @@ VIEW_COLUMNS = (
     Feedback.version.label("feedback_version"),
     Feedback.state.label("feedback_state"),
     Feedback.published_at.label("published_at"),
-    Organization.display_name.label("organization_name"),
-    Organization.slug.label("organization_slug"),
-    Organization.accent_colour.label("accent_colour"),
+    *BRANDING_COLUMNS,
     Candidate.name.label("candidate_name"),
     Job.title.label("job_title"),
     Job.team.label("job_team"),
     Job.location.label("job_location"),
     Application.stage.label("stage"),
     Application.decided_at.label("decided_at"),
+    Application.status.label("application_status"),
     Feedback.decision_summary.label("decision_summary"),
     Feedback.personal_note.label("personal_note"),
     Feedback.reapply_after_months.label("reapply_after_months"),
     Feedback.suggested_roles.label("suggested_roles"),
+    Feedback.suggested_role_urls.label("suggested_role_urls"),
     Feedback.pool_invitation_offered.label("pool_invitation_offered"),
     select(func.count(_OtherApplication.id))
     .where(_OtherApplication.candidate_id == Candidate.id)
     .correlate(Candidate)
     .scalar_subquery()
     .label("applications_of_candidate"),
+    StaffUser.name.label("recruiter_name"),
+    StaffUser.title.label("recruiter_title"),
 )
 # One item per row (all None on the one row of a version without visible items).
 ITEM_COLUMNS = (
@@ -150,6 +256,7 @@ ITEM_COLUMNS = (
     FeedbackItem.rating.label("item_rating"),
     FeedbackItem.body.label("item_body"),
     FeedbackItem.suggestion.label("item_suggestion"),
+    FeedbackItem.suggestion_url.label("item_suggestion_url"),
     Requirement.name.label("requirement_name"),
     Requirement.description.label("requirement_description"),
 )
@@ -181,6 +288,7 @@ def view_joins(statement: Select[Any], version: Version | int) -> Select[Any]:
         .outerjoin(
             Feedback, and_(Feedback.application_id == Application.id, version_condition(version))
         )
+        .outerjoin(StaffUser, StaffUser.id == Feedback.created_by_staff_id)
         .outerjoin(
             FeedbackItem,
             # Internal items never leave the database, whoever is asking.
@@ -221,6 +329,7 @@ def build_feedback_view(rows: Iterable[NamedRow]) -> FeedbackView | None:
                     text=row["item_body"],
                     suggestion=row["item_suggestion"],
                     requirement=row["requirement_name"],
+                    suggestion_url=row["item_suggestion_url"],
                 )
             )
     if first is None:
@@ -230,11 +339,7 @@ def build_feedback_view(rows: Iterable[NamedRow]) -> FeedbackView | None:
         version=first["feedback_version"],
         state=first["feedback_state"],
         published_at=first["published_at"],
-        branding=Branding(
-            display_name=first["organization_name"],
-            slug=first["organization_slug"],
-            accent_colour=first["accent_colour"],
-        ),
+        branding=branding_from(first),
         candidate_name=first["candidate_name"],
         job_title=first["job_title"],
         team=first["job_team"],
@@ -250,6 +355,10 @@ def build_feedback_view(rows: Iterable[NamedRow]) -> FeedbackView | None:
         assessments=tuple(assessments),
         strengths=tuple(strengths),
         growth_areas=tuple(growth_areas),
+        status=first["application_status"],
+        suggested_role_urls=tuple(sorted((first["suggested_role_urls"] or {}).items())),
+        recruiter_name=first["recruiter_name"],
+        recruiter_title=first["recruiter_title"],
     )
 
 

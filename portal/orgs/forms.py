@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from portal.forms import InputModel, Say
-
-COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+from portal.forms import InputModel, OptionalEmail, Say, WebAddress
+from portal.orgs.colours import COLOUR, MIN_CONTRAST, WHITE, contrast_ratio, darker_shade
 
 
 def _colour(value: str) -> str:
     if not COLOUR.match(value):
         raise PydanticCustomError("colour", "Enter a colour as # and six hex digits, like #1f5f8b.")
-    return value.lower()
+    value = value.lower()
+    ratio = contrast_ratio(value, WHITE)
+    if ratio < MIN_CONTRAST:
+        # The header, its buttons and the focus ring put white on this colour.
+        raise PydanticCustomError(
+            "colour",
+            "White text on {colour} is too faint to read ({ratio}:1; candidates need at "
+            "least {minimum}:1). Choose a darker colour, such as {suggestion}.",
+            {
+                "colour": value,
+                "ratio": f"{int(ratio * 10) / 10:.1f}",
+                "minimum": MIN_CONTRAST,
+                "suggestion": darker_shade(value),
+            },
+        )
+    return value
 
 
 class OrganizationSettingsForm(InputModel):
@@ -32,6 +45,9 @@ class OrganizationSettingsForm(InputModel):
     invitation_days: Annotated[int, Field(ge=1, le=90)]
     consent_text: Annotated[str, Field(max_length=10_000)] = ""
     mail_from_name: Annotated[str, Field(max_length=200)] = ""
+    # Shown in the footer of every page of the organization's candidates.
+    privacy_url: WebAddress = ""
+    contact_email: OptionalEmail = ""
     version: int
 
 
@@ -42,4 +58,6 @@ LABELS = {
     "invitation_days": "Invitation links last (days)",
     "consent_text": "Talent-pool consent text",
     "mail_from_name": "Sender name of emails",
+    "privacy_url": "Privacy notice (web address)",
+    "contact_email": "Contact for candidates (email address)",
 }

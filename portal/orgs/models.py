@@ -32,6 +32,10 @@ class Organization(Base):
     # Sender of this organization's email; empty means the installation's default.
     mail_from_address: Mapped[str | None] = mapped_column(String(320))
     mail_from_name: Mapped[str | None] = mapped_column(String(200))
+    # In the footer of the candidates' pages: where the privacy notice is, and whom to
+    # write to (empty: not shown).
+    privacy_url: Mapped[str | None] = mapped_column(String(500))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Admins edit settings: every update checks and bumps this (portal.concurrency).
     version: Mapped[int] = mapped_column(server_default="1")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.orgs.colours import COLOUR, carries_white_text
 from portal.orgs.models import Organization
 from portal.web import db_session
 
-COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_ACCENT = "#1f5f8b"
 
 
@@ -22,7 +20,8 @@ async def branding_css(request: Request) -> Response:
         accent = await db.scalar(
             select(Organization.accent_colour).where(Organization.slug == slug)
         )
-    if accent is None or not COLOUR.match(accent):
+    # A colour saved before colours were checked could hide white text: the default.
+    if accent is None or not COLOUR.match(accent) or not carries_white_text(accent):
         accent = DEFAULT_ACCENT
     return Response(
         f":root{{--accent:{accent}}}\n",

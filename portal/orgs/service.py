@@ -10,7 +10,7 @@ from portal.orgs.forms import OrganizationSettingsForm
 from portal.orgs.models import Organization
 
 # Columns where NULL means "the installation's default"; the form sends them empty.
-_EMPTY_MEANS_DEFAULT = ("mail_from_name",)
+_EMPTY_MEANS_DEFAULT = ("mail_from_name", "privacy_url", "contact_email")
 
 
 async def update_settings(

@@ -30,6 +30,8 @@ class StaffUser(Base):
     )
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
+    # Their job title, signed under the notes they write ("Senior Recruiter").
+    title: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20), default=StaffRole.RECRUITER)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     oidc_issuer: Mapped[str | None] = mapped_column(String(500))
