@@ -26,6 +26,7 @@ from portal.feedback.routes import routes as feedback_routes
 from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.orgs.routes import routes as org_routes
+from portal.orgs.routes import staff_routes as org_staff_routes
 from portal.paths import STATIC_DIR
 from portal.pdf.renderer import PdfRenderer
 from portal.reader import Reader
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                         *thread_routes,
                         *people_routes,
                         *audit_routes,
+                        *org_staff_routes,
                     ],
                     middleware=[Middleware(RequireStaffMiddleware)],
                 ),

@@ -122,6 +122,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # A newcomer reads the guide printed below; start-up chatter only buries it.
     for name in ("alembic", "uvicorn.error", "portal.mail"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # The CSRF exemptions are an operator's start-up notice; the demo has no operator.
+    logging.getLogger("portal.security.csrf").setLevel(logging.ERROR)
     migrate.upgrade(settings)
 
     async def prepare(sessions: Any) -> list[DemoLink]:
@@ -218,8 +220,10 @@ def demo_guide(settings: Settings, links: list[DemoLink], staff: list[DemoStaffA
         "own.",
         "",
         "Things to try:",
-        "  - Open a link above and read the feedback; open the same link again to see what "
-        "a used link offers.",
+        "  - Open a link above and read the feedback. Open the same link again: this browser "
+        "goes back to the feedback; a private window sees what a used link offers.",
+        "  - Sign out, then press Back: the page is gone, and the sign-in page still wears "
+        "the organization's name and colour.",
     ]
     if two is not None:
         lines.append(
@@ -228,6 +232,8 @@ def demo_guide(settings: Settings, links: list[DemoLink], staff: list[DemoStaffA
     lines += [
         f"  - Sign in at {base}/signin with an address above; the link arrives in {mail_dir}",
         f"  - Read the email a candidate gets with their link: the invitations in {mail_dir}",
+        "  - Sign in as an admin above and open Settings: try a light accent colour, or set a "
+        "privacy notice and see it in the candidates' footer.",
         "",
         "Press Ctrl+C to stop.",
         "",

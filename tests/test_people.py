@@ -277,3 +277,50 @@ async def test_only_admins_of_the_same_organization_administer_people(
     assert (await _post(other_client, f"/staff/people/{sam}/role", role="admin")).status_code == 404
     async with sessions() as db:
         assert (await db.scalar(select(StaffUser.active).where(StaffUser.id == sam))) is True
+
+
+async def test_an_admin_sets_a_colleagues_job_title_for_their_signature(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    organization_id, _ = await _org_with_admin(sessions)
+    sam = await make_staff(sessions, organization_id=organization_id, name="Sam Rivera")
+    assert (await staff_sign_in(client, ADMIN)).status_code == 303
+
+    page = await client.get(f"/staff/people/{sam}")
+    assert 'name="title"' in page.text
+    saved = await _post(client, f"/staff/people/{sam}/title", title="  Senior Recruiter ")
+    assert saved.status_code == 303
+    assert "Job title saved." in (await client.get(saved.headers["location"])).text
+    async with unit_of_work(sessions) as db:
+        assert await db.scalar(select(StaffUser.title).where(StaffUser.id == sam)) == (
+            "Senior Recruiter"
+        )
+        event = await db.scalar(
+            select(AuditEvent).where(AuditEvent.action == "staff.title_changed")
+        )
+        assert event is not None and event.details == {"from": "", "to": "Senior Recruiter"}
+
+    too_long = await _post(client, f"/staff/people/{sam}/title", title="<b>" + "x" * 200)
+    assert too_long.status_code == 422
+    assert "Keep it to 200 characters or fewer (this has 203)." in too_long.text
+    assert "&lt;b&gt;" + "x" * 200 in too_long.text
+    assert (await client.post(f"/staff/people/{sam}/title", data={"title": "x"})).status_code == 403
+    # Empty: no title.
+    assert (await _post(client, f"/staff/people/{sam}/title", title="")).status_code == 303
+    async with unit_of_work(sessions) as db:
+        assert await db.scalar(select(StaffUser.title).where(StaffUser.id == sam)) is None
+
+
+async def test_another_organizations_colleague_has_no_title_to_set(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    await _org_with_admin(sessions)
+    other = await make_world(sessions, slug="globex", email="bo@example.com")
+    stranger = await make_staff(
+        sessions, organization_id=other.organization_id, email="sam@globex.example"
+    )
+    assert (await staff_sign_in(client, ADMIN)).status_code == 303
+    response = await _post(client, f"/staff/people/{stranger}/title", title="Mole")
+    assert response.status_code == 404
+    async with unit_of_work(sessions) as db:
+        assert await db.scalar(select(StaffUser.title).where(StaffUser.id == stranger)) is None

@@ -58,7 +58,7 @@ class Actor:
 
 
 # Pages for an organization's admins only: other staff find nothing there.
-ADMIN_ONLY = ("/staff/people", "/staff/audit", "/staff/saved-answers")
+ADMIN_ONLY = ("/staff/people", "/staff/audit", "/staff/saved-answers", "/staff/settings")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from portal.auth.middleware import (
     clear_session_cookie,
     current_actor,
     remember_actor,
+    require_admin,
     session_id_hash,
     set_session_cookie,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "clear_session_cookie",
     "current_actor",
     "remember_actor",
+    "require_admin",
     "session_id_hash",
     "set_session_cookie",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, cookie_parser
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -81,6 +82,15 @@ async def current_actor(connection: HTTPConnection) -> Actor:
             if touch:
                 await portal.reader.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
     state[ACTOR_KEY] = actor
+    return actor
+
+
+async def require_admin(connection: HTTPConnection) -> Staff:
+    """The signed-in admin, for admins' pages; anyone else gets a 404 (recruiters do
+    not learn the page exists)."""
+    actor = await current_actor(connection)
+    if not (isinstance(actor, Staff) and actor.role == "admin"):
+        raise HTTPException(404)
     return actor
 
 

@@ -1,17 +1,26 @@
-"""Per-organization branding as a tiny stylesheet (the CSP allows no inline style)."""
+"""Per-organization branding as a tiny stylesheet (the CSP allows no inline style),
+and the admins' organization settings page."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.orgs.colours import COLOUR, carries_white_text
+from portal.auth import Staff, require_admin
+from portal.concurrency import Conflict, conflict_with
+from portal.forms import FormState
+from portal.orgs import service
+from portal.orgs.colours import COLOUR, MIN_CONTRAST, carries_white_text
+from portal.orgs.forms import LABELS, OrganizationSettingsForm
 from portal.orgs.models import Organization
-from portal.web import db_session
+from portal.web import conflict_page, db_session, parse_form, path_for, redirect_page, render
 
 DEFAULT_ACCENT = "#1f5f8b"
+NO_STORE = {"cache-control": "no-store"}
 
 
 async def branding_css(request: Request) -> Response:
@@ -30,4 +39,67 @@ async def branding_css(request: Request) -> Response:
     )
 
 
+def _context(actor: Staff, org: Organization, **more: Any) -> dict[str, Any]:
+    return {
+        "staff": actor,
+        "organization_name": org.display_name,
+        "minimum_contrast": MIN_CONTRAST,
+        **more,
+    }
+
+
+async def settings_page(request: Request) -> Response:
+    actor = await require_admin(request)
+    async with db_session(request) as db:
+        org = await service.current_settings(db, organization_id=actor.organization_id)
+        form = FormState(values=service.form_values(org))
+        context = _context(actor, org, form=form, saved="saved" in request.query_params)
+    return render(request, "staff/settings.html", context, headers=NO_STORE)
+
+
+async def save_settings(request: Request) -> Response:
+    """Save the admin's settings (audited), or show what to fix (422) or what someone
+    else saved meanwhile (409), keeping everything typed."""
+    actor = await require_admin(request)
+    async with db_session(request) as db:
+        org = await service.current_settings(db, organization_id=actor.organization_id)
+        context = _context(actor, org, saved=False)
+    changes = await parse_form(
+        request,
+        OrganizationSettingsForm,
+        template="staff/settings.html",
+        block="settings_form",
+        context=context,
+    )
+    if isinstance(changes, Response):
+        return changes
+    try:
+        async with db_session(request) as db:
+            await service.update_settings(
+                db,
+                organization_id=actor.organization_id,
+                changes=changes,
+                staff_user_id=actor.staff_id,
+            )
+    except Conflict as conflict:
+        if conflict.current is None:  # lost a race at the write: read what won
+            async with db_session(request) as db:
+                org = await service.current_settings(db, organization_id=actor.organization_id)
+                conflict = conflict_with(org)
+        return conflict_page(
+            request,
+            conflict=conflict,
+            submitted=changes,
+            labels=LABELS,
+            action=path_for(request, "staff.settings_save"),
+            back=path_for(request, "staff.settings"),
+        )
+    return redirect_page(request, path_for(request, "staff.settings") + "?saved=1")
+
+
 routes = [Route("/branding/{slug}.css", branding_css, name="org.branding_css")]
+# In the staff area, for admins.
+staff_routes = [
+    Route("/settings", settings_page, methods=["GET"], name="staff.settings"),
+    Route("/settings", save_settings, methods=["POST"], name="staff.settings_save"),
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import concurrency
@@ -11,6 +12,20 @@ from portal.orgs.models import Organization
 
 # Columns where NULL means "the installation's default"; the form sends them empty.
 _EMPTY_MEANS_DEFAULT = ("mail_from_name", "privacy_url", "contact_email")
+
+
+async def current_settings(db: AsyncSession, *, organization_id: int) -> Organization:
+    return (
+        await db.execute(select(Organization).where(Organization.id == organization_id))
+    ).scalar_one()
+
+
+def form_values(org: Organization) -> dict[str, str]:
+    """The settings as the form shows them (what `OrganizationSettingsForm` reads back)."""
+    return {
+        name: "" if getattr(org, name) is None else str(getattr(org, name))
+        for name in OrganizationSettingsForm.model_fields
+    }
 
 
 async def update_settings(

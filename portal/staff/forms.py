@@ -61,6 +61,12 @@ class RoleForm(InputModel):
     role: StaffRole
 
 
+class TitleForm(InputModel):
+    """A colleague's job title, signed under their notes ("Senior Recruiter")."""
+
+    title: Annotated[str, Field(max_length=200)] = ""
+
+
 class PasswordForm(InputModel):
     """A new password, typed twice. Not stripped: spaces are part of a passphrase."""
 

@@ -50,6 +50,7 @@ class Person:
     has_sso: bool
     invitation_expires_at: dt.datetime | None  # of the pending invitation, if any
     created_at: dt.datetime
+    title: str | None = None  # signed under the notes they write to candidates
 
     @property
     def status(self) -> str:
@@ -107,6 +108,7 @@ async def _people(
         StaffUser.oidc_subject.is_not(None),
         pending,
         StaffUser.created_at,
+        StaffUser.title,
     )
     if staff_user_id is not None:
         statement = statement.where(StaffUser.id == staff_user_id)
@@ -285,6 +287,36 @@ async def change_role(
         subject_id=person.id,
         ip_hash=ip_hash,
         details={"from": person.role, "to": str(role)},
+    )
+    return True
+
+
+async def set_title(
+    db: AsyncSession,
+    *,
+    actor: Actor,
+    staff_user_id: int,
+    title: str,
+    now: dt.datetime,
+    ip_hash: str | None = None,
+) -> bool:
+    """Set a colleague's job title (empty: none); False when it was that already."""
+    admin = _admin(actor)
+    person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
+    wanted = title or None
+    if person.title == wanted:
+        return False
+    await db.execute(update(StaffUser).where(StaffUser.id == person.id).values(title=wanted))
+    audit.record(
+        db,
+        action="staff.title_changed",
+        actor_kind="staff",
+        actor_id=admin.staff_id,
+        organization_id=admin.organization_id,
+        subject_type="staff_user",
+        subject_id=person.id,
+        ip_hash=ip_hash,
+        details={"from": person.title or "", "to": wanted or ""},
     )
     return True
 

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, current_actor, session_id_hash
+from portal.auth import Staff, require_admin, session_id_hash
 from portal.auth.service import replace_session
 from portal.db import utcnow
 from portal.forms import FormState, validate_input
 from portal.staff import invitations, people
-from portal.staff.forms import PASSWORD_MIN, InviteForm, PasswordForm, RoleForm
+from portal.staff.forms import PASSWORD_MIN, InviteForm, PasswordForm, RoleForm, TitleForm
 from portal.web import (
     client_ip_hash,
     db_session,
@@ -32,6 +32,7 @@ DONE = {
     "invited": "Invitation sent.",
     "reinvited": "A new invitation is on its way; earlier links no longer work.",
     "role": "Role changed.",
+    "title": "Job title saved.",
     "deactivated": "Deactivated. Their sessions have ended.",
     "reactivated": "Reactivated. They can sign in again.",
 }
@@ -39,10 +40,7 @@ LAST_ADMIN = "Your organization needs at least one active admin: make someone el
 
 
 async def _admin(request: Request) -> Staff:
-    actor = await current_actor(request)
-    if not (isinstance(actor, Staff) and actor.role == "admin"):
-        raise HTTPException(404)  # recruiters do not learn the page exists
-    return actor
+    return await require_admin(request)
 
 
 async def _people_context(request: Request, actor: Staff) -> dict[str, Any]:
@@ -107,6 +105,7 @@ async def _person_page(
     error: str = "",
     status: int = 200,
     template: str = "staff/person.html",
+    title_form: FormState | None = None,
 ) -> Response:
     try:
         async with db_session(request) as db:
@@ -120,6 +119,7 @@ async def _person_page(
         "person": person,
         "error": error,
         "itself": person.id == actor.staff_id,
+        "title_form": title_form or FormState(values={"title": person.title or ""}),
     }
     return render(request, template, context, status_code=status, headers=NO_STORE)
 
@@ -162,6 +162,29 @@ async def change_role(request: Request) -> Response:
     if staff_user_id == actor.staff_id and data.role != "admin":
         return redirect_page(request, str(request.url_for("staff.home")))
     return redirect_page(request, people_url(request, "role"))
+
+
+async def change_title(request: Request) -> Response:
+    actor = await _admin(request)
+    staff_user_id = request.path_params["staff_user_id"]
+    posted = await request.form(max_files=0, max_fields=5)
+    title = posted.get("title")
+    data, form = validate_input(TitleForm, {"title": title if isinstance(title, str) else ""})
+    if data is None:
+        return await _person_page(request, actor, staff_user_id, status=422, title_form=form)
+    try:
+        async with db_session(request) as db:
+            await people.set_title(
+                db,
+                actor=actor,
+                staff_user_id=staff_user_id,
+                title=data.title,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except people.PersonNotFound:
+        raise HTTPException(404) from None
+    return redirect_page(request, people_url(request, "title"))
 
 
 async def _set_active(request: Request, *, active: bool) -> Response:
@@ -295,6 +318,12 @@ routes = [
     Route("/people/{staff_user_id:int}", person_page, methods=["GET"], name="staff.person"),
     Route(
         "/people/{staff_user_id:int}/role", change_role, methods=["POST"], name="staff.person_role"
+    ),
+    Route(
+        "/people/{staff_user_id:int}/title",
+        change_title,
+        methods=["POST"],
+        name="staff.person_title",
     ),
     Route(
         "/people/{staff_user_id:int}/deactivate",

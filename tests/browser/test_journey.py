@@ -15,6 +15,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.demo.content import DEMO_STAFF_PASSWORD
 from tests.browser.support import (
     FEEDBACK_URL,
     PHONE,
@@ -233,3 +234,42 @@ def test_the_header_focus_ring_shows_on_the_accent(
     lighter, darker = sorted((_luminance(_rgb(ring)), _luminance(_rgb(header))), reverse=True)
     ratio = (lighter + 0.05) / (darker + 0.05)
     assert ratio >= 3, f"the focus ring ({ring}) shows {ratio:.2f}:1 on the header ({header})"
+
+
+AGENCY_ADMIN = "ruth.okonkwo@harbourline.example"
+AGENCY_ACCENT = "#0f5c55"
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_an_accent_colour_too_light_for_white_text_is_refused(
+    open_page: OpenPage, js: bool, viewport: tuple[int, int] | None, screenshot: Screenshot
+) -> None:
+    page = open_page(js=js, viewport=viewport) if viewport else open_page(js=js)
+    page.goto("/staff/signin")
+    page.get_by_label("Email address").fill(AGENCY_ADMIN)
+    page.get_by_label("Password").fill(DEMO_STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Organization settings")
+    assert_axe_clean(page, js=js, open_page=open_page, where="the settings page")
+
+    colour = page.get_by_label("Accent colour")
+    colour.fill("#7fd1c8")
+    page.get_by_role("button", name="Save settings").click()
+
+    error = page.locator("#accent_colour-error")
+    expect(error).to_contain_text("White text on #7fd1c8 is too faint to read")
+    expect(error).to_contain_text("at least 4.5:1")
+    expect(error).to_contain_text("Choose a darker colour, such as #")
+    colour = page.get_by_label("Accent colour")
+    expect(colour).to_have_value("#7fd1c8")
+    expect(colour).to_have_attribute("aria-invalid", "true")
+    expect(colour).to_be_focused()
+    assert_no_horizontal_scroll(page, "the settings page")
+    assert_axe_clean(page, js=js, open_page=open_page, where="the refused settings")
+    screenshot(page, f"journey-accent-refused-{variant(js, viewport)}")
+
+    # Back to the organization's own colour (the demo is shared): saved, nothing changed.
+    colour.fill(AGENCY_ACCENT)
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status")).to_have_text("Settings saved.")
