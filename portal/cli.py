@@ -234,6 +234,9 @@ def demo_guide(settings: Settings, links: list[DemoLink], staff: list[DemoStaffA
         f"  - Read the email a candidate gets with their link: the invitations in {mail_dir}",
         "  - Sign in as an admin above and open Settings: try a light accent colour, or set a "
         "privacy notice and see it in the candidates' footer.",
+        f"  - Sign in as a recruiter at {base}/staff/signin, open Applications, pick one "
+        'with no feedback, write some, try a risky phrase such as "culture fit", fix '
+        "it, preview and publish: the candidate's invitation lands in the mail folder.",
         "",
         "Press Ctrl+C to stop.",
         "",

@@ -226,6 +226,7 @@ def test_demo_prints_a_guide_a_newcomer_can_follow(tmp_path: Path) -> None:
             assert member in text
         assert f"Email goes to {demo.mail_dir}/" in text
         assert "Things to try" in text
+        assert "/staff/signin, open Applications" in text
         links = [word for word in text.split() if "/l/" in word]
         assert len(links) == len(set(links)) >= 10
         demo.wait_for_mail(len(links))
