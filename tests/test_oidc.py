@@ -17,6 +17,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from portal.app import create_app
 from portal.audit.models import AuditEvent
@@ -25,7 +26,7 @@ from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
 from portal.staff.models import StaffInvitation, StaffUser
 from portal.staff.people import INVITATION_LIFETIME
-from tests.factories import csrf_token, make_staff, make_world
+from tests.factories import csrf_token, make_staff, make_world, staff_sign_in
 from tests.oidc_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -37,6 +38,8 @@ from tests.oidc_provider import (
     start_provider,
 )
 from tests.processes import stop
+from tests.test_people import ADMIN, _inbox
+from tests.test_people import _link as _mailed_link
 
 Sessions = async_sessionmaker[AsyncSession]
 PORTAL = "http://testserver"
@@ -397,6 +400,44 @@ async def test_an_identity_linked_elsewhere_cannot_take_an_invitation(
     assert (await client.get("/staff/")).status_code == 303
     # The invitation still works (for a password, or another identity).
     assert (await client.get(f"/staff/l/{token}")).status_code == 200
+
+
+async def test_an_admin_invites_a_password_user_to_link_single_sign_on(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    other_client: httpx.AsyncClient,
+    at_provider: httpx.AsyncClient,
+    sessions: Sessions,
+    settings: Settings,
+    provider: Provider,
+) -> None:
+    world = await make_world(sessions)
+    await make_staff(
+        sessions, organization_id=world.organization_id, email=ADMIN, name="Ada", role="admin"
+    )
+    sam = await make_staff(sessions, organization_id=world.organization_id)  # a password only
+    await staff_sign_in(client, ADMIN)
+    person = await client.get(f"/staff/people/{sam}")
+    assert "Send a single sign-on invitation" in person.text
+    csrf = await csrf_token(client, f"/staff/people/{sam}")
+    sent = await client.post(f"/staff/people/{sam}/invitation", data={"csrftoken": csrf})
+    assert sent.status_code == 303
+    (message,) = [m for m in await _inbox(app, settings) if m["To"] == "sam@acme.example"]
+
+    link = _mailed_link(message)
+    csrf = await csrf_token(other_client, link)
+    started = await other_client.post(f"{link}/sso", data={"csrftoken": csrf})
+    back = await sign_in_at_provider(
+        at_provider, started.headers["location"], login="sam-at-work", stop_at=CALLBACK
+    )
+    response = await _back(other_client, back)
+    assert response.status_code == 303 and response.headers["location"].endswith("/staff/")
+    async with sessions() as db:
+        account = await db.get(StaffUser, sam)
+    assert account is not None and account.password_hash is not None  # still there
+    assert (account.oidc_issuer, account.oidc_subject) == (provider.issuer, "sam-at-work")
+    # Linked: the person page no longer offers it.
+    assert "Send a single sign-on invitation" not in (await client.get(f"/staff/people/{sam}")).text
 
 
 async def test_a_spent_invitation_starts_no_sign_in(

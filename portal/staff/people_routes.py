@@ -120,6 +120,8 @@ async def _person_page(
         "error": error,
         "itself": person.id == actor.staff_id,
         "title_form": title_form or FormState(values={"title": person.title or ""}),
+        "single_sign_on": portal(request).oidc is not None,
+        "provider_name": portal(request).settings.oidc_provider_name,
     }
     return render(request, template, context, status_code=status, headers=NO_STORE)
 
