@@ -30,6 +30,7 @@ APPLICATION_INDEX = int(os.environ.get("BENCH_APPLICATION_INDEX", str(APPLICATIO
 CSRF_TOKEN = os.environ.get("BENCH_CSRF_TOKEN", "x" * 43)
 
 PAGE = Dataset(APPLICATIONS).feedback_page(APPLICATION_INDEX)
+POOL = Dataset(APPLICATIONS).pool_panel(APPLICATION_INDEX)
 TEMPLATES = make_templates()
 
 
@@ -37,7 +38,7 @@ async def feedback(request: Request) -> Response:
     # What CsrfMiddleware would leave for the template (`csrf_token` in the context).
     request.scope.setdefault("state", {})["csrf_token"] = CSRF_TOKEN
     return TEMPLATES.TemplateResponse(
-        request, "candidate/feedback.html", {"page": PAGE}, headers=PRIVATE
+        request, "candidate/feedback.html", {"page": PAGE, "pool": POOL}, headers=PRIVATE
     )
 
 
@@ -59,6 +60,7 @@ app = Starlette(
             name="candidate.ask",
         ),
         Route("/branding/{slug}.css", unused, name="org.branding_css"),
+        Route("/feedback/{application_id:int}/pool", unused, name="candidate.pool_join"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 )

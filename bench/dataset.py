@@ -21,6 +21,7 @@ from typing import Any
 
 from portal.demo.content import ORGANIZATION, DemoApplication
 from portal.feedback.view import Assessment, Branding, FeedbackView, GrowthArea, Strength
+from portal.pool.service import PoolPanel
 
 # Bump when the generated content changes: a seeded database is reused only if it matches.
 SEED_VERSION = 2
@@ -322,6 +323,23 @@ class Dataset:
             assessments=tuple(assessments),
             strengths=tuple(strengths),
             growth_areas=tuple(growth_areas),
+        )
+
+    def pool_panel(self, index: int) -> PoolPanel | None:
+        """The talent-pool panel the feedback page of application `index` shows: the
+        organization's statement to a candidate who has not joined (nobody has, in
+        the data set), when the feedback offers the pool."""
+        app = self.application(index)
+        if not app.demo.pool_invitation_offered:
+            return None
+        org = self.candidate_org(app.candidate)
+        return PoolPanel(
+            application_id=app.id,
+            organization=org.name,
+            consent_text=CONSENT_TEXT,
+            consent_version=1,
+            durations=(6, 12, 24),
+            membership=None,
         )
 
     # -- rows for COPY, table by table, in dependency order -----------------------

@@ -29,6 +29,7 @@ from portal.orgs.routes import routes as org_routes
 from portal.orgs.routes import staff_routes as org_staff_routes
 from portal.paths import STATIC_DIR
 from portal.pdf.renderer import PdfRenderer
+from portal.pool.routes import routes as pool_routes
 from portal.reader import Reader
 from portal.routing import Area
 from portal.security.bodylimit import BodyLimitMiddleware
@@ -105,6 +106,9 @@ async def favicon(request: Request) -> Response:
 CSRF_EXEMPT: dict[str, str] = {
     "api": "API clients authenticate every request themselves (API keys) and the API "
     "never reads the session cookie, so there is no ambient credential to forge with",
+    "pool.leave": "RFC 8058 one-click unsubscribe: mail clients POST it without cookies, and "
+    "the token in its URL (an HMAC naming one talent-pool membership) is the credential; "
+    "the only thing it can do is end that membership",
 }
 
 
@@ -163,7 +167,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     # Routes are tried in order, each a regular expression: the busiest first.
     routes: list[Any] = [
         # The candidate's pages, the feedback page first.
-        Area([*feedback_routes, *access_routes]),
+        Area([*feedback_routes, *access_routes, *pool_routes]),
         # Public: no one in particular needs to be signed in.
         Area(
             [

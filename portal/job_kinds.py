@@ -7,5 +7,6 @@ the module here.
 from portal.access import jobs as access_jobs
 from portal.jobs import housekeeping
 from portal.mail import jobs as mail_jobs
+from portal.pool import jobs as pool_jobs
 
-__all__ = ["access_jobs", "housekeeping", "mail_jobs"]
+__all__ = ["access_jobs", "housekeeping", "mail_jobs", "pool_jobs"]

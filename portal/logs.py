@@ -19,11 +19,11 @@ access_log = logging.getLogger("portal.access")
 
 # Anywhere in the path, not only at its start: behind a proxy prefix
 # (root_path=/careers/feedback) the logged path is /careers/feedback/l/<token>.
-_TOKEN_PATH = re.compile(r"/l/[^/?]*")
+_TOKEN_PATH = re.compile(r"/(l|pool/leave|pool/renew)/[^/?]*")
 
 
 def redact_path(path: str) -> str:
-    return _TOKEN_PATH.sub("/l/[redacted]", path)
+    return _TOKEN_PATH.sub(r"/\1/[redacted]", path)
 
 
 class JsonFormatter(logging.Formatter):

@@ -7,6 +7,7 @@ from portal.db import Base
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride
 from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
+from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
 from portal.security.models import Session
 from portal.staff.models import StaffInvitation, StaffUser
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
@@ -26,6 +27,10 @@ __all__ = [
     "Job",
     "Message",
     "Organization",
+    "PoolConsentEvent",
+    "PoolConsentText",
+    "PoolContact",
+    "PoolMembership",
     "Requirement",
     "SavedAnswer",
     "Session",

@@ -188,6 +188,13 @@ class Settings(BaseSettings):
         description="Longest wait for PostgreSQL to answer one statement of a request or job "
         "(migrations excepted); past it the page answers 503.",
     )
+    pool_renewal_notice_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="How many days before a talent-pool member's consent expires they are "
+        "emailed, once, to ask whether to renew.",
+    )
     run_worker: bool = Field(
         True, description="Whether `portal serve` and `portal demo` deliver mail in-process."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -14,6 +15,7 @@ from portal.feedback import service
 from portal.feedback.view import FeedbackView
 from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
+from portal.pool import service as pool_service
 from portal.threads import service as threads
 from portal.threads.forms import QuestionForm, one_newline
 from portal.threads.service import NO_THREAD, ThreadHead
@@ -31,6 +33,8 @@ from portal.web import (
 
 PRIVATE = {"cache-control": "private, no-store"}
 NO_STORE_PRIVATE = {"cache-control": "no-store"}
+# What the pool panel says after a change made without JavaScript (?pool=...).
+POOL_DONE = frozenset({"joined", "changed", "left"})
 
 
 async def applications(request: Request) -> Response:
@@ -95,7 +99,28 @@ async def feedback_context(
         organization=page.branding.display_name,
         now=utcnow(),
     )
-    return {"page": page, "thread": thread, "form": FormState()}
+    return {
+        "page": page,
+        "thread": thread,
+        "form": FormState(),
+        "pool": await pool_panel(request, page),
+    }
+
+
+async def pool_panel(request: Request, page: FeedbackView) -> pool_service.PoolPanel | None:
+    """The talent-pool panel: one more small indexed statement, only on pages whose
+    feedback offers the pool."""
+    if not page.pool_invitation_offered:
+        return None
+    actor = await current_actor(request)
+    assert isinstance(actor, Candidate)
+    pool = await pool_service.load_panel(
+        portal(request).reader, actor=actor, application_id=page.application_id
+    )
+    done = request.query_params.get("pool", "")
+    if pool is not None and done in POOL_DONE:
+        pool = dataclasses.replace(pool, done=done)
+    return pool
 
 
 async def feedback(request: Request) -> Response:
@@ -104,8 +129,12 @@ async def feedback(request: Request) -> Response:
         return found
     page, head = found
     if head is NO_THREAD:
-        # The common case, kept to the bare render: no thread, nothing to load.
-        response = render(request, "candidate/feedback.html", {"page": page}, headers=PRIVATE)
+        # The common case, kept to the bare render: no thread, nothing to load (but
+        # the talent-pool panel, when the feedback offers it).
+        pool = await pool_panel(request, page)
+        response = render(
+            request, "candidate/feedback.html", {"page": page, "pool": pool}, headers=PRIVATE
+        )
     else:
         context = await feedback_context(request, page, head)
         response = render(request, "candidate/feedback.html", context, headers=PRIVATE)

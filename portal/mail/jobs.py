@@ -1,9 +1,10 @@
 """Email as a job kind: `mail.send`, delivered in batches over one SMTP connection.
 
 The job's payload is the rendered message. A link in it (a sign-in or
-invitation link) is not in the text: the text holds a marker, and the link
-waits sealed with a key derived from PORTAL_SECRET_KEY, so a copy of the
-database holds no usable link. Once sent, only what `portal mail status`
+invitation link, or the token in a talent-pool member's links) is in neither
+the text nor the headers: they hold a marker, and the link (or token) waits
+sealed with a key derived from PORTAL_SECRET_KEY, so a copy of the database
+holds no usable link. Once sent, only what `portal mail status`
 shows stays (to, template, subject); the bodies and the sealed link go.
 """
 
@@ -51,11 +52,12 @@ def record_of(email: OutgoingEmail) -> dict[str, Any]:
 
 
 def envelope(job_id: int, email: OutgoingEmail, settings: Settings) -> Envelope:
-    text, html = email.text, email.html
+    text, html, headers = email.text, email.html, email.headers
     if email.sealed_link is not None:
         link = unseal(settings.secret_key.get_secret_value(), email.sealed_link)
         text = text.replace(LINK_MARKER, link)
         html = html.replace(LINK_MARKER, str(escape(link)))
+        headers = {name: value.replace(LINK_MARKER, link) for name, value in headers.items()}
     return Envelope(
         job_id,
         email.to,
@@ -64,7 +66,7 @@ def envelope(job_id: int, email: OutgoingEmail, settings: Settings) -> Envelope:
         email.subject,
         text,
         html,
-        email.headers,
+        headers,
     )
 
 

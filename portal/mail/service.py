@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2_fragments import render_block
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,15 +87,21 @@ async def enqueue_email(
     now: dt.datetime,
     organization_id: int | None = None,
     link: str | None = None,
+    secret: str | None = None,
     unsubscribe_url: str | None = None,
 ) -> bool:
     """Queue one email; a second call with the same key queues nothing (returns False).
 
     `context` gets the organization's name and accent colour added. A `link`
     that lets someone in is sealed, never stored in clear (see `portal.mail.jobs`);
-    templates see it as `link`. Talent-pool mail passes `unsubscribe_url`, which
-    becomes the RFC 8058 one-click headers.
+    templates see it as `link`. Or a `secret` (a token inside several of the
+    email's links, such as a talent-pool member's): wherever it appears in the
+    rendered bodies or the headers it is replaced by the marker and sealed the
+    same way. Talent-pool mail passes `unsubscribe_url`, which becomes the
+    RFC 8058 one-click headers.
     """
+    if link is not None and secret is not None:
+        raise ValueError("an email seals one value: give a link or a secret, not both")
     sender = await sender_for(db, organization_id=organization_id, settings=settings)
     full_context = {
         "organization": sender.organization,
@@ -108,6 +115,11 @@ async def enqueue_email(
     if unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if secret:
+        text = text.replace(secret, LINK_MARKER)
+        html = html.replace(str(escape(secret)), LINK_MARKER)
+        headers = {name: value.replace(secret, LINK_MARKER) for name, value in headers.items()}
+    sealed = link if link is not None else secret
     email = OutgoingEmail(
         to=to_address,
         template=template,
@@ -117,11 +129,15 @@ async def enqueue_email(
         text=text,
         html=html,
         headers=headers,
-        sealed_link=None if link is None else seal(settings.secret_key.get_secret_value(), link),
+        sealed_link=_sealed(settings, sealed),
         organization_id=organization_id,
     )
     queued = await jobs.enqueue(db, MAIL_SEND, email, run_at=now, idempotency_key=idempotency_key)
     return queued is not None
+
+
+def _sealed(settings: Settings, value: str | None) -> str | None:
+    return None if value is None else seal(settings.secret_key.get_secret_value(), value)
 
 
 # --- operations: `portal mail status` and `portal mail retry` ----------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, String, Text
+from sqlalchemy import JSON, CheckConstraint, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, utcnow
@@ -28,6 +28,8 @@ class Organization(Base):
     consent_text: Mapped[str] = mapped_column(Text, default="")
     consent_text_version: Mapped[int] = mapped_column(default=1)
     consent_durations_months: Mapped[list[int]] = mapped_column(JSON, default=lambda: [6, 12, 24])
+    # Whether feedback pages that offer a pool invitation show the talent-pool panel.
+    offers_pool: Mapped[bool] = mapped_column(default=True, server_default=true())
     replies_need_approval: Mapped[bool] = mapped_column(default=False)
     # Sender of this organization's email; empty means the installation's default.
     mail_from_address: Mapped[str | None] = mapped_column(String(320))

@@ -7,8 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import concurrency
 from portal.audit import service as audit
+from portal.db import utcnow
 from portal.orgs.forms import OrganizationSettingsForm
 from portal.orgs.models import Organization
+from portal.pool import service as pool
 
 # Columns where NULL means "the installation's default"; the form sends them empty.
 _EMPTY_MEANS_DEFAULT = ("mail_from_name", "privacy_url", "contact_email")
@@ -47,9 +49,18 @@ async def update_settings(
     for name in _EMPTY_MEANS_DEFAULT:
         wanted[name] = wanted[name] or None
     changed = {name: value for name, value in wanted.items() if getattr(org, name) != value}
+    new_statement = changed.pop("consent_text", None)
     for name, value in changed.items():
         setattr(org, name, value)
-    await concurrency.flush(db)
+    if new_statement is not None:
+        # Never silently: a changed statement is a new version, which members agree
+        # to only by joining or renewing (it flushes everything, once).
+        await pool.record_consent_text(
+            db, org=org, text=new_statement, staff_user_id=staff_user_id, now=utcnow()
+        )
+        changed["consent_text"] = new_statement
+    else:
+        await concurrency.flush(db)
     audit.record(
         db,
         action="organization.settings_changed",

@@ -29,6 +29,41 @@ def keyed_hash(secret_key: str, value: str) -> str:
     return mac.hexdigest()[:32]
 
 
+def _signing_key(secret_key: str, purpose: str) -> bytes:
+    # One key per purpose, so a token made for one thing means nothing elsewhere.
+    return hmac.new(
+        secret_key.encode("utf-8"), b"afterword sign v1 " + purpose.encode("utf-8"), hashlib.sha256
+    ).digest()
+
+
+def signed_id(secret_key: str, purpose: str, record_id: int) -> str:
+    """A token naming one record for one purpose: ``<id>.<HMAC-SHA256>``.
+
+    For links that must keep working for as long as the record does (a
+    talent-pool member's way out) without storing anything: only the holder of
+    PORTAL_SECRET_KEY can make one, and changing the id breaks the MAC.
+    """
+    mac = hmac.new(_signing_key(secret_key, purpose), str(record_id).encode(), hashlib.sha256)
+    return f"{record_id}.{base64.urlsafe_b64encode(mac.digest()).rstrip(b'=').decode('ascii')}"
+
+
+# "<id>.<43 characters>": anything longer is not one of ours, whatever it holds.
+SIGNED_ID_MAX = 11 + 1 + 43
+
+
+def read_signed_id(secret_key: str, purpose: str, token: str) -> int | None:
+    """The record id a `signed_id` token names, or None if it is not a genuine one."""
+    if len(token) > SIGNED_ID_MAX:
+        return None
+    head, _, _mac = token.partition(".")
+    if not head.isascii() or not head.isdigit() or len(head) > 10 or head != str(int(head)):
+        return None
+    record_id = int(head)
+    if not hmac.compare_digest(signed_id(secret_key, purpose, record_id), token):
+        return None
+    return record_id
+
+
 def _sealing_key(secret_key: str, purpose: bytes = b"afterword seal v1") -> Fernet:
     # A key of its own for each purpose, derived from the installation's secret key.
     derived = hmac.new(secret_key.encode("utf-8"), purpose, hashlib.sha256).digest()

@@ -1,0 +1,206 @@
+"""What a candidate chooses when joining the talent pool, and what staff type about it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from portal.db import MAX_ID
+from portal.forms import InputModel, Say
+from portal.pool.models import ContactFrequency, RemotePreference
+
+# The kinds of role a member may ask to hear about: stored by code, shown by label.
+ROLE_FAMILIES: dict[str, str] = {
+    "engineering": "Software engineering",
+    "data": "Data and analytics",
+    "product": "Product management",
+    "design": "Design and research",
+    "sales": "Sales and business development",
+    "marketing": "Marketing and communications",
+    "customer": "Customer success and support",
+    "operations": "Operations",
+    "finance": "Finance",
+    "people": "People and HR",
+    "other": "Something else",
+}
+REMOTE_WORDS = {
+    RemotePreference.EITHER: "Remote or on site",
+    RemotePreference.REMOTE: "Remote only",
+    RemotePreference.ON_SITE: "On site or hybrid only",
+}
+FREQUENCY_WORDS = {
+    ContactFrequency.MATCHING: "Only about roles that match my choices",
+    ContactFrequency.MONTHLY: "At most once a month",
+    ContactFrequency.QUARTERLY: "At most once a quarter",
+}
+LOCATIONS_MAX = 300
+MESSAGE_MAX = 2_000
+CONSENT_TEXT_MAX = 10_000
+
+
+def role_family_codes(value: str) -> tuple[str, ...]:
+    """The codes of a stored or posted comma-separated list, known ones only, sorted."""
+    return tuple(sorted({code for code in value.split(",") if code in ROLE_FAMILIES}))
+
+
+def _role_families(value: str) -> str:
+    given = [code.strip() for code in value.split(",") if code.strip()]
+    if any(code not in ROLE_FAMILIES for code in given):
+        raise PydanticCustomError("choice", "Choose from the kinds of role listed.")
+    return ",".join(sorted(set(given)))
+
+
+def location_list(value: str) -> tuple[str, ...]:
+    """Places as a person listed them (commas or lines), without repeats."""
+    seen: dict[str, str] = {}
+    for part in re.split(r"[,\n]", value):
+        place = " ".join(part.split())
+        if place and place.casefold() not in seen:
+            seen[place.casefold()] = place
+    return tuple(seen.values())
+
+
+def _locations(value: str) -> str:
+    return "\n".join(location_list(value))
+
+
+RoleFamilies = Annotated[str, Field(max_length=400), AfterValidator(_role_families)]
+Locations = Annotated[
+    str,
+    Field(max_length=LOCATIONS_MAX),
+    AfterValidator(_locations),
+]
+
+
+_REMOTE = "Choose whether you would like remote or on-site work."
+_OFTEN = "Choose how often we may contact you."
+_LONG = "Choose how long we may keep you in the pool."
+
+
+class PreferencesForm(InputModel):
+    """What a member may change at any time."""
+
+    role_families: RoleFamilies = ""
+    locations: Locations = ""
+    remote: Annotated[RemotePreference, Say(missing=_REMOTE, invalid=_REMOTE)]
+    contact_frequency: Annotated[ContactFrequency, Say(missing=_OFTEN, invalid=_OFTEN)]
+
+
+class JoinForm(PreferencesForm):
+    """Joining: the preferences, how long, and agreeing to the statement shown."""
+
+    duration_months: Annotated[int, Field(ge=1, le=60), Say(missing=_LONG, invalid=_LONG)]
+    consent: Annotated[
+        Literal["yes"],
+        Say(
+            missing="Tick the box to agree to the statement, or simply do not join.",
+            invalid="Tick the box to agree to the statement, or simply do not join.",
+        ),
+    ]
+    # The version of the statement the candidate read (the page's hidden field).
+    consent_version: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class RenewForm(InputModel):
+    consent_version: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+# --- staff ---------------------------------------------------------------------
+
+
+class PoolFilter(InputModel):
+    """The recruiters' search: every field narrows; an empty one filters nothing."""
+
+    role_family: Annotated[str, Field(max_length=40)] = ""
+    location: Annotated[str, Field(max_length=100)] = ""
+    remote: Literal["", "yes", "no"] = ""
+    skill: Annotated[str, Field(max_length=100)] = ""
+    job: Annotated[int | None, Field(ge=1, le=MAX_ID), Say(invalid="Choose a job.")] = None
+    joined_from: dt.date | None = None
+    joined_to: dt.date | None = None
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+
+    @field_validator("role_family")
+    @classmethod
+    def _known_family(cls, value: str) -> str:
+        if value and value not in ROLE_FAMILIES:
+            raise PydanticCustomError("choice", "Choose from the kinds of role listed.")
+        return value
+
+    @field_validator("joined_to")
+    @classmethod
+    def _not_before_from(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        since = info.data.get("joined_from")
+        if value is not None and since is not None and value < since:
+            raise PydanticCustomError("range_order", "The end date comes before the start date.")
+        return value
+
+
+def _web_address(value: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+\.[^\s]*$", value):
+        raise PydanticCustomError(
+            "url",
+            "Enter the job's web address, starting with https://, like https://example.com/jobs/42.",
+        )
+    return value
+
+
+class InviteForm(InputModel):
+    """An invitation to apply: which job, where to apply, a note, and to whom."""
+
+    job_id: Annotated[
+        int, Field(ge=1, le=MAX_ID), Say(missing="Choose the job.", invalid="Choose the job.")
+    ]
+    apply_url: Annotated[
+        str,
+        Field(min_length=1, max_length=500),
+        AfterValidator(_web_address),
+        Say(missing="Enter the address where candidates apply."),
+    ]
+    message: Annotated[str, Field(max_length=MESSAGE_MAX)] = ""
+    # Comma-separated membership ids (the page's checkboxes, joined).
+    members: Annotated[
+        str, Field(min_length=1, max_length=20_000), Say(missing="Choose at least one member.")
+    ]
+
+    @field_validator("members")
+    @classmethod
+    def _ids(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not parts or any(not p.isdigit() or len(p) > 10 for p in parts):
+            raise PydanticCustomError("choice", "Choose at least one member.")
+        return ",".join(parts)
+
+    @property
+    def member_ids(self) -> list[int]:
+        return sorted({int(part) for part in self.members.split(",") if int(part) <= MAX_ID})
+
+
+def _durations(value: str) -> str:
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts or any(not p.isdigit() or not 1 <= int(p) <= 60 for p in parts) or len(parts) > 6:
+        raise PydanticCustomError(
+            "durations", "List up to six numbers of months from 1 to 60, like 6, 12, 24."
+        )
+    return ", ".join(str(n) for n in sorted({int(p) for p in parts}))
+
+
+class ConsentSettingsForm(InputModel):
+    """The admins' talent-pool settings; a changed statement becomes a new version."""
+
+    consent_text: Annotated[
+        str,
+        Field(min_length=1, max_length=CONSENT_TEXT_MAX),
+        Say(missing="Write what candidates agree to when they join."),
+    ]
+    durations: Annotated[str, Field(max_length=100), AfterValidator(_durations)]
+    offers_pool: Literal["", "yes"] = ""
+    version: int
+
+    @property
+    def duration_months(self) -> list[int]:
+        return [int(part) for part in self.durations.split(",")]

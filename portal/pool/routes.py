@@ -1,0 +1,302 @@
+"""The candidate's side of the talent pool: the feedback page's panel (join, change,
+leave) and the pages behind the links in pool emails (leave, renew), which need
+no session."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.auth import Candidate, current_actor
+from portal.candidates.service import readable_applications
+from portal.db import MAX_ID, utcnow
+from portal.feedback.view import load_feedback_view
+from portal.forms import FormState, InputModel, validate_input
+from portal.pool import links, service
+from portal.pool.forms import JoinForm, PreferencesForm, RenewForm
+from portal.web import (
+    NO_STORE,
+    client_ip_hash,
+    db_session,
+    is_htmx,
+    path_for,
+    portal,
+    redirect_page,
+    render,
+    sign_in_required,
+)
+
+PRIVATE = {"cache-control": "private, no-store"}
+STATEMENT_CHANGED = (
+    "The statement changed while you were reading it. Please read the new version below "
+    "before you decide."
+)
+DURATION = "Choose one of the periods listed."
+
+
+async def _posted(request: Request, model: type[InputModel]) -> tuple[Any, FormState]:
+    """The form as `model`: checkboxes sent several times under one name are joined
+    with commas (the role families)."""
+    posted = await request.form(max_files=0, max_fields=40)
+    values: dict[str, str] = {}
+    for name, value in posted.multi_items():
+        if isinstance(value, str):
+            values[name] = f"{values[name]},{value}" if name in values else value
+    return validate_input(model, values)
+
+
+async def _panel_response(
+    request: Request,
+    actor: Candidate,
+    application_id: int,
+    *,
+    form: FormState | None = None,
+    notice: str = "",
+    status: int = 422,
+) -> Response:
+    """The panel again with what the candidate typed and what to correct: only the
+    panel for htmx, the whole feedback page otherwise."""
+    async with db_session(request) as db:
+        panel = await service.panel_for(db, actor=actor, application_id=application_id)
+        if panel is None:
+            raise HTTPException(404)
+        panel = dataclasses.replace(panel, form=form or FormState(), notice=notice)
+        if is_htmx(request):
+            page = None
+        else:
+            page = await load_feedback_view(
+                db, application_id=application_id, readable=readable_applications(actor)
+            )
+            if page is None:
+                raise HTTPException(404)
+    if page is None:
+        return render(
+            request, "candidate/_pool.html", {"pool": panel}, status_code=status, headers=PRIVATE
+        )
+    return render(
+        request,
+        "candidate/feedback.html",
+        {"page": page, "pool": panel},
+        status_code=status,
+        headers=PRIVATE,
+    )
+
+
+async def _done(request: Request, actor: Candidate, application_id: int, done: str) -> Response:
+    """After a change: the fresh panel for htmx, or back to the page (PRG)."""
+    if is_htmx(request):
+        async with db_session(request) as db:
+            panel = await service.panel_for(db, actor=actor, application_id=application_id)
+        if panel is None:
+            raise HTTPException(404)
+        panel = dataclasses.replace(panel, done=done)
+        return render(request, "candidate/_pool.html", {"pool": panel}, headers=PRIVATE)
+    url = path_for(request, "candidate.feedback", application_id=application_id)
+    return redirect_page(request, f"{url}?pool={done}#pool")
+
+
+async def _candidate(request: Request) -> tuple[Candidate, int] | Response:
+    actor = await current_actor(request)
+    if not isinstance(actor, Candidate):
+        return sign_in_required(request)
+    application_id: int = request.path_params["application_id"]
+    if application_id > MAX_ID:
+        raise HTTPException(404)
+    return actor, application_id
+
+
+async def join(request: Request) -> Response:
+    who = await _candidate(request)
+    if isinstance(who, Response):
+        return who
+    actor, application_id = who
+    data, form = await _posted(request, JoinForm)
+    if data is None:
+        return await _panel_response(request, actor, application_id, form=form)
+    try:
+        async with db_session(request) as db:
+            await service.join(
+                db,
+                actor=actor,
+                application_id=application_id,
+                form=data,
+                settings=portal(request).settings,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except service.NotOffered:
+        raise HTTPException(404) from None
+    except service.StatementChanged:
+        # Their choices are kept; the consent box is not: they have not read this text.
+        kept = FormState(values={k: v for k, v in form.values.items() if k != "consent"})
+        return await _panel_response(
+            request, actor, application_id, form=kept, notice=STATEMENT_CHANGED, status=409
+        )
+    except service.DurationNotOffered:
+        form.errors["duration_months"] = DURATION
+        return await _panel_response(request, actor, application_id, form=form)
+    portal(request).wake_worker()
+    return await _done(request, actor, application_id, "joined")
+
+
+async def change(request: Request) -> Response:
+    who = await _candidate(request)
+    if isinstance(who, Response):
+        return who
+    actor, application_id = who
+    data, form = await _posted(request, PreferencesForm)
+    if data is None:
+        return await _panel_response(request, actor, application_id, form=form)
+    try:
+        async with db_session(request) as db:
+            await service.change(
+                db,
+                actor=actor,
+                application_id=application_id,
+                form=data,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except service.NotOffered:
+        raise HTTPException(404) from None
+    return await _done(request, actor, application_id, "changed")
+
+
+async def leave(request: Request) -> Response:
+    who = await _candidate(request)
+    if isinstance(who, Response):
+        return who
+    actor, application_id = who
+    try:
+        async with db_session(request) as db:
+            await service.leave_as_candidate(
+                db,
+                actor=actor,
+                application_id=application_id,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except service.NotOffered:
+        raise HTTPException(404) from None
+    return await _done(request, actor, application_id, "left")
+
+
+# --- the links in pool emails: the token is the credential -------------------------
+
+
+async def _linked(request: Request) -> links.LinkedMembership:
+    async with db_session(request) as db:
+        found = await links.find_by_token(
+            db, settings=portal(request).settings, token=request.path_params["token"]
+        )
+    if found is None:
+        raise HTTPException(404)
+    return found
+
+
+def _link_page(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> Response:
+    return render(request, template, context, status_code=status, headers=NO_STORE)
+
+
+async def leave_page(request: Request) -> Response:
+    """What a mail scanner (or a person) gets by opening the link: a page with a
+    button. Opening it withdraws nothing."""
+    linked = await _linked(request)
+    return _link_page(request, "candidate/pool_leave.html", {"linked": linked, "left": False})
+
+
+async def one_click_leave(request: Request) -> Response:
+    """RFC 8058 one-click unsubscribe: a POST of ``List-Unsubscribe=One-Click`` to
+    the URL in the email's header, with no cookie and no CSRF token (the token in
+    the URL names one membership and is authentication enough). Withdraws at
+    once; repeating it is harmless."""
+    posted = await request.form(max_files=0, max_fields=4)
+    if posted.get("List-Unsubscribe") != "One-Click":
+        raise HTTPException(400)
+    async with db_session(request) as db:
+        ended = await links.leave_by_token(
+            db,
+            settings=portal(request).settings,
+            token=request.path_params["token"],
+            now=utcnow(),
+            ip_hash=client_ip_hash(request),
+        )
+    if ended is None:
+        raise HTTPException(404)
+    linked = await _linked(request)
+    return _link_page(request, "candidate/pool_leave.html", {"linked": linked, "left": True})
+
+
+async def _renew_page(request: Request, *, notice: str = "", status: int = 200) -> Response:
+    linked = await _linked(request)
+    async with db_session(request) as db:
+        text = await service.current_consent_text(
+            db, organization_id=await links.organization_of(db, linked)
+        )
+    context = {
+        "linked": linked,
+        "text": text,
+        "renewed": request.query_params.get("done") == "renewed",
+        "until": service.add_months(utcnow(), linked.membership.duration_months),
+        "notice": notice,
+    }
+    return _link_page(request, "candidate/pool_renew.html", context, status)
+
+
+async def renew_page(request: Request) -> Response:
+    """What the renewal email links to: the statement and a button; opening it
+    renews nothing."""
+    return await _renew_page(request)
+
+
+async def renew(request: Request) -> Response:
+    data, _form = await _posted(request, RenewForm)
+    if data is None:
+        raise HTTPException(400)
+    try:
+        async with db_session(request) as db:
+            renewed = await links.renew_by_token(
+                db,
+                settings=portal(request).settings,
+                token=request.path_params["token"],
+                consent_version=data.consent_version,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except service.StatementChanged:
+        return await _renew_page(request, notice=STATEMENT_CHANGED, status=409)
+    if renewed is None:
+        # Not genuine (404), or ended: the page says so.
+        await _linked(request)
+        return redirect_page(request, request.url.path)
+    return redirect_page(request, f"{request.url.path}?done=renewed")
+
+
+routes = [
+    Route(
+        "/feedback/{application_id:int}/pool", join, methods=["POST"], name="candidate.pool_join"
+    ),
+    Route(
+        "/feedback/{application_id:int}/pool/preferences",
+        change,
+        methods=["POST"],
+        name="candidate.pool_change",
+    ),
+    Route(
+        "/feedback/{application_id:int}/pool/leave",
+        leave,
+        methods=["POST"],
+        name="candidate.pool_leave",
+    ),
+    Route("/pool/leave/{token}", leave_page, methods=["GET"], name="pool.leave_page"),
+    Route("/pool/leave/{token}", one_click_leave, methods=["POST"], name="pool.leave"),
+    Route("/pool/renew/{token}", renew_page, methods=["GET"], name="pool.renew_page"),
+    Route("/pool/renew/{token}", renew, methods=["POST"], name="pool.renew"),
+]

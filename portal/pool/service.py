@@ -1,0 +1,643 @@
+"""The talent pool's rules: joining, changing, leaving, renewing and expiry.
+
+A membership is one consent, on one version of the organization's statement,
+for the number of months the candidate chose. Leaving and expiry end it; a
+later join is a new membership. Every change is kept as a `PoolConsentEvent`
+and audited. Services flush; the request (or job) commits.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, false, literal_column, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import concurrency
+from portal.audit import service as audit
+from portal.auth import Actor, Staff
+from portal.auth import Candidate as CandidateActor
+from portal.candidates.models import Application, Candidate
+from portal.candidates.service import readable_applications
+from portal.feedback.models import Feedback
+from portal.feedback.view import Version, version_condition
+from portal.formats import long_date
+from portal.forms import FormState
+from portal.mail.service import enqueue_email
+from portal.orgs.models import Organization
+from portal.pool.forms import (
+    FREQUENCY_WORDS,
+    REMOTE_WORDS,
+    ROLE_FAMILIES,
+    JoinForm,
+    PreferencesForm,
+    location_list,
+    role_family_codes,
+)
+from portal.pool.models import (
+    ConsentActor,
+    ConsentEventKind,
+    ContactFrequency,
+    PoolConsentEvent,
+    PoolConsentText,
+    PoolMembership,
+    PoolState,
+    RemotePreference,
+)
+from portal.pool.tokens import leave_url, member_token
+from portal.reader import Reader
+from portal.settings import Settings
+
+
+class NotOffered(Exception):
+    """The application is not the candidate's, or its feedback offers no pool: a 404."""
+
+
+class StatementChanged(Exception):
+    """The consent statement changed after the candidate read it: show the new one."""
+
+
+class DurationNotOffered(Exception):
+    """A duration the organization does not offer."""
+
+
+def _months(n: int) -> str:
+    if n % 12 == 0:
+        years = n // 12
+        return f"{years} year{'' if years == 1 else 's'}"
+    return f"{n} month{'' if n == 1 else 's'}"
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time `months` later (the month's last day when it has fewer)."""
+    total = moment.month - 1 + months
+    year, month = moment.year + total // 12, total % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+# --- what a member looks like on pages ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Membership:
+    id: int
+    state: str
+    role_families: tuple[str, ...]
+    locations: tuple[str, ...]
+    remote: str
+    contact_frequency: str
+    duration_months: int
+    joined_at: dt.datetime
+    expires_at: dt.datetime
+    left_at: dt.datetime | None
+    consent_version: int
+
+    @property
+    def role_family_labels(self) -> tuple[str, ...]:
+        return tuple(ROLE_FAMILIES[code] for code in self.role_families)
+
+    @property
+    def remote_words(self) -> str:
+        return REMOTE_WORDS[RemotePreference(self.remote)]
+
+    @property
+    def frequency_words(self) -> str:
+        return FREQUENCY_WORDS[ContactFrequency(self.contact_frequency)]
+
+    @property
+    def active(self) -> bool:
+        return self.state == PoolState.ACTIVE
+
+    def form_values(self) -> dict[str, str]:
+        return {
+            "role_families": ",".join(self.role_families),
+            "locations": ", ".join(self.locations),
+            "remote": self.remote,
+            "contact_frequency": self.contact_frequency,
+        }
+
+    def preference_lines(self) -> list[str]:
+        """The member's choices in words, for emails."""
+        lines = []
+        if self.role_families:
+            lines.append("Kinds of role: " + ", ".join(self.role_family_labels))
+        if self.locations:
+            lines.append("Places: " + ", ".join(self.locations))
+        lines.append(self.remote_words)
+        lines.append("Contact: " + self.frequency_words)
+        return lines
+
+
+MEMBERSHIP_COLUMNS = (
+    PoolMembership.id.label("membership_id"),
+    PoolMembership.state.label("membership_state"),
+    PoolMembership.role_families,
+    PoolMembership.locations,
+    PoolMembership.remote,
+    PoolMembership.contact_frequency,
+    PoolMembership.duration_months,
+    PoolMembership.joined_at,
+    PoolMembership.expires_at,
+    PoolMembership.left_at,
+    PoolConsentText.version.label("member_consent_version"),
+)
+
+
+def membership_from_row(row: Any) -> Membership | None:
+    if row["membership_id"] is None:
+        return None
+    return Membership(
+        id=row["membership_id"],
+        state=row["membership_state"],
+        role_families=role_family_codes(row["role_families"]),
+        locations=tuple(line for line in row["locations"].split("\n") if line),
+        remote=row["remote"],
+        contact_frequency=row["contact_frequency"],
+        duration_months=row["duration_months"],
+        joined_at=row["joined_at"],
+        expires_at=row["expires_at"],
+        left_at=row["left_at"],
+        consent_version=row["member_consent_version"],
+    )
+
+
+@dataclass(frozen=True)
+class PoolPanel:
+    """The feedback page's talent-pool panel: the statement, the choices, and the
+    candidate's current membership if they have one."""
+
+    application_id: int
+    organization: str
+    consent_text: str
+    consent_version: int
+    durations: tuple[int, ...]
+    membership: Membership | None
+    form: FormState = field(default_factory=FormState)
+    done: str = ""  # "joined", "changed", "left": what just happened
+    notice: str = ""  # e.g. the statement changed while they read it
+
+    @property
+    def role_families(self) -> dict[str, str]:
+        return ROLE_FAMILIES
+
+    @property
+    def remote_choices(self) -> dict[str, str]:
+        return {str(k): v for k, v in REMOTE_WORDS.items()}
+
+    @property
+    def frequency_choices(self) -> dict[str, str]:
+        return {str(k): v for k, v in FREQUENCY_WORDS.items()}
+
+    @property
+    def duration_choices(self) -> dict[str, str]:
+        return {str(n): _months(n) for n in self.durations}
+
+    def value(self, name: str) -> str:
+        """A field's value: as typed (after an error), else the member's choice."""
+        if name in self.form.values or self.membership is None:
+            return self.form.value(name)
+        return self.membership.form_values().get(name, "")
+
+    def chosen(self, name: str, option: str) -> bool:
+        if name == "role_families":
+            return option in self.value(name).split(",")
+        return self.value(name) == option
+
+
+# One statement, only for feedback that offers the pool: the organization's
+# statement and choices, and the candidate's active membership (found through the
+# partial unique index on active memberships; the literal lets PostgreSQL use it).
+PANEL = (
+    select(
+        Organization.display_name,
+        Organization.offers_pool,
+        Organization.consent_text,
+        Organization.consent_text_version,
+        Organization.consent_durations_months,
+        *MEMBERSHIP_COLUMNS,
+    )
+    .select_from(Organization)
+    .outerjoin(
+        PoolMembership,
+        and_(
+            PoolMembership.candidate_id == bindparam("candidate_id"),
+            PoolMembership.state == literal_column("'active'"),
+            PoolMembership.organization_id == Organization.id,
+        ),
+    )
+    .outerjoin(PoolConsentText, PoolConsentText.id == PoolMembership.consent_text_id)
+    .where(Organization.id == bindparam("organization_id"))
+)
+
+
+def _panel_from_row(row: Any, application_id: int) -> PoolPanel | None:
+    if not row["offers_pool"]:
+        return None
+    return PoolPanel(
+        application_id=application_id,
+        organization=row["display_name"],
+        consent_text=row["consent_text"],
+        consent_version=row["consent_text_version"],
+        durations=tuple(row["consent_durations_months"] or ()),
+        membership=membership_from_row(row),
+    )
+
+
+async def load_panel(
+    reader: Reader, *, actor: CandidateActor, application_id: int
+) -> PoolPanel | None:
+    """The panel for a page whose feedback offers the pool (None when the
+    organization has turned the pool off)."""
+    rows = await reader.fetch(
+        PANEL, {"candidate_id": actor.candidate_id, "organization_id": actor.organization_id}
+    )
+    return _panel_from_row(rows[0], application_id) if rows else None
+
+
+async def panel_for(
+    db: AsyncSession, *, actor: CandidateActor, application_id: int
+) -> PoolPanel | None:
+    """The panel, read in a transaction (after a change, or for a form with errors);
+    None when the application is not theirs or its feedback offers no pool."""
+    if not await _offers_pool(db, actor=actor, application_id=application_id):
+        return None
+    row = (
+        (
+            await db.execute(
+                PANEL,
+                {"candidate_id": actor.candidate_id, "organization_id": actor.organization_id},
+            )
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return _panel_from_row(row, application_id) if row else None
+
+
+async def _offers_pool(db: AsyncSession, *, actor: CandidateActor, application_id: int) -> bool:
+    """Whether the candidate's own application has published feedback offering the pool."""
+    readable = readable_applications(actor).with_only_columns(Application.id)
+    found = await db.scalar(
+        select(Feedback.pool_invitation_offered)
+        .select_from(Application)
+        .join(
+            Feedback,
+            and_(
+                Feedback.application_id == Application.id,
+                version_condition(Version.PUBLISHED),
+            ),
+        )
+        .where(Application.id == application_id, Application.id.in_(readable))
+    )
+    return bool(found)
+
+
+# --- consent texts ------------------------------------------------------------
+
+
+async def current_consent_text(db: AsyncSession, *, organization_id: int) -> PoolConsentText:
+    """The organization's current statement as a recorded version (recorded now if
+    the organization's row holds a version nobody has joined on yet)."""
+    org = await db.get(Organization, organization_id)
+    if org is None:
+        raise LookupError(organization_id)
+    found = await db.scalar(
+        select(PoolConsentText).where(
+            PoolConsentText.organization_id == organization_id,
+            PoolConsentText.version == org.consent_text_version,
+        )
+    )
+    if found is not None:
+        return found
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await db.execute(
+        insert(PoolConsentText)
+        .values(
+            organization_id=organization_id,
+            version=org.consent_text_version,
+            text=org.consent_text,
+            created_at=org.created_at,
+        )
+        .on_conflict_do_nothing(index_elements=["organization_id", "version"])
+    )
+    recorded = await db.scalar(
+        select(PoolConsentText).where(
+            PoolConsentText.organization_id == organization_id,
+            PoolConsentText.version == org.consent_text_version,
+        )
+    )
+    assert recorded is not None
+    return recorded
+
+
+async def record_consent_text(
+    db: AsyncSession, *, org: Organization, text: str, staff_user_id: int | None, now: dt.datetime
+) -> PoolConsentText:
+    """Make `text` the organization's statement, as a new version. Members keep
+    the version they agreed to; new members (and renewals) agree to this one."""
+    await current_consent_text(db, organization_id=org.id)  # the old one stays on record
+    version = org.consent_text_version + 1
+    row = PoolConsentText(
+        organization_id=org.id,
+        version=version,
+        text=text,
+        created_at=now,
+        created_by_staff_id=staff_user_id,
+    )
+    db.add(row)
+    org.consent_text = text
+    org.consent_text_version = version
+    await concurrency.flush(db)  # a stale organization row is a Conflict
+    audit.record(
+        db,
+        action="pool.consent_text_changed",
+        actor_kind="staff",
+        actor_id=staff_user_id,
+        organization_id=org.id,
+        subject_type="pool_consent_text",
+        subject_id=row.id,
+        details={"version": version},
+    )
+    return row
+
+
+# --- joining, changing, leaving -------------------------------------------------
+
+
+def _snapshot(membership: PoolMembership) -> dict[str, Any]:
+    return {
+        "role_families": membership.role_families,
+        "locations": membership.locations,
+        "remote": membership.remote,
+        "contact_frequency": membership.contact_frequency,
+        "duration_months": membership.duration_months,
+        "expires_at": membership.expires_at.isoformat(),
+    }
+
+
+def record_change(
+    db: AsyncSession,
+    membership: PoolMembership,
+    *,
+    kind: ConsentEventKind,
+    actor: ConsentActor,
+    actor_id: int | None,
+    now: dt.datetime,
+    ip_hash: str | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Keep the change in the membership's history and in the audit trail."""
+    details = {**_snapshot(membership), **(extra or {})}
+    db.add(
+        PoolConsentEvent(
+            membership_id=membership.id,
+            kind=kind,
+            consent_text_id=membership.consent_text_id,
+            actor_kind=actor,
+            at=now,
+            details=details,
+        )
+    )
+    audit.record(
+        db,
+        action=f"pool.{kind}",
+        actor_kind="candidate" if actor is not ConsentActor.SYSTEM else "system",
+        actor_id=actor_id,
+        organization_id=membership.organization_id,
+        subject_type="pool_membership",
+        subject_id=membership.id,
+        ip_hash=ip_hash,
+        details={"via": str(actor), **details},
+    )
+
+
+async def _active_membership(db: AsyncSession, *, candidate_id: int) -> PoolMembership | None:
+    return await db.scalar(
+        select(PoolMembership)
+        .where(
+            PoolMembership.candidate_id == candidate_id,
+            PoolMembership.state == PoolState.ACTIVE,
+        )
+        .with_for_update()
+    )
+
+
+async def join(
+    db: AsyncSession,
+    *,
+    actor: CandidateActor,
+    application_id: int,
+    form: JoinForm,
+    settings: Settings,
+    now: dt.datetime,
+    ip_hash: str | None,
+) -> PoolMembership:
+    """Record the candidate's consent and queue the welcome email.
+
+    Raises NotOffered (not theirs, or no pool offered), StatementChanged (the
+    statement they read is no longer the current one) or DurationNotOffered.
+    Joining while already a member changes nothing and returns that membership.
+    """
+    if not await _offers_pool(db, actor=actor, application_id=application_id):
+        raise NotOffered(application_id)
+    org = await db.get(Organization, actor.organization_id, with_for_update=True)
+    if org is None or not org.offers_pool:
+        raise NotOffered(application_id)
+    if form.consent_version != org.consent_text_version:
+        raise StatementChanged(org.consent_text_version)
+    if form.duration_months not in (org.consent_durations_months or []):
+        raise DurationNotOffered(form.duration_months)
+    existing = await _active_membership(db, candidate_id=actor.candidate_id)
+    if existing is not None:
+        return existing
+    text = await current_consent_text(db, organization_id=org.id)
+    membership = PoolMembership(
+        organization_id=org.id,
+        candidate_id=actor.candidate_id,
+        source_application_id=application_id,
+        consent_text_id=text.id,
+        state=PoolState.ACTIVE,
+        role_families=form.role_families,
+        locations=form.locations,
+        remote=form.remote,
+        contact_frequency=form.contact_frequency,
+        duration_months=form.duration_months,
+        joined_at=now,
+        expires_at=add_months(now, form.duration_months),
+    )
+    db.add(membership)
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError:
+        # A join from another tab won the race (one active membership each).
+        found = await _active_membership(db, candidate_id=actor.candidate_id)
+        assert found is not None
+        return found
+    record_change(
+        db,
+        membership,
+        kind=ConsentEventKind.JOINED,
+        actor=ConsentActor.CANDIDATE,
+        actor_id=actor.candidate_id,
+        now=now,
+        ip_hash=ip_hash,
+        extra={"consent_version": text.version},
+    )
+    await _welcome(db, membership=membership, text=text, settings=settings, now=now)
+    return membership
+
+
+async def _welcome(
+    db: AsyncSession,
+    *,
+    membership: PoolMembership,
+    text: PoolConsentText,
+    settings: Settings,
+    now: dt.datetime,
+) -> None:
+    candidate = await db.get(Candidate, membership.candidate_id)
+    assert candidate is not None
+    token = member_token(settings, membership.id)
+    view = _view(membership, consent_version=text.version)
+    manage = f"{settings.base_url}/feedback"
+    if membership.source_application_id is not None:
+        manage = f"{manage}/{membership.source_application_id}"
+    await enqueue_email(
+        db,
+        settings=settings,
+        to_address=candidate.email,
+        template="pool_welcome",
+        context={
+            "name": candidate.name,
+            "consent_text": text.text,
+            "consent_version": text.version,
+            "consented_on": long_date(membership.joined_at),
+            "expires_on": long_date(membership.expires_at),
+            "preferences": view.preference_lines(),
+            "manage_url": manage,
+            "leave_url": leave_url(settings, token),
+        },
+        idempotency_key=f"pool.welcome:{membership.id}",
+        now=now,
+        organization_id=membership.organization_id,
+        secret=token,
+        unsubscribe_url=leave_url(settings, token),
+    )
+
+
+def _view(membership: PoolMembership, *, consent_version: int) -> Membership:
+    return Membership(
+        id=membership.id,
+        state=membership.state,
+        role_families=role_family_codes(membership.role_families),
+        locations=location_list(membership.locations),
+        remote=membership.remote,
+        contact_frequency=membership.contact_frequency,
+        duration_months=membership.duration_months,
+        joined_at=membership.joined_at,
+        expires_at=membership.expires_at,
+        left_at=membership.left_at,
+        consent_version=consent_version,
+    )
+
+
+async def change(
+    db: AsyncSession,
+    *,
+    actor: CandidateActor,
+    application_id: int,
+    form: PreferencesForm,
+    now: dt.datetime,
+    ip_hash: str | None,
+) -> PoolMembership | None:
+    """Change the member's preferences (None when they are not a member)."""
+    await _own_application(db, actor=actor, application_id=application_id)
+    membership = await _active_membership(db, candidate_id=actor.candidate_id)
+    if membership is None:
+        return None
+    membership.role_families = form.role_families
+    membership.locations = form.locations
+    membership.remote = form.remote
+    membership.contact_frequency = form.contact_frequency
+    await db.flush()
+    record_change(
+        db,
+        membership,
+        kind=ConsentEventKind.CHANGED,
+        actor=ConsentActor.CANDIDATE,
+        actor_id=actor.candidate_id,
+        now=now,
+        ip_hash=ip_hash,
+    )
+    return membership
+
+
+async def _own_application(db: AsyncSession, *, actor: CandidateActor, application_id: int) -> None:
+    found = await db.scalar(
+        readable_applications(actor)
+        .with_only_columns(Application.id)
+        .where(Application.id == application_id)
+    )
+    if found is None:
+        raise NotOffered(application_id)
+
+
+async def leave_as_candidate(
+    db: AsyncSession,
+    *,
+    actor: CandidateActor,
+    application_id: int,
+    now: dt.datetime,
+    ip_hash: str | None,
+) -> PoolMembership | None:
+    await _own_application(db, actor=actor, application_id=application_id)
+    membership = await _active_membership(db, candidate_id=actor.candidate_id)
+    if membership is not None:
+        leave_membership(db, membership, via=ConsentActor.CANDIDATE, now=now, ip_hash=ip_hash)
+    return membership
+
+
+def leave_membership(
+    db: AsyncSession,
+    membership: PoolMembership,
+    *,
+    via: ConsentActor,
+    now: dt.datetime,
+    ip_hash: str | None,
+) -> None:
+    membership.state = PoolState.LEFT
+    membership.left_at = now
+    record_change(
+        db,
+        membership,
+        kind=ConsentEventKind.LEFT,
+        actor=via,
+        actor_id=membership.candidate_id,
+        now=now,
+        ip_hash=ip_hash,
+    )
+
+
+# --- who may read memberships ----------------------------------------------------------
+
+
+def readable_memberships(actor: Actor, *, now: dt.datetime) -> Select[PoolMembership]:
+    """Staff see their organization's active members (consent not yet past its
+    expiry, even before the expiry job has run); nobody else sees any here. (A
+    candidate's own membership reaches them through their feedback page.)"""
+    statement = select(PoolMembership)
+    if isinstance(actor, Staff):
+        return statement.where(
+            PoolMembership.organization_id == actor.organization_id,
+            PoolMembership.state == PoolState.ACTIVE,
+            PoolMembership.expires_at > now,
+        )
+    return statement.where(false())
