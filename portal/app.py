@@ -30,6 +30,7 @@ from portal.orgs.routes import staff_routes as org_staff_routes
 from portal.paths import STATIC_DIR
 from portal.pdf.renderer import PdfRenderer
 from portal.pool.routes import routes as pool_routes
+from portal.pool.staff_routes import routes as pool_staff_routes
 from portal.reader import Reader
 from portal.routing import Area
 from portal.security.bodylimit import BodyLimitMiddleware
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                         *people_routes,
                         *audit_routes,
                         *org_staff_routes,
+                        *pool_staff_routes,
                     ],
                     middleware=[Middleware(RequireStaffMiddleware)],
                 ),

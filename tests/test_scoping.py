@@ -23,6 +23,7 @@ from portal.db import unit_of_work, utcnow
 from portal.routing import walk_routes
 from portal.threads.models import Message, SavedAnswer, Thread
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, open_session
+from tests.pool_support import add_member
 
 Sessions = async_sessionmaker[AsyncSession]
 COOKIE = "afterword_session"
@@ -47,6 +48,7 @@ class Record:
     thread_id: int = 0
     message_id: int = 0
     answer_id: int = 0
+    membership_id: int = 0  # the candidate's talent-pool membership
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ async def _scene(sessions: Sessions) -> Scene:
             staff,
             (*markers, f"Quokka question {key}", f"Saved reply {key}"),
             *await _conversation(sessions, world, key),
+            membership_id=await add_member(sessions, world),
         )
         for key, world, staff, markers in (
             ("A", a, staff_a, ("Ada Quill", "Job Alpha", "Sam Alpha")),
@@ -161,6 +164,7 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "thread_id": lambda record: record.thread_id,
     "message_id": lambda record: record.message_id,
     "answer_id": lambda record: record.answer_id,
+    "membership_id": lambda record: record.membership_id,
 }
 
 

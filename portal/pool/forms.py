@@ -155,6 +155,13 @@ class InviteForm(InputModel):
     job_id: Annotated[
         int, Field(ge=1, le=MAX_ID), Say(missing="Choose the job.", invalid="Choose the job.")
     ]
+    # The kind of role it is: members who want only matching roles hear of it only if
+    # it is one of theirs.
+    role_family: Annotated[
+        str,
+        Field(min_length=1, max_length=40),
+        Say(missing="Choose the kind of role.", invalid="Choose the kind of role."),
+    ]
     apply_url: Annotated[
         str,
         Field(min_length=1, max_length=500),
@@ -166,6 +173,13 @@ class InviteForm(InputModel):
     members: Annotated[
         str, Field(min_length=1, max_length=20_000), Say(missing="Choose at least one member.")
     ]
+
+    @field_validator("role_family")
+    @classmethod
+    def _family(cls, value: str) -> str:
+        if value not in ROLE_FAMILIES:
+            raise PydanticCustomError("choice", "Choose the kind of role.")
+        return value
 
     @field_validator("members")
     @classmethod

@@ -1,0 +1,197 @@
+"""Inviting pool members to apply for a job, within the limits each of them chose.
+
+A member who asked for at most one message a month (or a quarter) is skipped
+until then, with the date they may next be contacted; a member who asked only
+about matching roles is skipped unless the role is one of the kinds they
+chose; nobody is invited twice to the same job. The check is repeated at send
+time with a conditional update, so two recruiters sending at once cannot both
+reach the same member.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.audit import service as audit
+from portal.auth import Staff
+from portal.candidates.models import Job
+from portal.formats import long_date
+from portal.mail.service import enqueue_email, render_email, sender_for
+from portal.pool.forms import ROLE_FAMILIES, InviteForm
+from portal.pool.models import ContactFrequency, PoolContact, PoolMembership, PoolState
+from portal.pool.search import CONTACT_GAP, MemberRow, members_by_id
+from portal.pool.tokens import leave_url, member_token
+from portal.settings import Settings
+
+# Shown in the preview where each member's own leave link will be.
+LEAVE_PLACEHOLDER = "(each member's own one-click leave link)"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    member: MemberRow
+    reason: str
+    next_at: dt.datetime | None = None
+
+
+@dataclass
+class InvitePlan:
+    job_id: int
+    job_title: str
+    job_location: str
+    send: list[MemberRow] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    subject: str = ""
+    text: str = ""
+    sent: int = 0
+
+
+async def _job(db: AsyncSession, *, actor: Staff, job_id: int) -> Job | None:
+    return await db.scalar(
+        select(Job).where(Job.id == job_id, Job.organization_id == actor.organization_id)
+    )
+
+
+def _context(member_name: str, job: Job, form: InviteForm, leave: str) -> dict[str, object]:
+    return {
+        "name": member_name,
+        "job_title": job.title,
+        "job_location": job.location,
+        "message": form.message,
+        "apply_url": form.apply_url,
+        "leave_url": leave,
+    }
+
+
+async def plan(
+    db: AsyncSession, *, actor: Staff, form: InviteForm, settings: Settings, now: dt.datetime
+) -> InvitePlan | None:
+    """Who would be invited and who skipped (and why), and the email as the first
+    of them would read it. None when the job is not one of the organization's."""
+    job = await _job(db, actor=actor, job_id=form.job_id)
+    if job is None:
+        return None
+    members = await members_by_id(db, actor=actor, membership_ids=form.member_ids, now=now)
+    invited = set(
+        (
+            await db.scalars(
+                select(PoolContact.membership_id).where(
+                    PoolContact.job_id == job.id,
+                    PoolContact.membership_id.in_([m.membership_id for m in members]),
+                )
+            )
+        ).all()
+    )
+    result = InvitePlan(job.id, job.title, job.location)
+    family = ROLE_FAMILIES.get(form.role_family, "")
+    for member in members:
+        next_at = member.next_contact_at
+        if member.membership_id in invited:
+            result.skipped.append(Skipped(member, "Already invited to this job."))
+        elif next_at is not None and next_at > now:
+            result.skipped.append(
+                Skipped(member, f"Contacted on {long_date(member.last_contacted_at)}.", next_at)
+            )
+        elif (
+            member.contact_frequency == ContactFrequency.MATCHING
+            and member.role_families
+            and form.role_family not in member.role_families
+        ):
+            wanted = ", ".join(member.role_family_labels)
+            result.skipped.append(
+                Skipped(member, f"Only wants roles in {wanted}; this is {family}.")
+            )
+        else:
+            result.send.append(member)
+    sample = result.send[0].name if result.send else "(member's name)"
+    sender = await sender_for(db, organization_id=actor.organization_id, settings=settings)
+    result.subject, result.text, _html = render_email(
+        "pool_job_invitation",
+        {
+            "organization": sender.organization,
+            "accent_colour": sender.accent_colour,
+            **_context(sample, job, form, LEAVE_PLACEHOLDER),
+        },
+    )
+    return result
+
+
+async def send(
+    db: AsyncSession,
+    *,
+    actor: Staff,
+    form: InviteForm,
+    settings: Settings,
+    now: dt.datetime,
+    ip_hash: str | None,
+) -> InvitePlan | None:
+    """Queue the invitations the plan allows, record each contact, audit the batch."""
+    result = await plan(db, actor=actor, form=form, settings=settings, now=now)
+    if result is None:
+        return None
+    job = await _job(db, actor=actor, job_id=form.job_id)
+    assert job is not None
+    for member in list(result.send):
+        gap = CONTACT_GAP.get(ContactFrequency(member.contact_frequency))
+        allowed: list[ColumnElement[bool]] = [PoolMembership.last_contacted_at.is_(None)]
+        if gap is None:
+            allowed.append(PoolMembership.last_contacted_at.is_not(None))
+        else:
+            allowed.append(PoolMembership.last_contacted_at <= now - gap)
+        # Claimed only if nobody invited them in the meantime (and they are still in).
+        claimed = await db.execute(
+            update(PoolMembership)
+            .where(
+                PoolMembership.id == member.membership_id,
+                PoolMembership.state == PoolState.ACTIVE,
+                or_(*allowed),
+            )
+            .values(last_contacted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(claimed, "rowcount", 0):
+            result.send.remove(member)
+            result.skipped.append(Skipped(member, "Contacted by a colleague a moment ago."))
+            continue
+        contact = PoolContact(
+            membership_id=member.membership_id,
+            organization_id=actor.organization_id,
+            job_id=job.id,
+            staff_user_id=actor.staff_id,
+            contacted_at=now,
+        )
+        db.add(contact)
+        await db.flush()
+        token = member_token(settings, member.membership_id)
+        await enqueue_email(
+            db,
+            settings=settings,
+            to_address=member.email,
+            template="pool_job_invitation",
+            context=_context(member.name, job, form, leave_url(settings, token)),
+            idempotency_key=f"pool.invitation:{contact.id}",
+            now=now,
+            organization_id=actor.organization_id,
+            secret=token,
+            unsubscribe_url=leave_url(settings, token),
+        )
+        result.sent += 1
+    audit.record(
+        db,
+        action="pool.invited",
+        actor_kind="staff",
+        actor_id=actor.staff_id,
+        organization_id=actor.organization_id,
+        subject_type="job",
+        subject_id=job.id,
+        ip_hash=ip_hash,
+        details={
+            "sent": [m.membership_id for m in result.send],
+            "skipped": [s.member.membership_id for s in result.skipped],
+        },
+    )
+    return result

@@ -1,0 +1,363 @@
+"""The recruiters' side of the pool: finding active members, one member's record,
+and the rows of an export. Every query starts from `readable_memberships`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.auth import Actor, Staff
+from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.candidates.service import readable_applications
+from portal.feedback.models import Feedback, FeedbackItem
+from portal.feedback.view import FeedbackView, Version, load_feedback_view, version_condition
+from portal.pool.forms import FREQUENCY_WORDS, REMOTE_WORDS, ROLE_FAMILIES, PoolFilter
+from portal.pool.models import (
+    ContactFrequency,
+    PoolConsentEvent,
+    PoolConsentText,
+    PoolContact,
+    PoolMembership,
+    RemotePreference,
+)
+from portal.pool.service import readable_memberships
+from portal.staff.models import StaffUser
+
+PER_PAGE = 25
+EXPORT_LIMIT = 10_000
+# How long after an invitation a member who chose a limit may be contacted again.
+CONTACT_GAP = {
+    ContactFrequency.MONTHLY: dt.timedelta(days=30),
+    ContactFrequency.QUARTERLY: dt.timedelta(days=91),
+}
+
+
+def next_contact_at(frequency: str, last_contacted_at: dt.datetime | None) -> dt.datetime | None:
+    """When a member may next be invited (None: whenever a role matches)."""
+    gap = CONTACT_GAP.get(ContactFrequency(frequency))
+    if gap is None or last_contacted_at is None:
+        return None
+    return last_contacted_at + gap
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    membership_id: int
+    name: str
+    email: str
+    role_families: tuple[str, ...]
+    locations: tuple[str, ...]
+    remote: str
+    contact_frequency: str
+    joined_at: dt.datetime
+    expires_at: dt.datetime
+    last_contacted_at: dt.datetime | None
+    consent_version: int
+
+    @property
+    def role_family_labels(self) -> tuple[str, ...]:
+        return tuple(ROLE_FAMILIES[code] for code in self.role_families if code in ROLE_FAMILIES)
+
+    @property
+    def remote_words(self) -> str:
+        return REMOTE_WORDS[RemotePreference(self.remote)]
+
+    @property
+    def frequency_words(self) -> str:
+        return FREQUENCY_WORDS[ContactFrequency(self.contact_frequency)]
+
+    @property
+    def next_contact_at(self) -> dt.datetime | None:
+        return next_contact_at(self.contact_frequency, self.last_contacted_at)
+
+
+ROW_COLUMNS: tuple[Any, ...] = (
+    PoolMembership.id,
+    Candidate.name,
+    Candidate.email,
+    PoolMembership.role_families,
+    PoolMembership.locations,
+    PoolMembership.remote,
+    PoolMembership.contact_frequency,
+    PoolMembership.joined_at,
+    PoolMembership.expires_at,
+    PoolMembership.last_contacted_at,
+    PoolConsentText.version,
+)
+
+
+def _row(values: Any) -> MemberRow:
+    (id_, name, email, families, locations, remote, frequency, joined, expires, last, version) = (
+        values
+    )
+    return MemberRow(
+        membership_id=id_,
+        name=name,
+        email=email,
+        role_families=tuple(code for code in families.split(",") if code),
+        locations=tuple(line for line in locations.split("\n") if line),
+        remote=remote,
+        contact_frequency=frequency,
+        joined_at=joined,
+        expires_at=expires,
+        last_contacted_at=last,
+        consent_version=version,
+    )
+
+
+def _members(actor: Actor, now: dt.datetime) -> Select[Any]:
+    statement: Select[Any] = (
+        readable_memberships(actor, now=now)
+        .with_only_columns(*ROW_COLUMNS)
+        .join(Candidate, Candidate.id == PoolMembership.candidate_id)
+        .join(PoolConsentText, PoolConsentText.id == PoolMembership.consent_text_id)
+    )
+    return statement
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)
+
+
+def _filtered(actor: Actor, filters: PoolFilter, now: dt.datetime) -> Select[Any]:
+    statement = _members(actor, now)
+    if filters.role_family:
+        statement = statement.where(
+            (literal(",") + PoolMembership.role_families + literal(",")).contains(
+                f",{filters.role_family},", autoescape=True
+            )
+        )
+    if filters.location:
+        statement = statement.where(
+            func.lower(PoolMembership.locations).contains(filters.location.lower(), autoescape=True)
+        )
+    if filters.remote == "yes":
+        statement = statement.where(
+            PoolMembership.remote.in_([RemotePreference.REMOTE, RemotePreference.EITHER])
+        )
+    elif filters.remote == "no":
+        statement = statement.where(
+            PoolMembership.remote.in_([RemotePreference.ON_SITE, RemotePreference.EITHER])
+        )
+    if filters.skill:
+        statement = statement.where(_has_strength(filters.skill.lower()))
+    if filters.job is not None:
+        statement = statement.where(
+            exists().where(
+                Application.candidate_id == PoolMembership.candidate_id,
+                Application.job_id == filters.job,
+            )
+        )
+    if filters.joined_from is not None:
+        statement = statement.where(PoolMembership.joined_at >= _midnight(filters.joined_from))
+    if filters.joined_to is not None:
+        statement = statement.where(
+            PoolMembership.joined_at < _midnight(filters.joined_to + dt.timedelta(days=1))
+        )
+    return statement
+
+
+def _has_strength(words: str) -> Any:
+    """Whether a strength in the member's published feedback (its newest published
+    version, visible items only: what the candidate reads) mentions `words`, in its
+    text or in the requirement it is tied to."""
+    return exists(
+        select(FeedbackItem.id)
+        .select_from(Application)
+        .join(
+            Feedback,
+            and_(Feedback.application_id == Application.id, version_condition(Version.PUBLISHED)),
+        )
+        .join(FeedbackItem, FeedbackItem.feedback_id == Feedback.id)
+        .outerjoin(Requirement, Requirement.id == FeedbackItem.requirement_id)
+        .where(
+            Application.candidate_id == PoolMembership.candidate_id,
+            FeedbackItem.kind == "strength",
+            FeedbackItem.visible.is_(True),
+            or_(
+                func.lower(FeedbackItem.body).contains(words, autoescape=True),
+                func.lower(Requirement.name).contains(words, autoescape=True),
+            ),
+        )
+        .correlate(PoolMembership)
+    )
+
+
+@dataclass(frozen=True)
+class PoolPage:
+    members: list[MemberRow]
+    total: int
+    page: int
+    pages: int
+    jobs: list[tuple[int, str]]  # the organization's jobs, to filter by
+
+
+async def organization_jobs(db: AsyncSession, *, actor: Actor) -> list[tuple[int, str]]:
+    organization_id = actor.organization_id if isinstance(actor, Staff) else -1
+    rows = await db.execute(
+        select(Job.id, Job.title)
+        .where(Job.organization_id == organization_id)
+        .order_by(Job.title, Job.id)
+    )
+    return [(job_id, title) for job_id, title in rows]
+
+
+async def search(
+    db: AsyncSession,
+    *,
+    actor: Actor,
+    filters: PoolFilter,
+    now: dt.datetime,
+    per_page: int = PER_PAGE,
+) -> PoolPage:
+    """One page of active members matching the filters, newest members first."""
+    statement = _filtered(actor, filters, now)
+    total = (
+        await db.scalar(statement.with_only_columns(func.count(PoolMembership.id)).order_by(None))
+        or 0
+    )
+    pages = max(1, -(-total // per_page))
+    page = min(filters.page, pages)
+    rows = await db.execute(
+        statement.order_by(PoolMembership.joined_at.desc(), PoolMembership.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return PoolPage(
+        members=[_row(row) for row in rows],
+        total=total,
+        page=page,
+        pages=pages,
+        jobs=await organization_jobs(db, actor=actor),
+    )
+
+
+async def export_rows(
+    db: AsyncSession, *, actor: Actor, filters: PoolFilter, now: dt.datetime
+) -> list[MemberRow]:
+    """Every member matching the filters (up to EXPORT_LIMIT), newest first."""
+    rows = await db.execute(
+        _filtered(actor, filters, now)
+        .order_by(PoolMembership.joined_at.desc(), PoolMembership.id.desc())
+        .limit(EXPORT_LIMIT)
+    )
+    return [_row(row) for row in rows]
+
+
+async def members_by_id(
+    db: AsyncSession, *, actor: Actor, membership_ids: list[int], now: dt.datetime
+) -> list[MemberRow]:
+    """The active members among `membership_ids` (others' and ended ones are left out)."""
+    if not membership_ids:
+        return []
+    rows = await db.execute(
+        _members(actor, now)
+        .where(PoolMembership.id.in_(membership_ids))
+        .order_by(Candidate.name, PoolMembership.id)
+    )
+    return [_row(row) for row in rows]
+
+
+# --- one member ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    kind: str
+    at: dt.datetime
+    via: str
+    consent_version: int
+
+
+@dataclass(frozen=True)
+class Contact:
+    job_title: str | None
+    contacted_at: dt.datetime
+    sent_by: str | None
+
+
+@dataclass(frozen=True)
+class MemberDetail:
+    member: MemberRow
+    consent_text: str
+    consent_text_created_at: dt.datetime
+    history: list[ConsentChange]
+    contacts: list[Contact]
+    feedback: list[FeedbackView]
+
+
+async def member_detail(
+    db: AsyncSession, *, actor: Actor, membership_id: int, now: dt.datetime
+) -> MemberDetail | None:
+    """A member's page: preferences, consent record (the statement they agreed to,
+    every change), invitations sent, and their published feedback. None when the
+    membership is not an active one of the actor's organization."""
+    found = (
+        await db.execute(
+            _members(actor, now)
+            .add_columns(
+                PoolConsentText.text, PoolConsentText.created_at, PoolMembership.candidate_id
+            )
+            .where(PoolMembership.id == membership_id)
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    member = _row(found[: len(ROW_COLUMNS)])
+    text, text_created_at, candidate_id = found[len(ROW_COLUMNS) :]
+    history = [
+        ConsentChange(kind, at, via, version)
+        for kind, at, via, version in await db.execute(
+            select(
+                PoolConsentEvent.kind,
+                PoolConsentEvent.at,
+                PoolConsentEvent.actor_kind,
+                PoolConsentText.version,
+            )
+            .join(PoolConsentText, PoolConsentText.id == PoolConsentEvent.consent_text_id)
+            .where(PoolConsentEvent.membership_id == membership_id)
+            .order_by(PoolConsentEvent.at, PoolConsentEvent.id)
+        )
+    ]
+    contacts = [
+        Contact(title, at, name)
+        for title, at, name in await db.execute(
+            select(Job.title, PoolContact.contacted_at, StaffUser.name)
+            .outerjoin(Job, Job.id == PoolContact.job_id)
+            .outerjoin(StaffUser, StaffUser.id == PoolContact.staff_user_id)
+            .where(PoolContact.membership_id == membership_id)
+            .order_by(PoolContact.contacted_at.desc(), PoolContact.id.desc())
+        )
+    ]
+    readable = readable_applications(actor)
+    application_ids = (
+        await db.scalars(
+            readable.with_only_columns(Application.id)
+            .where(Application.candidate_id == candidate_id)
+            .order_by(Application.decided_at.desc().nulls_last(), Application.id.desc())
+        )
+    ).all()
+    feedback = []
+    for application_id in application_ids:
+        view = await load_feedback_view(db, application_id=application_id, readable=readable)
+        if view is not None:
+            feedback.append(view)
+    return MemberDetail(member, text, text_created_at, history, contacts, feedback)
+
+
+async def consent_versions(
+    db: AsyncSession, *, actor: Actor
+) -> list[tuple[int, dt.datetime, str | None]]:
+    """Every version of the organization's statement, newest first, with who wrote it."""
+    organization_id = actor.organization_id if isinstance(actor, Staff) else -1
+    rows = await db.execute(
+        select(PoolConsentText.version, PoolConsentText.created_at, StaffUser.name)
+        .outerjoin(StaffUser, StaffUser.id == PoolConsentText.created_by_staff_id)
+        .where(PoolConsentText.organization_id == organization_id)
+        .order_by(PoolConsentText.version.desc())
+    )
+    return [(version, created_at, name) for version, created_at, name in rows]
