@@ -237,6 +237,9 @@ def demo_guide(settings: Settings, links: list[DemoLink], staff: list[DemoStaffA
         f"  - Sign in as a recruiter at {base}/staff/signin, open Applications, pick one "
         'with no feedback, write some, try a risky phrase such as "culture fit", fix '
         "it, preview and publish: the candidate's invitation lands in the mail folder.",
+        "  - Join the talent pool from a feedback page that offers it (Wei Zhang, Rafael "
+        "Ortiz), then leave it from the link in the welcome email; as staff, find the pool's "
+        f"members and invite them to apply at {base}/staff/pool.",
         "",
         "Press Ctrl+C to stop.",
         "",

@@ -14,6 +14,7 @@ from portal.candidates.models import Application, Candidate, Job
 from portal.db import unit_of_work, utcnow
 from portal.demo.agency import AGENCY
 from portal.demo.content import DEMO_STAFF_PASSWORD, ORGANIZATION, validate
+from portal.demo.pool import DEMO_POOL
 from portal.demo.seed import (
     DEMO_ORGANIZATIONS,
     DemoLink,
@@ -25,6 +26,7 @@ from portal.feedback.models import Feedback
 from portal.jobs.models import BackgroundJob
 from portal.mail.jobs import MAIL_SEND, OutgoingEmail, envelope
 from portal.orgs.models import Organization
+from portal.pool.models import PoolMembership
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import verify_password
@@ -213,3 +215,25 @@ async def test_the_employers_queue_has_a_question_and_a_flagged_message(
     assert [t.flagged for t in threads] == [False, True]
     assert threads[1].flag_reasons == "threat, accusation"
     assert threads[0].due_on is not None and threads[0].due_on < utcnow().date()
+
+
+async def test_each_organization_has_talent_pool_members_for_its_staff_to_find(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    await seed(sessions, settings)
+    for content in DEMO_ORGANIZATIONS:
+        members = DEMO_POOL[content.slug]
+        assert members
+        recruiter = next(m for m in demo_staff_accounts() if m.organization == content.name)
+        client.cookies.clear()
+        assert (await staff_sign_in(client, recruiter.email, recruiter.password)).status_code == 303
+        page = await client.get("/staff/pool")
+        assert f"{len(members)} member" in page.text
+        names = {a.candidate_email: a.candidate_name for a in content.applications}
+        for member in members:
+            assert names[member.email] in page.text
+    # Seeding again adds nobody twice.
+    await seed(sessions, settings)
+    async with sessions() as db:
+        count = await db.scalar(select(func.count(PoolMembership.id)))
+    assert count == sum(len(m) for m in DEMO_POOL.values())

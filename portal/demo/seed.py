@@ -19,6 +19,7 @@ from portal.demo.content import (
     DemoOrganization,
     validate,
 )
+from portal.demo.pool import seed_pool
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.orgs.models import Organization
 from portal.settings import Settings
@@ -190,6 +191,7 @@ async def seed_demo(
         # Something in the employer's queue: the last two published applications.
         await _seed_questions(db, published_applications[-2:], org=org, now=now)
     await db.flush()
+    await seed_pool(db, organization_id=org.id, slug=content.slug, now=now)
     return org.id
 
 
