@@ -517,3 +517,18 @@ async def test_a_new_statement_never_applies_to_existing_members(
         )
     assert text_version == membership.consent_text_id
     assert html.escape(STATEMENT.split("\n")[0]) not in page.text  # the join form is gone
+
+
+async def test_a_huge_body_is_refused_before_anything_is_read(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await _member(client, sessions)
+    token = await page_token(client, f"/feedback/{world.application_id}")
+    huge = {**JOIN, "csrftoken": token, "locations": "x" * (10 * 1024 * 1024)}
+    response = await client.post(f"/feedback/{world.application_id}/pool", data=huge)
+    assert response.status_code == 413
+    one_click = await other_client.post(
+        "/pool/leave/1.x", data={"List-Unsubscribe": "One-Click", "pad": "x" * (10 * 1024 * 1024)}
+    )
+    assert one_click.status_code == 413
+    assert await memberships(sessions, world) == []
