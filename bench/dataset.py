@@ -21,7 +21,7 @@ from typing import Any
 
 from portal.demo.content import ORGANIZATION, DemoApplication
 from portal.feedback.view import Assessment, Branding, FeedbackView, GrowthArea, Strength
-from portal.pool.service import PoolPanel
+from portal.pool.panel import PoolPanel
 
 # Bump when the generated content changes: a seeded database is reused only if it matches.
 SEED_VERSION = 2

@@ -15,7 +15,7 @@ from portal.feedback import service
 from portal.feedback.view import FeedbackView
 from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
-from portal.pool import service as pool_service
+from portal.pool import panel as talent_pool
 from portal.threads import service as threads
 from portal.threads.forms import QuestionForm, one_newline
 from portal.threads.service import NO_THREAD, ThreadHead
@@ -107,14 +107,14 @@ async def feedback_context(
     }
 
 
-async def pool_panel(request: Request, page: FeedbackView) -> pool_service.PoolPanel | None:
+async def pool_panel(request: Request, page: FeedbackView) -> talent_pool.PoolPanel | None:
     """The talent-pool panel: one more small indexed statement, only on pages whose
     feedback offers the pool."""
     if not page.pool_invitation_offered:
         return None
     actor = await current_actor(request)
     assert isinstance(actor, Candidate)
-    pool = await pool_service.load_panel(
+    pool = await talent_pool.load_panel(
         portal(request).reader, actor=actor, application_id=page.application_id
     )
     done = request.query_params.get("pool", "")

@@ -37,6 +37,29 @@ FREQUENCY_WORDS = {
     ContactFrequency.MONTHLY: "At most once a month",
     ContactFrequency.QUARTERLY: "At most once a quarter",
 }
+
+
+class PreferenceWords:
+    """A member's choices in words, for anything with `role_families` (codes),
+    `remote` and `contact_frequency`."""
+
+    role_families: tuple[str, ...]
+    remote: str
+    contact_frequency: str
+
+    @property
+    def role_family_labels(self) -> tuple[str, ...]:
+        return tuple(ROLE_FAMILIES[code] for code in self.role_families if code in ROLE_FAMILIES)
+
+    @property
+    def remote_words(self) -> str:
+        return REMOTE_WORDS[RemotePreference(self.remote)]
+
+    @property
+    def frequency_words(self) -> str:
+        return FREQUENCY_WORDS[ContactFrequency(self.contact_frequency)]
+
+
 LOCATIONS_MAX = 300
 MESSAGE_MAX = 2_000
 CONSENT_TEXT_MAX = 10_000

@@ -17,14 +17,12 @@ from portal.pool.models import (
     PoolMembership,
     PoolState,
 )
+from portal.pool.panel import MEMBERSHIP_COLUMNS, Membership, membership_from_row
 from portal.pool.service import (
-    MEMBERSHIP_COLUMNS,
-    Membership,
     StatementChanged,
     add_months,
     current_consent_text,
     leave_membership,
-    membership_from_row,
     record_change,
 )
 from portal.pool.tokens import membership_id_from_token

@@ -18,6 +18,7 @@ from portal.db import MAX_ID, utcnow
 from portal.feedback.view import load_feedback_view
 from portal.forms import FormState, InputModel, validate_input
 from portal.pool import links, service
+from portal.pool import panel as pool_panel
 from portal.pool.forms import JoinForm, PreferencesForm, RenewForm
 from portal.web import (
     NO_STORE,
@@ -62,7 +63,7 @@ async def _panel_response(
     """The panel again with what the candidate typed and what to correct: only the
     panel for htmx, the whole feedback page otherwise."""
     async with db_session(request) as db:
-        panel = await service.panel_for(db, actor=actor, application_id=application_id)
+        panel = await pool_panel.panel_for(db, actor=actor, application_id=application_id)
         if panel is None:
             raise HTTPException(404)
         panel = dataclasses.replace(panel, form=form or FormState(), notice=notice)
@@ -91,7 +92,7 @@ async def _done(request: Request, actor: Candidate, application_id: int, done: s
     """After a change: the fresh panel for htmx, or back to the page (PRG)."""
     if is_htmx(request):
         async with db_session(request) as db:
-            panel = await service.panel_for(db, actor=actor, application_id=application_id)
+            panel = await pool_panel.panel_for(db, actor=actor, application_id=application_id)
         if panel is None:
             raise HTTPException(404)
         panel = dataclasses.replace(panel, done=done)

@@ -15,7 +15,7 @@ from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.candidates.service import readable_applications
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.feedback.view import FeedbackView, Version, load_feedback_view, version_condition
-from portal.pool.forms import FREQUENCY_WORDS, REMOTE_WORDS, ROLE_FAMILIES, PoolFilter
+from portal.pool.forms import PoolFilter, PreferenceWords
 from portal.pool.models import (
     ContactFrequency,
     PoolConsentEvent,
@@ -45,7 +45,7 @@ def next_contact_at(frequency: str, last_contacted_at: dt.datetime | None) -> dt
 
 
 @dataclass(frozen=True)
-class MemberRow:
+class MemberRow(PreferenceWords):
     membership_id: int
     name: str
     email: str
@@ -57,18 +57,6 @@ class MemberRow:
     expires_at: dt.datetime
     last_contacted_at: dt.datetime | None
     consent_version: int
-
-    @property
-    def role_family_labels(self) -> tuple[str, ...]:
-        return tuple(ROLE_FAMILIES[code] for code in self.role_families if code in ROLE_FAMILIES)
-
-    @property
-    def remote_words(self) -> str:
-        return REMOTE_WORDS[RemotePreference(self.remote)]
-
-    @property
-    def frequency_words(self) -> str:
-        return FREQUENCY_WORDS[ContactFrequency(self.contact_frequency)]
 
     @property
     def next_contact_at(self) -> dt.datetime | None:

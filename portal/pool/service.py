@@ -1,4 +1,5 @@
-"""The talent pool's rules: joining, changing, leaving, renewing and expiry.
+"""The talent pool's rules: joining, changing and leaving, consent statements, and
+what staff may read (renewal and leaving by email: links.py; expiry: expiry.py).
 
 A membership is one consent, on one version of the organization's statement,
 for the number of months the candidate chose. Leaving and expiry end it; a
@@ -10,10 +11,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, false, literal_column, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,16 +24,10 @@ from portal.auth import Actor, Staff
 from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application, Candidate
 from portal.candidates.service import readable_applications
-from portal.feedback.models import Feedback
-from portal.feedback.view import Version, version_condition
 from portal.formats import long_date
-from portal.forms import FormState
 from portal.mail.service import enqueue_email
 from portal.orgs.models import Organization
 from portal.pool.forms import (
-    FREQUENCY_WORDS,
-    REMOTE_WORDS,
-    ROLE_FAMILIES,
     JoinForm,
     PreferencesForm,
     location_list,
@@ -42,15 +36,13 @@ from portal.pool.forms import (
 from portal.pool.models import (
     ConsentActor,
     ConsentEventKind,
-    ContactFrequency,
     PoolConsentEvent,
     PoolConsentText,
     PoolMembership,
     PoolState,
-    RemotePreference,
 )
+from portal.pool.panel import Membership, offers_pool
 from portal.pool.tokens import leave_url, member_token
-from portal.reader import Reader
 from portal.settings import Settings
 
 
@@ -66,236 +58,12 @@ class DurationNotOffered(Exception):
     """A duration the organization does not offer."""
 
 
-def _months(n: int) -> str:
-    if n % 12 == 0:
-        years = n // 12
-        return f"{years} year{'' if years == 1 else 's'}"
-    return f"{n} month{'' if n == 1 else 's'}"
-
-
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
     """The same day and time `months` later (the month's last day when it has fewer)."""
     total = moment.month - 1 + months
     year, month = moment.year + total // 12, total % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
-
-
-# --- what a member looks like on pages ----------------------------------------
-
-
-@dataclass(frozen=True)
-class Membership:
-    id: int
-    state: str
-    role_families: tuple[str, ...]
-    locations: tuple[str, ...]
-    remote: str
-    contact_frequency: str
-    duration_months: int
-    joined_at: dt.datetime
-    expires_at: dt.datetime
-    left_at: dt.datetime | None
-    consent_version: int
-
-    @property
-    def role_family_labels(self) -> tuple[str, ...]:
-        return tuple(ROLE_FAMILIES[code] for code in self.role_families)
-
-    @property
-    def remote_words(self) -> str:
-        return REMOTE_WORDS[RemotePreference(self.remote)]
-
-    @property
-    def frequency_words(self) -> str:
-        return FREQUENCY_WORDS[ContactFrequency(self.contact_frequency)]
-
-    @property
-    def active(self) -> bool:
-        return self.state == PoolState.ACTIVE
-
-    def form_values(self) -> dict[str, str]:
-        return {
-            "role_families": ",".join(self.role_families),
-            "locations": ", ".join(self.locations),
-            "remote": self.remote,
-            "contact_frequency": self.contact_frequency,
-        }
-
-    def preference_lines(self) -> list[str]:
-        """The member's choices in words, for emails."""
-        lines = []
-        if self.role_families:
-            lines.append("Kinds of role: " + ", ".join(self.role_family_labels))
-        if self.locations:
-            lines.append("Places: " + ", ".join(self.locations))
-        lines.append(self.remote_words)
-        lines.append("Contact: " + self.frequency_words)
-        return lines
-
-
-MEMBERSHIP_COLUMNS = (
-    PoolMembership.id.label("membership_id"),
-    PoolMembership.state.label("membership_state"),
-    PoolMembership.role_families,
-    PoolMembership.locations,
-    PoolMembership.remote,
-    PoolMembership.contact_frequency,
-    PoolMembership.duration_months,
-    PoolMembership.joined_at,
-    PoolMembership.expires_at,
-    PoolMembership.left_at,
-    PoolConsentText.version.label("member_consent_version"),
-)
-
-
-def membership_from_row(row: Any) -> Membership | None:
-    if row["membership_id"] is None:
-        return None
-    return Membership(
-        id=row["membership_id"],
-        state=row["membership_state"],
-        role_families=role_family_codes(row["role_families"]),
-        locations=tuple(line for line in row["locations"].split("\n") if line),
-        remote=row["remote"],
-        contact_frequency=row["contact_frequency"],
-        duration_months=row["duration_months"],
-        joined_at=row["joined_at"],
-        expires_at=row["expires_at"],
-        left_at=row["left_at"],
-        consent_version=row["member_consent_version"],
-    )
-
-
-@dataclass(frozen=True)
-class PoolPanel:
-    """The feedback page's talent-pool panel: the statement, the choices, and the
-    candidate's current membership if they have one."""
-
-    application_id: int
-    organization: str
-    consent_text: str
-    consent_version: int
-    durations: tuple[int, ...]
-    membership: Membership | None
-    form: FormState = field(default_factory=FormState)
-    done: str = ""  # "joined", "changed", "left": what just happened
-    notice: str = ""  # e.g. the statement changed while they read it
-
-    @property
-    def role_families(self) -> dict[str, str]:
-        return ROLE_FAMILIES
-
-    @property
-    def remote_choices(self) -> dict[str, str]:
-        return {str(k): v for k, v in REMOTE_WORDS.items()}
-
-    @property
-    def frequency_choices(self) -> dict[str, str]:
-        return {str(k): v for k, v in FREQUENCY_WORDS.items()}
-
-    @property
-    def duration_choices(self) -> dict[str, str]:
-        return {str(n): _months(n) for n in self.durations}
-
-    def value(self, name: str) -> str:
-        """A field's value: as typed (after an error), else the member's choice."""
-        if name in self.form.values or self.membership is None:
-            return self.form.value(name)
-        return self.membership.form_values().get(name, "")
-
-    def chosen(self, name: str, option: str) -> bool:
-        if name == "role_families":
-            return option in self.value(name).split(",")
-        return self.value(name) == option
-
-
-# One statement, only for feedback that offers the pool: the organization's
-# statement and choices, and the candidate's active membership (found through the
-# partial unique index on active memberships; the literal lets PostgreSQL use it).
-PANEL = (
-    select(
-        Organization.display_name,
-        Organization.offers_pool,
-        Organization.consent_text,
-        Organization.consent_text_version,
-        Organization.consent_durations_months,
-        *MEMBERSHIP_COLUMNS,
-    )
-    .select_from(Organization)
-    .outerjoin(
-        PoolMembership,
-        and_(
-            PoolMembership.candidate_id == bindparam("candidate_id"),
-            PoolMembership.state == literal_column("'active'"),
-            PoolMembership.organization_id == Organization.id,
-        ),
-    )
-    .outerjoin(PoolConsentText, PoolConsentText.id == PoolMembership.consent_text_id)
-    .where(Organization.id == bindparam("organization_id"))
-)
-
-
-def _panel_from_row(row: Any, application_id: int) -> PoolPanel | None:
-    if not row["offers_pool"]:
-        return None
-    return PoolPanel(
-        application_id=application_id,
-        organization=row["display_name"],
-        consent_text=row["consent_text"],
-        consent_version=row["consent_text_version"],
-        durations=tuple(row["consent_durations_months"] or ()),
-        membership=membership_from_row(row),
-    )
-
-
-async def load_panel(
-    reader: Reader, *, actor: CandidateActor, application_id: int
-) -> PoolPanel | None:
-    """The panel for a page whose feedback offers the pool (None when the
-    organization has turned the pool off)."""
-    rows = await reader.fetch(
-        PANEL, {"candidate_id": actor.candidate_id, "organization_id": actor.organization_id}
-    )
-    return _panel_from_row(rows[0], application_id) if rows else None
-
-
-async def panel_for(
-    db: AsyncSession, *, actor: CandidateActor, application_id: int
-) -> PoolPanel | None:
-    """The panel, read in a transaction (after a change, or for a form with errors);
-    None when the application is not theirs or its feedback offers no pool."""
-    if not await _offers_pool(db, actor=actor, application_id=application_id):
-        return None
-    row = (
-        (
-            await db.execute(
-                PANEL,
-                {"candidate_id": actor.candidate_id, "organization_id": actor.organization_id},
-            )
-        )
-        .mappings()
-        .one_or_none()
-    )
-    return _panel_from_row(row, application_id) if row else None
-
-
-async def _offers_pool(db: AsyncSession, *, actor: CandidateActor, application_id: int) -> bool:
-    """Whether the candidate's own application has published feedback offering the pool."""
-    readable = readable_applications(actor).with_only_columns(Application.id)
-    found = await db.scalar(
-        select(Feedback.pool_invitation_offered)
-        .select_from(Application)
-        .join(
-            Feedback,
-            and_(
-                Feedback.application_id == Application.id,
-                version_condition(Version.PUBLISHED),
-            ),
-        )
-        .where(Application.id == application_id, Application.id.in_(readable))
-    )
-    return bool(found)
 
 
 # --- consent texts ------------------------------------------------------------
@@ -445,7 +213,7 @@ async def join(
     statement they read is no longer the current one) or DurationNotOffered.
     Joining while already a member changes nothing and returns that membership.
     """
-    if not await _offers_pool(db, actor=actor, application_id=application_id):
+    if not await offers_pool(db, actor=actor, application_id=application_id):
         raise NotOffered(application_id)
     org = await db.get(Organization, actor.organization_id, with_for_update=True)
     if org is None or not org.offers_pool:
