@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from portal.app import CSRF_EXEMPT
 from portal.routing import walk_routes
 from tests.factories import csrf_token, invitation, make_world, open_link
 
@@ -17,12 +18,13 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 def _unsafe_routes(app: Starlette) -> list[str]:
-    """Every route that takes a POST, Mounts and areas included, except the API's
-    (exempt from CSRF checks: it never reads the session cookie)."""
+    """Every route that takes a POST, Mounts and areas included, except those declared
+    exempt from CSRF checks (the API, which never reads the session cookie, and the
+    one-click unsubscribe; tests/test_hardening.py checks that list)."""
     paths = []
     for path, route in walk_routes(app.routes):
         posts = isinstance(route, Route) and route.methods and "POST" in route.methods
-        if posts and not path.startswith("/api/"):
+        if posts and not path.startswith("/api/") and route.name not in CSRF_EXEMPT:
             paths.append(path.replace("{token}", "T" * 43))
     return paths
 
