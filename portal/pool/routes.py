@@ -104,7 +104,7 @@ async def _done(request: Request, actor: Candidate, application_id: int, done: s
 async def _candidate(request: Request) -> tuple[Candidate, int] | Response:
     actor = await current_actor(request)
     if not isinstance(actor, Candidate):
-        return sign_in_required(request)
+        return await sign_in_required(request)
     application_id: int = request.path_params["application_id"]
     if application_id > MAX_ID:
         raise HTTPException(404)
