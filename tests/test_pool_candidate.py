@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit.models import AuditEvent
 from portal.db import unit_of_work, utcnow
+from portal.logs import redact_path
 from portal.mail.jobs import LINK_MARKER, OutgoingEmail, envelope
 from portal.orgs.models import Organization
 from portal.pool import expiry
@@ -532,3 +533,11 @@ async def test_a_huge_body_is_refused_before_anything_is_read(
     )
     assert one_click.status_code == 413
     assert await memberships(sessions, world) == []
+
+
+def test_pool_tokens_never_reach_the_access_log() -> None:
+    assert redact_path("/pool/leave/12.AbC-_x") == "/pool/leave/[redacted]"
+    assert redact_path("/careers/pool/renew/12.AbC?done=renewed") == (
+        "/careers/pool/renew/[redacted]?done=renewed"
+    )
+    assert redact_path("/staff/pool/12") == "/staff/pool/12"
