@@ -8,6 +8,7 @@ import contextlib
 import errno
 import json
 import logging
+import os
 import socket
 import sys
 import textwrap
@@ -16,6 +17,7 @@ from dataclasses import asdict
 from typing import Any, TypeVar
 
 import uvicorn
+from tqdm import tqdm
 
 from portal import (
     migrate,
@@ -39,6 +41,7 @@ from portal.demo.seed import (
     seed_demo_organizations,
 )
 from portal.feedback import check
+from portal.imports import service as csv_import
 from portal.jobs.worker import Worker
 from portal.logs import configure_logging
 from portal.mail import service as mail
@@ -413,6 +416,97 @@ def _check_report(lines: list[str], results: list[list[check.Finding]]) -> str:
     return "\n".join(out) + "\n"
 
 
+_IMPORT_DESCRIPTION = "\n\n".join(
+    textwrap.fill(paragraph, width=78)
+    for paragraph in (
+        "Import rejections with their feedback from a CSV file (UTF-8, at most 10 MB): one row "
+        "per application, with the candidate (email, name), the job (its title or number), the "
+        "stage reached, the decision summary, a rating and evidence per requirement, strengths, "
+        "growth areas with suggestions, next steps and a personal note. The columns are listed "
+        'in the README ("Importing feedback from a CSV"); the staff import page offers a '
+        "template for each job.",
+        "Every row is checked first, and the feedback check runs on each; errors are reported "
+        "by row (the header is row 1) and column, and nothing is written unless every row is "
+        "valid. The whole file is imported in one transaction. Importing the same file again "
+        "changes nothing. Rows become draft feedback, unless --publish, which publishes it, "
+        "queues each candidate's invitation email, and is refused when any row has risky "
+        "wording.",
+        "Exit status: 0 when the file was imported (or, with --dry-run, would be), 1 when it "
+        "has errors (nothing written), 2 on a usage error (bad arguments, unknown "
+        "organization, unreadable file).",
+    )
+)
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import feedback from a CSV file; exit 1 when any row is refused."""
+    try:
+        with open(args.file, "rb") as stream:
+            data = stream.read(csv_import.MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        print(f"portal: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if args.publish:
+        settings = _for_links(settings)
+    bar = _ProgressBar(enabled=sys.stderr.isatty() and not args.quiet)
+
+    async def run(sessions: Any) -> csv_import.ImportResult | str:
+        async with unit_of_work(sessions) as db:
+            organization = await csv_import.find_organization(db, slug=args.organization)
+            if isinstance(organization, str):
+                return organization
+            return await csv_import.import_csv(
+                db,
+                data=data,
+                organization_id=organization,
+                publish=args.publish,
+                dry_run=args.dry_run,
+                staff_id=None,
+                settings=settings,
+                now=utcnow(),
+                source={"source": "command line", "file": os.path.basename(args.file)},
+                progress=bar.update,
+            )
+
+    try:
+        result = _with_engine(settings, run)
+    except csv_import.FileProblem as exc:
+        print(f"portal: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        bar.close()
+    if isinstance(result, str):
+        print(f"portal: {result}", file=sys.stderr)
+        return 2
+    sys.stdout.write(csv_import.text_report(result, dry_run=args.dry_run, publish=args.publish))
+    return 0 if result.checked.ok else 1
+
+
+class _ProgressBar:
+    """A progress bar on stderr for long imports, when it is a terminal (tqdm)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.phase = ""
+        self.bar: Any = None
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if phase != self.phase:
+            self.close()
+            self.phase = phase
+            self.bar = tqdm(total=total, desc=phase, unit=" rows" if phase != "Writing" else "")
+        self.bar.total = max(total, done)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portal",
@@ -547,6 +641,37 @@ def build_parser() -> argparse.ArgumentParser:
         '{"rule", "severity", "start", "end", "message"}',
     )
     check_parser.set_defaults(handler=cmd_feedback_check)
+
+    import_parser = commands.add_parser(
+        "import",
+        help="import rejections and their feedback from a CSV file",
+        description=_IMPORT_DESCRIPTION,
+        epilog="examples:  portal import feedback.csv --dry-run\n"
+        "           portal import feedback.csv --organization northwind\n"
+        "           portal import feedback.csv --organization northwind --publish",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    import_parser.add_argument("file", metavar="FILE.csv", help="the CSV file (UTF-8)")
+    import_parser.add_argument(
+        "--organization",
+        metavar="SLUG",
+        help="the organization the rows belong to (may be left out when there is only one)",
+    )
+    import_parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check every row and say what would change, without writing anything",
+    )
+    import_parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="publish the feedback and queue each candidate's invitation email (refused when "
+        "any row has risky wording); without it, rows become drafts",
+    )
+    import_parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar, even on a terminal"
+    )
+    import_parser.set_defaults(handler=cmd_import)
     return parser
 
 

