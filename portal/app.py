@@ -23,6 +23,8 @@ from portal.audit.routes import routes as audit_routes
 from portal.auth import ActorMiddleware, Candidate, RequireStaffMiddleware, current_actor
 from portal.db import DatabaseUnavailable, create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes
+from portal.imports.routes import IMPORT_BODY_BYTES
+from portal.imports.routes import routes as import_routes
 from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.orgs.routes import routes as org_routes
@@ -120,6 +122,11 @@ def _load_abuse_model() -> None:
     gc.freeze()
 
 
+# Routes that accept a larger body than PORTAL_MAX_BODY_BYTES, by route name, each
+# with its limit: the CSV upload (the file's own limit is checked with a clear message).
+BODY_LIMITS: dict[str, int] = {"staff.import.check": IMPORT_BODY_BYTES}
+
+
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     settings.check()
@@ -197,6 +204,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                         *audit_routes,
                         *org_staff_routes,
                         *pool_staff_routes,
+                        *import_routes,
                     ],
                     middleware=[Middleware(RequireStaffMiddleware)],
                 ),
@@ -218,6 +226,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         Middleware(
             BodyLimitMiddleware,
             max_bytes=settings.max_body_bytes,
+            routes=routes,
+            larger=BODY_LIMITS,
             too_large=asgi_error_page(
                 413, "Too much to send", "That was larger than this form accepts."
             ),

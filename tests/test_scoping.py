@@ -9,7 +9,7 @@ traces of such records.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 import pytest
@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 
 from portal.candidates.models import Application
 from portal.db import unit_of_work, utcnow
+from portal.imports.models import ImportUpload
 from portal.routing import walk_routes
 from portal.threads.models import Message, SavedAnswer, Thread
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, open_session
@@ -49,6 +50,8 @@ class Record:
     message_id: int = 0
     answer_id: int = 0
     membership_id: int = 0  # the candidate's talent-pool membership
+    job_id: int = 0
+    upload_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,15 @@ async def _scene(sessions: Sessions) -> Scene:
         sessions, organization_id=b.organization_id, email="ann@globex.example", role="admin"
     )
     records = {
-        key: Record(
-            world,
-            staff,
-            (*markers, f"Quokka question {key}", f"Saved reply {key}"),
-            *await _conversation(sessions, world, key),
-            membership_id=await add_member(sessions, world),
+        key: await _with_job_and_upload(
+            sessions,
+            Record(
+                world,
+                staff,
+                (*markers, f"Quokka question {key}", f"Saved reply {key}", f"import-{key}.csv"),
+                *await _conversation(sessions, world, key),
+                membership_id=await add_member(sessions, world),
+            ),
         )
         for key, world, staff, markers in (
             ("A", a, staff_a, ("Ada Quill", "Job Alpha", "Sam Alpha")),
@@ -157,6 +163,25 @@ async def _conversation(sessions: Sessions, world: World, key: str) -> tuple[int
         return thread.id, message.id, answer.id
 
 
+async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
+    """The record with its application's job and an import upload of its organization
+    (named after the record's last marker)."""
+    async with unit_of_work(sessions) as db:
+        job_id = (await db.get_one(Application, record.world.application_id)).job_id
+        upload = ImportUpload(
+            organization_id=record.world.organization_id,
+            staff_user_id=record.staff_id,
+            filename=record.markers[-1],
+            sha256="0" * 64,
+            size=0,
+            problems=[],
+            summary={},
+        )
+        db.add(upload)
+        await db.flush()
+        return replace(record, job_id=job_id, upload_id=upload.id)
+
+
 # Path parameter -> the id of a record, for those that name records.
 OWNED: dict[str, Callable[[Record], int]] = {
     "application_id": lambda record: record.world.application_id,
@@ -165,6 +190,8 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "message_id": lambda record: record.message_id,
     "answer_id": lambda record: record.answer_id,
     "membership_id": lambda record: record.membership_id,
+    "job_id": lambda record: record.job_id,
+    "upload_id": lambda record: record.upload_id,
 }
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from portal.candidates.models import Stage
+from portal.csvexport import FORMULA_STARTS
 from portal.feedback.check import Draft, DraftItem
 from portal.forms import EMAIL_MAX, EMAIL_SHAPE
 
@@ -253,7 +254,11 @@ class _RowReader:
     def cell(self, index: int | None) -> str:
         if index is None or index >= len(self.cells):
             return ""
-        return self.cells[index].strip()
+        value = self.cells[index].strip()
+        # What `portal.csvexport` guarded on the way out ('=...) reads back as written.
+        if value.startswith("'") and value[1:2] and value[1] in FORMULA_STARTS:
+            return value[1:]
+        return value
 
     def text(self, index: int | None, *, limit: int = MAX_TEXT) -> str:
         value = self.cell(index)

@@ -1,0 +1,162 @@
+"""The staff import page: upload a CSV, read its check, confirm, and job templates.
+
+Uploading checks the file and keeps it (`ImportUpload`) so the person can page
+through the problems and then import exactly what was checked. The upload
+route alone accepts bodies up to `IMPORT_BODY_BYTES` (`portal.app.BODY_LIMITS`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.auth import Staff, current_actor
+from portal.csvexport import attachment_headers, csv_text
+from portal.db import MAX_ID, utcnow
+from portal.imports import uploads
+from portal.imports.format import MAX_FILE_BYTES, FileProblem
+from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
+
+NO_STORE = {"cache-control": "no-store"}
+# The file, plus room for the multipart framing and the form's other fields.
+IMPORT_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024
+PROBLEMS_PER_PAGE = 50
+
+
+async def _staff(request: Request) -> Staff:
+    actor = await current_actor(request)
+    assert isinstance(actor, Staff)  # the staff area lets no one else in
+    return actor
+
+
+async def _form_page(
+    request: Request, actor: Staff, *, error: str = "", publish: bool = False, status: int = 200
+) -> Response:
+    async with db_session(request) as db:
+        jobs = await uploads.job_choices(db, actor=actor)
+        recent = await uploads.recent_uploads(db, actor=actor)
+    context = {
+        "staff": actor,
+        "jobs": jobs,
+        "recent": recent,
+        "error": error,
+        "publish": publish,
+        "max_mb": MAX_FILE_BYTES // 1024 // 1024,
+    }
+    return render(request, "staff/import.html", context, status_code=status, headers=NO_STORE)
+
+
+async def import_page(request: Request) -> Response:
+    return await _form_page(request, await _staff(request))
+
+
+async def upload(request: Request) -> Response:
+    actor = await _staff(request)
+    form = await request.form(max_files=1, max_fields=5)
+    publish = form.get("publish") == "yes"
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return await _form_page(
+            request, actor, error="Choose a CSV file to check.", publish=publish, status=422
+        )
+    data = await file.read(MAX_FILE_BYTES + 1)
+    filename = file.filename[-255:]
+    await form.close()
+    try:
+        async with db_session(request) as db:
+            upload_id = await uploads.check_upload(
+                db,
+                actor=actor,
+                data=data,
+                filename=filename,
+                publish=publish,
+                settings=portal(request).settings,
+                now=utcnow(),
+            )
+    except FileProblem as exc:
+        return await _form_page(request, actor, error=str(exc), publish=publish, status=422)
+    return redirect_page(request, path_for(request, "staff.import.result", upload_id=upload_id))
+
+
+def _page_number(request: Request) -> int:
+    given = request.query_params.get("page", "1")
+    return int(given) if given.isdigit() and 0 < int(given) <= 100_000 else 1
+
+
+async def result(request: Request) -> Response:
+    actor = await _staff(request)
+    upload_id = request.path_params["upload_id"]
+    async with db_session(request) as db:
+        found = await uploads.find_upload(db, actor=actor, upload_id=upload_id)
+    if found is None:
+        raise HTTPException(404)
+    problems = found.problems
+    pages = max(1, -(-len(problems) // PROBLEMS_PER_PAGE))
+    page = min(_page_number(request), pages)
+    shown = problems[(page - 1) * PROBLEMS_PER_PAGE : page * PROBLEMS_PER_PAGE]
+    context: dict[str, Any] = {
+        "staff": actor,
+        "upload": found,
+        "problems": shown,
+        "page": page,
+        "pages": pages,
+        "changed": request.query_params.get("changed") == "1",
+    }
+    return render(request, "staff/import_result.html", context, headers=NO_STORE)
+
+
+async def confirm(request: Request) -> Response:
+    actor = await _staff(request)
+    upload_id = request.path_params["upload_id"]
+    async with db_session(request) as db:
+        outcome = await uploads.import_upload(
+            db,
+            actor=actor,
+            upload_id=upload_id,
+            settings=portal(request).settings,
+            now=utcnow(),
+            ip_hash=client_ip_hash(request),
+        )
+    if outcome is None:
+        raise HTTPException(404)
+    target = path_for(request, "staff.import.result", upload_id=upload_id)
+    if outcome == "changed":
+        target += "?changed=1"
+    portal(request).wake_worker()
+    return redirect_page(request, target)
+
+
+async def template(request: Request) -> Response:
+    actor = await _staff(request)
+    job_id = request.path_params["job_id"]
+    if job_id > MAX_ID:
+        raise HTTPException(404)
+    async with db_session(request) as db:
+        found = await uploads.job_template(db, actor=actor, job_id=job_id)
+    if found is None:
+        raise HTTPException(404)
+    filename, header, example = found
+    return Response(
+        csv_text(header, [example]),
+        media_type="text/csv; charset=utf-8",
+        headers=attachment_headers(filename),
+    )
+
+
+routes = [
+    Route("/import", import_page, methods=["GET"], name="staff.import"),
+    Route("/import", upload, methods=["POST"], name="staff.import.check"),
+    Route("/import/{upload_id:int}", result, methods=["GET"], name="staff.import.result"),
+    Route("/import/{upload_id:int}", confirm, methods=["POST"], name="staff.import.confirm"),
+    Route(
+        "/import/jobs/{job_id:int}/template.csv",
+        template,
+        methods=["GET"],
+        name="staff.import.template",
+    ),
+]
