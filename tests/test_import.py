@@ -14,7 +14,7 @@ from portal.audit.models import AuditEvent
 from portal.candidates.models import Application, Candidate
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
-from portal.imports import service
+from portal.imports import checking, service
 from portal.imports.format import MAX_FILE_BYTES, FileProblem
 from portal.jobs.models import BackgroundJob
 from portal.settings import Settings
@@ -411,4 +411,18 @@ async def test_many_errors_are_counted_and_the_first_thousand_kept(
     rows = [row(f"bad-{n}") for n in range(1_200)]
     result = await run(sessions, settings, world, csv_bytes(rows))
     assert result.checked.problem_count == 1_200
-    assert len(result.checked.problems) == service.MAX_PROBLEMS
+    assert len(result.checked.problems) == checking.MAX_PROBLEMS
+
+
+async def test_a_large_file_is_checked_by_a_pool_of_processes_with_the_same_findings(
+    sessions: Sessions, settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checking, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(checking, "CHUNK_ROWS", 7)
+    rows = [row(f"p{n}@example.com") for n in range(40)]
+    rows[33]["personal_note"] = "Thanks. At your age the pace would be hard."
+    result = await run(sessions, settings, world, csv_bytes(rows), publish=True)
+    assert not result.written and result.checked.risky_rows == 1
+    [(number, column, message)] = problems_of(result)
+    assert (number, column) == (35, "personal_note")
+    assert message.startswith('"your age": ')
