@@ -36,7 +36,7 @@ class CheckedFile:
     problems: list[Problem]  # the first MAX_PROBLEMS
     problem_count: int  # every error (risky findings count when publishing)
     risky_rows: int
-    row_count: int
+    row_count: int  # rows read, valid or not
 
     @property
     def ok(self) -> bool:
@@ -57,7 +57,7 @@ def check_file(
         if progress is not None and number % REPORT_EVERY == 0:
             progress("Reading", min(number, estimate), estimate)
 
-    rows, problems, problem_count = read_rows(
+    rows, problems, problem_count, data_rows = read_rows(
         text, catalog, max_problems=MAX_PROBLEMS, on_row=on_row
     )
     risky = _risky_findings(rows, progress)
@@ -69,7 +69,7 @@ def check_file(
             if len(problems) < MAX_PROBLEMS:
                 problems.append(_problem(row, finding))
     problems.sort(key=lambda problem: problem.row)
-    return CheckedFile(rows, problems, problem_count, len(risky), len(rows))
+    return CheckedFile(rows, problems, problem_count, len(risky), data_rows)
 
 
 def _problem(row: ImportRow, finding: Finding) -> Problem:

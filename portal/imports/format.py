@@ -277,9 +277,9 @@ def read_rows(
     *,
     max_problems: int = 1_000,
     on_row: Callable[[int], None] | None = None,
-) -> tuple[list[ImportRow], list[Problem], int]:
-    """Every valid row and every problem (at most `max_problems` kept), and the
-    number of problems in all."""
+) -> tuple[list[ImportRow], list[Problem], int, int]:
+    """Every valid row, every problem (at most `max_problems` kept), the number of
+    problems in all and the number of rows read (blank ones aside)."""
     problems: list[Problem] = []
     total_problems = 0
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -287,14 +287,16 @@ def read_rows(
     try:
         first = next(lines)
     except StopIteration:
-        return [], [Problem(1, "", "The file has no header row.")], 1
+        return [], [Problem(1, "", "The file has no header row.")], 1, 0
     if isinstance(first, Problem):
-        return [], [first], 1
+        return [], [first], 1, 0
     columns, header_problems = read_header(first[1])
     if header_problems:
-        return [], header_problems[:max_problems], len(header_problems)
+        data_rows = sum(1 for record in lines if not isinstance(record, Problem))
+        return [], header_problems[:max_problems], len(header_problems), data_rows
     rows: list[ImportRow] = []
     seen: dict[tuple[str, int], int] = {}
+    data_rows = 0
     for record in lines:
         if isinstance(record, Problem):
             total_problems += 1
@@ -304,6 +306,7 @@ def read_rows(
         number, cells = record
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, as spreadsheets leave at the end
+        data_rows += 1
         found: list[Problem] = []
         row = _read_row(_RowReader(number, cells, columns, found), catalog)
         if row is not None:
@@ -329,7 +332,7 @@ def read_rows(
     if not rows and not total_problems:
         problems.append(Problem(2, "", "The file has a header but no rows."))
         total_problems = 1
-    return rows, problems, total_problems
+    return rows, problems, total_problems, data_rows
 
 
 def _records(

@@ -7,11 +7,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import test_staff_entrance
 from tests.browser.support import PHONE, OpenPage, Screenshot, assert_no_horizontal_scroll
 from tests.browser.test_candidate_journey import serious_violations
-from tests.browser.test_staff_entrance import PASSWORD, staff_email  # noqa: F401  (fixture)
+from tests.browser.test_staff_entrance import PASSWORD
 
 pytestmark = pytest.mark.browser
+# A fresh staff account of the demo's first organization, as for the staff entrance.
+staff_email = test_staff_entrance.staff_email
 
 
 def _sign_in(page: Page, email: str) -> None:
@@ -27,7 +30,7 @@ def test_a_recruiter_imports_a_template_and_reads_the_problems_of_a_bad_file(
     js: bool,
     open_page: OpenPage,
     staff_email: str,
-    screenshot: Screenshot,  # noqa: F811
+    screenshot: Screenshot,
 ) -> None:
     _sign_in(page, staff_email)
     page.get_by_role("link", name="Import").click()
@@ -73,7 +76,7 @@ def test_a_recruiter_imports_a_template_and_reads_the_problems_of_a_bad_file(
 def test_the_import_page_fits_a_phone(
     open_page: OpenPage,
     staff_email: str,
-    screenshot: Screenshot,  # noqa: F811
+    screenshot: Screenshot,
 ) -> None:
     page = open_page(js=False, viewport=PHONE)
     _sign_in(page, staff_email)
