@@ -176,7 +176,7 @@ async def seed_organization(sessions: Any, slug: str) -> int:
 
 
 async def timed_import(
-    sessions: Any, settings: Settings, organization_id: int, data: bytes
+    sessions: Any, settings: Settings, organization_id: int, data: bytes, *, publish: bool = False
 ) -> tuple[float, float, service.ImportResult]:
     wall, cpu = time.perf_counter(), time.process_time()
     async with unit_of_work(sessions) as db:
@@ -184,7 +184,7 @@ async def timed_import(
             db,
             data=data,
             organization_id=organization_id,
-            publish=False,
+            publish=publish,
             dry_run=False,
             staff_id=None,
             settings=settings,
@@ -243,6 +243,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     engine = create_engine(settings, pool_size=2)
     sessions = session_factory(engine)
     results: list[dict[str, Any]] = []
+    publish: dict[str, Any] = {}
     try:
         for rows in args.rows:
             print(f"importing {rows:,} rows ...", flush=True)
@@ -257,11 +258,29 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 f"{result['baseline_csv_read_seconds']} s = {result['import_over_baseline']}x",
                 flush=True,
             )
+        if args.publish_rows:
+            rows = args.publish_rows
+            slug = f"bench-publish-{rows}"
+            organization_id = await seed_organization(sessions, slug)
+            wall, _, published = await timed_import(
+                sessions, settings, organization_id, build_csv(rows, slug), publish=True
+            )
+            assert published.outcome is not None and published.outcome.emails_queued == rows
+            publish = {
+                "rows": rows,
+                "seconds": round(wall, 2),
+                "rows_per_second": round(rows / wall),
+            }
+            print(
+                f"  {rows:>7,} rows published, each invitation email queued: {wall:.2f} s "
+                f"({publish['rows_per_second']:,} rows/s)",
+                flush=True,
+            )
     finally:
         await engine.dispose()
         if not args.keep:
             await recreate(args.database_url, drop_only=True)
-    return {"load": os.getloadavg(), "results": results}
+    return {"load": os.getloadavg(), "results": results, "publish": publish}
 
 
 def main() -> int:
@@ -273,6 +292,13 @@ def main() -> int:
         help="comma-separated sizes (default 10000,100000)",
     )
     parser.add_argument("--database-url", default=DEFAULT_URL, help=f"(default {DEFAULT_URL})")
+    parser.add_argument(
+        "--publish-rows",
+        type=int,
+        default=1_000,
+        help="also time an import that publishes this many rows and queues their invitation "
+        "emails (default 1000; 0 skips it)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     args = parser.parse_args()
