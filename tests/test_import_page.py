@@ -95,6 +95,9 @@ async def test_a_recruiter_checks_a_file_then_imports_it_once(
         assert event.details["file"] == "feedback.csv"
     listing = await client.get("/staff/import")
     assert "feedback.csv" in listing.text and "Imported" in listing.text
+    # A browser that sends the file's path: only its name is kept.
+    pathed = await upload(client, csv_bytes([row()]), filename="C:\\fakepath\\ats.csv")
+    assert ">ats.csv</h1>" in (await client.get(pathed.headers["location"])).text
 
 
 async def test_problems_are_listed_by_row_and_column_a_page_at_a_time(

@@ -65,7 +65,8 @@ async def upload(request: Request) -> Response:
             request, actor, error="Choose a CSV file to check.", publish=publish, status=422
         )
     data = await file.read(MAX_FILE_BYTES + 1)
-    filename = file.filename[-255:]
+    # Some browsers send a path ("C:\\fakepath\\feedback.csv"): keep the name only.
+    filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1][-255:] or "upload.csv"
     await form.close()
     try:
         async with db_session(request) as db:
