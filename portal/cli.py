@@ -419,7 +419,7 @@ def _check_report(lines: list[str], results: list[list[check.Finding]]) -> str:
 _IMPORT_DESCRIPTION = "\n\n".join(
     textwrap.fill(paragraph, width=78)
     for paragraph in (
-        "Import rejections with their feedback from a CSV file (UTF-8, at most 10 MB): one row "
+        "Import rejections with their feedback from a CSV file (UTF-8, at most 1 GB): one row "
         "per application, with the candidate (email, name), the job (its title or number), the "
         "stage reached, the decision summary, a rating and evidence per requirement, strengths, "
         "growth areas with suggestions, next steps and a personal note. The columns are listed "
@@ -442,7 +442,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import feedback from a CSV file; exit 1 when any row is refused."""
     try:
         with open(args.file, "rb") as stream:
-            data = stream.read(csv_import.MAX_FILE_BYTES + 1)
+            data = stream.read(csv_import.MAX_COMMAND_LINE_BYTES + 1)
     except OSError as exc:
         print(f"portal: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -466,6 +466,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 now=utcnow(),
                 source={"source": "command line", "file": os.path.basename(args.file)},
                 progress=bar.update,
+                max_bytes=csv_import.MAX_COMMAND_LINE_BYTES,
             )
 
     try:

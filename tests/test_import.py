@@ -15,7 +15,7 @@ from portal.candidates.models import Application, Candidate
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.imports import checking, service
-from portal.imports.format import MAX_FILE_BYTES, FileProblem
+from portal.imports.format import MAX_COMMAND_LINE_BYTES, MAX_FILE_BYTES, FileProblem, decode
 from portal.jobs.models import BackgroundJob
 from portal.settings import Settings
 from tests.factories import World, make_world
@@ -426,3 +426,10 @@ async def test_a_large_file_is_checked_by_a_pool_of_processes_with_the_same_find
     [(number, column, message)] = problems_of(result)
     assert (number, column) == (35, "personal_note")
     assert message.startswith('"your age": ')
+
+
+def test_the_command_line_reads_files_larger_than_the_page_accepts() -> None:
+    large = csv_bytes([row()]) + b"\r\n" * MAX_FILE_BYTES
+    with pytest.raises(FileProblem, match="or import it with `portal import` on the server"):
+        decode(large)
+    assert decode(large, max_bytes=MAX_COMMAND_LINE_BYTES).startswith("email,name")

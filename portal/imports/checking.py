@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.feedback.check import Draft, Finding, blocks_publishing, check_feedback, load_rules
-from portal.imports.format import Catalog, ImportRow, Problem, decode, read_rows
+from portal.imports.format import (
+    MAX_FILE_BYTES,
+    Catalog,
+    ImportRow,
+    Problem,
+    decode,
+    read_rows,
+)
 
 MAX_PROBLEMS = 1_000
 # Below this many rows a pool costs more to start (about a second) than it saves.
@@ -44,12 +51,17 @@ class CheckedFile:
 
 
 def check_file(
-    data: bytes, catalog: Catalog, *, publish: bool, progress: Progress | None = None
+    data: bytes,
+    catalog: Catalog,
+    *,
+    publish: bool,
+    progress: Progress | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> CheckedFile:
     """Read the file (raises `FileProblem` when it cannot be read at all) and run
     the feedback check on every valid row. Risky findings are problems of kind
     "risky", counted as errors only when publishing."""
-    text = decode(data)
+    text = decode(data, max_bytes=max_bytes)
     # Rows, roughly, for the progress bar: the number of lines is an upper bound.
     estimate = max(1, text.count("\n"))
 

@@ -29,7 +29,10 @@ from portal.csvexport import FORMULA_STARTS
 from portal.feedback.check import Draft, DraftItem
 from portal.forms import EMAIL_MAX, EMAIL_SHAPE
 
+# The staff page takes files up to 10 MB (about 10,000 rows of full feedback); the
+# command line, which reads a file on the server's own disk, up to 1 GB.
 MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_COMMAND_LINE_BYTES = 1024 * 1024 * 1024
 MAX_ITEMS = 20  # strengths, and growth areas, per row
 MAX_TEXT = 5_000  # characters in one text cell
 MAX_NAME = 200
@@ -146,12 +149,17 @@ def column_key(header: str) -> str:
     return prefix
 
 
-def decode(data: bytes) -> str:
-    """The file's text: UTF-8 (a byte-order mark is ignored), at most 10 MB."""
-    if len(data) > MAX_FILE_BYTES:
+def decode(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The file's text: UTF-8 (a byte-order mark is ignored), at most `max_bytes`."""
+    if len(data) > max_bytes:
         raise FileProblem(
             f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is "
-            f"{MAX_FILE_BYTES // 1024 // 1024} MB. Split it into smaller files and import each."
+            f"{max_bytes // 1024 // 1024:,} MB. Split it into smaller files and import each"
+            + (
+                ", or import it with `portal import` on the server."
+                if max_bytes < MAX_COMMAND_LINE_BYTES
+                else "."
+            )
         )
     try:
         text = data.decode("utf-8-sig")

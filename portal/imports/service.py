@@ -35,6 +35,7 @@ from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState
 from portal.imports.checking import CheckedFile, Progress, check_file
 from portal.imports.format import (
+    MAX_COMMAND_LINE_BYTES,
     MAX_FILE_BYTES,
     Catalog,
     FileProblem,
@@ -46,6 +47,7 @@ from portal.orgs.models import Organization
 from portal.settings import Settings
 
 __all__ = [
+    "MAX_COMMAND_LINE_BYTES",
     "MAX_FILE_BYTES",
     "CheckedFile",
     "FileProblem",
@@ -438,6 +440,7 @@ async def import_csv(
     now: dt.datetime,
     source: dict[str, Any],
     progress: Progress | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> ImportResult:
     """Check the whole file, then (unless `dry_run`, and only when every row is
     valid and, when publishing, none is risky) write it. Raises `FileProblem` for
@@ -445,7 +448,9 @@ async def import_csv(
     catalog = await load_catalog(db, organization_id=organization_id)
     # Reading and checking is CPU work: off the event loop, in a thread.
     checked = await anyio.to_thread.run_sync(
-        functools.partial(check_file, data, catalog, publish=publish, progress=progress)
+        functools.partial(
+            check_file, data, catalog, publish=publish, progress=progress, max_bytes=max_bytes
+        )
     )
     if not checked.ok:
         return ImportResult(checked, None, written=False)
