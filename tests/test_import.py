@@ -414,20 +414,6 @@ async def test_many_errors_are_counted_and_the_first_thousand_kept(
     assert len(result.checked.problems) == checking.MAX_PROBLEMS
 
 
-async def test_a_large_file_is_checked_by_a_pool_of_processes_with_the_same_findings(
-    sessions: Sessions, settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(checking, "PARALLEL_FROM", 10)
-    monkeypatch.setattr(checking, "CHUNK_ROWS", 7)
-    rows = [row(f"p{n}@example.com") for n in range(40)]
-    rows[33]["personal_note"] = "Thanks. At your age the pace would be hard."
-    result = await run(sessions, settings, world, csv_bytes(rows), publish=True)
-    assert not result.written and result.checked.risky_rows == 1
-    [(number, column, message)] = problems_of(result)
-    assert (number, column) == (35, "personal_note")
-    assert message.startswith('"your age": ')
-
-
 def test_the_command_line_reads_files_larger_than_the_page_accepts() -> None:
     large = csv_bytes([row()]) + b"\r\n" * MAX_FILE_BYTES
     with pytest.raises(FileProblem, match="or import it with `portal import` on the server"):

@@ -1,21 +1,17 @@
 """Reading an import file and running the feedback check on every row.
 
 CPU only, no database: call `check_file` off the event loop. The feedback
-check costs about a millisecond per row (a row has a dozen texts), most of
-an import's time, so a large file is checked by a small pool of processes,
-one per CPU (at most `MAX_WORKERS`), each taking a share of the rows.
+check costs about a millisecond per row (a row has a dozen texts), most of an
+import's time. It runs in this process: a pool of processes was tried and was
+slower on two CPUs, each process paying for its own cold lemma cache.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any
 
-from portal.feedback.check import Draft, Finding, blocks_publishing, check_feedback, load_rules
+from portal.feedback.check import Draft, Finding, blocks_publishing, check_feedback
 from portal.imports.format import (
     MAX_FILE_BYTES,
     Catalog,
@@ -26,10 +22,6 @@ from portal.imports.format import (
 )
 
 MAX_PROBLEMS = 1_000
-# Below this many rows a pool costs more to start (about a second) than it saves.
-PARALLEL_FROM = 3_000
-MAX_WORKERS = 4
-CHUNK_ROWS = 1_000
 REPORT_EVERY = 500
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -106,7 +98,7 @@ def _field_text(draft: Draft, where: str) -> str:
 
 def check_drafts(drafts: Sequence[Draft], start: int = 0) -> list[tuple[int, list[Finding]]]:
     """(index, risky findings) for each draft with risky findings; `start` is added to
-    the indexes. Runs in the pool's processes."""
+    the indexes."""
     risky: list[tuple[int, list[Finding]]] = []
     for offset, draft in enumerate(drafts):
         findings = check_feedback(draft)
@@ -119,40 +111,9 @@ def _risky_findings(
     rows: Sequence[ImportRow], progress: Progress | None
 ) -> list[tuple[int, list[Finding]]]:
     drafts = [row.draft for row in rows]
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if len(drafts) < PARALLEL_FROM or workers < 2:
-        risky: list[tuple[int, list[Finding]]] = []
-        for start in range(0, len(drafts), REPORT_EVERY):
-            risky += check_drafts(drafts[start : start + REPORT_EVERY], start)
-            if progress is not None:
-                progress("Checking", min(start + REPORT_EVERY, len(drafts)), len(drafts))
-        return risky
-    return _in_pool(drafts, workers, progress)
-
-
-def _in_pool(
-    drafts: Sequence[Draft], workers: int, progress: Progress | None
-) -> list[tuple[int, list[Finding]]]:
     risky: list[tuple[int, list[Finding]]] = []
-    done = 0
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=_process_context(), initializer=load_rules
-    ) as pool:
-        futures: dict[Any, int] = {
-            pool.submit(check_drafts, drafts[start : start + CHUNK_ROWS], start): start
-            for start in range(0, len(drafts), CHUNK_ROWS)
-        }
-        for future in as_completed(futures):
-            risky += future.result()
-            done += min(CHUNK_ROWS, len(drafts) - futures[future])
-            if progress is not None:
-                progress("Checking", done, len(drafts))
-    risky.sort(key=lambda entry: entry[0])
+    for start in range(0, len(drafts), REPORT_EVERY):
+        risky += check_drafts(drafts[start : start + REPORT_EVERY], start)
+        if progress is not None:
+            progress("Checking", min(start + REPORT_EVERY, len(drafts)), len(drafts))
     return risky
-
-
-def _process_context() -> Any:
-    # forkserver: the pool's processes start from a clean server, never from a copy
-    # of a busy server process and its threads. (No preload list: the forkserver is
-    # shared with the PDF pool, whose list it keeps.)
-    return multiprocessing.get_context("forkserver")

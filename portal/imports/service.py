@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access.service import send_invitation
@@ -256,6 +256,11 @@ async def apply_import(
         if progress is not None:
             progress("Writing", step, total_steps)
 
+    if (await db.connection()).dialect.name == "postgresql":
+        # Check the feedback items' deferred foreign key as each batch goes in, rather
+        # than all at once at COMMIT, where a large file would outlast the statement
+        # timeout (this transaction deletes nothing, which is what the deferral is for).
+        await db.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
     if plan.new_candidates:
         created = await _insert_returning(
             db,
