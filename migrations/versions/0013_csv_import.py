@@ -1,7 +1,7 @@
 """csv import: the content hash of imported feedback, and uploads awaiting import
 
-Revision ID: 0011_csv_import
-Revises: 0010_feedback_overrides
+Revision ID: 0013_csv_import
+Revises: 0012_talent_pool
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_csv_import"
-down_revision: str | None = "0010_feedback_overrides"
+revision: str = "0013_csv_import"
+down_revision: str | None = "0012_talent_pool"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """talent pool: memberships (one per consent), consent text versions, consent history,
 the contact log, and whether an organization's feedback offers the pool
 
-Revision ID: 0011_talent_pool
-Revises: 0010_feedback_overrides
+Revision ID: 0012_talent_pool
+Revises: 0011_next_steps_and_signatures
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_talent_pool"
-down_revision: str | None = "0010_feedback_overrides"
+revision: str = "0012_talent_pool"
+down_revision: str | None = "0011_next_steps_and_signatures"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
