@@ -122,9 +122,12 @@ async def test_every_save_is_a_new_version(client: httpx.AsyncClient, sessions: 
     assert "INTERNAL: hiring manager wanted more seniority." in fields.values()
 
     fields["decision_summary"] = SAFE + " Thank you for your time."
-    saved = await _post(client, world, fields)
+    # Redirects are paths on this site, whatever Host the request names.
+    saved = await _post(client, world, fields, headers={"host": "evil.example"})
     assert saved.status_code == 303
-    assert saved.headers["location"].endswith("/feedback?done=saved")
+    assert saved.headers["location"] == (
+        f"/staff/applications/{world.application_id}/feedback?done=saved"
+    )
     assert await _versions(sessions, world) == [(1, "draft", None), (2, "draft", staff_id)]
 
     again = await _open_editor(client, world)

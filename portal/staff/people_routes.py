@@ -4,6 +4,7 @@ deactivation; and the invitation link an invited colleague opens."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from portal.web import (
     client_ip_hash,
     db_session,
     parse_form,
+    path_for,
     portal,
     redirect_page,
     render,
@@ -94,7 +96,7 @@ async def invite(request: Request) -> Response:
 
 
 def people_url(request: Request, done: str) -> str:
-    return str(request.url_for("staff.people").include_query_params(done=done))
+    return f"{path_for(request, 'staff.people')}?{urlencode({'done': done})}"
 
 
 async def _person_page(
@@ -162,7 +164,7 @@ async def change_role(request: Request) -> Response:
     except people.LastAdmin:
         return await _person_page(request, actor, staff_user_id, error=LAST_ADMIN, status=409)
     if staff_user_id == actor.staff_id and data.role != "admin":
-        return redirect_page(request, str(request.url_for("staff.home")))
+        return redirect_page(request, path_for(request, "staff.home"))
     return redirect_page(request, people_url(request, "role"))
 
 
@@ -214,7 +216,7 @@ async def _set_active(request: Request, *, active: bool) -> Response:
             template="staff/deactivate.html",
         )
     if staff_user_id == actor.staff_id:  # their own session has just ended
-        return redirect_page(request, str(request.url_for("staff.signin")))
+        return redirect_page(request, path_for(request, "staff.signin"))
     return redirect_page(request, people_url(request, "reactivated" if active else "deactivated"))
 
 

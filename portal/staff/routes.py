@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.auth import Staff, current_actor, session_id_hash
@@ -22,6 +22,7 @@ from portal.web import (
     parse_form,
     portal,
     rate_limited,
+    redirect,
     render,
     sign_out,
     signed_in,
@@ -44,7 +45,7 @@ def _signin_context(request: Request) -> dict[str, Any]:
 
 async def signin_form(request: Request) -> Response:
     if isinstance(await current_actor(request), Staff):
-        return RedirectResponse(str(request.url_for("staff.home")), status_code=303)
+        return redirect(request, "staff.home")
     return render(request, "staff/signin.html", _signin_context(request), headers=NO_STORE)
 
 
@@ -93,7 +94,7 @@ async def home(request: Request) -> Response:
         me = await service.staff_home(db, actor=actor)
         counts = await queue.queue_counts(db, actor=actor, today=utcnow().date())
     if me is None:  # the account was deleted a moment ago
-        return RedirectResponse(str(request.url_for("staff.signin")), status_code=303)
+        return redirect(request, "staff.signin")
     context = {
         "me": me,
         "organization_name": me.organization_name,

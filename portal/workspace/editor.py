@@ -4,6 +4,7 @@ publish (with a second recruiter's override when the check finds risky words).""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from portal.web import (
     conflict_page,
     db_session,
     parse_form,
+    path_for,
     portal,
     redirect_page,
     render,
@@ -158,11 +160,11 @@ async def save(request: Request) -> Response:
     except Conflict:
         return await _conflict(request, actor, application_id, form, requirements)
     if data.action == "preview":
-        url = str(request.url_for("staff.feedback_preview", application_id=application_id))
+        url = path_for(request, "staff.feedback_preview", application_id=application_id)
         return redirect_page(request, url)
     done = "saved" if saved.created else "unchanged"
-    editor_url = request.url_for("staff.feedback_editor", application_id=application_id)
-    return redirect_page(request, str(editor_url.include_query_params(done=done)))
+    editor_url = path_for(request, "staff.feedback_editor", application_id=application_id)
+    return redirect_page(request, f"{editor_url}?{urlencode({'done': done})}")
 
 
 async def _conflict(
@@ -184,7 +186,7 @@ async def _conflict(
     names = [name for name in {**theirs.values, **yours.values} if name != "version"]
     labels = {name: _label(name, requirements) for name in names}
     current = {name: theirs.value(name) for name in names}
-    url = str(request.url_for("staff.feedback_editor", application_id=application_id))
+    url = path_for(request, "staff.feedback_editor", application_id=application_id)
     kept = {name: value for name, value in yours.values.items() if name != "version"}
     return conflict_page(
         request,
@@ -286,7 +288,7 @@ async def preview(request: Request) -> Response:
     except HTTPException:
         # Nothing written yet: the editor is where to start.
         await application_context(request, actor, application_id)  # 404 if not theirs
-        url = str(request.url_for("staff.feedback_editor", application_id=application_id))
+        url = path_for(request, "staff.feedback_editor", application_id=application_id)
         return redirect_page(request, url)
     return render(request, "candidate/feedback.html", context, headers=NO_STORE)
 

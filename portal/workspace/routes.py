@@ -4,6 +4,7 @@ and its PDF summary. (The feedback editor is in `portal.workspace.editor`.)"""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from portal.web import (
     db_session,
     parse_form,
     parse_query,
+    path_for,
     portal,
     redirect_page,
     render,
@@ -114,8 +116,8 @@ async def application(request: Request) -> Response:
 
 
 def application_url(request: Request, application_id: int, done: str = "") -> str:
-    url = request.url_for("staff.application", application_id=application_id)
-    return str(url.include_query_params(done=done) if done else url)
+    url = path_for(request, "staff.application", application_id=application_id)
+    return f"{url}?{urlencode({'done': done})}" if done else url
 
 
 async def summary_pdf(request: Request) -> Response:
