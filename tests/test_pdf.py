@@ -20,9 +20,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from portal.candidates.models import Application
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.feedback.service import load_feedback_page
+from portal.feedback.summary import AnsweredQuestion, summary_view
 from portal.feedback.view import FeedbackView
 from portal.orgs.models import Organization
 from portal.paths import STATIC_DIR
@@ -30,7 +32,9 @@ from portal.pdf.fetcher import RefusedURL, StaticAssetFetcher
 from portal.pdf.renderer import PdfRenderer, summary_filename
 from portal.security.models import Session
 from portal.settings import Settings, SettingsError
+from portal.threads.models import Message, Thread
 from tests.factories import World, make_world, sign_in
+from tests.pool_support import add_member, offer_pool
 
 Sessions = async_sessionmaker[AsyncSession]
 LINK = re.compile(r'<a href="([^"]+\.pdf)">')
@@ -173,19 +177,6 @@ async def test_greek_and_cyrillic_names_survive(
         assert_fonts_embedded(pdf, tmp_path)
 
 
-@dataclasses.dataclass(frozen=True)
-class AnsweredQuestion:
-    question: str
-    answer: str
-    answered_at: dt.datetime | None
-
-
-@dataclasses.dataclass(frozen=True)
-class PageWithConversation(FeedbackView):
-    answered_questions: tuple[AnsweredQuestion, ...] = ()
-    pool_status: str | None = None
-
-
 async def test_answered_questions_and_pool_status_appear_when_the_view_has_them(
     client: httpx.AsyncClient, sessions: Sessions, app: Starlette, tmp_path: Path
 ) -> None:
@@ -194,16 +185,16 @@ async def test_answered_questions_and_pool_status_appear_when_the_view_has_them(
     page = (await client.get(f"/feedback/{world.application_id}")).text
     assert "summary.pdf" in page
     plain = await _view(app, world)
-    view = PageWithConversation(
-        **{f.name: getattr(plain, f.name) for f in dataclasses.fields(FeedbackView)},
-        answered_questions=(
+    view = summary_view(
+        plain,
+        (
             AnsweredQuestion(
                 "Which statistics book would you suggest?",
                 "Start with Trustworthy Online Controlled Experiments.",
                 dt.datetime(2026, 3, 4, tzinfo=dt.UTC),
             ),
         ),
-        pool_status="You are in the talent pool until 4 March 2027.",
+        "You are in the talent pool until 4 March 2027.",
     )
     pdf = await renderer(app).summary(view, generated_on=utcnow().date())
     text = text_of(pdf.body, tmp_path)
@@ -211,6 +202,57 @@ async def test_answered_questions_and_pool_status_appear_when_the_view_has_them(
     assert "You asked: Which statistics book would you suggest?" in text
     assert "Acme Corp answered on 4 March 2026: Start with Trustworthy" in text
     assert "Talent pool You are in the talent pool until 4 March 2027." in text
+
+
+async def test_the_downloaded_pdf_holds_the_answered_questions_and_the_pool_status(
+    client: httpx.AsyncClient, sessions: Sessions, tmp_path: Path
+) -> None:
+    world = await make_world(sessions)
+    await offer_pool(sessions, world)
+    await add_member(sessions, world, joined_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+    async with unit_of_work(sessions) as db:
+        job_id = await db.scalar(
+            select(Application.job_id).where(Application.id == world.application_id)
+        )
+        assert job_id is not None
+        thread = Thread(
+            organization_id=world.organization_id,
+            application_id=world.application_id,
+            candidate_id=world.candidate_id,
+            job_id=job_id,
+            state="answered",
+            waiting_since=utcnow(),
+        )
+        db.add(thread)
+        await db.flush()
+        answered_on = dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC)
+        db.add_all(
+            [
+                Message(thread_id=thread.id, author_kind="candidate", body="Which SQL book?"),
+                Message(
+                    thread_id=thread.id,
+                    author_kind="staff",
+                    body="Start with <b>SQL Performance Explained</b>.",
+                    sent_at=answered_on,
+                ),
+                Message(
+                    thread_id=thread.id,
+                    author_kind="staff",
+                    body="A reply still waiting for approval.",
+                    state="pending_approval",
+                ),
+                Message(thread_id=thread.id, author_kind="candidate", body="Still waiting."),
+            ]
+        )
+    await sign_in(client, sessions, world)
+    response = await client.get(f"/feedback/{world.application_id}/summary.pdf")
+    assert response.status_code == 200
+    text = text_of(response.content, tmp_path)
+    assert "You asked: Which SQL book?" in text
+    assert "answered on 3 November 2026: Start with <b>SQL Performance Explained</b>." in text
+    assert "waiting for approval" not in text
+    assert "Still waiting." not in text  # not answered yet
+    assert "talent pool on 2 November 2026" in text
 
 
 async def _view(app: Starlette, world: World) -> FeedbackView:

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from portal.auth import Candidate, current_actor, remember_actor, session_id_hash
 from portal.db import MAX_ID, utcnow
 from portal.feedback import service
+from portal.feedback.summary import answered_questions, pool_status, summary_view
 from portal.feedback.view import FeedbackView
 from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
@@ -147,7 +148,14 @@ async def feedback_pdf(request: Request) -> Response:
     found = await _feedback_page(request)
     if isinstance(found, Response):
         return found
-    page, _ = found
+    page, head = found
+    # What the page shows below the feedback, in the PDF too: the answered questions
+    # and the talent-pool status (nothing more is read for a page without either).
+    questions = await answered_questions(portal(request).reader, head)
+    pool = await pool_panel(request, page)
+    status = pool_status(pool.membership if pool else None, page.branding.display_name)
+    if questions or status:
+        page = summary_view(page, questions, status)
     return await summary_download(request, page)
 
 

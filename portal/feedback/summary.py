@@ -1,0 +1,83 @@
+"""What the candidate's PDF summary shows beyond the feedback page's own view: the
+questions the organization has answered and the candidate's talent-pool status.
+
+The PDF template (`templates/pdf/summary.html`) shows both sections when the view
+it is given carries them; `SummaryView` is the feedback view with both filled in,
+so the renderer's cache key (a hash of every field) changes when either does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from portal.feedback.view import FeedbackView
+from portal.formats import long_date
+from portal.pool.models import PoolState
+from portal.pool.panel import Membership
+from portal.reader import Reader
+from portal.threads.models import AuthorKind
+from portal.threads.service import CANDIDATE_MESSAGES, ThreadHead
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    question: str
+    answer: str
+    answered_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class SummaryView(FeedbackView):
+    answered_questions: tuple[AnsweredQuestion, ...] = ()
+    pool_status: str = ""
+
+
+async def answered_questions(reader: Reader, head: ThreadHead) -> tuple[AnsweredQuestion, ...]:
+    """Each question of the thread with the replies sent to it, in order; questions
+    still waiting, withheld messages and replies awaiting approval are left out (the
+    same messages the candidate sees on the page, as plain text)."""
+    if head.thread_id is None:
+        return ()
+    rows = await reader.fetch(CANDIDATE_MESSAGES, {"thread_id": head.thread_id})
+    exchanges: list[tuple[list[str], list[str], dt.datetime | None]] = []
+    for row in rows:
+        if row["hidden_at"] is not None:
+            continue
+        body = row["body"].strip()
+        if row["author_kind"] == AuthorKind.CANDIDATE:
+            if not exchanges or exchanges[-1][1]:
+                exchanges.append(([], [], None))
+            exchanges[-1][0].append(body)
+        elif exchanges:
+            questions, answers, _ = exchanges[-1]
+            exchanges[-1] = (questions, [*answers, body], row["sent_at"] or row["created_at"])
+    return tuple(
+        AnsweredQuestion("\n\n".join(questions), "\n\n".join(answers), at)
+        for questions, answers, at in exchanges
+        if answers
+    )
+
+
+def pool_status(membership: Membership | None, organization: str) -> str:
+    """One sentence on the candidate's place in the organization's talent pool."""
+    if membership is None:
+        return ""
+    if membership.state == PoolState.ACTIVE:
+        return (
+            f"You joined {organization}'s talent pool on {long_date(membership.joined_at)}; "
+            f"your consent runs until {long_date(membership.expires_at)}, and you can leave "
+            "at any time from your feedback page."
+        )
+    if membership.state == PoolState.LEFT and membership.left_at is not None:
+        return f"You left {organization}'s talent pool on {long_date(membership.left_at)}."
+    ended = long_date(membership.expires_at)
+    return f"Your place in {organization}'s talent pool ended on {ended}."
+
+
+def summary_view(
+    page: FeedbackView, questions: tuple[AnsweredQuestion, ...], status: str
+) -> SummaryView:
+    fields = {f.name: getattr(page, f.name) for f in dataclasses.fields(FeedbackView)}
+    return SummaryView(**fields, answered_questions=questions, pool_status=status)
