@@ -7,7 +7,7 @@ import io
 from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.audit.models import AuditEvent
@@ -419,3 +419,32 @@ def test_the_command_line_reads_files_larger_than_the_page_accepts() -> None:
     with pytest.raises(FileProblem, match="or import it with `portal import` on the server"):
         decode(large)
     assert decode(large, max_bytes=MAX_COMMAND_LINE_BYTES).startswith("email,name")
+
+
+async def test_lookups_are_planned_for_their_own_values_on_postgresql(
+    sessions: Sessions, settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lookup statement repeated chunk after chunk must not settle on a generic plan
+    made while the organization had no rows (it then scanned the whole table for every
+    chunk of the next import): the import plans each chunk for its own values, and only
+    inside its own transaction."""
+    async with sessions() as db:
+        if (await db.connection()).dialect.name != "postgresql":
+            pytest.skip("plan caching is PostgreSQL's")
+    seen: list[str] = []
+    plan_import = service.plan_import
+
+    async def watching(db: AsyncSession, **kwargs: object) -> service.Plan:
+        seen.append(str(await db.scalar(text("SHOW plan_cache_mode"))))
+        return await plan_import(db, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "plan_import", watching)
+    emails = [f"person{n}@example.com" for n in range(8)]
+    data = csv_bytes([row(email) for email in emails])
+    first = await run(sessions, settings, world, data)
+    again = await run(sessions, settings, world, data)
+    assert seen == ["force_custom_plan", "force_custom_plan"]
+    assert first.outcome is not None and first.outcome.new_versions == len(emails)
+    assert again.outcome is not None and again.outcome.new_versions == 0
+    async with sessions() as db:
+        assert await db.scalar(text("SHOW plan_cache_mode")) == "auto"

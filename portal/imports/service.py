@@ -451,6 +451,14 @@ async def import_csv(
     valid and, when publishing, none is risky) write it. Raises `FileProblem` for
     a file that cannot be read at all and `UnknownOrganization`."""
     catalog = await load_catalog(db, organization_id=organization_id)
+    if (await db.connection()).dialect.name == "postgresql":
+        # The lookups below send the same statement (thousands of ids or emails per
+        # IN list) chunk after chunk. After five runs PostgreSQL may switch to a
+        # generic plan and keep it for the connection's life: planned while this
+        # organization had no rows, it scans the whole table for every chunk of the
+        # next import (a 100,000-row re-import then outlasted the statement timeout).
+        # Plan each chunk for its own values, for this transaction only.
+        await db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     # Reading and checking is CPU work: off the event loop, in a thread.
     checked = await anyio.to_thread.run_sync(
         functools.partial(
