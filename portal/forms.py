@@ -221,4 +221,6 @@ def human_message(error: ErrorDetails, info: FieldInfo) -> str:
 
 
 # Error types raised by our own validators, whose messages are already written for people.
-_OUR_OWN = frozenset({"email", "colour", "range_order", "mismatch", "choice", "url", "durations"})
+_OUR_OWN = frozenset(
+    {"email", "colour", "range_order", "mismatch", "choice", "url", "durations", "roles"}
+)

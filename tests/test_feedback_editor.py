@@ -77,6 +77,10 @@ def _form(page: httpx.Response) -> dict[str, str]:
     ):
         chosen = re.search(r'<option value="([^"]*)" selected>', options)
         fields[name] = chosen.group(1) if chosen else ""
+    for name, value in re.findall(
+        r'<input type="text" id="[^"]+" name="([^"]+)" value="([^"]*)"', html
+    ):
+        fields[name] = _unescape(value)
     for name in re.findall(
         r'<input type="checkbox" id="[^"]+" name="([^"]+)" value="on" checked>', html
     ):
@@ -262,6 +266,54 @@ async def test_bad_input_is_explained_and_kept(
         f"/staff/applications/{world.application_id}/feedback", data={"version": "1"}
     )
     assert no_token.status_code == 403
+
+
+async def test_links_for_suggestions_and_roles_are_kept_and_reach_the_candidate(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions, published=False)
+    await _recruiter(client, sessions, world)
+    fields = await _open_editor(client, world)
+    assert fields["growth_areas-0-suggestion_url"] == ""
+    fields["growth_areas-0-suggestion_url"] = "https://example.com/experiments?course=1&a=b"
+    fields["suggested_roles"] = "Junior Analyst https://jobs.example.com/1\nReporting Analyst"
+    assert (await _post(client, world, fields)).status_code == 303
+    async with sessions() as db:
+        stored = await load_draft(
+            db,
+            readable=readable_applications(_anyone(world)),
+            application_id=world.application_id,
+        )
+    assert stored is not None and stored.version == 2
+    growth = [item for item in stored.draft.items if item.kind == "growth_area"]
+    assert growth[0].suggestion_url == "https://example.com/experiments?course=1&a=b"
+    assert stored.draft.suggested_roles == ("Junior Analyst", "Reporting Analyst")
+    assert stored.draft.suggested_role_urls == (("Junior Analyst", "https://jobs.example.com/1"),)
+
+    # The editor shows them as typed, and saving them again adds no version.
+    again = await _open_editor(client, world)
+    assert again["growth_areas-0-suggestion_url"] == "https://example.com/experiments?course=1&a=b"
+    assert (
+        again["suggested_roles"] == "Junior Analyst https://jobs.example.com/1\nReporting Analyst"
+    )
+    unchanged = await _post(client, world, again)
+    assert unchanged.headers["location"].endswith("done=unchanged")
+
+    preview = await client.get(f"/staff/applications/{world.application_id}/preview")
+    assert 'href="https://example.com/experiments?course=1&amp;a=b"' in preview.text
+    assert '<a href="https://jobs.example.com/1" rel="noopener noreferrer">Junior Analyst</a>' in (
+        preview.text
+    )
+
+    # Not a web address, or an address with no role: said, and kept.
+    again["growth_areas-0-suggestion_url"] = "javascript:alert(1)"
+    again["suggested_roles"] = "https://jobs.example.com/2"
+    rejected = await _post(client, world, again)
+    assert rejected.status_code == 422
+    assert "Enter a web address that starts with https://" in rejected.text
+    assert "Line 1: write the role&#39;s title before its address." in rejected.text
+    assert 'value="javascript:alert(1)"' in rejected.text
+    assert len(await _versions(sessions, world)) == 2
 
 
 async def test_the_check_highlights_the_words_and_says_what_to_write(

@@ -95,6 +95,7 @@ class DraftItem:
     rating: Literal["met", "partly_met", "not_yet_met"] | None = None
     requirement: int | str | None = None
     visible: bool = True
+    suggestion_url: str | None = None  # a link for the suggestion (not checked: an address)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class Draft:
     personal_note: str = ""
     items: Sequence[DraftItem] = ()
     suggested_roles: Sequence[str] = ()
+    # (role, web address) for the suggested roles that link to a job posting.
+    suggested_role_urls: tuple[tuple[str, str], ...] = ()
     # Next steps that hold no words to check, carried so a draft is the whole feedback.
     reapply_after_months: int | None = None
     pool_invitation_offered: bool = False

@@ -128,6 +128,7 @@ async def load_draft(
             FeedbackItem.rating,
             FeedbackItem.requirement_id,
             FeedbackItem.visible,
+            FeedbackItem.suggestion_url,
         )
         .where(FeedbackItem.feedback_id == feedback.id)
         .order_by(FeedbackItem.position, FeedbackItem.id)
@@ -142,8 +143,9 @@ async def load_draft(
                 rating=rating,  # type: ignore[arg-type]
                 requirement=requirement_id,
                 visible=visible,
+                suggestion_url=suggestion_url or None,
             )
-            for kind, body, suggestion, rating, requirement_id, visible in rows
+            for kind, body, suggestion, rating, requirement_id, visible, suggestion_url in rows
         ),
         key=lambda item: ITEM_ORDER.index(item.kind),
     )
@@ -152,6 +154,7 @@ async def load_draft(
         personal_note=feedback.personal_note,
         items=tuple(items),
         suggested_roles=tuple(feedback.suggested_roles or ()),
+        suggested_role_urls=tuple(sorted((feedback.suggested_role_urls or {}).items())),
         reapply_after_months=feedback.reapply_after_months,
         pool_invitation_offered=feedback.pool_invitation_offered,
     )
@@ -189,9 +192,15 @@ async def _resolved(db: AsyncSession, *, job_id: int, draft: Draft) -> Draft:
         if item.kind == "assessment" and (requirement is None or item.rating is None):
             raise ValueError("an assessment needs a requirement and a rating")
         rating = item.rating if item.kind == "assessment" else None
-        items.append(replace(item, requirement=requirement, rating=rating))
+        # Only a growth area's suggestion has a link to keep.
+        url = (item.suggestion_url or None) if item.kind == "growth_area" else None
+        items.append(replace(item, requirement=requirement, rating=rating, suggestion_url=url))
     items.sort(key=lambda item: ITEM_ORDER.index(item.kind))
-    return replace(draft, items=tuple(items), suggested_roles=tuple(draft.suggested_roles))
+    roles = tuple(draft.suggested_roles)
+    role_urls = tuple(
+        sorted((role, url) for role, url in draft.suggested_role_urls if role in roles)
+    )
+    return replace(draft, items=tuple(items), suggested_roles=roles, suggested_role_urls=role_urls)
 
 
 async def save_draft(
@@ -235,6 +244,7 @@ async def save_draft(
         personal_note=draft.personal_note,
         reapply_after_months=draft.reapply_after_months,
         suggested_roles=list(draft.suggested_roles),
+        suggested_role_urls=dict(draft.suggested_role_urls) or None,
         pool_invitation_offered=draft.pool_invitation_offered,
         created_by_staff_id=author_staff_id,
         created_at=now,
@@ -255,6 +265,7 @@ async def save_draft(
             rating=item.rating,
             body=item.body,
             suggestion=item.suggestion,
+            suggestion_url=item.suggestion_url,
             visible=item.visible,
         )
         for position, item in enumerate(draft.items)

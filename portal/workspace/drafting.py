@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from portal.feedback.check import Draft, DraftItem, Finding, check_feedback
 from portal.forms import FormState
-from portal.workspace.forms import EditorForm, GrowthRow, StrengthRow
+from portal.workspace.forms import EditorForm, GrowthRow, StrengthRow, SuggestedRoles
 
 # How much text either side of a highlight is shown with it.
 CONTEXT_CHARS = 60
@@ -45,6 +45,14 @@ def _id(value: int | str | None) -> str:
     return "" if value is None else str(value)
 
 
+def _roles_text(draft: Draft) -> str:
+    """The roles field for a draft: a role a line, followed by its posting's address."""
+    urls = dict(draft.suggested_role_urls)
+    return "\n".join(
+        f"{role} {urls[role]}" if role in urls else role for role in draft.suggested_roles
+    )
+
+
 def form_from_draft(
     draft: Draft | None, *, version: int, requirements: Sequence[Requirement]
 ) -> FormState:
@@ -54,7 +62,7 @@ def form_from_draft(
     draft = draft or Draft(personal_note="")
     values["decision_summary"] = draft.decision_summary
     values["personal_note"] = draft.personal_note
-    values["suggested_roles"] = "\n".join(draft.suggested_roles)
+    values["suggested_roles"] = _roles_text(draft)
     values["reapply_after_months"] = (
         "" if draft.reapply_after_months is None else str(draft.reapply_after_months)
     )
@@ -78,6 +86,7 @@ def form_from_draft(
             values[prefix + "visible"] = _checked(item.visible)
             if kind == "growth_area":
                 values[prefix + "suggestion"] = item.suggestion
+                values[prefix + "suggestion_url"] = item.suggestion_url or ""
     return FormState(values=values)
 
 
@@ -115,6 +124,7 @@ def form_from_input(data: EditorForm) -> FormState:
         values |= {
             prefix + "body": growth.body,
             prefix + "suggestion": growth.suggestion,
+            prefix + "suggestion_url": growth.suggestion_url,
             prefix + "requirement": _id(growth.requirement),
             prefix + "visible": _checked(growth.visible),
         }
@@ -188,10 +198,11 @@ def build_draft(data: EditorForm, *, requirements: Sequence[Requirement]) -> Bui
         for index, entry in enumerate(entries):
             prefix = f"{list_name}-{index}"
             suggestion = getattr(entry, "suggestion", "")
+            suggestion_url = getattr(entry, "suggestion_url", "")
             if entry.requirement is not None and entry.requirement not in known:
                 errors[prefix + "-requirement"] = "Choose one of the job's requirements."
             if not entry.body:
-                if suggestion:
+                if suggestion or suggestion_url:
                     errors[prefix + "-body"] = "Describe the growth area this suggestion is for."
                 continue
             items.append(
@@ -201,6 +212,7 @@ def build_draft(data: EditorForm, *, requirements: Sequence[Requirement]) -> Bui
                     suggestion=suggestion,
                     requirement=entry.requirement,
                     visible=entry.visible,
+                    suggestion_url=suggestion_url or None,
                 )
             )
             rows.append(prefix)
@@ -208,24 +220,17 @@ def build_draft(data: EditorForm, *, requirements: Sequence[Requirement]) -> Bui
         form = form_from_input(data)
         form.errors.update(errors)
         return form
-    roles: list[str] = []
-    offsets: list[int] = []
-    position = 0
-    for line in data.suggested_roles.split("\n"):
-        stripped = line.strip()
-        if stripped:
-            roles.append(stripped)
-            offsets.append(position + line.index(stripped))
-        position += len(line) + 1
+    roles = SuggestedRoles.read(data.suggested_roles)  # valid: the form checked it
     draft = Draft(
         decision_summary=data.decision_summary,
         personal_note=data.personal_note,
         items=tuple(items),
-        suggested_roles=tuple(roles),
+        suggested_roles=roles.roles,
+        suggested_role_urls=tuple(sorted(roles.urls.items())),
         reapply_after_months=data.reapply_after_months,
         pool_invitation_offered=data.pool_invitation_offered,
     )
-    return BuiltDraft(draft, tuple(rows), tuple(offsets))
+    return BuiltDraft(draft, tuple(rows), roles.offsets)
 
 
 def built_from_stored(draft: Draft, *, requirements: Sequence[Requirement]) -> BuiltDraft:
@@ -240,12 +245,9 @@ def built_from_stored(draft: Draft, *, requirements: Sequence[Requirement]) -> B
             list_name = "strengths" if item.kind == "strength" else "growth_areas"
             rows.append(f"{list_name}-{counters[item.kind]}")
             counters[item.kind] += 1
-    offsets = []
-    position = 0
-    for role in draft.suggested_roles:
-        offsets.append(position)
-        position += len(role) + 1
-    return BuiltDraft(draft, tuple(rows), tuple(offsets))
+    # The roles field as `form_from_draft` writes it: each role, then its address.
+    roles = SuggestedRoles.read(_roles_text(draft))
+    return BuiltDraft(draft, tuple(rows), roles.offsets)
 
 
 @dataclass(frozen=True)

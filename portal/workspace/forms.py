@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from portal.candidates.models import Stage
 from portal.db import MAX_ID
-from portal.forms import InputModel, Say
+from portal.forms import URL_MAX, WEB_ADDRESS, InputModel, Say, WebAddress
 
 TEXT_MAX = 2_000
 ITEM_MAX = 1_000
@@ -54,6 +56,48 @@ class ApplicationFilter(InputModel):
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
 
 
+@dataclass(frozen=True)
+class SuggestedRoles:
+    """The editor's roles field read: one role a line, each optionally followed by
+    the web address of its posting ("Junior Analyst https://jobs.example.com/1")."""
+
+    roles: tuple[str, ...]
+    urls: dict[str, str]
+    offsets: tuple[int, ...]  # where each role starts in the field
+    problem: str = ""
+
+    @classmethod
+    def read(cls, text: str) -> SuggestedRoles:
+        roles: list[str] = []
+        urls: dict[str, str] = {}
+        offsets: list[int] = []
+        position = 0
+        for number, line in enumerate(text.split("\n"), start=1):
+            stripped = line.strip()
+            if stripped:
+                *title, last = stripped.rsplit(None, 1)
+                if WEB_ADDRESS.match(last):
+                    if not title:
+                        return cls(
+                            (), {}, (), f"Line {number}: write the role's title before its address."
+                        )
+                    if len(last) > URL_MAX:
+                        return cls((), {}, (), f"Line {number}: the address is too long.")
+                    stripped = title[0].rstrip()
+                    urls[stripped] = last
+                roles.append(stripped)
+                offsets.append(position + line.index(stripped))
+            position += len(line) + 1
+        return cls(tuple(roles), urls, tuple(offsets))
+
+
+def _roles(value: str) -> str:
+    problem = SuggestedRoles.read(value).problem
+    if problem:
+        raise PydanticCustomError("roles", problem)
+    return value
+
+
 Text = Annotated[str, Field(max_length=TEXT_MAX)]
 # A checkbox: sent as "on" when ticked, absent (or, from a kept form, empty) when not.
 Checkbox = Annotated[bool, BeforeValidator(lambda v: False if v == "" else v)]
@@ -77,6 +121,7 @@ class StrengthRow(InputModel):
 class GrowthRow(InputModel):
     body: ItemText = ""
     suggestion: ItemText = ""
+    suggestion_url: WebAddress = ""
     requirement: OptionalId = None
     visible: Checkbox = False
 
@@ -97,7 +142,7 @@ class EditorForm(InputModel):
         BeforeValidator(_blank_is_none),
         Say(invalid="Enter a number of months from 0 to 60, or leave it empty."),
     ] = None
-    suggested_roles: Annotated[str, Field(max_length=ITEM_MAX)] = ""
+    suggested_roles: Annotated[str, Field(max_length=ITEM_MAX), AfterValidator(_roles)] = ""
     pool_invitation_offered: Checkbox = False
     assessments: Annotated[
         list[AssessmentRow], Field(default_factory=list, max_length=ASSESSMENTS_MAX)
@@ -107,7 +152,7 @@ class EditorForm(InputModel):
     action: Annotated[str, Field(max_length=40)] = "save"
 
     # Scalar fields, list rows (each with its fields): what the parser may accept.
-    MAX_FIELDS: ClassVar[int] = 10 + ASSESSMENTS_MAX * 4 + ROWS_MAX * 3 + ROWS_MAX * 4
+    MAX_FIELDS: ClassVar[int] = 10 + ASSESSMENTS_MAX * 4 + ROWS_MAX * 3 + ROWS_MAX * 5
 
 
 class PublishForm(InputModel):
