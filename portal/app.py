@@ -47,6 +47,7 @@ from portal.staff.people_routes import routes as people_routes
 from portal.staff.routes import open_routes as staff_open_routes
 from portal.staff.routes import routes as staff_routes
 from portal.threads.abuse import assess_message
+from portal.threads.nav import NavCountsMiddleware
 from portal.threads.staff_routes import routes as thread_routes
 from portal.web import (
     Portal,
@@ -206,7 +207,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                         *pool_staff_routes,
                         *import_routes,
                     ],
-                    middleware=[Middleware(RequireStaffMiddleware)],
+                    middleware=[
+                        Middleware(RequireStaffMiddleware),
+                        Middleware(NavCountsMiddleware),
+                    ],
                 ),
             ],
         ),

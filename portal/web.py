@@ -27,6 +27,7 @@ from portal.auth import (
     session_id_hash,
     set_session_cookie,
 )
+from portal.auth.middleware import ACTOR_KEY
 from portal.auth.service import end_session
 from portal.concurrency import Conflict
 from portal.db import DatabaseUnavailable, unit_of_work, utcnow
@@ -70,9 +71,15 @@ def portal(request: Request) -> Portal:
 
 
 def _request_context(request: Request) -> dict[str, Any]:
+    state = request.scope.get("state", {})
+    actor = state.get(ACTOR_KEY)
     return {
         "csrf_token": csrf_token(request.scope),
         "referrer_policy": referrer_policy(request.scope),
+        # The staff navigation: who is signed in (once asked), and the queue's counts
+        # (portal.threads.nav counts them for staff pages).
+        "nav_staff": actor if isinstance(actor, Staff) else None,
+        "nav_counts": state.get("nav_counts"),
     }
 
 

@@ -637,3 +637,37 @@ async def test_a_ten_megabyte_question_or_reply_is_refused(
     async with sessions() as db:
         assert await db.scalar(select(func.count()).select_from(Message)) == 1
     assert await _emails(sessions) == []
+
+
+async def test_every_staff_page_shows_the_queue_counts_in_its_navigation(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world, _, _ = await _scene(client, sessions, "This is a scam.")
+    admin = await make_staff(
+        sessions, organization_id=world.organization_id, email="ada@acme.example", role="admin"
+    )
+    await _as_staff(other_client, sessions, admin)
+    application = f"/staff/applications/{world.application_id}"
+    pages = [
+        "/staff/",
+        "/staff/applications",
+        application,
+        application + "/feedback",
+        "/staff/queue",
+        "/staff/pool",
+        "/staff/import",
+        "/staff/saved-answers",
+        "/staff/people",
+        "/staff/audit",
+        "/staff/settings",
+    ]
+    for path in pages:
+        page = await other_client.get(path)
+        assert page.status_code == 200, path
+        nav = page.text.split('<nav class="staff-nav"', 1)[1].split("</nav>", 1)[0]
+        assert "Queue (1)" in nav, path
+        assert "0 overdue · 1 flagged" in nav, path
+    # A fragment for htmx is not a page: nothing to count, and no navigation in it.
+    fragment = await other_client.get("/staff/applications", headers={"hx-request": "true"})
+    assert fragment.status_code == 200
+    assert "staff-nav" not in fragment.text

@@ -14,7 +14,7 @@ from portal.db import utcnow
 from portal.forms import FormState
 from portal.staff import service
 from portal.staff.forms import SignInForm
-from portal.threads import queue
+from portal.threads.nav import nav_counts
 from portal.web import (
     client_ip,
     client_ip_hash,
@@ -92,7 +92,7 @@ async def home(request: Request) -> Response:
     assert isinstance(actor, Staff)  # the area lets no one else in
     async with db_session(request) as db:
         me = await service.staff_home(db, actor=actor)
-        counts = await queue.queue_counts(db, actor=actor, today=utcnow().date())
+    counts = await nav_counts(request, actor)
     if me is None:  # the account was deleted a moment ago
         return redirect(request, "staff.signin")
     context = {

@@ -34,6 +34,7 @@ from portal.threads.forms import (
 )
 from portal.threads.models import SavedAnswer
 from portal.threads.moderation import Act, NotAllowed, ThreadNotFound
+from portal.threads.nav import nav_counts
 from portal.web import client_ip_hash, db_session, portal, redirect_page, render
 
 NO_STORE = {"cache-control": "no-store"}
@@ -81,7 +82,7 @@ async def queue_page(request: Request) -> Response:
     today = utcnow().date()
     async with db_session(request) as db:
         page = await queue.queue_page(db, actor=actor, wanted=wanted, today=today)
-        counts = await queue.queue_counts(db, actor=actor, today=today)
+    counts = await nav_counts(request, actor)
     context = {
         "staff": actor,
         "page": page,
@@ -107,13 +108,13 @@ async def _thread_page(
         thread = await queue.thread_page(db, actor=actor, thread_id=thread_id)
         if thread is None:
             raise HTTPException(404)
-        counts = await queue.queue_counts(db, actor=actor, today=today)
         forms = {"no_reply": FormState(values={"body": NO_REPLY_NOTE}), **(forms or {})}
         answer = request.query_params.get("answer", "")
         if "reply" not in forms and answer.isdigit() and len(answer) < 10:
             body = await queue.saved_answer_body(db, actor=actor, answer_id=int(answer))
             if body is not None:
                 forms["reply"] = FormState(values={"body": body})
+    counts = await nav_counts(request, actor)
     context = {
         "staff": actor,
         "thread": thread,
