@@ -24,7 +24,7 @@ from portal.candidates.models import Application
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.feedback.service import load_feedback_page
-from portal.feedback.summary import AnsweredQuestion, summary_view
+from portal.feedback.summary import AnsweredQuestion, with_extras
 from portal.feedback.view import FeedbackView
 from portal.orgs.models import Organization
 from portal.paths import STATIC_DIR
@@ -33,7 +33,7 @@ from portal.pdf.renderer import PdfRenderer, summary_filename
 from portal.security.models import Session
 from portal.settings import Settings, SettingsError
 from portal.threads.models import Message, Thread
-from tests.factories import World, make_world, sign_in
+from tests.factories import World, make_staff, make_world, open_session, sign_in
 from tests.pool_support import add_member, offer_pool
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -185,7 +185,7 @@ async def test_answered_questions_and_pool_status_appear_when_the_view_has_them(
     page = (await client.get(f"/feedback/{world.application_id}")).text
     assert "summary.pdf" in page
     plain = await _view(app, world)
-    view = summary_view(
+    view = with_extras(
         plain,
         (
             AnsweredQuestion(
@@ -253,6 +253,19 @@ async def test_the_downloaded_pdf_holds_the_answered_questions_and_the_pool_stat
     assert "waiting for approval" not in text
     assert "Still waiting." not in text  # not answered yet
     assert "talent pool on 2 November 2026" in text
+
+    # Staff download the same document from the application page.
+    recruiter = await make_staff(sessions, organization_id=world.organization_id)
+    client.cookies.clear()
+    client.cookies.set("afterword_session", await open_session(sessions, staff_user_id=recruiter))
+    application = await client.get(f"/staff/applications/{world.application_id}")
+    assert f"/staff/applications/{world.application_id}/summary.pdf" in application.text
+    staff_copy = await client.get(f"/staff/applications/{world.application_id}/summary.pdf")
+    assert staff_copy.status_code == 200
+    staff_text = text_of(staff_copy.content, tmp_path)
+    assert "You asked: Which SQL book?" in staff_text
+    assert "talent pool on 2 November 2026" in staff_text
+    assert staff_copy.headers["etag"] == response.headers["etag"]
 
 
 async def _view(app: Starlette, world: World) -> FeedbackView:

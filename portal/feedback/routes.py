@@ -12,7 +12,7 @@ from starlette.routing import Route
 from portal.auth import Candidate, current_actor, remember_actor, session_id_hash
 from portal.db import MAX_ID, utcnow
 from portal.feedback import service
-from portal.feedback.summary import answered_questions, pool_status, summary_view
+from portal.feedback.summary import summary_view
 from portal.feedback.view import FeedbackView
 from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
@@ -116,7 +116,10 @@ async def pool_panel(request: Request, page: FeedbackView) -> talent_pool.PoolPa
     actor = await current_actor(request)
     assert isinstance(actor, Candidate)
     pool = await talent_pool.load_panel(
-        portal(request).reader, actor=actor, application_id=page.application_id
+        portal(request).reader,
+        candidate_id=actor.candidate_id,
+        organization_id=actor.organization_id,
+        application_id=page.application_id,
     )
     done = request.query_params.get("pool", "")
     if pool is not None and done in POOL_DONE:
@@ -151,11 +154,13 @@ async def feedback_pdf(request: Request) -> Response:
     page, head = found
     # What the page shows below the feedback, in the PDF too: the answered questions
     # and the talent-pool status (nothing more is read for a page without either).
-    questions = await answered_questions(portal(request).reader, head)
     pool = await pool_panel(request, page)
-    status = pool_status(pool.membership if pool else None, page.branding.display_name)
-    if questions or status:
-        page = summary_view(page, questions, status)
+    page = await summary_view(
+        portal(request).reader,
+        page,
+        thread_id=head.thread_id,
+        membership=pool.membership if pool else None,
+    )
     return await summary_download(request, page)
 
 

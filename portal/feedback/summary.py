@@ -18,7 +18,7 @@ from portal.pool.models import PoolState
 from portal.pool.panel import Membership
 from portal.reader import Reader
 from portal.threads.models import AuthorKind
-from portal.threads.service import CANDIDATE_MESSAGES, ThreadHead
+from portal.threads.service import CANDIDATE_MESSAGES
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,13 @@ class SummaryView(FeedbackView):
     pool_status: str = ""
 
 
-async def answered_questions(reader: Reader, head: ThreadHead) -> tuple[AnsweredQuestion, ...]:
+async def answered_questions(reader: Reader, thread_id: int | None) -> tuple[AnsweredQuestion, ...]:
     """Each question of the thread with the replies sent to it, in order; questions
     still waiting, withheld messages and replies awaiting approval are left out (the
     same messages the candidate sees on the page, as plain text)."""
-    if head.thread_id is None:
+    if thread_id is None:
         return ()
-    rows = await reader.fetch(CANDIDATE_MESSAGES, {"thread_id": head.thread_id})
+    rows = await reader.fetch(CANDIDATE_MESSAGES, {"thread_id": thread_id})
     exchanges: list[tuple[list[str], list[str], dt.datetime | None]] = []
     for row in rows:
         if row["hidden_at"] is not None:
@@ -76,8 +76,23 @@ def pool_status(membership: Membership | None, organization: str) -> str:
     return f"Your place in {organization}'s talent pool ended on {ended}."
 
 
-def summary_view(
+async def summary_view(
+    reader: Reader, page: FeedbackView, *, thread_id: int | None, membership: Membership | None
+) -> FeedbackView:
+    """What the PDF shows, for the candidate and for staff alike: the feedback view,
+    with the answered questions of the application's thread (`thread_id`, None when
+    there is none) and the pool status of `membership` (pass None when the feedback
+    offers no pool). Nothing more is read for a page without a thread."""
+    questions = await answered_questions(reader, thread_id)
+    status = pool_status(membership, page.branding.display_name)
+    if not questions and not status:
+        return page
+    return with_extras(page, questions, status)
+
+
+def with_extras(
     page: FeedbackView, questions: tuple[AnsweredQuestion, ...], status: str
 ) -> SummaryView:
+    """The feedback view with the answered questions and the pool status filled in."""
     fields = {f.name: getattr(page, f.name) for f in dataclasses.fields(FeedbackView)}
     return SummaryView(**fields, answered_questions=questions, pool_status=status)

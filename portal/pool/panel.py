@@ -194,12 +194,12 @@ def _panel_from_row(row: Any, application_id: int) -> PoolPanel | None:
 
 
 async def load_panel(
-    reader: Reader, *, actor: CandidateActor, application_id: int
+    reader: Reader, *, candidate_id: int, organization_id: int, application_id: int
 ) -> PoolPanel | None:
     """The panel for a page whose feedback offers the pool (None when the
-    organization has turned the pool off)."""
+    organization has turned the pool off); scoping is the caller's."""
     rows = await reader.fetch(
-        PANEL, {"candidate_id": actor.candidate_id, "organization_id": actor.organization_id}
+        PANEL, {"candidate_id": candidate_id, "organization_id": organization_id}
     )
     return _panel_from_row(rows[0], application_id) if rows else None
 
