@@ -98,6 +98,16 @@ async def _open_editor(client: httpx.AsyncClient, world: World) -> dict[str, str
     return _form(page)
 
 
+async def _editing(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> tuple[World, dict[str, str]]:
+    """An application with draft feedback, a recruiter signed in on `client`, and the
+    editor's fields as it opens."""
+    world = await make_world(sessions, published=False)
+    await _recruiter(client, sessions, world)
+    return world, await _open_editor(client, world)
+
+
 async def _post(
     client: httpx.AsyncClient, world: World, fields: dict[str, str], **extra: Any
 ) -> httpx.Response:
@@ -153,9 +163,7 @@ async def test_every_save_is_a_new_version(client: httpx.AsyncClient, sessions: 
 async def test_rows_are_added_and_removed_without_javascript(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
-    world = await make_world(sessions, published=False)
-    await _recruiter(client, sessions, world)
-    fields = await _open_editor(client, world)
+    world, fields = await _editing(client, sessions)
     assert "strengths-1-body" in fields  # the visible strength and the internal one
     added = await _post(client, world, {**fields, "action": "add-strengths"})
     assert added.status_code == 200
@@ -191,9 +199,7 @@ def _anyone(world: World) -> Staff:
 
 
 async def test_htmx_adds_a_row_in_place(client: httpx.AsyncClient, sessions: Sessions) -> None:
-    world = await make_world(sessions, published=False)
-    await _recruiter(client, sessions, world)
-    fields = await _open_editor(client, world)
+    world, fields = await _editing(client, sessions)
     added = await _post(
         client, world, {**fields, "action": "add-growth_areas"}, headers={"hx-request": "true"}
     )
@@ -239,9 +245,7 @@ async def test_conflicting_edits_get_the_conflict_page_with_the_text_kept(
 async def test_bad_input_is_explained_and_kept(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
-    world = await make_world(sessions, published=False)
-    await _recruiter(client, sessions, world)
-    fields = await _open_editor(client, world)
+    world, fields = await _editing(client, sessions)
     fields["personal_note"] = "<script>alert(1)</script>" + "x" * 2_000
     fields["reapply_after_months"] = "ninety"
     rejected = await _post(client, world, fields)
@@ -271,9 +275,7 @@ async def test_bad_input_is_explained_and_kept(
 async def test_links_for_suggestions_and_roles_are_kept_and_reach_the_candidate(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
-    world = await make_world(sessions, published=False)
-    await _recruiter(client, sessions, world)
-    fields = await _open_editor(client, world)
+    world, fields = await _editing(client, sessions)
     assert fields["growth_areas-0-suggestion_url"] == ""
     fields["growth_areas-0-suggestion_url"] = "https://example.com/experiments?course=1&a=b"
     fields["suggested_roles"] = "Junior Analyst https://jobs.example.com/1\nReporting Analyst"
@@ -319,9 +321,7 @@ async def test_links_for_suggestions_and_roles_are_kept_and_reach_the_candidate(
 async def test_the_check_highlights_the_words_and_says_what_to_write(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
-    world = await make_world(sessions, published=False)
-    await _recruiter(client, sessions, world)
-    fields = await _open_editor(client, world)
+    world, fields = await _editing(client, sessions)
     fields["decision_summary"] = "<i>Sadly</i> " + RISKY
     checked = await _post(client, world, {**fields, "action": "check"})
     assert checked.status_code == 200
@@ -370,9 +370,7 @@ async def _publish(
 async def test_preview_is_the_candidates_page_with_a_banner(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
-    world = await make_world(sessions, published=False)
-    await _recruiter(client, sessions, world)
-    fields = await _open_editor(client, world)
+    world, fields = await _editing(client, sessions)
     fields["decision_summary"] = "<script>alert(1)</script> Thank you for your time."
     assert (await _post(client, world, {**fields, "action": "preview"})).status_code == 303
     page = await client.get(f"/staff/applications/{world.application_id}/preview")
@@ -394,9 +392,7 @@ async def test_publishing_shows_it_to_the_candidate_through_the_emailed_link(
     sessions: Sessions,
     settings: Settings,
 ) -> None:
-    world = await make_world(sessions, published=False)
-    await _recruiter(client, sessions, world)
-    fields = await _open_editor(client, world)
+    world, fields = await _editing(client, sessions)
     fields["decision_summary"] = SAFE
     await _post(client, world, fields)
     published = await _publish(client, world, 2)
@@ -486,9 +482,7 @@ async def test_risky_feedback_needs_a_second_recruiter_to_publish(
 
 
 async def test_a_stale_publish_is_refused(client: httpx.AsyncClient, sessions: Sessions) -> None:
-    world = await make_world(sessions, published=False)
-    await _recruiter(client, sessions, world)
-    fields = await _open_editor(client, world)
+    world, fields = await _editing(client, sessions)
     fields["decision_summary"] = SAFE
     await _post(client, world, fields)
     stale = await _publish(client, world, 1)
