@@ -43,6 +43,30 @@ def record(
     )
 
 
+def by_staff(
+    db: AsyncSession,
+    actor: Staff,
+    *,
+    action: str,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+    ip_hash: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record what a staff member did in their own organization."""
+    record(
+        db,
+        action=action,
+        actor_kind="staff",
+        actor_id=actor.staff_id,
+        organization_id=actor.organization_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        ip_hash=ip_hash,
+        details=details,
+    )
+
+
 def readable_events(actor: Actor) -> Select[AuditEvent]:
     """An organization's admins read its audit trail; nobody else reads any."""
     statement = select(AuditEvent)

@@ -180,12 +180,10 @@ async def send(
             unsubscribe_url=leave_url(settings, token),
         )
         result.sent += 1
-    audit.record(
+    audit.by_staff(
         db,
+        actor,
         action="pool.invited",
-        actor_kind="staff",
-        actor_id=actor.staff_id,
-        organization_id=actor.organization_id,
         subject_type="job",
         subject_id=job.id,
         ip_hash=ip_hash,

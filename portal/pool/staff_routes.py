@@ -88,12 +88,10 @@ async def export(request: Request) -> Response:
     now = utcnow()
     async with db_session(request) as db:
         rows = await search.export_rows(db, actor=actor, filters=filters, now=now)
-        audit.record(
+        audit.by_staff(
             db,
+            actor,
             action="pool.exported",
-            actor_kind="staff",
-            actor_id=actor.staff_id,
-            organization_id=actor.organization_id,
             ip_hash=client_ip_hash(request),
             details={
                 "rows": len(rows),
@@ -293,12 +291,10 @@ async def save_settings(request: Request) -> Response:
             else:
                 await concurrency.flush(db)
             if changed:
-                audit.record(
+                audit.by_staff(
                     db,
+                    actor,
                     action="pool.settings_changed",
-                    actor_kind="staff",
-                    actor_id=actor.staff_id,
-                    organization_id=actor.organization_id,
                     subject_type="organization",
                     subject_id=actor.organization_id,
                     ip_hash=client_ip_hash(request),

@@ -150,12 +150,10 @@ async def invite(
     )
     db.add(person)
     await db.flush()
-    audit.record(
+    audit.by_staff(
         db,
+        admin,
         action="staff.invited",
-        actor_kind="staff",
-        actor_id=admin.staff_id,
-        organization_id=admin.organization_id,
         subject_type="staff_user",
         subject_id=person.id,
         ip_hash=ip_hash,
@@ -179,12 +177,10 @@ async def reinvite(
     person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
     if not person.active:
         raise PersonNotFound  # reactivate first: the page offers no invitation for them
-    audit.record(
+    audit.by_staff(
         db,
+        admin,
         action="staff.reinvited",
-        actor_kind="staff",
-        actor_id=admin.staff_id,
-        organization_id=admin.organization_id,
         subject_type="staff_user",
         subject_id=person.id,
         ip_hash=ip_hash,
@@ -277,12 +273,10 @@ async def change_role(
     if person.role == StaffRole.ADMIN and person.active and active_admins <= 1:
         raise LastAdmin
     await db.execute(update(StaffUser).where(StaffUser.id == person.id).values(role=role))
-    audit.record(
+    audit.by_staff(
         db,
+        admin,
         action="staff.role_changed",
-        actor_kind="staff",
-        actor_id=admin.staff_id,
-        organization_id=admin.organization_id,
         subject_type="staff_user",
         subject_id=person.id,
         ip_hash=ip_hash,
@@ -307,12 +301,10 @@ async def set_title(
     if person.title == wanted:
         return False
     await db.execute(update(StaffUser).where(StaffUser.id == person.id).values(title=wanted))
-    audit.record(
+    audit.by_staff(
         db,
+        admin,
         action="staff.title_changed",
-        actor_kind="staff",
-        actor_id=admin.staff_id,
-        organization_id=admin.organization_id,
         subject_type="staff_user",
         subject_id=person.id,
         ip_hash=ip_hash,
@@ -347,12 +339,10 @@ async def set_active(
             .values(revoked_at=now)
         )
         await _revoke_invitations(db, staff_user_id=person.id, now=now)
-    audit.record(
+    audit.by_staff(
         db,
+        admin,
         action="staff.reactivated" if active else "staff.deactivated",
-        actor_kind="staff",
-        actor_id=admin.staff_id,
-        organization_id=admin.organization_id,
         subject_type="staff_user",
         subject_id=person.id,
         ip_hash=ip_hash,

@@ -439,12 +439,10 @@ async def save_answer(
         answer.title, answer.body, answer.updated_at = title, body, act.now
         action = "saved_answer.changed"
     await db.flush()
-    audit.record(
+    audit.by_staff(
         db,
+        act.actor,
         action=action,
-        actor_kind="staff",
-        actor_id=act.actor.staff_id,
-        organization_id=act.actor.organization_id,
         subject_type="saved_answer",
         subject_id=answer.id,
         ip_hash=act.ip_hash,
@@ -459,12 +457,10 @@ async def delete_answer(db: AsyncSession, act: Act, *, answer_id: int) -> None:
         raise ThreadNotFound(answer_id)
     await db.delete(answer)
     await db.flush()
-    audit.record(
+    audit.by_staff(
         db,
+        act.actor,
         action="saved_answer.deleted",
-        actor_kind="staff",
-        actor_id=act.actor.staff_id,
-        organization_id=act.actor.organization_id,
         subject_type="saved_answer",
         subject_id=answer_id,
         ip_hash=act.ip_hash,

@@ -407,12 +407,10 @@ async def revoke_link(
     ).one_or_none()
     if revoked is None:
         return False
-    audit.record(
+    audit.by_staff(
         db,
+        actor,
         action="link.revoked",
-        actor_kind="staff",
-        actor_id=actor.staff_id,
-        organization_id=actor.organization_id,
         subject_type="access_link",
         subject_id=link_id,
         ip_hash=ip_hash,
