@@ -98,9 +98,7 @@ async def _open_editor(client: httpx.AsyncClient, world: World) -> dict[str, str
     return _form(page)
 
 
-async def _editing(
-    client: httpx.AsyncClient, sessions: Sessions
-) -> tuple[World, dict[str, str]]:
+async def _editing(client: httpx.AsyncClient, sessions: Sessions) -> tuple[World, dict[str, str]]:
     """An application with draft feedback, a recruiter signed in on `client`, and the
     editor's fields as it opens."""
     world = await make_world(sessions, published=False)
