@@ -340,7 +340,9 @@ async def test_the_check_highlights_the_words_and_says_what_to_write(
     )
     assert live.status_code == 200
     assert live.text.lstrip().startswith('<section class="card check-panel" id="findings"')
-    assert 'hx-trigger="keyup changed delay:500ms from:#editor-form' in live.text
+    editor = await client.get(f"/staff/applications/{world.application_id}/feedback")
+    assert 'hx-trigger="keyup changed delay:500ms from:#editor-form' in editor.text
+    assert 'hx-target="#findings"' in editor.text
     assert '<div class="field-check" id="check-decision_summary" hx-swap-oob="true">' in live.text
     assert "<mark>culture fit</mark>" in live.text
     assert '<div class="field-check" id="check-personal_note" hx-swap-oob="true">' in live.text
