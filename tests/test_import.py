@@ -448,3 +448,61 @@ async def test_lookups_are_planned_for_their_own_values_on_postgresql(
     assert again.outcome is not None and again.outcome.new_versions == 0
     async with sessions() as db:
         assert await db.scalar(text("SHOW plan_cache_mode")) == "auto"
+
+
+async def test_links_for_suggestions_and_roles_are_imported(
+    sessions: Sessions, settings: Settings, world: World
+) -> None:
+    header = [*HEADER, "suggestion_1_url"]
+    plain = csv_bytes([row()], header)
+    assert (await run(sessions, settings, world, plain)).written
+    # The same file with an empty link column is the same content: nothing new.
+    again = await run(sessions, settings, world, plain)
+    assert again.outcome is not None and again.outcome.new_versions == 0
+
+    linked = csv_bytes(
+        [
+            row(
+                suggested_roles="Junior Analyst https://jobs.example.com/1\nReporting Analyst",
+                suggestion_1_url="https://example.com/experiments",
+            )
+        ],
+        header,
+    )
+    result = await run(sessions, settings, world, linked)
+    assert result.outcome is not None and result.outcome.new_versions == 1
+    async with sessions() as db:
+        feedback = await db.scalar(select(Feedback).order_by(Feedback.id.desc()))
+        assert feedback is not None
+        assert feedback.suggested_roles == ["Junior Analyst", "Reporting Analyst"]
+        assert feedback.suggested_role_urls == {"Junior Analyst": "https://jobs.example.com/1"}
+        urls = await db.scalars(
+            select(FeedbackItem.suggestion_url).where(
+                FeedbackItem.feedback_id == feedback.id, FeedbackItem.kind == "growth_area"
+            )
+        )
+        assert list(urls) == ["https://example.com/experiments"]
+    unchanged = await run(sessions, settings, world, linked)
+    assert unchanged.outcome is not None and unchanged.outcome.new_versions == 0
+
+    bad = csv_bytes(
+        [
+            row(suggestion_1_url="javascript:alert(1)"),
+            row("kim@example.com", suggested_roles="https://jobs.example.com/2"),
+        ],
+        header,
+    )
+    refused = await run(sessions, settings, world, bad)
+    assert not refused.written
+    assert problems_of(refused) == [
+        (
+            2,
+            "suggestion_1_url",
+            "Enter a web address that starts with https://, or leave it empty.",
+        ),
+        (3, "suggested_roles", "Line 1: write the role's title before its address."),
+    ]
+    orphan = csv_bytes([row()], [*HEADER, "suggestion_2_url"])
+    assert problems_of(await run(sessions, settings, world, orphan)) == [
+        (1, "suggestion_2_url", "There is no growth_area_2 column.")
+    ]

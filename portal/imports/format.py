@@ -10,8 +10,10 @@ the same) are described in the README ("Importing feedback from a CSV"):
 `email`, `name`, `job` (title or number), `stage` and `decision_summary` are
 required; `rating: <requirement>` and `evidence: <requirement>` assess one of
 the job's requirements; `strength_<n>`, `growth_area_<n>` with `suggestion_<n>`
-(each optionally with `..._requirement`) are items in the order of `<n>`;
-`reapply_after_months`, `suggested_roles` (one per line),
+(each optionally with `..._requirement`) are items in the order of `<n>`, and
+`suggestion_<n>_url` a link for a suggestion; `reapply_after_months`,
+`suggested_roles` (one per line, each optionally followed by its posting's
+address),
 `pool_invitation_offered` and `personal_note` are the next steps and the note.
 """
 
@@ -27,7 +29,8 @@ from typing import Literal
 from portal.candidates.models import Stage
 from portal.csvexport import FORMULA_STARTS
 from portal.feedback.check import Draft, DraftItem
-from portal.forms import EMAIL_MAX, EMAIL_SHAPE
+from portal.feedback.roles import SuggestedRoles
+from portal.forms import EMAIL_MAX, EMAIL_SHAPE, URL_MAX, WEB_ADDRESS
 
 # The staff page takes files up to 10 MB (about 10,000 rows of full feedback); the
 # command line, which reads a file on the server's own disk, up to 1 GB.
@@ -58,7 +61,7 @@ RATINGS: dict[str, RatingValue] = {
 }
 YES = frozenset({"yes", "y", "true", "1"})
 NO = frozenset({"no", "n", "false", "0", ""})
-_INDEXED = re.compile(r"^(strength|growth_area|suggestion)_([1-9][0-9]{0,2})(_requirement)?$")
+_INDEXED = re.compile(r"^(strength|growth_area|suggestion)_([1-9][0-9]{0,2})(_requirement|_url)?$")
 _SPACES = re.compile(r"[\s_-]+")
 
 ProblemKind = Literal["error", "risky"]
@@ -183,6 +186,7 @@ class Columns:
     ratings: dict[str, int]  # requirement key -> index
     evidence: dict[str, int]
     indexed: dict[tuple[str, int, bool], int]  # (kind, n, is_requirement) -> index
+    urls: dict[int, int]  # n of suggestion_<n>_url -> index
 
 
 def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
@@ -191,6 +195,7 @@ def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
     ratings: dict[str, int] = {}
     evidence: dict[str, int] = {}
     indexed: dict[tuple[str, int, bool], int] = {}
+    urls: dict[int, int] = {}
     seen: dict[str, int] = {}
     for index, name in enumerate(header):
         key = column_key(name)
@@ -212,7 +217,13 @@ def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
             ratings[key.removeprefix("rating:")] = index
         elif key.startswith("evidence:") and key != "evidence:":
             evidence[key.removeprefix("evidence:")] = index
-        elif numbered and not (numbered.group(1) == "suggestion" and numbered.group(3)):
+        elif numbered and numbered.group(1) == "suggestion" and numbered.group(3) == "_url":
+            urls[int(numbered.group(2))] = index
+        elif (
+            numbered
+            and numbered.group(3) != "_url"
+            and not (numbered.group(1) == "suggestion" and numbered.group(3))
+        ):
             kind, number, requirement = numbered.groups()
             indexed[(kind, int(number), bool(requirement))] = index
         else:
@@ -244,7 +255,12 @@ def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
             problems.append(
                 Problem(1, f"{kind}_{number}_requirement", f"There is no {kind}_{number} column.")
             )
-    return Columns(list(header), simple, ratings, evidence, indexed), problems
+    for number in urls:
+        if ("growth_area", number, False) not in indexed:
+            problems.append(
+                Problem(1, f"suggestion_{number}_url", f"There is no growth_area_{number} column.")
+            )
+    return Columns(list(header), simple, ratings, evidence, indexed, urls), problems
 
 
 @dataclass
@@ -393,9 +409,10 @@ def _read_row(cells: _RowReader, catalog: Catalog) -> ImportRow | None:
     offered = cells.cell(simple.get("pool_invitation_offered")).casefold()
     if offered not in YES | NO:
         cells.fail(simple["pool_invitation_offered"], 'Write "yes" or "no" (or leave it empty).')
-    roles = [line.strip() for line in cells.cell(simple.get("suggested_roles")).splitlines()]
-    roles = [role for role in roles if role]
-    if len(roles) > MAX_ROLES or any(len(role) > MAX_NAME for role in roles):
+    roles = SuggestedRoles.read(cells.cell(simple.get("suggested_roles")))
+    if roles.problem:
+        cells.fail(simple["suggested_roles"], roles.problem)
+    elif len(roles.roles) > MAX_ROLES or any(len(role) > MAX_NAME for role in roles.roles):
         cells.fail(
             simple["suggested_roles"],
             f"At most {MAX_ROLES} roles, one per line, each up to {MAX_NAME} characters.",
@@ -410,7 +427,11 @@ def _read_row(cells: _RowReader, catalog: Catalog) -> ImportRow | None:
         job_id=job.id,
         stage=stage,
         draft=Draft(
-            decision_summary=summary, personal_note=note, items=items, suggested_roles=roles
+            decision_summary=summary,
+            personal_note=note,
+            items=items,
+            suggested_roles=roles.roles,
+            suggested_role_urls=tuple(sorted(roles.urls.items())),
         ),
         reapply_after_months=reapply,
         pool_invitation_offered=offered in YES,
@@ -493,11 +514,14 @@ def _items(
             body = cells.text(index)
             suggestion_index = columns.indexed.get(("suggestion", number, False))
             suggestion = cells.text(suggestion_index) if kind == "growth_area" else ""
+            url = _web_address(cells, columns.urls.get(number)) if kind == "growth_area" else ""
             requirement_index = columns.indexed.get((kind, number, True))
             requirement_text = cells.cell(requirement_index)
             if not body:
                 if suggestion and suggestion_index is not None:
                     cells.fail(suggestion_index, f"A suggestion needs its growth_area_{number}.")
+                elif url:
+                    cells.fail(columns.urls[number], f"A link needs its growth_area_{number}.")
                 elif requirement_text and requirement_index is not None:
                     cells.fail(requirement_index, f"A requirement needs its {kind}_{number}.")
                 continue
@@ -514,6 +538,7 @@ def _items(
                     body=body,
                     suggestion=suggestion,
                     requirement=tied[1],
+                    suggestion_url=url or None,
                 )
             )
             where.append(
@@ -524,6 +549,14 @@ def _items(
             )
             requirement_ids.append(tied[0])
     return items, where, requirement_ids
+
+
+def _web_address(cells: _RowReader, index: int | None) -> str:
+    value = cells.cell(index)
+    if value and index is not None and (not WEB_ADDRESS.match(value) or len(value) > URL_MAX):
+        cells.fail(index, "Enter a web address that starts with https://, or leave it empty.")
+        return ""
+    return value
 
 
 def _reapply(cells: _RowReader, index: int | None) -> int | None:
@@ -549,6 +582,7 @@ def template_columns(requirement_names: Sequence[str]) -> list[str]:
         "growth_area_1",
         "growth_area_1_requirement",
         "suggestion_1",
+        "suggestion_1_url",
         "reapply_after_months",
         "suggested_roles",
         "pool_invitation_offered",

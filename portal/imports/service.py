@@ -142,7 +142,7 @@ class Plan:
 def content_hash(row: ImportRow) -> str:
     """The SHA-256 of what a row says about its feedback (not of the candidate)."""
     draft = row.draft
-    content = {
+    content: dict[str, Any] = {
         "decision_summary": draft.decision_summary,
         "personal_note": draft.personal_note,
         "reapply_after_months": row.reapply_after_months,
@@ -153,6 +153,11 @@ def content_hash(row: ImportRow) -> str:
             for item, requirement_id in zip(draft.items, row.requirement_ids, strict=True)
         ],
     }
+    # Links join the hash only when a row has some, so that a file imported before
+    # links could be imported is still the same content.
+    links = [item.suggestion_url for item in draft.items]
+    if any(links) or draft.suggested_role_urls:
+        content["links"] = [links, [list(pair) for pair in draft.suggested_role_urls]]
     encoded = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -329,6 +334,7 @@ async def apply_import(
                     "personal_note": target.row.draft.personal_note,
                     "reapply_after_months": target.row.reapply_after_months,
                     "suggested_roles": list(target.row.draft.suggested_roles),
+                    "suggested_role_urls": dict(target.row.draft.suggested_role_urls) or None,
                     "pool_invitation_offered": target.row.pool_invitation_offered,
                     "created_by_staff_id": staff_id,
                     "created_at": now,
@@ -389,6 +395,7 @@ def _item_rows(targets: Iterable[_Target], feedback_ids: Iterable[int]) -> Itera
                 "rating": item.rating,
                 "body": item.body,
                 "suggestion": item.suggestion,
+                "suggestion_url": item.suggestion_url,
                 "visible": True,
             }
 

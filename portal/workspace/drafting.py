@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from portal.feedback.check import Draft, DraftItem, Finding, check_feedback
+from portal.feedback.roles import SuggestedRoles
 from portal.forms import FormState
-from portal.workspace.forms import EditorForm, GrowthRow, StrengthRow, SuggestedRoles
+from portal.workspace.forms import EditorForm, GrowthRow, StrengthRow
 
 # How much text either side of a highlight is shown with it.
 CONTEXT_CHARS = 60

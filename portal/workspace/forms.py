@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -11,7 +10,8 @@ from pydantic_core import PydanticCustomError
 
 from portal.candidates.models import Stage
 from portal.db import MAX_ID
-from portal.forms import URL_MAX, WEB_ADDRESS, InputModel, Say, WebAddress
+from portal.feedback.roles import SuggestedRoles
+from portal.forms import InputModel, Say, WebAddress
 
 TEXT_MAX = 2_000
 ITEM_MAX = 1_000
@@ -54,41 +54,6 @@ class ApplicationFilter(InputModel):
     feedback: Annotated[FeedbackFilter | None, BeforeValidator(_blank_is_none)] = None
     sort: Annotated[Sort, BeforeValidator(lambda v: _blank_is_none(v) or Sort.NEWEST)] = Sort.NEWEST
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
-
-
-@dataclass(frozen=True)
-class SuggestedRoles:
-    """The editor's roles field read: one role a line, each optionally followed by
-    the web address of its posting ("Junior Analyst https://jobs.example.com/1")."""
-
-    roles: tuple[str, ...]
-    urls: dict[str, str]
-    offsets: tuple[int, ...]  # where each role starts in the field
-    problem: str = ""
-
-    @classmethod
-    def read(cls, text: str) -> SuggestedRoles:
-        roles: list[str] = []
-        urls: dict[str, str] = {}
-        offsets: list[int] = []
-        position = 0
-        for number, line in enumerate(text.split("\n"), start=1):
-            stripped = line.strip()
-            if stripped:
-                *title, last = stripped.rsplit(None, 1)
-                if WEB_ADDRESS.match(last):
-                    if not title:
-                        return cls(
-                            (), {}, (), f"Line {number}: write the role's title before its address."
-                        )
-                    if len(last) > URL_MAX:
-                        return cls((), {}, (), f"Line {number}: the address is too long.")
-                    stripped = title[0].rstrip()
-                    urls[stripped] = last
-                roles.append(stripped)
-                offsets.append(position + line.index(stripped))
-            position += len(line) + 1
-        return cls(tuple(roles), urls, tuple(offsets))
 
 
 def _roles(value: str) -> str:
