@@ -153,13 +153,15 @@ async def feedback_pdf(request: Request) -> Response:
         return found
     page, head = found
     # What the page shows below the feedback, in the PDF too: the answered questions
-    # and the talent-pool status (nothing more is read for a page without either).
-    pool = await pool_panel(request, page)
+    # and the talent-pool status.
+    actor = await current_actor(request)
+    assert isinstance(actor, Candidate)
     page = await summary_view(
         portal(request).reader,
         page,
+        candidate_id=actor.candidate_id,
+        organization_id=actor.organization_id,
         thread_id=head.thread_id,
-        membership=pool.membership if pool else None,
     )
     return await summary_download(request, page)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from portal.feedback.view import FeedbackView
 from portal.formats import long_date
 from portal.pool.models import PoolState
-from portal.pool.panel import Membership
+from portal.pool.panel import Membership, load_panel
 from portal.reader import Reader
 from portal.threads.models import AuthorKind
 from portal.threads.service import CANDIDATE_MESSAGES
@@ -77,13 +77,27 @@ def pool_status(membership: Membership | None, organization: str) -> str:
 
 
 async def summary_view(
-    reader: Reader, page: FeedbackView, *, thread_id: int | None, membership: Membership | None
+    reader: Reader,
+    page: FeedbackView,
+    *,
+    candidate_id: int,
+    organization_id: int,
+    thread_id: int | None,
 ) -> FeedbackView:
     """What the PDF shows, for the candidate and for staff alike: the feedback view,
     with the answered questions of the application's thread (`thread_id`, None when
-    there is none) and the pool status of `membership` (pass None when the feedback
-    offers no pool). Nothing more is read for a page without a thread."""
+    there is none) and, when the feedback offers the pool, the candidate's place in
+    it. Nothing more is read for a page with neither. Scoping is the caller's."""
     questions = await answered_questions(reader, thread_id)
+    membership = None
+    if page.pool_invitation_offered:
+        panel = await load_panel(
+            reader,
+            candidate_id=candidate_id,
+            organization_id=organization_id,
+            application_id=page.application_id,
+        )
+        membership = panel.membership if panel else None
     status = pool_status(membership, page.branding.display_name)
     if not questions and not status:
         return page

@@ -18,7 +18,6 @@ from portal.feedback.summary import summary_view
 from portal.feedback.view import Version, load_feedback_view
 from portal.forms import validate_input
 from portal.pdf.download import summary_download
-from portal.pool import panel as talent_pool
 from portal.web import (
     client_ip_hash,
     db_session,
@@ -140,19 +139,13 @@ async def summary_pdf(request: Request) -> Response:
         candidate_id, thread_id = await service.summary_subjects(
             db, actor=actor, application_id=application_id
         )
-    # The same document the candidate downloads: with the answered questions and,
-    # when the feedback offers the pool, the candidate's place in it.
-    reader = portal(request).reader
-    pool = None
-    if page.pool_invitation_offered:
-        pool = await talent_pool.load_panel(
-            reader,
-            candidate_id=candidate_id,
-            organization_id=actor.organization_id,
-            application_id=application_id,
-        )
+    # The same document the candidate downloads, answered questions and pool included.
     page = await summary_view(
-        reader, page, thread_id=thread_id, membership=pool.membership if pool else None
+        portal(request).reader,
+        page,
+        candidate_id=candidate_id,
+        organization_id=actor.organization_id,
+        thread_id=thread_id,
     )
     return await summary_download(request, page)
 
