@@ -61,7 +61,8 @@ RATINGS: dict[str, RatingValue] = {
 }
 YES = frozenset({"yes", "y", "true", "1"})
 NO = frozenset({"no", "n", "false", "0", ""})
-_INDEXED = re.compile(r"^(strength|growth_area|suggestion)_([1-9][0-9]{0,2})(_requirement|_url)?$")
+_ITEM = re.compile(r"^(strength|growth_area)_([1-9][0-9]{0,2})(_requirement)?$")
+_SUGGESTION = re.compile(r"^suggestion_([1-9][0-9]{0,2})(_url)?$")
 _SPACES = re.compile(r"[\s_-]+")
 
 ProblemKind = Literal["error", "risky"]
@@ -210,22 +211,21 @@ def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
             )
             continue
         seen[key] = index
-        numbered = _INDEXED.match(key)
+        item = _ITEM.match(key)
+        suggestion = _SUGGESTION.match(key)
         if key in SIMPLE:
             simple[key] = index
         elif key.startswith("rating:") and key != "rating:":
             ratings[key.removeprefix("rating:")] = index
         elif key.startswith("evidence:") and key != "evidence:":
             evidence[key.removeprefix("evidence:")] = index
-        elif numbered and numbered.group(1) == "suggestion" and numbered.group(3) == "_url":
-            urls[int(numbered.group(2))] = index
-        elif (
-            numbered
-            and numbered.group(3) != "_url"
-            and not (numbered.group(1) == "suggestion" and numbered.group(3))
-        ):
-            kind, number, requirement = numbered.groups()
+        elif item:
+            kind, number, requirement = item.groups()
             indexed[(kind, int(number), bool(requirement))] = index
+        elif suggestion and suggestion.group(2):
+            urls[int(suggestion.group(1))] = index
+        elif suggestion:
+            indexed[("suggestion", int(suggestion.group(1)), False)] = index
         else:
             problems.append(
                 Problem(
