@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import profiles
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -22,8 +23,15 @@ from portal.app import create_app
 from portal.db import async_url, create_engine
 from portal.models import Base
 from portal.settings import Settings
+from portal.staff import passwords
 
 BASE_URL = "http://testserver"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The suite makes hundreds of staff password hashes: at argon2's production cost
+    # (64 MiB each) they take minutes. test_passwords.py checks the production ones.
+    passwords.use_parameters(profiles.CHEAPEST)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,12 +1,16 @@
-"""Staff password hashes: argon2id, and the same cost for unknown and wrong."""
+"""Staff password hashes: argon2id, and the same work for unknown and wrong."""
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
 
-from portal.staff.passwords import hash_password, verify_password
+import argon2
+import argon2.low_level
+import pytest
+from argon2 import Parameters, extract_parameters, profiles
+
+from portal.staff import passwords
+from portal.staff.passwords import PRODUCTION_PARAMETERS, hash_password, verify_password
 
 
 def test_a_hash_is_salted_argon2id_and_verifies() -> None:
@@ -29,22 +33,43 @@ def test_no_stored_hash_and_an_unreadable_one_are_refused() -> None:
     assert not verify_password("plain-text-password", "plain-text-password")
 
 
-def _median_seconds(check: Callable[[], bool], runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        assert not check()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+@pytest.fixture
+def production_parameters() -> Iterator[None]:
+    # The suite hashes at the cheapest parameters (conftest.py); these tests, at the real ones.
+    passwords.use_parameters(PRODUCTION_PARAMETERS)
+    yield
+    passwords.use_parameters(profiles.CHEAPEST)
 
 
-def test_unknown_account_and_wrong_password_take_the_same_time() -> None:
+@pytest.mark.usefixtures("production_parameters")
+def test_hashes_are_made_with_rfc_9106s_second_profile() -> None:
+    assert PRODUCTION_PARAMETERS == profiles.RFC_9106_LOW_MEMORY
+    made = extract_parameters(hash_password("correct horse"))
+    assert (made.type, made.time_cost, made.memory_cost, made.parallelism) == (
+        argon2.Type.ID,
+        3,
+        65536,
+        4,
+    )
+    assert verify_password(hash_password("correct horse"), "correct horse")
+
+
+@pytest.mark.usefixtures("production_parameters")
+def test_unknown_account_and_wrong_password_cost_one_full_hash_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     stored = hash_password("correct horse")
-    verify_password(None, "warm up the dummy hash")
-    wrong = _median_seconds(lambda: verify_password(stored, "wrong"))
-    unknown = _median_seconds(lambda: verify_password(None, "wrong"))
-    unreadable = _median_seconds(lambda: verify_password("not a hash", "wrong"))
-    # Both do one full argon2id computation; without the dummy hash, "unknown" would take
-    # microseconds against tens of milliseconds.
-    for other in (unknown, unreadable):
-        assert 0.5 < other / wrong < 2, (wrong, unknown, unreadable)
+    computed: list[Parameters] = []
+
+    def counting_verify(hash: bytes, secret: bytes, type: argon2.Type) -> bool:
+        computed.append(extract_parameters(hash.decode()))
+        return argon2.low_level.verify_secret(hash, secret, type)
+
+    # PasswordHasher.verify hands every check to this one function.
+    monkeypatch.setattr("argon2._password_hasher.verify_secret", counting_verify)
+    for stored_hash in (stored, None, "not a hash", ""):
+        computed.clear()
+        assert not verify_password(stored_hash, "wrong")
+        # Exactly one argon2id computation at the production cost, whatever the account:
+        # without the dummy hash, "unknown" would cost microseconds against tens of ms.
+        assert computed == [PRODUCTION_PARAMETERS], stored_hash
