@@ -246,3 +246,18 @@ async def test_demo_on_a_busy_port_suggests_port_0(tmp_path: Path) -> None:
     assert "--port 0" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_help_loads_no_application_code() -> None:
+    # `portal --help` must answer at once, on a loaded machine too: parsing the command
+    # line imports argparse and nothing of the app, its database or its web framework.
+    probe = (
+        "import sys; from portal.cli import build_parser; build_parser(); "
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'sqlalchemy', 'starlette', 'uvicorn', 'alembic', 'pydantic', 'weasyprint'} "
+        "or m in {'portal.app', 'portal.settings', 'portal.db'}); print(heavy)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert found.stdout.strip() == "[]"

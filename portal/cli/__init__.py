@@ -1,0 +1,265 @@
+"""The `portal` command.
+
+Each command's module is imported only when that command runs: `portal --help` and
+`portal COMMAND --help` load argparse and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from portal.settings import Settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+Handler = Callable[[argparse.Namespace, "Settings"], int]
+
+
+_CHECK_DESCRIPTION = "\n\n".join(
+    textwrap.fill(paragraph, width=78)
+    for paragraph in (
+        "Run the feedback check on one text per line (for example feedback exported from an "
+        "ATS) and report what it flags, with the words and what to write instead: risky "
+        "(protected characteristics and their proxies, culture fit, judgements of personality "
+        "or appearance, comparisons with the person hired), vague (generic lines) and tone "
+        "(absolutes, sarcasm, blame). Spans are character offsets in the line.",
+        "Exit status: 0 when no line has a risky finding, 1 when at least one does, 2 on a "
+        "usage error (bad arguments, unreadable or non-UTF-8 input).",
+    )
+)
+
+
+_IMPORT_DESCRIPTION = "\n\n".join(
+    textwrap.fill(paragraph, width=78)
+    for paragraph in (
+        "Import rejections with their feedback from a CSV file (UTF-8, at most 1 GB): one row "
+        "per application, with the candidate (email, name), the job (its title or number), the "
+        "stage reached, the decision summary, a rating and evidence per requirement, strengths, "
+        "growth areas with suggestions, next steps and a personal note. The columns are listed "
+        'in the README ("Importing feedback from a CSV"); the staff import page offers a '
+        "template for each job.",
+        "Every row is checked first, and the feedback check runs on each; errors are reported "
+        "by row (the header is row 1) and column, and nothing is written unless every row is "
+        "valid. The whole file is imported in one transaction. Importing the same file again "
+        "changes nothing. Rows become draft feedback, unless --publish, which publishes it, "
+        "queues each candidate's invitation email, and is refused when any row has risky "
+        "wording.",
+        "Exit status: 0 when the file was imported (or, with --dry-run, would be), 1 when it "
+        "has errors (nothing written), 2 on a usage error (bad arguments, unknown "
+        "organization, unreadable file).",
+    )
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="portal",
+        description="Afterword, the candidate feedback portal. Settings come from PORTAL_* "
+        "environment variables (see the README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="run a demo on SQLite with realistic feedback",
+        description="Create the database if needed, apply migrations, seed two demo "
+        "organizations (an employer and a recruitment agency, with jobs, candidates, feedback "
+        "and staff accounts), queue each candidate's invitation email, print a fresh link for "
+        "every application with published feedback, the candidates' addresses and the staff "
+        "accounts once the server accepts requests, and serve until interrupted.",
+    )
+    _host_port(demo)
+    demo.add_argument(
+        "--json",
+        action="store_true",
+        help="print one line of JSON on stdout instead of text: base_url, candidates (name, "
+        "email, job, organization, link) and staff (email, password, name, role, "
+        "organization); logs go to stderr",
+    )
+    demo.set_defaults(handler="demo:cmd_demo")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the portal",
+        description="Serve the portal with one process. Run several behind a load balancer "
+        "to scale out (on PostgreSQL). Apply migrations first with `portal db upgrade`. "
+        "Request heads (request line and headers) over 32 KiB are refused with 431.",
+    )
+    _host_port(serve)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run background jobs (mail included) in this process (run `portal worker`)",
+    )
+    serve.set_defaults(handler="serving:cmd_serve")
+
+    worker = commands.add_parser(
+        "worker",
+        help="run background jobs: sign-in requests, email, periodic jobs",
+        description="Run due background jobs (sign-in requests, email delivery, periodic "
+        "jobs) until interrupted. On PostgreSQL any number of workers can run.",
+    )
+    worker.add_argument("--once", action="store_true", help="do one pass and exit")
+    worker.set_defaults(handler="serving:cmd_worker")
+
+    db = commands.add_parser("db", help="database schema", description="Database schema.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser(
+        "upgrade",
+        help="apply migrations",
+        description="Apply the Alembic migrations to PORTAL_DATABASE_URL (creating a SQLite "
+        "file if needed).",
+    )
+    upgrade.add_argument("revision", nargs="?", default="head", help="target (default: head)")
+    upgrade.set_defaults(handler="serving:cmd_db_upgrade")
+
+    links = commands.add_parser("links", help="candidate links", description="Candidate links.")
+    link_commands = links.add_subparsers(dest="links_command", required=True, metavar="COMMAND")
+    issue = link_commands.add_parser(
+        "issue",
+        help="print a fresh invitation link",
+        description="Issue a fresh invitation link to an application's feedback and print its "
+        "URL (built on PORTAL_BASE_URL). The link expires after the organization's invitation "
+        "lifetime and works once.",
+    )
+    issue.add_argument(
+        "--application", type=int, required=True, metavar="ID", help="the application's id"
+    )
+    issue.set_defaults(handler="links:cmd_links_issue")
+    send = link_commands.add_parser(
+        "send",
+        help="email a fresh invitation link",
+        description="Issue a fresh invitation link to an application's feedback and queue the "
+        "invitation email to the candidate (delivered by the worker).",
+    )
+    send.add_argument(
+        "--application", type=int, required=True, metavar="ID", help="the application's id"
+    )
+    send.set_defaults(handler="links:cmd_links_send")
+
+    mail_parser = commands.add_parser(
+        "mail", help="queued and sent email", description="Queued and sent email (mail.send jobs)."
+    )
+    mail_commands = mail_parser.add_subparsers(
+        dest="mail_command", required=True, metavar="COMMAND"
+    )
+    status = mail_commands.add_parser(
+        "status",
+        help="counts by state and the last errors",
+        description="Show how many emails are pending, sent and failed, and the last errors.",
+    )
+    status.set_defaults(handler="links:cmd_mail_status")
+    retry = mail_commands.add_parser(
+        "retry",
+        help="requeue failed email",
+        description="Put one email (by id) or every failed email back in the queue with fresh "
+        "attempts.",
+    )
+    retry.add_argument("id", nargs="?", type=int, help="the email's id (see `portal mail status`)")
+    retry.add_argument("--failed", action="store_true", help="requeue every failed email")
+    retry.set_defaults(handler="links:cmd_mail_retry")
+
+    feedback = commands.add_parser("feedback", help="feedback text", description="Feedback text.")
+    feedback_commands = feedback.add_subparsers(
+        dest="feedback_command", required=True, metavar="COMMAND"
+    )
+    check_parser = feedback_commands.add_parser(
+        "check",
+        help="flag risky, vague or harsh words in feedback text",
+        description=_CHECK_DESCRIPTION,
+        epilog="examples:  portal feedback check answers.txt\n"
+        "           ats-export | portal feedback check --json > findings.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check_parser.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="UTF-8 text, one feedback text per line (default: standard input; - also "
+        "means standard input)",
+    )
+    check_parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON array with one element per input line, each a list of "
+        '{"rule", "severity", "start", "end", "message"}',
+    )
+    check_parser.set_defaults(handler="texts:cmd_feedback_check")
+
+    import_parser = commands.add_parser(
+        "import",
+        help="import rejections and their feedback from a CSV file",
+        description=_IMPORT_DESCRIPTION,
+        epilog="examples:  portal import feedback.csv --dry-run\n"
+        "           portal import feedback.csv --organization northwind\n"
+        "           portal import feedback.csv --organization northwind --publish",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    import_parser.add_argument("file", metavar="FILE.csv", help="the CSV file (UTF-8)")
+    import_parser.add_argument(
+        "--organization",
+        metavar="SLUG",
+        help="the organization the rows belong to (may be left out when there is only one)",
+    )
+    import_parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check every row and say what would change, without writing anything",
+    )
+    import_parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="publish the feedback and queue each candidate's invitation email (refused when "
+        "any row has risky wording); without it, rows become drafts",
+    )
+    import_parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar, even on a terminal"
+    )
+    import_parser.set_defaults(handler="texts:cmd_import")
+    return parser
+
+
+def _host_port(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Imported once a command is chosen, so that `portal --help` answers at once.
+    from portal.logs import configure_logging
+    from portal.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(json_lines=settings.json_logs)
+    try:
+        result: int = _handler(args.handler)(args, settings)
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"portal: {exc}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _handler(name: str) -> Handler:
+    """The command function named "module:function" among this package's modules."""
+    module, function = name.split(":")
+    handler: Handler = getattr(importlib.import_module(f"portal.cli.{module}"), function)
+    return handler

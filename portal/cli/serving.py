@@ -1,0 +1,97 @@
+"""`portal serve`, `portal worker` and `portal db upgrade`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from portal.app import create_app
+from portal.cli import DEFAULT_HOST, DEFAULT_PORT
+from portal.cli.common import with_engine
+from portal.jobs.worker import Worker
+from portal.server import HeadLimitedHttpToolsProtocol, bind_socket
+from portal.settings import Settings
+
+log = logging.getLogger("portal")
+
+
+def base_url_for(settings: Settings, sock: socket.socket, host: str) -> Settings:
+    if settings.base_url:
+        return settings
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return settings.with_base_url(f"http://{shown}:{port}")
+
+
+def serve(
+    settings: Settings,
+    sock: socket.socket,
+    *,
+    run_worker: bool,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    app = create_app(settings, run_worker=run_worker)
+    config = uvicorn.Config(
+        app,
+        http=HeadLimitedHttpToolsProtocol,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event
+            await asyncio.sleep(0.02)
+        if server.started and on_ready is not None:
+            on_ready()
+        await serving
+
+    asyncio.run(main())
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    sock = bind_socket(args.host, args.port)
+    settings = base_url_for(settings, sock, args.host)
+    log.info("serving on %s", settings.base_url)
+    serve(settings, sock, run_worker=settings.run_worker and not args.no_worker)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    settings = (
+        settings
+        if settings.base_url
+        else settings.with_base_url(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+    )
+
+    async def work(sessions: Any) -> None:
+        worker = Worker(settings=settings, sessions=sessions)
+        if args.once:
+            done = await worker.run_once()
+            log.info("worker pass done: %d item(s)", done)
+        else:
+            log.info("worker started")
+            await worker.run_forever()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        with_engine(settings, work)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from portal import migrate  # alembic only for this command
+
+    migrate.upgrade(settings, args.revision)
+    log.info("database at %s", args.revision)
+    return 0
