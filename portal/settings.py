@@ -1,8 +1,8 @@
 """Settings, read once from ``PORTAL_*`` environment variables.
 
 Every setting is declared once below with its default and a sentence for the
-README; ``tests/test_settings.py`` checks that the README documents each of
-them. Secrets are ``SecretStr``: printing the settings never shows one, and
+documentation, whose settings reference is generated from them
+(``settings_reference``). Secrets are ``SecretStr``: printing the settings never shows one, and
 code that needs the value asks for it with ``get_secret_value()``.
 """
 
@@ -193,7 +193,7 @@ class Settings(BaseSettings):
         ge=1,
         le=365,
         description="How many days before a talent-pool member's consent expires they are "
-        "emailed, once, to ask whether to renew.",
+        "emailed, once, to ask whether to renew (1 to 365).",
     )
     run_worker: bool = Field(
         True, description="Whether `portal serve` and `portal demo` deliver mail in-process."
@@ -353,3 +353,17 @@ def documented_settings() -> list[tuple[str, Any, str]]:
             default = default.get_secret_value()
         rows.append((ENV_PREFIX + name.upper(), default, info.description or ""))
     return rows
+
+
+def settings_reference() -> str:
+    """The documentation's table of every setting: a Markdown table, in declaration order."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, default, description in documented_settings():
+        if isinstance(default, bool):
+            shown = f"`{str(default).lower()}`"
+        elif default in ("", None):
+            shown = "*(empty)*"
+        else:
+            shown = f"`{default}`"
+        rows.append(f"| `{name}` | {shown} | {description} |")
+    return "\n".join(rows) + "\n"

@@ -25,3 +25,16 @@ def test_ci_runs_the_readmes_test_command() -> None:
     test_command = _quick_start_commands()[1]
     ci = (ROOT / ".ci" / "run").read_text()
     assert test_command in ci.splitlines()
+
+
+def test_ci_builds_the_documentation_strictly() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "mkdocs build --strict" in ci
+
+
+def test_every_documentation_page_is_in_the_navigation() -> None:
+    mkdocs = (ROOT / "mkdocs.yml").read_text()
+    pages = {str(path.relative_to(ROOT / "docs")) for path in (ROOT / "docs").rglob("*.md")}
+    assert pages
+    for page in pages:
+        assert f": {page}\n" in mkdocs, f"docs/{page} is not in mkdocs.yml's nav"

@@ -43,7 +43,7 @@ _IMPORT_DESCRIPTION = "\n\n".join(
         "per application, with the candidate (email, name), the job (its title or number), the "
         "stage reached, the decision summary, a rating and evidence per requirement, strengths, "
         "growth areas with suggestions, next steps and a personal note. The columns are listed "
-        'in the README ("Importing feedback from a CSV"); the staff import page offers a '
+        'in docs/staff/import.md ("Importing feedback from a CSV"); the staff import page offers a '
         "template for each job.",
         "Every row is checked first, and the feedback check runs on each; errors are reported "
         "by row (the header is row 1) and column, and nothing is written unless every row is "
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portal",
         description="Afterword, the candidate feedback portal. Settings come from PORTAL_* "
-        "environment variables (see the README).",
+        "environment variables (see docs/admin/settings.md).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
