@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import profiles
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
@@ -34,10 +34,22 @@ def pytest_configure(config: pytest.Config) -> None:
     passwords.use_parameters(profiles.CHEAPEST)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _on_postgres() -> bool:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    return url is not None and async_url(url).get_backend_name() == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
             item.add_marker(pytest.mark.anyio)
+    if _on_postgres():
+        # On PostgreSQL, only the tests that reach the database (through the
+        # `database_url` fixture, which every database fixture builds on): the others
+        # ran on SQLite and would only run again.
+        keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +57,23 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _reset_postgres(url: str) -> None:
+async def _fresh_postgres(url: str, worker: str | None) -> str:
+    """The URL of an empty database: `url`'s own, or, for a pytest-xdist worker, one
+    beside it named after the worker (created the first time)."""
+    if worker is not None:
+        base = make_url(url)
+        name = f"{base.database}_{worker}"
+        engine = create_engine(Settings(database_url=url), pool_size=1, autocommit=True)
+        try:
+            async with engine.connect() as connection:
+                exists = await connection.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                )
+                if not exists:
+                    await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            await engine.dispose()
+        url = base.set(database=name).render_as_string(hide_password=False)
     engine = create_engine(Settings(database_url=url), pool_size=1)
     try:
         async with engine.begin() as connection:
@@ -53,14 +81,16 @@ async def _reset_postgres(url: str) -> None:
             await connection.execute(text("CREATE SCHEMA public"))
     finally:
         await engine.dispose()
+    return url
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if url:
-        if async_url(url).get_backend_name() == "postgresql":
-            asyncio.run(_reset_postgres(url))
+        if _on_postgres():
+            # Each pytest-xdist worker ("gw0", "gw1", ...) gets a database of its own.
+            url = asyncio.run(_fresh_postgres(url, os.environ.get("PYTEST_XDIST_WORKER")))
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
     migrate.upgrade(Settings(database_url=url))

@@ -29,12 +29,17 @@ OUTSIDE = "not-a-state"
 
 
 def _enum_checks() -> list[tuple[Table, CheckConstraint]]:
-    return [
-        (table, constraint)
-        for table in Base.metadata.sorted_tables
-        for constraint in table.constraints
-        if isinstance(constraint, CheckConstraint) and "enum" in constraint.info
-    ]
+    # In a fixed order: `table.constraints` is a set, and pytest-xdist's workers must
+    # collect the same tests in the same order.
+    return sorted(
+        (
+            (table, constraint)
+            for table in Base.metadata.sorted_tables
+            for constraint in table.constraints
+            if isinstance(constraint, CheckConstraint) and "enum" in constraint.info
+        ),
+        key=lambda pair: (pair[0].name, pair[1].info["column"]),
+    )
 
 
 def _parenthesised(sql: str, start: int) -> str:
