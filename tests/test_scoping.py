@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
+from portal.access.models import AccessLink
 from portal.candidates.models import Application
 from portal.db import unit_of_work, utcnow
 from portal.imports.models import ImportUpload
@@ -354,3 +355,52 @@ async def _job_of(sessions: Sessions, application_id: int) -> Application:
         application = await db.get(Application, application_id)
     assert application is not None
     return application
+
+
+async def test_the_database_refuses_a_thread_or_link_that_disagrees_with_its_application(
+    sessions: Sessions,
+) -> None:
+    a = await make_world(sessions, slug="acme")
+    b = await make_world(sessions, slug="globex", email="bo@example.com")
+    application = await _job_of(sessions, a.application_id)
+    other = await _job_of(sessions, b.application_id)
+    right = {
+        "organization_id": a.organization_id,
+        "application_id": a.application_id,
+        "candidate_id": a.candidate_id,
+        "job_id": application.job_id,
+    }
+    # A thread copies its application's organization, candidate and job: each wrong
+    # copy (another organization's, another candidate's, another job's) is refused.
+    for wrong in (
+        {"organization_id": b.organization_id},
+        {"candidate_id": b.candidate_id},
+        {"job_id": other.job_id},
+    ):
+        with pytest.raises(IntegrityError):
+            async with unit_of_work(sessions) as db:
+                db.add(Thread(**{**right, **wrong}, state="waiting"))
+                await db.flush()
+    # An invitation link to another candidate's application is refused too.
+    now = utcnow()
+    with pytest.raises(IntegrityError):
+        async with unit_of_work(sessions) as db:
+            db.add(
+                AccessLink(
+                    candidate_id=b.candidate_id,
+                    application_id=a.application_id,
+                    purpose="invitation",
+                    token_hash=b"x" * 32,
+                    expires_at=now,
+                )
+            )
+            await db.flush()
+    # The right copies are accepted, and a sign-in link needs no application.
+    async with unit_of_work(sessions) as db:
+        db.add(Thread(**right, state="waiting"))
+        db.add(
+            AccessLink(
+                candidate_id=b.candidate_id, purpose="sign_in", token_hash=b"y" * 32, expires_at=now
+            )
+        )
+        await db.flush()

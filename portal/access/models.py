@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, enum_check, utcnow
@@ -18,15 +18,22 @@ class LinkPurpose(enum.StrEnum):
 
 class AccessLink(Base):
     __tablename__ = "access_links"
-    __table_args__ = (enum_check("purpose", LinkPurpose),)
+    __table_args__ = (
+        enum_check("purpose", LinkPurpose),
+        # An invitation's application is the link's candidate's: the database refuses
+        # a link to another candidate's application.
+        ForeignKeyConstraint(
+            ["application_id", "candidate_id"],
+            ["applications.id", "applications.candidate_id"],
+            ondelete="CASCADE",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
     )
-    application_id: Mapped[int | None] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE")
-    )
+    application_id: Mapped[int | None]
     purpose: Mapped[str] = mapped_column(String(20))
     # Only the SHA-256 of the token is kept: a database leak yields no usable link.
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)

@@ -92,6 +92,17 @@ class Application(Base):
         ForeignKeyConstraint(
             ["job_id", "organization_id"], ["jobs.id", "jobs.organization_id"], ondelete="CASCADE"
         ),
+        # Targets of the composite foreign keys of threads and access links, which copy
+        # these columns (unique because id is; indexes, as for Job).
+        Index(
+            "uq_applications_id_organization_id_candidate_id_job_id",
+            "id",
+            "organization_id",
+            "candidate_id",
+            "job_id",
+            unique=True,
+        ),
+        Index("uq_applications_id_candidate_id", "id", "candidate_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,6 +8,7 @@ import enum
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
@@ -43,6 +44,18 @@ class Thread(Base):
     __table_args__ = (
         enum_check("state", ThreadState),
         UniqueConstraint("application_id"),
+        # Organization, candidate and job are copied from the application (the queue
+        # filters on them without a join); the database refuses a copy that disagrees.
+        ForeignKeyConstraint(
+            ["application_id", "organization_id", "candidate_id", "job_id"],
+            [
+                "applications.id",
+                "applications.organization_id",
+                "applications.candidate_id",
+                "applications.job_id",
+            ],
+            ondelete="CASCADE",
+        ),
         # The queue: an organization's waiting threads, flagged first, oldest first.
         Index("ix_threads_queue", "organization_id", "state", "flagged", "waiting_since", "id"),
         # The navigation's counts (each capped, see portal.threads.queue) and the other
@@ -55,12 +68,10 @@ class Thread(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Copied from the application when the thread starts, like candidate and job.
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    candidate_id: Mapped[int] = mapped_column(
-        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
-    )
-    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int]
+    application_id: Mapped[int]
+    candidate_id: Mapped[int] = mapped_column(index=True)
+    job_id: Mapped[int] = mapped_column(index=True)
     state: Mapped[str] = mapped_column(String(20), default=ThreadState.WAITING)
     assignee_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
