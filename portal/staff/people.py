@@ -18,7 +18,7 @@ from portal.audit import service as audit
 from portal.auth import Actor, Staff
 from portal.mail import service as mail
 from portal.orgs.models import Organization
-from portal.security.models import Session
+from portal.security.sessions import revoke_staff_sessions
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
 from portal.staff.models import StaffInvitation, StaffRole, StaffUser
@@ -333,11 +333,7 @@ async def set_active(
         raise LastAdmin
     await db.execute(update(StaffUser).where(StaffUser.id == person.id).values(active=active))
     if not active:
-        await db.execute(
-            update(Session)
-            .where(Session.staff_user_id == person.id, Session.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await revoke_staff_sessions(db, staff_user_id=person.id, now=now)
         await _revoke_invitations(db, staff_user_id=person.id, now=now)
     audit.by_staff(
         db,

@@ -1,0 +1,129 @@
+"""What an attack pass broke around staff accounts: strangers locking the owner out of
+signing in, unaudited refusals, a header-breaking sender name, sessions outliving a
+new password, audit events without the client."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from portal.audit.models import AuditEvent
+from portal.security.tokens import keyed_hash
+from portal.settings import Settings
+from tests.factories import (
+    CSRF_FIELD,
+    csrf_token,
+    make_staff,
+    make_world,
+    open_session,
+    staff_sign_in,
+)
+
+Sessions = async_sessionmaker[AsyncSession]
+COOKIE = "afterword_session"
+OWNER = "sam@acme.example"
+ADMIN = "ada@acme.example"
+STRANGER_ADDRESS = "198.51.100.9"  # the `other_client` fixture's
+ADMIN_ADDRESS = "192.0.2.77"
+LOCKS = "/staff/people/sign-in-locks"
+
+
+def _client_at(app: Starlette, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture
+async def admin_client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A third browser, on its own connection: the organization's admin."""
+    async with _client_at(app, ADMIN_ADDRESS) as client:
+        yield client
+
+
+async def _acme(sessions: Sessions) -> tuple[int, int, int]:
+    """Acme with Sam (a recruiter) and Ada (its admin): (organization, Sam, Ada)."""
+    world = await make_world(sessions)
+    sam = await make_staff(sessions, organization_id=world.organization_id, email=OWNER)
+    ada = await make_staff(
+        sessions, organization_id=world.organization_id, email=ADMIN, name="Ada Admin", role="admin"
+    )
+    return world.organization_id, sam, ada
+
+
+async def _guess(client: httpx.AsyncClient, times: int, address: str = OWNER) -> list[int]:
+    return [
+        (await staff_sign_in(client, address, password=f"guess {n}")).status_code
+        for n in range(times)
+    ]
+
+
+def _client_shown(settings: Settings, address: str) -> str:
+    return keyed_hash(settings.secret_key.get_secret_value(), address)[:8]
+
+
+async def _events(sessions: Sessions, action: str) -> list[AuditEvent]:
+    async with sessions() as db:
+        found = await db.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+        return list(found)
+
+
+async def _post(client: httpx.AsyncClient, path: str, page: str, **data: str) -> httpx.Response:
+    token = await csrf_token(client, page)
+    return await client.post(path, data={"csrftoken": token, **data})
+
+
+# --- 2. smaller findings ----------------------------------------------------------------
+
+
+async def _inbox_links(app: Starlette, settings: Settings) -> list[str]:
+    while await app.state.worker.run_once():
+        pass
+    links = []
+    for path in sorted(Path(settings.mail_dir).glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None
+        links += re.findall(r"http://testserver(/staff/l/\S+)", body.get_content())
+    return links
+
+
+async def test_accepting_a_new_invitation_ends_the_accounts_other_sessions(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
+    sessions: Sessions,
+    settings: Settings,
+) -> None:
+    _, sam, _ = await _acme(sessions)
+    # Someone holding Sam's old password is signed in somewhere.
+    elsewhere = await open_session(sessions, staff_user_id=sam)
+    client.cookies.set(COOKIE, elsewhere)
+    assert (await client.get("/staff/")).status_code == 200
+    assert (await staff_sign_in(admin_client, ADMIN)).status_code == 303
+    resent = await _post(admin_client, f"/staff/people/{sam}/invitation", f"/staff/people/{sam}")
+    assert resent.status_code == 303
+    (link,) = await _inbox_links(app, settings)
+    async with _client_at(app, "192.0.2.99") as sams_browser:
+        page = await sams_browser.get(link)
+        token = CSRF_FIELD.search(page.text)
+        assert token
+        new_password = "an entirely new passphrase"
+        accepted = await sams_browser.post(
+            link,
+            data={"csrftoken": token.group(1), "password": new_password, "confirm": new_password},
+        )
+        assert accepted.status_code == 303, accepted.text
+        assert (await sams_browser.get("/staff/")).status_code == 200
+    assert (await client.get("/staff/")).status_code == 303  # the old session is over
