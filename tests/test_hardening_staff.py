@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from portal.audit.models import AuditEvent
+from portal.orgs.models import Organization
 from portal.security.tokens import keyed_hash
 from portal.settings import Settings
 from tests.factories import (
@@ -84,6 +86,48 @@ async def _post(client: httpx.AsyncClient, path: str, page: str, **data: str) ->
 
 
 # --- 2. smaller findings ----------------------------------------------------------------
+
+
+NOT_ONE_LINE = [
+    ("mail_from_name", "Acme Jobs\r\nBcc: everyone@example.com"),
+    ("mail_from_name", "Acme\x00Jobs"),
+    ("display_name", "Acme\nCorp"),
+    ("display_name", "Acme\tCorp"),
+]
+
+
+async def test_a_name_with_line_breaks_or_control_characters_is_refused(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    """Either name may become the From header of every email the organization sends."""
+    organization_id, _, _ = await _acme(sessions)
+    assert (await staff_sign_in(client, ADMIN)).status_code == 303
+    for field, typed in NOT_ONE_LINE:
+        values = {
+            "display_name": "Acme Corp",
+            "accent_colour": "#224466",
+            "reply_promise_days": "5",
+            "invitation_days": "14",
+            "consent_text": "",
+            "mail_from_name": "Acme Careers",
+            "privacy_url": "",
+            "contact_email": "",
+            "version": "1",
+            field: typed,
+        }
+        response = await _post(client, "/staff/settings", "/staff/settings", **values)
+        assert response.status_code == 422, field
+        message = "Keep this to one line of text: no line breaks, tabs or other control characters."
+        assert message in response.text
+        assert response.text.count(message) == 1
+        assert f'id="{field}-error"' in response.text
+        kept = "Acme Corp" if field == "mail_from_name" else "Acme Careers"
+        assert f'value="{kept}"' in response.text  # and the other fields as typed
+        assert html.escape(typed.split()[0]) in response.text
+    async with sessions() as db:
+        org = await db.get(Organization, organization_id)
+        assert org is not None
+        assert (org.display_name, org.mail_from_name, org.version) == ("Acme Corp", None, 1)
 
 
 async def _inbox_links(app: Starlette, settings: Settings) -> list[str]:
