@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from portal.audit.models import AuditEvent
+from portal.db import unit_of_work
 from portal.orgs.models import Organization
 from portal.security.tokens import keyed_hash
 from portal.settings import Settings
@@ -29,6 +30,7 @@ from tests.factories import (
     open_session,
     staff_sign_in,
 )
+from tests.test_import import csv_bytes, row
 
 Sessions = async_sessionmaker[AsyncSession]
 COOKIE = "afterword_session"
@@ -171,3 +173,81 @@ async def test_accepting_a_new_invitation_ends_the_accounts_other_sessions(
         assert accepted.status_code == 303, accepted.text
         assert (await sams_browser.get("/staff/")).status_code == 200
     assert (await client.get("/staff/")).status_code == 303  # the old session is over
+
+
+async def test_a_resent_link_is_audited_with_the_client(
+    client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    world = await make_world(sessions)
+    await make_staff(sessions, organization_id=world.organization_id)
+    assert (await staff_sign_in(client)).status_code == 303
+    path = f"/staff/applications/{world.application_id}"
+    sent = await _post(client, f"{path}/links", path)
+    assert sent.status_code == 303
+    (event,) = await _events(sessions, "link.issued")
+    assert event.ip_hash == keyed_hash(settings.secret_key.get_secret_value(), "203.0.113.7")
+
+
+async def test_an_import_is_audited_with_the_client(
+    client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    world = await make_world(sessions, published=False)
+    await make_staff(sessions, organization_id=world.organization_id)
+    assert (await staff_sign_in(client)).status_code == 303
+    token = await csrf_token(client, "/staff/import")
+    checked = await client.post(
+        "/staff/import",
+        data={"csrftoken": token, "publish": "yes"},
+        files={"file": ("feedback.csv", csv_bytes([row("kim@example.com")]), "text/csv")},
+    )
+    assert checked.status_code == 303
+    result = await client.get(checked.headers["location"])
+    action = re.search(r'<form method="post" action="(/staff/import/\d+)"', result.text)
+    assert action, result.text
+    imported = await _post(client, action.group(1), checked.headers["location"])
+    assert imported.status_code == 303
+    expected = keyed_hash(settings.secret_key.get_secret_value(), "203.0.113.7")
+    (event,) = await _events(sessions, "feedback.imported")
+    assert event.ip_hash == expected
+    links = await _events(sessions, "link.issued")  # the invitation it published
+    assert links and all(link.ip_hash == expected for link in links)
+
+
+async def test_a_changed_consent_statement_is_audited_with_the_client(
+    client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    organization_id, _, _ = await _acme(sessions)
+    assert (await staff_sign_in(client, ADMIN)).status_code == 303
+    expected = keyed_hash(settings.secret_key.get_secret_value(), "203.0.113.7")
+    # From the talent-pool settings page...
+    saved = await _post(
+        client,
+        "/staff/pool/settings",
+        "/staff/pool/settings",
+        consent_text="Keep my details for future roles.",
+        durations="6, 12",
+        offers_pool="yes",
+        version="1",
+    )
+    assert saved.status_code == 303
+    # ...and from the organization settings page.
+    async with unit_of_work(sessions) as db:
+        org = await db.get(Organization, organization_id)
+        assert org is not None
+        version = org.version
+    again = await _post(
+        client,
+        "/staff/settings",
+        "/staff/settings",
+        display_name="Acme Corp",
+        accent_colour="#224466",
+        reply_promise_days="5",
+        invitation_days="14",
+        consent_text="Keep my details for a year.",
+        version=str(version),
+    )
+    assert again.status_code == 303, again.text
+    changed = await _events(sessions, "pool.consent_text_changed")
+    assert len(changed) == 2 and all(event.ip_hash == expected for event in changed)
+    (settings_event,) = await _events(sessions, "organization.settings_changed")
+    assert settings_event.ip_hash == expected
