@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
@@ -22,6 +22,7 @@ from portal.db import unit_of_work
 from portal.orgs.models import Organization
 from portal.security.tokens import keyed_hash
 from portal.settings import Settings
+from portal.staff.models import StaffSignInFailure
 from tests.factories import (
     CSRF_FIELD,
     csrf_token,
@@ -85,6 +86,193 @@ async def _events(sessions: Sessions, action: str) -> list[AuditEvent]:
 async def _post(client: httpx.AsyncClient, path: str, page: str, **data: str) -> httpx.Response:
     token = await csrf_token(client, page)
     return await client.post(path, data={"csrftoken": token, **data})
+
+
+# --- 1. a stranger's guesses lock out only the stranger -----------------------------
+
+
+async def test_the_owner_signs_in_after_a_strangers_failures_from_another_client(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    await _acme(sessions)
+    assert await _guess(other_client, 7) == [422] * 5 + [429] * 2
+    # The owner, from their own connection, with the right password: in.
+    assert (await staff_sign_in(client, OWNER)).status_code == 303
+    assert (await client.get("/staff/")).status_code == 200
+    # The stranger stays locked out of the address, even with the right password.
+    refused = await staff_sign_in(other_client, OWNER)
+    assert refused.status_code == 429
+    assert "try again in 15 minutes, or ask an admin of your organization" in refused.text
+
+
+async def test_a_locked_client_gets_the_same_answers_for_known_and_unknown_addresses(
+    other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    await _acme(sessions)
+    known = [await staff_sign_in(other_client, OWNER, password="guess") for _ in range(5)]
+    unknown = [
+        await staff_sign_in(other_client, "nobody@acme.example", password="guess") for _ in range(5)
+    ]
+    assert [r.status_code for r in known] == [r.status_code for r in unknown] == [422] * 5
+    # Locked alike, with the same answer (the per-client limit allows a 429 more).
+    locked_known = await staff_sign_in(other_client, OWNER)
+    assert locked_known.status_code == 429
+    async with sessions() as db:
+        rows = await db.scalar(select(func.count()).select_from(StaffSignInFailure))
+    assert rows == 2  # both addresses counted alike, neither stored in clear
+    async with sessions() as db:
+        stored = (await db.scalars(select(StaffSignInFailure.address_hash))).all()
+    assert all("@" not in value for value in stored)
+
+
+async def test_signing_in_forgets_that_clients_failures(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    await _acme(sessions)
+    assert await _guess(client, 4) == [422] * 4
+    assert (await staff_sign_in(client, OWNER)).status_code == 303
+    client.cookies.clear()
+    # Counting starts again: four more typos do not lock the owner out.
+    assert await _guess(client, 4) == [422] * 4
+    assert (await staff_sign_in(client, OWNER)).status_code == 303
+
+
+async def test_a_client_trying_many_addresses_is_still_limited(
+    other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    await _acme(sessions)
+    statuses = [
+        (await staff_sign_in(other_client, f"person{n}@acme.example")).status_code
+        for n in range(11)
+    ]
+    assert statuses == [422] * 10 + [429]
+
+
+# --- refusals are audited -------------------------------------------------------------
+
+
+async def test_refused_sign_ins_are_audited_with_the_client(
+    client: httpx.AsyncClient,
+    other_client: httpx.AsyncClient,
+    sessions: Sessions,
+    settings: Settings,
+) -> None:
+    organization_id, sam, _ = await _acme(sessions)
+    await _guess(other_client, 6)
+    stranger = keyed_hash(settings.secret_key.get_secret_value(), STRANGER_ADDRESS)
+    failed = await _events(sessions, "staff.sign_in_failed")
+    assert [event.details["reason"] for event in failed] == ["wrong_password"] * 5 + ["locked"]
+    assert "locked_until" in failed[4].details
+    refused = failed[-1]
+    assert (refused.organization_id, refused.subject_id, refused.ip_hash) == (
+        organization_id,
+        sam,
+        stranger,
+    )
+    # Over the per-client limit (any addresses): audited too.
+    for n in range(10):
+        await staff_sign_in(client, f"person{n}@acme.example")
+    assert (await staff_sign_in(client, OWNER)).status_code == 429
+    last = (await _events(sessions, "staff.sign_in_failed"))[-1]
+    assert (last.details["reason"], last.subject_id) == ("rate_limited", sam)
+    assert last.ip_hash == keyed_hash(settings.secret_key.get_secret_value(), "203.0.113.7")
+
+
+# --- an admin sees and clears locks ---------------------------------------------------
+
+
+async def test_an_admin_sees_a_lock_and_clears_it(
+    client: httpx.AsyncClient,
+    other_client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
+    sessions: Sessions,
+    settings: Settings,
+) -> None:
+    _, sam, _ = await _acme(sessions)
+    await _guess(other_client, 5)
+    assert (await staff_sign_in(admin_client, ADMIN)).status_code == 303
+    people = await admin_client.get("/staff/people")
+    assert f'href="{LOCKS}"' in people.text and "(1 now)" in people.text
+    page = await admin_client.get(LOCKS)
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    table = page.text[page.text.index("<tbody>") : page.text.index("</tbody>")]
+    assert "Sam Recruiter" in table and OWNER in table
+    assert _client_shown(settings, STRANGER_ADDRESS) in table
+    assert re.search(r"<td>5</td>", table)
+    assert table.count("<tr>") == 1
+    lock = re.search(r'name="lock" value="(\d+)"', table)
+    assert lock
+    cleared = await _post(
+        admin_client, f"/staff/people/{sam}/sign-in-lock", LOCKS, lock=lock.group(1)
+    )
+    assert (cleared.status_code, cleared.headers["location"]) == (303, f"{LOCKS}?cleared=1")
+    after = await admin_client.get(cleared.headers["location"])
+    assert "Lock cleared." in after.text and "No one in your organization is locked" in after.text
+    (event,) = await _events(sessions, "staff.sign_in_lock_cleared")
+    assert (event.subject_id, event.details) == (
+        sam,
+        {"client": _client_shown(settings, STRANGER_ADDRESS), "failures": 5},
+    )
+    assert event.ip_hash == keyed_hash(settings.secret_key.get_secret_value(), ADMIN_ADDRESS)
+    # That connection may try again.
+    assert (await staff_sign_in(other_client, OWNER, password="guess")).status_code == 422
+
+
+async def test_a_recruiter_cannot_see_or_clear_locks(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    organization_id, sam, _ = await _acme(sessions)
+    await make_staff(
+        sessions, organization_id=organization_id, email="rob@acme.example", name="Rob"
+    )
+    await _guess(other_client, 5)
+    assert (await staff_sign_in(client, "rob@acme.example")).status_code == 303
+    assert (await client.get(LOCKS)).status_code == 404
+    async with sessions() as db:
+        lock_id = await db.scalar(select(StaffSignInFailure.id))
+    refused = await _post(client, f"/staff/people/{sam}/sign-in-lock", "/staff/", lock=str(lock_id))
+    assert refused.status_code == 404
+    assert (await staff_sign_in(other_client, OWNER)).status_code == 429  # still locked
+
+
+async def test_another_organizations_lock_is_neither_shown_nor_cleared(
+    app: Starlette,
+    other_client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
+    sessions: Sessions,
+) -> None:
+    _, sam, _ = await _acme(sessions)
+    globex = await make_world(sessions, slug="globex", email="bo@example.com")
+    gus = await make_staff(
+        sessions, organization_id=globex.organization_id, email="gus@globex.example", name="Gus"
+    )
+    await make_staff(
+        sessions,
+        organization_id=globex.organization_id,
+        email="gia@globex.example",
+        name="Gia Admin",
+        role="admin",
+    )
+    await _guess(other_client, 5)  # Sam of Acme, locked from the stranger's connection
+    async with sessions() as db:
+        acme_lock = await db.scalar(select(StaffSignInFailure.id))
+    assert acme_lock is not None
+    async with _client_at(app, "192.0.2.88") as globex_admin:
+        assert (await staff_sign_in(globex_admin, "gia@globex.example")).status_code == 303
+        page = await globex_admin.get(LOCKS)
+        assert page.status_code == 200
+        assert "Sam Recruiter" not in page.text and OWNER not in page.text
+        for person in (sam, gus):  # Acme's account, or their own colleague's
+            refused = await _post(
+                globex_admin, f"/staff/people/{person}/sign-in-lock", LOCKS, lock=str(acme_lock)
+            )
+            assert refused.status_code == 404
+    assert (await staff_sign_in(other_client, OWNER)).status_code == 429
+    assert await _events(sessions, "staff.sign_in_lock_cleared") == []
+    # Acme's own admin does see it.
+    assert (await staff_sign_in(admin_client, ADMIN)).status_code == 303
+    assert "Sam Recruiter" in (await admin_client.get(LOCKS)).text
 
 
 # --- 2. smaller findings ----------------------------------------------------------------
