@@ -52,6 +52,24 @@ OptionalEmail = Annotated[
     str, StringConstraints(max_length=EMAIL_MAX), AfterValidator(_email_shape)
 ]
 
+# Line breaks, tabs and other control characters (C0, DEL, C1, Unicode line and
+# paragraph separators): a one-line value, such as a name that goes into an email
+# header, must hold none.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError(
+            "one_line",
+            "Keep this to one line of text: no line breaks, tabs or other control characters.",
+        )
+    return value
+
+
+# A validator for a one-line text field: `Annotated[str, Field(...), OneLine]`.
+OneLine = AfterValidator(_one_line)
+
 URL_MAX = 500
 
 
@@ -222,5 +240,15 @@ def human_message(error: ErrorDetails, info: FieldInfo) -> str:
 
 # Error types raised by our own validators, whose messages are already written for people.
 _OUR_OWN = frozenset(
-    {"email", "colour", "range_order", "mismatch", "choice", "url", "durations", "roles"}
+    {
+        "email",
+        "colour",
+        "range_order",
+        "mismatch",
+        "choice",
+        "url",
+        "durations",
+        "roles",
+        "one_line",
+    }
 )

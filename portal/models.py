@@ -10,7 +10,7 @@ from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
 from portal.security.models import Session
-from portal.staff.models import StaffInvitation, StaffUser
+from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "SavedAnswer",
     "Session",
     "StaffInvitation",
+    "StaffSignInFailure",
     "StaffUser",
     "Thread",
 ]

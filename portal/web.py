@@ -263,13 +263,15 @@ def error_page(
     message: str,
     *,
     context: dict[str, Any] | None = None,
+    retry_after_seconds: int = 60,
 ) -> Response:
     """An error in the form the request's area speaks: JSON for the API, the page's
     main content for htmx, a whole page otherwise. `context` is `visitor_context`'s,
-    when the handler could look it up (not when the database may be the problem)."""
+    when the handler could look it up (not when the database may be the problem).
+    A 429 says when to try again (`retry_after_seconds`)."""
     headers = {"cache-control": "no-store"}
     if status_code == 429:
-        headers["retry-after"] = "60"
+        headers["retry-after"] = str(retry_after_seconds)
     if speaks_json(request.scope):
         return JSONResponse(
             {"error": {"status": status_code, "title": title, "message": message}},

@@ -314,6 +314,7 @@ async def _email_link(
     subject_id: int,
     staff_id: int | None = None,
     details: dict[str, Any] | None = None,
+    ip_hash: str | None = None,
 ) -> None:
     """Queue the email that carries a new link (template = purpose), and audit the issue.
 
@@ -338,6 +339,7 @@ async def _email_link(
         organization_id=organization_id,
         subject_type=subject_type,
         subject_id=subject_id,
+        ip_hash=ip_hash,
         details={"purpose": purpose, **(details or {})},
     )
 
@@ -366,11 +368,12 @@ async def send_invitation(
     settings: Settings,
     now: dt.datetime,
     created_by_staff_id: int | None = None,
+    ip_hash: str | None = None,
 ) -> str:
     """Issue a fresh invitation link and queue the invitation email with it.
 
     Used when feedback is published and for every re-send; each send is its own
-    event (its own link).
+    event (its own link), audited with the client's `ip_hash` when a person asked.
     """
     token = await issue_invitation_link(
         db, application_id=application_id, now=now, created_by_staff_id=created_by_staff_id
@@ -413,5 +416,6 @@ async def send_invitation(
         subject_id=application_id,
         staff_id=created_by_staff_id,
         details={"candidate_id": candidate_id},
+        ip_hash=ip_hash,
     )
     return token

@@ -247,6 +247,7 @@ async def apply_import(
     staff_id: int | None,
     source: dict[str, Any],
     progress: Progress | None = None,
+    ip_hash: str | None = None,
 ) -> Outcome:
     """Write the plan in bulk, queue the invitation emails of what it publishes, and
     audit it once. Flushes only; the caller's unit of work commits (or rolls back)."""
@@ -362,6 +363,7 @@ async def apply_import(
                 settings=settings,
                 now=now,
                 created_by_staff_id=staff_id,
+                ip_hash=ip_hash,
             )
             emails += 1
             advance()
@@ -373,6 +375,7 @@ async def apply_import(
         actor_kind="staff" if staff_id else "system",
         actor_id=staff_id,
         organization_id=organization_id,
+        ip_hash=ip_hash,
         details={**source, "published": plan.publish, **outcome.as_dict()},
     )
     await db.flush()
@@ -453,6 +456,7 @@ async def import_csv(
     source: dict[str, Any],
     progress: Progress | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    ip_hash: str | None = None,
 ) -> ImportResult:
     """Check the whole file, then (unless `dry_run`, and only when every row is
     valid and, when publishing, none is risky) write it. Raises `FileProblem` for
@@ -487,6 +491,7 @@ async def import_csv(
         staff_id=staff_id,
         source=source,
         progress=progress,
+        ip_hash=ip_hash,
     )
     return ImportResult(checked, outcome, written=True)
 

@@ -185,6 +185,7 @@ async def import_upload(
         settings=settings,
         now=now,
         source={"source": "staff page", "file": upload.filename, "sha256": upload.sha256},
+        ip_hash=ip_hash,
     )
     checked = result.checked
     upload.summary = _summary(checked.risky_rows, result.outcome)

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from portal.forms import InputModel, OptionalEmail, Say, WebAddress
+from portal.forms import InputModel, OneLine, OptionalEmail, Say, WebAddress
 from portal.orgs.colours import COLOUR, MIN_CONTRAST, WHITE, contrast_ratio, darker_shade
 
 
@@ -38,13 +38,15 @@ class OrganizationSettingsForm(InputModel):
     display_name: Annotated[
         str,
         Field(min_length=1, max_length=200),
+        OneLine,  # also the sender name of its emails, unless one is set
         Say(missing="Enter the name candidates see, like Acme Corp."),
     ]
     accent_colour: Annotated[str, Field(max_length=7), AfterValidator(_colour)]
     reply_promise_days: Annotated[int, Field(ge=1, le=60)]
     invitation_days: Annotated[int, Field(ge=1, le=90)]
     consent_text: Annotated[str, Field(max_length=10_000)] = ""
-    mail_from_name: Annotated[str, Field(max_length=200)] = ""
+    # Goes into the From header of every email: one line.
+    mail_from_name: Annotated[str, Field(max_length=200), OneLine] = ""
     # Shown in the footer of every page of the organization's candidates.
     privacy_url: WebAddress = ""
     contact_email: OptionalEmail = ""

@@ -17,7 +17,15 @@ from portal.orgs import service
 from portal.orgs.colours import COLOUR, MIN_CONTRAST, carries_white_text
 from portal.orgs.forms import LABELS, OrganizationSettingsForm
 from portal.orgs.models import Organization
-from portal.web import conflict_page, db_session, parse_form, path_for, redirect_page, render
+from portal.web import (
+    client_ip_hash,
+    conflict_page,
+    db_session,
+    parse_form,
+    path_for,
+    redirect_page,
+    render,
+)
 
 DEFAULT_ACCENT = "#1f5f8b"
 NO_STORE = {"cache-control": "no-store"}
@@ -80,6 +88,7 @@ async def save_settings(request: Request) -> Response:
                 organization_id=actor.organization_id,
                 changes=changes,
                 staff_user_id=actor.staff_id,
+                ip_hash=client_ip_hash(request),
             )
     except Conflict as conflict:
         if conflict.current is None:  # lost a race at the write: read what won

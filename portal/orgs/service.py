@@ -36,6 +36,7 @@ async def update_settings(
     organization_id: int,
     changes: OrganizationSettingsForm,
     staff_user_id: int | None,
+    ip_hash: str | None = None,
 ) -> Organization | None:
     """Apply the admin's changes, or raise `Conflict` if someone saved in between.
 
@@ -56,7 +57,12 @@ async def update_settings(
         # Never silently: a changed statement is a new version, which members agree
         # to only by joining or renewing (it flushes everything, once).
         await pool.record_consent_text(
-            db, org=org, text=new_statement, staff_user_id=staff_user_id, now=utcnow()
+            db,
+            org=org,
+            text=new_statement,
+            staff_user_id=staff_user_id,
+            now=utcnow(),
+            ip_hash=ip_hash,
         )
         changed["consent_text"] = new_statement
     else:
@@ -69,6 +75,7 @@ async def update_settings(
         organization_id=org.id,
         subject_type="organization",
         subject_id=org.id,
+        ip_hash=ip_hash,
         details={"fields": sorted(changed)},
     )
     return org

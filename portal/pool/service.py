@@ -106,7 +106,13 @@ async def current_consent_text(db: AsyncSession, *, organization_id: int) -> Poo
 
 
 async def record_consent_text(
-    db: AsyncSession, *, org: Organization, text: str, staff_user_id: int | None, now: dt.datetime
+    db: AsyncSession,
+    *,
+    org: Organization,
+    text: str,
+    staff_user_id: int | None,
+    now: dt.datetime,
+    ip_hash: str | None = None,
 ) -> PoolConsentText:
     """Make `text` the organization's statement, as a new version. Members keep
     the version they agreed to; new members (and renewals) agree to this one."""
@@ -131,6 +137,7 @@ async def record_consent_text(
         organization_id=org.id,
         subject_type="pool_consent_text",
         subject_id=row.id,
+        ip_hash=ip_hash,
         details={"version": version},
     )
     return row

@@ -286,7 +286,12 @@ async def save_settings(request: Request) -> Response:
                 changed.append("offers_pool")
             if data.consent_text != org.consent_text.strip():
                 await record_consent_text(
-                    db, org=org, text=data.consent_text, staff_user_id=actor.staff_id, now=utcnow()
+                    db,
+                    org=org,
+                    text=data.consent_text,
+                    staff_user_id=actor.staff_id,
+                    now=utcnow(),
+                    ip_hash=client_ip_hash(request),
                 )
             else:
                 await concurrency.flush(db)

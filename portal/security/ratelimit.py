@@ -21,9 +21,9 @@ LIMITS: dict[str, RateLimitItem] = {
     # drops a request, the link answering the earlier ones still works.
     "signin_email": parse("3/minute"),
     "renew_link": parse("3/minute"),
-    # Staff password sign-in: per client address, and per email address.
+    # Staff password sign-in, per client address (attempts at any addresses). Failed
+    # passwords are also counted per address and client: `portal.staff.lockout`.
     "staff_signin_ip": parse("10/minute"),
-    "staff_signin_email": parse("5/15minutes"),
     # Candidates' questions and follow-ups, per candidate.
     "question": parse("5/10minutes"),
     # Staff single sign-on: starting a sign-in and returning from the provider, per

@@ -2,8 +2,9 @@
 
 A session ends after `session_idle_minutes` without a request, after
 `session_absolute_hours` whatever happens, or when it is revoked (sign-out,
-account deactivation). Whose a session is, and whether it still counts, is
-`portal.auth`'s business; this module only stores and ends them.
+account deactivation, a staff member's new password). Whose a session is, and
+whether it still counts, is `portal.auth`'s business; this module only stores
+and ends them.
 """
 
 from __future__ import annotations
@@ -65,5 +66,15 @@ async def revoke_session(db: AsyncSession, *, id_hash: bytes, now: dt.datetime) 
     await db.execute(
         update(Session)
         .where(Session.id_hash == id_hash, Session.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def revoke_staff_sessions(db: AsyncSession, *, staff_user_id: int, now: dt.datetime) -> None:
+    """End every session of a staff member: at deactivation, and when their way of
+    signing in changes (a new password or single sign-on identity)."""
+    await db.execute(
+        update(Session)
+        .where(Session.staff_user_id == staff_user_id, Session.revoked_at.is_(None))
         .values(revoked_at=now)
     )

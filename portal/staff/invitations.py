@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from portal.audit import service as audit
 from portal.orgs.models import Organization
+from portal.security.sessions import revoke_staff_sessions
 from portal.security.tokens import token_digest
 from portal.staff.models import StaffInvitation, StaffUser
 from portal.staff.passwords import hash_password
@@ -91,7 +92,8 @@ async def accept_with_password(
     now: dt.datetime,
     ip_hash: str | None = None,
 ) -> Invitation | None:
-    """Set the account's password and spend the invitation; None if it no longer works."""
+    """Set the account's password and spend the invitation; None if it no longer works.
+    Every session of the account ends: whoever knew the old password is signed out."""
     invitation = await open_invitation(db, token_hash=token_hash, now=now)
     if invitation is None or not await _use(db, invitation, now):
         return None
@@ -101,6 +103,7 @@ async def accept_with_password(
         .where(StaffUser.id == invitation.staff_user_id)
         .values(password_hash=password_hash)
     )
+    await revoke_staff_sessions(db, staff_user_id=invitation.staff_user_id, now=now)
     _record(db, invitation, method="password", ip_hash=ip_hash)
     return invitation
 
@@ -115,7 +118,8 @@ async def accept_with_identity(
     ip_hash: str | None = None,
 ) -> Invitation | None:
     """Link the single sign-on identity (issuer + subject) to the invited account
-    and spend the invitation; None if it no longer works."""
+    and spend the invitation; None if it no longer works. Every session of the
+    account ends, as when a password is set."""
     invitation = await open_invitation(db, token_hash=token_hash, now=now)
     if invitation is None:
         return None
@@ -137,6 +141,7 @@ async def accept_with_identity(
         .where(StaffUser.id == invitation.staff_user_id)
         .values(oidc_issuer=issuer, oidc_subject=subject)
     )
+    await revoke_staff_sessions(db, staff_user_id=invitation.staff_user_id, now=now)
     _record(db, invitation, method="single_sign_on", ip_hash=ip_hash)
     return invitation
 

@@ -58,3 +58,22 @@ class StaffInvitation(Base):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+
+
+class StaffSignInFailure(Base):
+    """Failed password sign-ins for one address from one client, while they count
+    (`portal.staff.lockout`). A table rather than the rate limiter's storage: every
+    app process sees the same counts, and an organization's admins can list and
+    clear the locks. Both keys are keyed hashes; the address may match no account."""
+
+    __tablename__ = "staff_sign_in_failures"
+    __table_args__ = (UniqueConstraint("address_hash", "ip_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(32))
+    ip_hash: Mapped[str] = mapped_column(String(32))
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failed_at: Mapped[dt.datetime]  # the start of the counting window
+    last_failed_at: Mapped[dt.datetime] = mapped_column(index=True)
+    locked_at: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]

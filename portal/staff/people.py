@@ -1,4 +1,5 @@
-"""Administering an organization's staff: invitations, roles, deactivation.
+"""Administering an organization's staff: invitations, roles, deactivation, and
+clearing a colleague's sign-in lock.
 
 Only an organization's admins may do any of it, and only to their own
 organization's accounts: anyone else finds nothing (`PersonNotFound`, a 404).
@@ -11,17 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit import service as audit
 from portal.auth import Actor, Staff
 from portal.mail import service as mail
 from portal.orgs.models import Organization
-from portal.security.models import Session
+from portal.security.sessions import revoke_staff_sessions
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
-from portal.staff.models import StaffInvitation, StaffRole, StaffUser
+from portal.staff import lockout
+from portal.staff.models import StaffInvitation, StaffRole, StaffSignInFailure, StaffUser
 from portal.staff.service import readable_staff
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
@@ -37,6 +39,10 @@ class AlreadyStaff(ValueError):
 
 class LastAdmin(ValueError):
     """The change would leave the organization without an active admin."""
+
+
+class LockNotFound(LookupError):
+    """No such sign-in lock on a colleague's address in the admin's organization."""
 
 
 @dataclass(frozen=True)
@@ -333,11 +339,7 @@ async def set_active(
         raise LastAdmin
     await db.execute(update(StaffUser).where(StaffUser.id == person.id).values(active=active))
     if not active:
-        await db.execute(
-            update(Session)
-            .where(Session.staff_user_id == person.id, Session.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await revoke_staff_sessions(db, staff_user_id=person.id, now=now)
         await _revoke_invitations(db, staff_user_id=person.id, now=now)
     audit.by_staff(
         db,
@@ -348,3 +350,100 @@ async def set_active(
         ip_hash=ip_hash,
     )
     return True
+
+
+# --- sign-in locks (portal.staff.lockout) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInLock:
+    id: int
+    staff_user_id: int
+    name: str
+    email: str
+    client: str  # the start of the client's keyed hash
+    locked_at: dt.datetime
+    locked_until: dt.datetime
+    failures: int
+
+
+async def current_locks(
+    db: AsyncSession, *, actor: Actor, secret_key: str, now: dt.datetime
+) -> list[SignInLock]:
+    """The current locks on the addresses of the admin's organization's accounts,
+    oldest first."""
+    admin = _admin(actor)
+    accounts = (
+        await db.execute(
+            readable_staff(admin).with_only_columns(StaffUser.id, StaffUser.name, StaffUser.email)
+        )
+    ).all()
+    # Keyed hashes cannot be computed in SQL: the organization's few addresses are
+    # hashed here and looked up.
+    by_address = {
+        lockout.address_hash(secret_key, email): (staff_user_id, name, email)
+        for staff_user_id, name, email in accounts
+    }
+    if not by_address:
+        return []
+    rows = (
+        await db.scalars(
+            select(StaffSignInFailure)
+            .where(
+                StaffSignInFailure.address_hash.in_(by_address),
+                StaffSignInFailure.locked_until > now,
+            )
+            .order_by(StaffSignInFailure.locked_at, StaffSignInFailure.id)
+        )
+    ).all()
+    locks = []
+    for row in rows:
+        assert row.locked_at is not None and row.locked_until is not None
+        staff_user_id, name, email = by_address[row.address_hash]
+        locks.append(
+            SignInLock(
+                id=row.id,
+                staff_user_id=staff_user_id,
+                name=name,
+                email=email,
+                client=row.ip_hash[: lockout.CLIENT_SHOWN],
+                locked_at=row.locked_at,
+                locked_until=row.locked_until,
+                failures=row.failures,
+            )
+        )
+    return locks
+
+
+async def clear_lock(
+    db: AsyncSession,
+    *,
+    actor: Actor,
+    staff_user_id: int,
+    lock_id: int,
+    secret_key: str,
+    now: dt.datetime,
+    ip_hash: str | None = None,
+) -> None:
+    """Let a colleague sign in again from the client a lock names (audited). Raises
+    `PersonNotFound` or `LockNotFound` for anything outside the admin's organization."""
+    admin = _admin(actor)
+    person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
+    row = await db.scalar(
+        select(StaffSignInFailure).where(
+            StaffSignInFailure.id == lock_id,
+            StaffSignInFailure.address_hash == lockout.address_hash(secret_key, person.email),
+        )
+    )
+    if row is None:
+        raise LockNotFound(lock_id)
+    await db.execute(delete(StaffSignInFailure).where(StaffSignInFailure.id == row.id))
+    audit.by_staff(
+        db,
+        admin,
+        action="staff.sign_in_lock_cleared",
+        subject_type="staff_user",
+        subject_id=person.id,
+        ip_hash=ip_hash,
+        details={"client": row.ip_hash[: lockout.CLIENT_SHOWN], "failures": row.failures},
+    )

@@ -1,5 +1,5 @@
 """Staff administration for admins: the people page, invitations, roles,
-deactivation; and the invitation link an invited colleague opens."""
+deactivation, sign-in locks; and the invitation link an invited colleague opens."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from starlette.routing import Route
 
 from portal.auth import Staff, require_admin, session_id_hash
 from portal.auth.service import replace_session
-from portal.db import utcnow
+from portal.db import MAX_ID, utcnow
 from portal.forms import FormState, validate_input
-from portal.staff import invitations, people
+from portal.staff import invitations, lockout, people
 from portal.staff.forms import PASSWORD_MIN, InviteForm, PasswordForm, RoleForm, TitleForm
 from portal.web import (
     client_ip_hash,
@@ -48,8 +48,17 @@ async def _admin(request: Request) -> Staff:
 async def _people_context(request: Request, actor: Staff) -> dict[str, Any]:
     async with db_session(request) as db:
         everyone = await people.list_people(db, actor=actor, now=utcnow())
+        locks = await people.current_locks(
+            db, actor=actor, secret_key=_secret_key(request), now=utcnow()
+        )
     done = DONE.get(request.query_params.get("done", ""))
-    return {"staff": actor, "people": everyone, "done": done, "form": FormState()}
+    return {
+        "staff": actor,
+        "people": everyone,
+        "done": done,
+        "form": FormState(),
+        "lock_count": len(locks),
+    }
 
 
 async def people_page(request: Request) -> Response:
@@ -245,6 +254,51 @@ async def resend_invitation(request: Request) -> Response:
     return redirect_page(request, people_url(request, "reinvited"))
 
 
+async def locks_page(request: Request) -> Response:
+    actor = await _admin(request)
+    async with db_session(request) as db:
+        locks = await people.current_locks(
+            db, actor=actor, secret_key=_secret_key(request), now=utcnow()
+        )
+    context = {
+        "staff": actor,
+        "locks": locks,
+        "cleared": "cleared" in request.query_params,
+        "lock_minutes": lockout.LOCK_LENGTH.seconds // 60,
+        "failures_allowed": lockout.FAILURES_ALLOWED,
+    }
+    return render(request, "staff/sign_in_locks.html", context, headers=NO_STORE)
+
+
+async def clear_lock(request: Request) -> Response:
+    actor = await _admin(request)
+    posted = await request.form(max_files=0, max_fields=5)
+    lock = posted.get("lock")
+    staff_user_id = request.path_params["staff_user_id"]
+    if staff_user_id > MAX_ID or not (
+        isinstance(lock, str) and lock.isdigit() and int(lock) <= MAX_ID
+    ):
+        raise HTTPException(404)
+    try:
+        async with db_session(request) as db:
+            await people.clear_lock(
+                db,
+                actor=actor,
+                staff_user_id=staff_user_id,
+                lock_id=int(lock),
+                secret_key=_secret_key(request),
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except (people.PersonNotFound, people.LockNotFound):
+        raise HTTPException(404) from None
+    return redirect_page(request, f"{path_for(request, 'staff.sign_in_locks')}?cleared=1")
+
+
+def _secret_key(request: Request) -> str:
+    return portal(request).settings.secret_key.get_secret_value()
+
+
 # --- the invitation link (open to anyone holding it) -------------------------
 
 
@@ -320,6 +374,13 @@ routes = [
     Route("/people", people_page, methods=["GET"], name="staff.people"),
     Route("/people", invite, methods=["POST"], name="staff.invite"),
     Route("/people/{staff_user_id:int}", person_page, methods=["GET"], name="staff.person"),
+    Route("/people/sign-in-locks", locks_page, methods=["GET"], name="staff.sign_in_locks"),
+    Route(
+        "/people/{staff_user_id:int}/sign-in-lock",
+        clear_lock,
+        methods=["POST"],
+        name="staff.sign_in_lock_clear",
+    ),
     Route(
         "/people/{staff_user_id:int}/role", change_role, methods=["POST"], name="staff.person_role"
     ),

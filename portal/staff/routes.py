@@ -14,11 +14,13 @@ from portal.db import utcnow
 from portal.forms import FormState
 from portal.staff import service
 from portal.staff.forms import SignInForm
+from portal.staff.lockout import LOCK_LENGTH
 from portal.threads.nav import nav_counts
 from portal.web import (
     client_ip,
     client_ip_hash,
     db_session,
+    error_page,
     parse_form,
     portal,
     rate_limited,
@@ -30,6 +32,11 @@ from portal.web import (
 
 NO_STORE = {"cache-control": "no-store"}
 FAILED = "That email address and password do not match an active staff account."
+LOCKED = (
+    "There have been too many failed sign-ins with this email address from your connection. "
+    f"Please try again in {LOCK_LENGTH.seconds // 60} minutes, or ask an admin of your "
+    "organization to clear the lock."
+)
 
 
 def _signin_context(request: Request) -> dict[str, Any]:
@@ -56,23 +63,31 @@ async def signin(request: Request) -> Response:
     )
     if isinstance(data, Response):
         return data
-    email, password = data.email, data.password
-    limiter = portal(request).limiter
-    if not (
-        await limiter.allow("staff_signin_ip", client_ip(request))
-        and await limiter.allow("staff_signin_email", email)
-    ):
-        return rate_limited(request)
+    email = data.email
+    settings = portal(request).settings
+    within_limit = await portal(request).limiter.allow("staff_signin_ip", client_ip(request))
     async with db_session(request) as db:
-        attempt = await service.authenticate(db, email=email, password=password)
-        cookie = await service.conclude_sign_in(
+        outcome = await service.sign_in_with_password(
             db,
-            attempt=attempt,
-            previous_session=session_id_hash(request),
-            settings=portal(request).settings,
-            now=utcnow(),
+            email=email,
+            password=data.password,
             ip_hash=client_ip_hash(request),
+            client_within_limit=within_limit,
+            previous_session=session_id_hash(request),
+            settings=settings,
+            now=utcnow(),
         )
+    if outcome.refused == "locked":
+        return error_page(
+            request,
+            429,
+            "Please wait",
+            LOCKED,
+            retry_after_seconds=int(LOCK_LENGTH.total_seconds()),
+        )
+    if outcome.refused:
+        return rate_limited(request)
+    cookie = outcome.cookie
     if cookie is None:
         # One answer for an unknown address, a wrong password and a deactivated account.
         context.update(form=FormState(values={"email": email}), failed=FAILED)

@@ -14,6 +14,7 @@ from portal.auth import Actor, Staff
 from portal.auth.service import replace_session
 from portal.orgs.models import Organization
 from portal.settings import Settings
+from portal.staff import lockout
 from portal.staff.models import StaffUser
 from portal.staff.passwords import hash_password, needs_rehash, verify_password
 
@@ -33,7 +34,10 @@ class SignInAttempt:
 
     staff_id: int | None
     organization_id: int | None
-    reason: str  # "ok", "unknown", "wrong_password", "inactive", "unknown_identity"
+    # "ok", "unknown", "wrong_password", "inactive", "unknown_identity"; and, when the
+    # password was not checked at all, "locked" (this address from this client) or
+    # "rate_limited" (this client).
+    reason: str
 
     @property
     def succeeded(self) -> bool:
@@ -151,3 +155,62 @@ async def conclude_sign_in(
         details={**(details or {}), **({} if attempt.succeeded else {"reason": attempt.reason})},
     )
     return cookie
+
+
+@dataclass(frozen=True)
+class PasswordSignIn:
+    cookie: str | None  # the new session's cookie value, when it succeeded
+    # Why the password was not checked at all: "locked" or "rate_limited" (see
+    # `SignInAttempt.reason`); None when it was.
+    refused: str | None = None
+
+
+async def sign_in_with_password(
+    db: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    ip_hash: str,
+    client_within_limit: bool,
+    previous_session: bytes | None,
+    settings: Settings,
+    now: dt.datetime,
+) -> PasswordSignIn:
+    """Sign in with an address and a password, unless this client is over its rate
+    limit or locked out of this address (`portal.staff.lockout`); every outcome is
+    audited, and failures counted per address and client. Known and unknown
+    addresses go the same way."""
+    address = lockout.address_hash(settings.secret_key.get_secret_value(), email)
+    if not client_within_limit or await lockout.is_locked(
+        db, address=address, ip_hash=ip_hash, now=now
+    ):
+        staff_id, organization_id = (
+            await db.execute(
+                select(StaffUser.id, StaffUser.organization_id)
+                .where(StaffUser.email == email)
+                .order_by(StaffUser.id)
+                .limit(1)
+            )
+        ).one_or_none() or (None, None)
+        reason = "locked" if client_within_limit else "rate_limited"
+        attempt = SignInAttempt(staff_id, organization_id, reason)
+        await conclude_sign_in(
+            db, attempt=attempt, previous_session=None, settings=settings, now=now, ip_hash=ip_hash
+        )
+        return PasswordSignIn(None, refused=reason)
+    attempt = await authenticate(db, email=email, password=password)
+    details = None
+    if attempt.succeeded:
+        await lockout.forget_failures(db, address=address, ip_hash=ip_hash)
+    elif await lockout.record_failure(db, address=address, ip_hash=ip_hash, now=now):
+        details = {"locked_until": f"{now + lockout.LOCK_LENGTH:%Y-%m-%d %H:%M:%S} UTC"}
+    cookie = await conclude_sign_in(
+        db,
+        attempt=attempt,
+        previous_session=previous_session,
+        settings=settings,
+        now=now,
+        ip_hash=ip_hash,
+        details=details,
+    )
+    return PasswordSignIn(cookie)

@@ -350,6 +350,7 @@ async def resend_invitation(
         settings=settings,
         now=now,
         created_by_staff_id=actor.staff_id,
+        ip_hash=ip_hash,
     )
 
 
