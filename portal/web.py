@@ -40,6 +40,7 @@ from portal.reader import Reader
 from portal.security.csrf import csrf_token
 from portal.security.headers import referrer_policy
 from portal.security.ratelimit import RateLimiter
+from portal.security.token_paths import redact_path
 from portal.security.tokens import keyed_hash
 from portal.settings import Settings
 
@@ -237,8 +238,9 @@ def client_ip_hash(request: Request) -> str:
 
 logger = logging.getLogger("portal")
 
-# Token pages must not leak the token through Referer or caches (DESIGN §6).
-NO_STORE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+# Pages no cache may keep. (Pages whose address holds a token get theirs, and
+# their Referrer-Policy, from portal.security.token_paths whatever the handler says.)
+NO_STORE = {"cache-control": "no-store"}
 
 
 API_PREFIX = "/api"
@@ -344,7 +346,7 @@ async def database_error(request: Request, exc: Exception) -> Response:
     other database error is a bug, left to the 500 handler (which logs it)."""
     if not is_database_unavailable(exc):
         raise exc
-    logger.warning("database unavailable on %s: %r", request.url.path, exc)
+    logger.warning("database unavailable on %s: %r", redact_path(request.url.path), exc)
     response = error_page(
         request,
         503,
@@ -445,7 +447,7 @@ async def visitor_context(request: Request) -> dict[str, Any]:
             if _SLUG.match(slug):
                 branding = await read_branding(reader, slug=slug)
     except (DatabaseUnavailable, sqlalchemy.exc.SQLAlchemyError, OSError) as error:
-        logger.warning("no visitor context for %s: %r", request.url.path, error)
+        logger.warning("no visitor context for %s: %r", redact_path(request.url.path), error)
         return {}
     return {
         "branding": branding,

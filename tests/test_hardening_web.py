@@ -1,0 +1,119 @@
+"""What a second attack pass broke at the edges of the web layer: redirects built from
+the Host header, numbers too large for the database, tokens in Referer headers and in
+logs, a database outage answered with 500s, and 500 pages without security headers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+import struct
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.app import create_app
+from portal.routing import walk_routes
+from portal.security.csrf import cookie_name
+from portal.security.token_paths import TOKEN_PATH_PREFIXES
+from portal.settings import Settings
+from tests.factories import invitation, make_staff, make_world, open_session
+from tests.pool_support import add_member, leave_path, offer_pool, renew_path
+
+Sessions = async_sessionmaker[AsyncSession]
+COOKIE = "afterword_session"
+EVIL = "evil.example"
+META_REFERRER = re.compile(r'<meta name="referrer" content="([^"]*)">')
+TOKEN = "T" * 43
+# Far beyond any id column (BIGINT included).
+HUGE = "9" * 20
+SAMPLES = {"token": TOKEN, "slug": "acme", "path": "css/portal.css"}
+PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def _fill(path: str, **values: str) -> str:
+    return PARAM.sub(lambda m: values.get(m[1], SAMPLES.get(m[1], "1")), path)
+
+
+def _endpoints(app: Starlette) -> Iterator[tuple[str, str, Route | None]]:
+    """(method, path template, route) for every endpoint; Mounts of other apps (static
+    files, the API) as one GET under them."""
+    for path, route in walk_routes(app.routes):
+        if isinstance(route, Route):
+            for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+                yield method, path, route
+        else:
+            yield "GET", path + "/{path}", None
+
+
+async def _ask(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    *,
+    session: str | None = None,
+    headers: dict[str, str] | None = None,
+    data: dict[str, str] | None = None,
+) -> httpx.Response:
+    """A request with a valid CSRF token (cookie and header) and, given one, a session."""
+    csrf = secrets.token_urlsafe(32)
+    client.cookies.clear()
+    client.cookies.set(cookie_name(False), csrf)
+    if session:
+        client.cookies.set(COOKIE, session)
+    return await client.request(
+        method,
+        path,
+        headers={"x-csrftoken": csrf, **(headers or {})},
+        data=data if method != "GET" else None,
+    )
+
+
+def _client(app: Starlette) -> httpx.AsyncClient:
+    # A 500 is a response here, not an exception in the test.
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.9", 1), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+# --- 3. pages whose address holds a token send no Referer and are never stored -------
+
+
+async def test_every_token_page_sends_no_referrer_and_is_not_stored(
+    app: Starlette, client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    world = await make_world(sessions)
+    await offer_pool(sessions, world)
+    member = await add_member(sessions, world)
+    real = {
+        "/pool/leave/{token}": leave_path(settings, member),
+        "/pool/renew/{token}": renew_path(settings, member),
+        "/l/{token}": await invitation(sessions, world),
+    }
+    token_routes = [(m, p) for m, p, _ in _endpoints(app) if "{token}" in p]
+    assert {p for _, p in token_routes} >= {"/l/{token}", "/staff/l/{token}", *real}
+    for method, path in token_routes:
+        assert path.startswith(TOKEN_PATH_PREFIXES), path
+        given = [_fill(path)]
+        if path in real:
+            given.append(real[path])
+        for asked in given:
+            for variant in (asked, asked + "/"):
+                response = await _ask(
+                    client, method, variant, data={"List-Unsubscribe": "One-Click"}
+                )
+                where = (method, variant, response.status_code)
+                assert response.headers["referrer-policy"] == "no-referrer", where
+                assert "no-store" in response.headers["cache-control"], where
+                if "<html" in response.text:
+                    assert META_REFERRER.findall(response.text) == ["no-referrer"], where
+
+
