@@ -14,8 +14,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from portal import job_kinds, models  # noqa: F401  (every table and job kind known first)
 from portal.access.routes import routes as access_routes
@@ -128,6 +129,22 @@ def _load_abuse_model() -> None:
 BODY_LIMITS: dict[str, int] = {"staff.import.check": IMPORT_BODY_BYTES}
 
 
+class PortalApp(Starlette):
+    """Starlette, with `outer` middleware around its error handling as well (Starlette
+    puts the 500 handler outermost), so that a 500 page carries the same headers, and
+    is logged the same way, as any other answer."""
+
+    def __init__(self, *, routes: list[BaseRoute], outer: list[Middleware], **kwargs: Any) -> None:
+        super().__init__(routes=routes, **kwargs)
+        self.outer_middleware = outer
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        for cls, args, kwargs in reversed(self.outer_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     settings.check()
@@ -218,15 +235,18 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         # each request itself), and never the session cookie.
         Mount("/api", routes=[], name="api"),
     ]
-    # Outermost first. The body limit sits outside CSRF, which reads form bodies.
-    middleware = [
+    # Outside the 500 handler: every answer is logged and carries these headers.
+    outer = [
         Middleware(AccessLogMiddleware),
-        Middleware(ActorMiddleware, https=settings.https, ignore=speaks_json),
         Middleware(
             SecurityHeadersMiddleware,
             https=settings.https,
             form_targets=[origin] if (origin := origin_of(settings.oidc_issuer)) else [],
         ),
+    ]
+    # Outermost first. The body limit sits outside CSRF, which reads form bodies.
+    middleware = [
+        Middleware(ActorMiddleware, https=settings.https, ignore=speaks_json),
         Middleware(
             BodyLimitMiddleware,
             max_bytes=settings.max_body_bytes,
@@ -253,8 +273,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             exempt=CSRF_EXEMPT,
         ),
     ]
-    app = Starlette(
+    app = PortalApp(
         routes=routes,
+        outer=outer,
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={

@@ -117,3 +117,36 @@ async def test_every_token_page_sends_no_referrer_and_is_not_stored(
                     assert META_REFERRER.findall(response.text) == ["no-referrer"], where
 
 
+# --- 6. a 500 carries the same security headers as any page ----------------------------
+
+
+async def _boom(request: Request) -> Response:
+    raise RuntimeError("a bug")
+
+
+async def test_a_500_page_carries_the_security_headers(settings: Settings) -> None:
+    for scheme in ("http", "https"):
+        app = create_app(settings.with_base_url(f"{scheme}://testserver"), run_worker=False)
+        app.router.routes.insert(0, Route("/boom", _boom))
+        app.router.routes.insert(0, Route("/l/{token}/boom", _boom))
+        try:
+            async with _client(app) as client:
+                for path, policy in (
+                    ("/boom", "same-origin"),
+                    ("/l/" + TOKEN + "/boom", "no-referrer"),
+                ):
+                    response = await client.get(path)
+                    assert response.status_code == 500
+                    assert "Something went wrong" in response.text
+                    headers = response.headers
+                    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+                    assert headers["x-content-type-options"] == "nosniff"
+                    assert headers["x-frame-options"] == "DENY"
+                    assert headers["referrer-policy"] == policy
+                    assert META_REFERRER.findall(response.text) == [policy]
+                    https = "strict-transport-security" in headers
+                    assert https == (scheme == "https")
+        finally:
+            await app.state.portal.engine.dispose()
+            await app.state.portal.reader.close()
+            await app.state.portal.pdf.aclose()
