@@ -35,7 +35,7 @@ from portal.pdf.renderer import PdfRenderer
 from portal.pool.routes import routes as pool_routes
 from portal.pool.staff_routes import routes as pool_staff_routes
 from portal.reader import Reader
-from portal.routing import Area
+from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
 from portal.security.headers import SecurityHeadersMiddleware
@@ -130,12 +130,14 @@ BODY_LIMITS: dict[str, int] = {"staff.import.check": IMPORT_BODY_BYTES}
 
 
 class PortalApp(Starlette):
-    """Starlette, with `outer` middleware around its error handling as well (Starlette
-    puts the 500 handler outermost), so that a 500 page carries the same headers, and
-    is logged the same way, as any other answer."""
+    """Starlette, with its router redirecting by path (`PathRouter`), and with `outer`
+    middleware around its error handling as well (Starlette puts the 500 handler
+    outermost), so that a 500 page carries the same headers, and is logged the same
+    way, as any other answer."""
 
     def __init__(self, *, routes: list[BaseRoute], outer: list[Middleware], **kwargs: Any) -> None:
         super().__init__(routes=routes, **kwargs)
+        self.router = PathRouter(routes, lifespan=kwargs.get("lifespan"))
         self.outer_middleware = outer
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -208,32 +210,34 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         # Staff: the sign-in page is open, everything else needs a staff actor.
         Mount(
             "/staff",
-            routes=[
-                *staff_open_routes,
-                *people_open_routes,
-                *oidc_open_routes,
-                Area(
-                    [
-                        *staff_routes,
-                        *workspace_routes,
-                        *editor_routes,
-                        *thread_routes,
-                        *people_routes,
-                        *audit_routes,
-                        *org_staff_routes,
-                        *pool_staff_routes,
-                        *import_routes,
-                    ],
-                    middleware=[
-                        Middleware(RequireStaffMiddleware),
-                        Middleware(NavCountsMiddleware),
-                    ],
-                ),
-            ],
+            app=PathRouter(
+                [
+                    *staff_open_routes,
+                    *people_open_routes,
+                    *oidc_open_routes,
+                    Area(
+                        [
+                            *staff_routes,
+                            *workspace_routes,
+                            *editor_routes,
+                            *thread_routes,
+                            *people_routes,
+                            *audit_routes,
+                            *org_staff_routes,
+                            *pool_staff_routes,
+                            *import_routes,
+                        ],
+                        middleware=[
+                            Middleware(RequireStaffMiddleware),
+                            Middleware(NavCountsMiddleware),
+                        ],
+                    ),
+                ]
+            ),
         ),
         # The API, for later: JSON errors, no cookies, no CSRF (it will authenticate
         # each request itself), and never the session cookie.
-        Mount("/api", routes=[], name="api"),
+        Mount("/api", app=PathRouter([]), name="api"),
     ]
     # Outside the 500 handler: every answer is logged and carries these headers.
     outer = [

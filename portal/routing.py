@@ -1,5 +1,6 @@
-"""Areas: groups of routes with their own rules (who may enter, middleware).
+"""Routing: areas, and trailing-slash redirects by path.
 
+Areas are groups of routes with their own rules (who may enter, middleware).
 Starlette's `Mount` takes every path under its prefix, so two areas without a
 prefix of their own (the candidate's pages and the public ones) could not both
 be Mounts at "". An `Area` is a Mount at "" that matches only the paths of its
@@ -12,15 +13,51 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import Scope
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute, Match, Mount, Router
+from starlette.types import Receive, Scope, Send
+
+from portal.security.token_paths import route_path
+
+
+class PathRouter(Router):
+    """A router that answers a path it lacks, whose twin with (or without) a trailing
+    slash it has, with a redirect to that twin by path. Starlette's own redirect is an
+    absolute URL built from the Host header, which the client chooses."""
+
+    def __init__(self, routes: Sequence[BaseRoute] | None = None, **kwargs: Any) -> None:
+        super().__init__(routes, redirect_slashes=False, **kwargs)
+        self.default = self._to_twin_or_not_found
+
+    async def _to_twin_or_not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        twin = self._twin(scope)
+        if twin is None:
+            await self.not_found(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = twin + (f"?{query}" if query else "")
+        await RedirectResponse(target, status_code=307)(scope, receive, send)
+
+    def _twin(self, scope: Scope) -> str | None:
+        """The path with its trailing slash removed (or one added), if a route takes it."""
+        if scope["type"] != "http" or route_path(scope) == "/":
+            return None
+        path: str = scope["path"]
+        twin = path.rstrip("/") if path.endswith("/") else path + "/"
+        # Never "//host": a path the browser would read as another site.
+        if not twin.startswith("/") or twin.startswith("//"):
+            return None
+        twin_scope = {**scope, "path": twin}
+        if any(route.matches(twin_scope)[0] is not Match.NONE for route in self.routes):
+            return twin
+        return None
 
 
 class Area(Mount):
     def __init__(
         self, routes: Sequence[BaseRoute], *, middleware: Sequence[Middleware] | None = None
     ) -> None:
-        super().__init__("", routes=routes, middleware=middleware)
+        super().__init__("", app=PathRouter(routes), middleware=middleware)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)

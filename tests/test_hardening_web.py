@@ -84,6 +84,60 @@ def _client(app: Starlette) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
+# --- 1. no redirect is built from the Host header ------------------------------------
+
+
+def _is_ours(location: str, base_url: str) -> bool:
+    relative = location.startswith("/") and not location.startswith(("//", "/\\"))
+    return relative or location.startswith(base_url + "/")
+
+
+async def test_no_redirect_of_any_route_names_a_forged_host(
+    app: Starlette, client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    world = await make_world(sessions)
+    admin = await make_staff(sessions, organization_id=world.organization_id, role="admin")
+    paths = {_fill(path) for _, path, _ in _endpoints(app)}
+    variants = sorted({v for p in paths for v in (p, p.rstrip("/") or "/", p.rstrip("/") + "/")})
+    assert "/staff" in variants and "/l/" + TOKEN + "/" in variants
+    redirects = 0
+    for path in variants:
+        for method in ("GET", "POST"):
+            for who in (None, admin):
+                session = await open_session(sessions, staff_user_id=who) if who else None
+                response = await _ask(client, method, path, session=session, headers={"host": EVIL})
+                location = response.headers.get("location")
+                if location is None:
+                    continue
+                redirects += 1
+                assert EVIL not in location, (method, path, location)
+                assert _is_ours(location, settings.base_url), (method, path, location)
+    assert redirects > 50
+
+
+async def test_a_trailing_slash_still_leads_to_the_page_by_its_path(
+    client: httpx.AsyncClient,
+) -> None:
+    evil = {"host": EVIL}
+    for asked, found in (
+        ("/staff", "/staff/"),
+        ("/signin/", "/signin"),
+        ("/feedback/", "/feedback"),
+    ):
+        response = await client.get(asked + "?next=1", headers=evil)
+        assert response.status_code in (307, 308), asked
+        assert response.headers["location"] == found + "?next=1"
+    # Only the slash is cut: a path that would lead off-site is not a redirect.
+    assert "location" not in (await client.get("//evil.example/", headers=evil)).headers
+
+
+async def test_a_trailing_slash_redirect_keeps_the_root_path(app: Starlette) -> None:
+    transport = httpx.ASGITransport(app=app, root_path="/careers")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as proxied:
+        response = await proxied.get("/careers/staff", headers={"host": EVIL})
+    assert response.headers["location"] == "/careers/staff/"
+
+
 # --- 3. pages whose address holds a token send no Referer and are never stored -------
 
 
