@@ -1,4 +1,4 @@
-"""Routing: areas, and trailing-slash redirects by path.
+"""Routing: areas, the id path parameter, and trailing-slash redirects by path.
 
 Areas are groups of routes with their own rules (who may enter, middleware).
 Starlette's `Mount` takes every path under its prefix, so two areas without a
@@ -12,12 +12,47 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Match, Mount, Router
 from starlette.types import Receive, Scope, Send
 
+from portal.db import MAX_ID
 from portal.security.token_paths import route_path
+
+
+def _numbers_up_to(limit: int) -> str:
+    """A regular expression matching the numbers from 1 to `limit`, written without
+    leading zeros: shorter numbers, then each digit of `limit` in turn lowered."""
+    digits = str(limit)
+    shorter = f"[1-9][0-9]{{0,{len(digits) - 2}}}" if len(digits) > 1 else ""
+    same_length = []
+    for place, digit in enumerate(digits):
+        lowest = 1 if place == 0 else 0
+        if int(digit) > lowest:
+            rest = len(digits) - place - 1
+            same_length.append(f"{digits[:place]}[{lowest}-{int(digit) - 1}][0-9]{{{rest}}}")
+    alternatives = [shorter, *same_length, digits] if shorter else [*same_length, digits]
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+class IdConvertor(Convertor[int]):
+    """`{name:id}`: a record's id, 1 to the largest the id columns hold. Any other
+    number matches no route, so it is a 404 before a handler runs (sent to the
+    database it would be an error, not a miss)."""
+
+    regex = _numbers_up_to(MAX_ID)
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        # Links are built with placeholder ids too (portal.web.path_for).
+        return str(int(value))
+
+
+register_url_convertor("id", IdConvertor())
 
 
 class PathRouter(Router):

@@ -37,6 +37,10 @@ from portal.formats import long_date
 from portal.forms import FormState, InputModel, row_models, validate_input, validate_rows
 from portal.paths import TEMPLATES_DIR
 from portal.reader import Reader
+
+# Registers the `{name:id}` path convertor, before any routes module (each imports
+# this one) declares a route with it.
+from portal.routing import IdConvertor  # noqa: F401
 from portal.security.csrf import csrf_token
 from portal.security.headers import referrer_policy
 from portal.security.ratelimit import RateLimiter

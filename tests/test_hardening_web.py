@@ -138,6 +138,111 @@ async def test_a_trailing_slash_redirect_keeps_the_root_path(app: Starlette) -> 
     assert response.headers["location"] == "/careers/staff/"
 
 
+# --- 2. numbers out of the database's range are 404s or form errors, never 500s -------
+
+
+async def test_every_route_with_an_id_answers_404_for_a_huge_id(
+    app: Starlette, client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    admin = await make_staff(sessions, organization_id=world.organization_id, role="admin")
+    checked = []
+    for method, path, route in _endpoints(app):
+        if route is None or not any(name.endswith("_id") for name in route.param_convertors):
+            continue
+        for huge in (HUGE, str(2**31), str(2**63), "0"):
+            asked = _fill(path, **{name: huge for name in route.param_convertors})
+            for who in ({"candidate_id": world.candidate_id}, {"staff_user_id": admin}):
+                session = await open_session(sessions, **who)
+                response = await _ask(client, method, asked, session=session)
+                assert response.status_code == 404, (method, asked, who)
+        checked.append(path)
+    assert "/staff/people/{staff_user_id:id}" in checked
+    assert "/staff/queue/{thread_id:id}/messages/{message_id:id}/hide" in checked
+
+
+async def _thread(client: httpx.AsyncClient, sessions: Sessions) -> tuple[int, str]:
+    """A candidate's question: its thread's id, and a recruiter's session."""
+    world = await make_world(sessions)
+    candidate = await open_session(sessions, candidate_id=world.candidate_id)
+    response = await _ask(
+        client,
+        "POST",
+        f"/feedback/{world.application_id}/questions",
+        session=candidate,
+        data={"body": "What did my SQL lack?"},
+    )
+    assert response.status_code == 303, response.text
+    recruiter = await make_staff(sessions, organization_id=world.organization_id)
+    queue = await _ask(
+        client, "GET", "/staff/queue", session=await open_session(sessions, staff_user_id=recruiter)
+    )
+    found = re.search(r'href="/staff/queue/(\d+)"', queue.text)
+    assert found, queue.text
+    return int(found[1]), await open_session(sessions, staff_user_id=recruiter)
+
+
+async def test_assigning_a_thread_to_a_twelve_digit_colleague_is_a_form_error(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    thread_id, recruiter = await _thread(client, sessions)
+    for assignee in ("999999999999", str(2**31)):
+        response = await _ask(
+            client,
+            "POST",
+            f"/staff/queue/{thread_id}/assign",
+            session=recruiter,
+            data={"assignee": assignee, "version": "1"},
+        )
+        assert response.status_code == 422, assignee
+        assert "Choose an active colleague" in response.text
+    for version in ("9" * 30, str(2**31)):
+        response = await _ask(
+            client,
+            "POST",
+            f"/staff/queue/{thread_id}/assign",
+            session=recruiter,
+            data={"assignee": "me", "version": version},
+        )
+        assert response.status_code == 422, version
+
+
+async def test_a_queue_cursor_or_filter_out_of_range_is_ignored(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    thread_id, recruiter = await _thread(client, sessions)
+    for query in (
+        "after=1_" + "9" * 50 + "_1",
+        "after=1_1000_" + "9" * 50,
+        "after=0_-" + "9" * 30 + "_" + str(2**31),
+        "job=" + "9" * 50,
+        "assignee=" + "9" * 50,
+        "job=" + "9" * 5000,
+    ):
+        response = await _ask(client, "GET", f"/staff/queue?{query}", session=recruiter)
+        assert response.status_code == 200, query
+    page = await _ask(
+        client, "GET", f"/staff/queue/{thread_id}?answer=" + "9" * 30, session=recruiter
+    )
+    assert page.status_code == 200
+
+
+async def test_a_row_number_of_thousands_of_digits_is_ignored(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    """Python refuses to read an int of more than 4,300 digits: a 400 or a form, not a
+    500."""
+    world = await make_world(sessions)
+    admin = await make_staff(sessions, organization_id=world.organization_id, role="admin")
+    session = await open_session(sessions, staff_user_id=admin)
+    editor = f"/staff/applications/{world.application_id}/feedback"
+    long_row = "strengths-" + "9" * 5000 + "-body"
+    response = await _ask(
+        client, "POST", editor, session=session, data={"version": "1", long_row: "x"}
+    )
+    assert response.status_code < 500
+
+
 # --- 3. pages whose address holds a token send no Referer and are never stored -------
 
 

@@ -319,36 +319,36 @@ open_routes = [
 routes = [
     Route("/people", people_page, methods=["GET"], name="staff.people"),
     Route("/people", invite, methods=["POST"], name="staff.invite"),
-    Route("/people/{staff_user_id:int}", person_page, methods=["GET"], name="staff.person"),
+    Route("/people/{staff_user_id:id}", person_page, methods=["GET"], name="staff.person"),
     Route(
-        "/people/{staff_user_id:int}/role", change_role, methods=["POST"], name="staff.person_role"
+        "/people/{staff_user_id:id}/role", change_role, methods=["POST"], name="staff.person_role"
     ),
     Route(
-        "/people/{staff_user_id:int}/title",
+        "/people/{staff_user_id:id}/title",
         change_title,
         methods=["POST"],
         name="staff.person_title",
     ),
     Route(
-        "/people/{staff_user_id:int}/deactivate",
+        "/people/{staff_user_id:id}/deactivate",
         confirm_deactivate,
         methods=["GET"],
         name="staff.person_deactivate_confirm",
     ),
     Route(
-        "/people/{staff_user_id:int}/deactivate",
+        "/people/{staff_user_id:id}/deactivate",
         deactivate,
         methods=["POST"],
         name="staff.person_deactivate",
     ),
     Route(
-        "/people/{staff_user_id:int}/reactivate",
+        "/people/{staff_user_id:id}/reactivate",
         reactivate,
         methods=["POST"],
         name="staff.person_reactivate",
     ),
     Route(
-        "/people/{staff_user_id:int}/invitation",
+        "/people/{staff_user_id:id}/invitation",
         resend_invitation,
         methods=["POST"],
         name="staff.person_reinvite",
