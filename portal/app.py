@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import sqlalchemy.exc
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -22,7 +21,7 @@ from portal import job_kinds, models  # noqa: F401  (every table and job kind kn
 from portal.access.routes import routes as access_routes
 from portal.audit.routes import routes as audit_routes
 from portal.auth import ActorMiddleware, Candidate, RequireStaffMiddleware, current_actor
-from portal.db import DatabaseUnavailable, create_engine, session_factory
+from portal.db import DATABASE_ERRORS, DatabaseUnavailable, create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
@@ -287,10 +286,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             404: not_found,
             405: method_not_allowed,
             500: server_error,
-            DatabaseUnavailable: database_error,
-            TimeoutError: database_error,
-            sqlalchemy.exc.TimeoutError: database_error,
-            sqlalchemy.exc.DBAPIError: database_error,
+            **dict.fromkeys(DATABASE_ERRORS, database_error),
         },
     )
     app.state.portal = state

@@ -30,7 +30,7 @@ from portal.auth import (
 from portal.auth.middleware import ACTOR_KEY
 from portal.auth.service import end_session
 from portal.concurrency import Conflict
-from portal.db import DatabaseUnavailable, unit_of_work, utcnow
+from portal.db import DatabaseUnavailable, is_database_unavailable, unit_of_work, utcnow
 from portal.feedback.service import read_branding
 from portal.feedback.view import Branding
 from portal.formats import long_date
@@ -332,17 +332,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
         "Something went wrong",
         "We could not complete that. Nothing you entered was lost; please try again shortly.",
     )
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` says the database is out of reach or silent, rather than that
-    a statement was wrong: the reader's `DatabaseUnavailable`, a pool or
-    statement timeout, a connection lost under SQLAlchemy."""
-    if isinstance(exc, DatabaseUnavailable | TimeoutError | sqlalchemy.exc.TimeoutError):
-        return True
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        return exc.connection_invalidated or isinstance(exc.orig, TimeoutError)
-    return False
 
 
 async def database_error(request: Request, exc: Exception) -> Response:

@@ -276,6 +276,150 @@ async def test_every_token_page_sends_no_referrer_and_is_not_stored(
                     assert META_REFERRER.findall(response.text) == ["no-referrer"], where
 
 
+# --- 4. and 5. a database outage: the friendly 503, and no token in the logs ----------
+
+
+class RefusingPostgres:
+    """A server that answers every PostgreSQL start-up with one error, as a server
+    does when it is full (53300) or does not accept connections to a database
+    (55000)."""
+
+    def __init__(self, sqlstate: str) -> None:
+        self.sqlstate = sqlstate
+        self.server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        port = self.server.sockets[0].getsockname()[1]
+        return f"postgresql://postgres@127.0.0.1:{port}/x"
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                (length,) = struct.unpack("!I", await reader.readexactly(4))
+                body = await reader.readexactly(length - 4)
+                if body[:4] == struct.pack("!I", 80877103):  # SSLRequest: no
+                    writer.write(b"N")
+                    continue
+                fields = b"".join(
+                    kind + text.encode() + b"\0"
+                    for kind, text in (
+                        (b"S", "FATAL"),
+                        (b"V", "FATAL"),
+                        (b"C", self.sqlstate),
+                        (b"M", "not now"),
+                    )
+                )
+                message = fields + b"\0"
+                writer.write(b"E" + struct.pack("!I", len(message) + 4) + message)
+                await writer.drain()
+                break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+OUTAGES = ["closed port", "too many connections", "not accepting connections", "sqlite"]
+
+
+@contextlib.asynccontextmanager
+async def _down(outage: str, tmp_path: Path) -> AsyncIterator[Starlette]:
+    """An app whose database cannot be reached, in one of several ways."""
+    refusing: RefusingPostgres | None = None
+    if outage == "closed port":
+        url = "postgresql://postgres@127.0.0.1:1/x"
+    elif outage == "sqlite":
+        (tmp_path / "db").mkdir(parents=True)
+        url = f"sqlite:///{tmp_path / 'db'}"  # a directory: it cannot be opened
+    else:
+        refusing = RefusingPostgres("53300" if outage.startswith("too") else "55000")
+        await refusing.start()
+        url = refusing.url
+    settings = Settings(
+        database_url=url,
+        base_url="http://testserver",
+        mail_dir=str(tmp_path / "mail"),
+        run_worker=False,
+        db_acquire_timeout_seconds=1,
+    )
+    app = create_app(settings, run_worker=False)
+    try:
+        yield app
+    finally:
+        await app.state.portal.engine.dispose()
+        await app.state.portal.reader.close()
+        await app.state.portal.pdf.aclose()
+        if refusing is not None:
+            await refusing.close()
+
+
+def _outage_requests(settings: Settings) -> list[tuple[str, str, dict[str, str]]]:
+    email = {"email": "dana@example.com", "password": "x"}
+    return [
+        ("GET", "/l/" + TOKEN, {}),
+        ("POST", "/l/" + TOKEN, {}),
+        ("POST", "/l/" + TOKEN + "/renew", {}),
+        ("GET", "/signin", {}),
+        ("POST", "/signin", email),
+        ("GET", "/staff/signin", {}),
+        ("POST", "/staff/signin", email),
+        ("GET", leave_path(settings, 1), {}),
+        ("POST", leave_path(settings, 1), {"List-Unsubscribe": "One-Click"}),
+        ("GET", renew_path(settings, 1), {}),
+        ("GET", "/branding/acme.css", {}),
+        ("GET", "/staff/l/" + TOKEN, {}),
+    ]
+
+
+async def test_a_database_outage_gets_the_friendly_503_everywhere(tmp_path: Path) -> None:
+    for outage in OUTAGES:
+        async with _down(outage, tmp_path / outage) as down, _client(down) as client:
+            for method, path, data in _outage_requests(down.state.portal.settings):
+                response = await _ask(client, method, path, data=data)
+                where = (outage, method, path, response.status_code)
+                if path in ("/signin", "/staff/signin") and method == "GET":
+                    # A page that needs nothing from the database may still be shown.
+                    assert response.status_code in (200, 503), where
+                else:
+                    assert response.status_code == 503, where
+                if response.status_code == 503:
+                    assert response.headers["retry-after"] == "5", where
+                    assert "try again" in response.text, where
+
+
+async def test_no_token_is_logged_during_an_outage(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for outage in OUTAGES:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG):
+            async with _down(outage, tmp_path / outage) as down, _client(down) as client:
+                settings = down.state.portal.settings
+                for method, path, data in _outage_requests(settings):
+                    await _ask(client, method, path, data=data)
+                    # Behind a proxy's prefix too.
+                    await _ask(client, method, "/careers" + path, data=data)
+        # Everything the app logged (the test's own HTTP client logs its requests).
+        logged = "\n".join(
+            caplog.handler.format(record)
+            for record in caplog.records
+            if not record.name.startswith(("httpx", "httpcore"))
+        )
+        assert "database unavailable" in logged, outage
+        for secret in (TOKEN, leave_path(settings, 1).removeprefix("/pool/leave/")):
+            assert secret not in logged, outage
+
+
 # --- 6. a 500 carries the same security headers as any page ----------------------------
 
 
