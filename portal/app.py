@@ -9,19 +9,19 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import sqlalchemy.exc
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from portal import job_kinds, models  # noqa: F401  (every table and job kind known first)
 from portal.access.routes import routes as access_routes
 from portal.audit.routes import routes as audit_routes
 from portal.auth import ActorMiddleware, Candidate, RequireStaffMiddleware, current_actor
-from portal.db import DatabaseUnavailable, create_engine, session_factory
+from portal.db import DATABASE_ERRORS, DatabaseUnavailable, create_engine, session_factory
 from portal.feedback.routes import routes as feedback_routes
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
@@ -34,7 +34,7 @@ from portal.pdf.renderer import PdfRenderer
 from portal.pool.routes import routes as pool_routes
 from portal.pool.staff_routes import routes as pool_staff_routes
 from portal.reader import Reader
-from portal.routing import Area
+from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
 from portal.security.headers import SecurityHeadersMiddleware
@@ -128,6 +128,24 @@ def _load_abuse_model() -> None:
 BODY_LIMITS: dict[str, int] = {"staff.import.check": IMPORT_BODY_BYTES}
 
 
+class PortalApp(Starlette):
+    """Starlette, with its router redirecting by path (`PathRouter`), and with `outer`
+    middleware around its error handling as well (Starlette puts the 500 handler
+    outermost), so that a 500 page carries the same headers, and is logged the same
+    way, as any other answer."""
+
+    def __init__(self, *, routes: list[BaseRoute], outer: list[Middleware], **kwargs: Any) -> None:
+        super().__init__(routes=routes, **kwargs)
+        self.router = PathRouter(routes, lifespan=kwargs.get("lifespan"))
+        self.outer_middleware = outer
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        for cls, args, kwargs in reversed(self.outer_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     settings.check()
@@ -191,42 +209,47 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         # Staff: the sign-in page is open, everything else needs a staff actor.
         Mount(
             "/staff",
-            routes=[
-                *staff_open_routes,
-                *people_open_routes,
-                *oidc_open_routes,
-                Area(
-                    [
-                        *staff_routes,
-                        *workspace_routes,
-                        *editor_routes,
-                        *thread_routes,
-                        *people_routes,
-                        *audit_routes,
-                        *org_staff_routes,
-                        *pool_staff_routes,
-                        *import_routes,
-                    ],
-                    middleware=[
-                        Middleware(RequireStaffMiddleware),
-                        Middleware(NavCountsMiddleware),
-                    ],
-                ),
-            ],
+            app=PathRouter(
+                [
+                    *staff_open_routes,
+                    *people_open_routes,
+                    *oidc_open_routes,
+                    Area(
+                        [
+                            *staff_routes,
+                            *workspace_routes,
+                            *editor_routes,
+                            *thread_routes,
+                            *people_routes,
+                            *audit_routes,
+                            *org_staff_routes,
+                            *pool_staff_routes,
+                            *import_routes,
+                        ],
+                        middleware=[
+                            Middleware(RequireStaffMiddleware),
+                            Middleware(NavCountsMiddleware),
+                        ],
+                    ),
+                ]
+            ),
         ),
         # The API, for later: JSON errors, no cookies, no CSRF (it will authenticate
         # each request itself), and never the session cookie.
-        Mount("/api", routes=[], name="api"),
+        Mount("/api", app=PathRouter([]), name="api"),
     ]
-    # Outermost first. The body limit sits outside CSRF, which reads form bodies.
-    middleware = [
+    # Outside the 500 handler: every answer is logged and carries these headers.
+    outer = [
         Middleware(AccessLogMiddleware),
-        Middleware(ActorMiddleware, https=settings.https, ignore=speaks_json),
         Middleware(
             SecurityHeadersMiddleware,
             https=settings.https,
             form_targets=[origin] if (origin := origin_of(settings.oidc_issuer)) else [],
         ),
+    ]
+    # Outermost first. The body limit sits outside CSRF, which reads form bodies.
+    middleware = [
+        Middleware(ActorMiddleware, https=settings.https, ignore=speaks_json),
         Middleware(
             BodyLimitMiddleware,
             max_bytes=settings.max_body_bytes,
@@ -253,8 +276,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             exempt=CSRF_EXEMPT,
         ),
     ]
-    app = Starlette(
+    app = PortalApp(
         routes=routes,
+        outer=outer,
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={
@@ -262,10 +286,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             404: not_found,
             405: method_not_allowed,
             500: server_error,
-            DatabaseUnavailable: database_error,
-            TimeoutError: database_error,
-            sqlalchemy.exc.TimeoutError: database_error,
-            sqlalchemy.exc.DBAPIError: database_error,
+            **dict.fromkeys(DATABASE_ERRORS, database_error),
         },
     )
     app.state.portal = state

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+import sqlalchemy.exc
 from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -35,6 +36,68 @@ NAMING_CONVENTION = {
 class DatabaseUnavailable(Exception):
     """The database could not be reached or did not answer in time: the request
     answers 503, "try again shortly"."""
+
+
+# SQLSTATEs that say the server cannot serve us now, whatever the statement: class 08
+# (connection exceptions), too many connections, and a server shutting down or
+# starting up (57P01-57P03).
+_UNAVAILABLE_STATES = ("08", "53300", "57P01", "57P02", "57P03")
+# While connecting, also: "database is not currently accepting connections" (55000,
+# which a statement may raise for a bug of ours, so only then).
+_UNAVAILABLE_STATES_CONNECTING = (*_UNAVAILABLE_STATES, "55000")
+# SQLite's file cannot be opened (SQLITE_CANTOPEN), or stayed locked past the busy
+# timeout (SQLITE_BUSY).
+_UNAVAILABLE_SQLITE_CODES = frozenset({14, 5})
+
+# What the app's exception handlers send to `portal.web.database_error`, which asks
+# `is_database_unavailable` whether to answer 503 (or leave it to the 500 handler).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    DatabaseUnavailable,
+    TimeoutError,
+    sqlalchemy.exc.TimeoutError,
+    sqlalchemy.exc.DBAPIError,
+)
+
+
+def is_database_unavailable(exc: BaseException | None, *, connecting: bool = False) -> bool:
+    """Whether `exc` says the database is out of reach or silent, rather than that a
+    statement was wrong: `DatabaseUnavailable`, a pool or statement timeout, a
+    connection lost, a server that refuses connections for now (by SQLSTATE, from
+    asyncpg or through SQLAlchemy), a SQLite file that cannot be opened or stays
+    locked. With `connecting` (raised while opening a connection), also any OSError
+    (refused, unreachable, unknown host) and a database not accepting connections.
+
+    The one place that decides; the engines (`create_engine`) and the reader turn a
+    failure to connect into `DatabaseUnavailable` with it, the app's 503 page asks it
+    about the rest."""
+    if isinstance(exc, DatabaseUnavailable | TimeoutError | sqlalchemy.exc.TimeoutError):
+        return True
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        return exc.connection_invalidated or is_database_unavailable(
+            exc.orig, connecting=connecting
+        )
+    if connecting and isinstance(exc, OSError):
+        return True
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(state, str):
+        return state.startswith(
+            _UNAVAILABLE_STATES_CONNECTING if connecting else _UNAVAILABLE_STATES
+        )
+    return getattr(exc, "sqlite_errorcode", None) in _UNAVAILABLE_SQLITE_CODES
+
+
+def _connect_or_unavailable(
+    dialect: Dialect, _record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    """Open a driver connection; a database that cannot be reached raises
+    `DatabaseUnavailable` (SQLAlchemy passes OSErrors on unwrapped, and wraps the rest
+    like any statement's error)."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as error:
+        if is_database_unavailable(error, connecting=True):
+            raise DatabaseUnavailable("the database could not be reached") from error
+        raise
 
 
 class NamedRow(Protocol):
@@ -146,6 +209,7 @@ def create_engine(
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
         return engine
     # No overflow: connections opened above the pool size are closed again at once,
     # so under load they churn; requests wait for a pooled one instead.
@@ -157,7 +221,11 @@ def create_engine(
             # Client-side, so that it also ends a wait on a server that went silent.
             "command_timeout": settings.db_statement_timeout_seconds,
         }
-    return create_async_engine(url, pool_size=size, max_overflow=0, pool_pre_ping=False, **options)
+    engine = create_async_engine(
+        url, pool_size=size, max_overflow=0, pool_pre_ping=False, **options
+    )
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

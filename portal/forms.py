@@ -15,9 +15,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
+
+from portal.db import MAX_ID
 
 EMAIL_MAX = 320
 # Deliberately loose: one @, something either side, a dot in the domain.
@@ -69,6 +78,26 @@ def _one_line(value: str) -> str:
 
 # A validator for a one-line text field: `Annotated[str, Field(...), OneLine]`.
 OneLine = AfterValidator(_one_line)
+
+# Every whole number a request gives (a form, a query string) that reaches the
+# database: one the INTEGER columns (ids, versions) hold. A larger one would name
+# nothing, and sent to the database it would be an error rather than a miss.
+DbInt = Annotated[int, Field(ge=0, le=MAX_ID)]
+# A record's id (ids start at 1). Path parameters use the `{name:id}` convertor
+# (portal.routing), with the same range.
+Id = Annotated[DbInt, Field(ge=1)]
+
+
+def parse_number(text: str, *, low: int = 1, high: int = MAX_ID) -> int | None:
+    """`text` as a number from `low` to `high` (by default, an id), or None when it is
+    not one: for numbers from a request that are ignored rather than refused when
+    wrong (a query parameter, a row number in a field's name). Only ASCII digits:
+    `int` refuses "²", which `str.isdigit` accepts, and numbers of thousands of digits."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
 
 URL_MAX = 500
 
@@ -156,12 +185,9 @@ def validate_rows(
         number, _, row_field = rest.partition("-")
         if list_name in rows_of:
             row_model = rows_of[list_name]
-            if (
-                number.isdigit()
-                and int(number) <= MAX_ROWS_INDEX
-                and row_field in row_model.model_fields
-            ):
-                numbered[list_name].setdefault(int(number), {}).setdefault(row_field, value)
+            position = parse_number(number, low=0, high=MAX_ROWS_INDEX)
+            if position is not None and row_field in row_model.model_fields:
+                numbered[list_name].setdefault(position, {}).setdefault(row_field, value)
         elif name in model.model_fields and name not in scalars:
             scalars[name] = value
     data: dict[str, Any] = dict(scalars)
@@ -193,7 +219,8 @@ def validate_rows(
 
 
 def _constraint(info: FieldInfo, attribute: str) -> Any:
-    for item in info.metadata:
+    # The last one given: a type narrowed further (`Id` from `DbInt`) says it last.
+    for item in reversed(info.metadata):
         found = getattr(item, attribute, None)
         if found is not None:
             return found
@@ -218,7 +245,7 @@ def human_message(error: ErrorDetails, info: FieldInfo) -> str:
         )
     if kind == "string_too_short":
         return f"Use at least {context['min_length']:,} characters."
-    if kind in ("int_parsing", "int_type", "int_from_float"):
+    if kind in ("int_parsing", "int_parsing_size", "int_type", "int_from_float"):
         return "Enter a whole number, like 12."
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         low, high = _constraint(info, "ge"), _constraint(info, "le")

@@ -1,29 +1,23 @@
 """Logging: text for people in development, one JSON object a line in production.
 
 The access log is written here rather than by uvicorn so that link tokens can
-be cut out of paths before anything is written (DESIGN §6).
+be cut out of paths before anything is written (DESIGN §6): every path or URL
+that reaches a log goes through `redact_path`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.security.token_paths import redact_path
+
 access_log = logging.getLogger("portal.access")
-
-# Anywhere in the path, not only at its start: behind a proxy prefix
-# (root_path=/careers/feedback) the logged path is /careers/feedback/l/<token>.
-_TOKEN_PATH = re.compile(r"/(l|pool/leave|pool/renew)/[^/?]*")
-
-
-def redact_path(path: str) -> str:
-    return _TOKEN_PATH.sub(r"/\1/[redacted]", path)
 
 
 class JsonFormatter(logging.Formatter):

@@ -49,7 +49,13 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from portal.db import DatabaseUnavailable, NamedRow, async_url, create_engine
+from portal.db import (
+    DatabaseUnavailable,
+    NamedRow,
+    async_url,
+    create_engine,
+    is_database_unavailable,
+)
 from portal.settings import Settings
 
 _ASYNCPG_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
@@ -341,11 +347,13 @@ class ConnectionQueue:
                 await connection.set_type_codec(
                     name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
                 )
-        except BaseException:
+        except BaseException as error:
             if connection is not None:
                 connection.terminate()
             self._opened -= 1
             self._wake_next(None)
+            if is_database_unavailable(error, connecting=True):
+                raise DatabaseUnavailable("the database could not be reached") from error
             raise
         return connection
 

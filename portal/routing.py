@@ -1,5 +1,6 @@
-"""Areas: groups of routes with their own rules (who may enter, middleware).
+"""Routing: areas, the id path parameter, and trailing-slash redirects by path.
 
+Areas are groups of routes with their own rules (who may enter, middleware).
 Starlette's `Mount` takes every path under its prefix, so two areas without a
 prefix of their own (the candidate's pages and the public ones) could not both
 be Mounts at "". An `Area` is a Mount at "" that matches only the paths of its
@@ -11,16 +12,87 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import Scope
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute, Match, Mount, Router
+from starlette.types import Receive, Scope, Send
+
+from portal.db import MAX_ID
+from portal.security.token_paths import route_path
+
+
+def _numbers_up_to(limit: int) -> str:
+    """A regular expression matching the numbers from 1 to `limit`, written without
+    leading zeros: shorter numbers, then each digit of `limit` in turn lowered."""
+    digits = str(limit)
+    shorter = f"[1-9][0-9]{{0,{len(digits) - 2}}}" if len(digits) > 1 else ""
+    same_length = []
+    for place, digit in enumerate(digits):
+        lowest = 1 if place == 0 else 0
+        if int(digit) > lowest:
+            rest = len(digits) - place - 1
+            same_length.append(f"{digits[:place]}[{lowest}-{int(digit) - 1}][0-9]{{{rest}}}")
+    alternatives = [shorter, *same_length, digits] if shorter else [*same_length, digits]
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+class IdConvertor(Convertor[int]):
+    """`{name:id}`: a record's id, 1 to the largest the id columns hold. Any other
+    number matches no route, so it is a 404 before a handler runs (sent to the
+    database it would be an error, not a miss)."""
+
+    regex = _numbers_up_to(MAX_ID)
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        # Links are built with placeholder ids too (portal.web.path_for).
+        return str(int(value))
+
+
+register_url_convertor("id", IdConvertor())
+
+
+class PathRouter(Router):
+    """A router that answers a path it lacks, whose twin with (or without) a trailing
+    slash it has, with a redirect to that twin by path. Starlette's own redirect is an
+    absolute URL built from the Host header, which the client chooses."""
+
+    def __init__(self, routes: Sequence[BaseRoute] | None = None, **kwargs: Any) -> None:
+        super().__init__(routes, redirect_slashes=False, **kwargs)
+        self.default = self._to_twin_or_not_found
+
+    async def _to_twin_or_not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        twin = self._twin(scope)
+        if twin is None:
+            await self.not_found(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = twin + (f"?{query}" if query else "")
+        await RedirectResponse(target, status_code=307)(scope, receive, send)
+
+    def _twin(self, scope: Scope) -> str | None:
+        """The path with its trailing slash removed (or one added), if a route takes it."""
+        if scope["type"] != "http" or route_path(scope) == "/":
+            return None
+        path: str = scope["path"]
+        twin = path.rstrip("/") if path.endswith("/") else path + "/"
+        # Never "//host": a path the browser would read as another site.
+        if not twin.startswith("/") or twin.startswith("//"):
+            return None
+        twin_scope = {**scope, "path": twin}
+        if any(route.matches(twin_scope)[0] is not Match.NONE for route in self.routes):
+            return twin
+        return None
 
 
 class Area(Mount):
     def __init__(
         self, routes: Sequence[BaseRoute], *, middleware: Sequence[Middleware] | None = None
     ) -> None:
-        super().__init__("", routes=routes, middleware=middleware)
+        super().__init__("", app=PathRouter(routes), middleware=middleware)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)

@@ -30,16 +30,21 @@ from portal.auth import (
 from portal.auth.middleware import ACTOR_KEY
 from portal.auth.service import end_session
 from portal.concurrency import Conflict
-from portal.db import DatabaseUnavailable, unit_of_work, utcnow
+from portal.db import DatabaseUnavailable, is_database_unavailable, unit_of_work, utcnow
 from portal.feedback.service import read_branding
 from portal.feedback.view import Branding
 from portal.formats import long_date
 from portal.forms import FormState, InputModel, row_models, validate_input, validate_rows
 from portal.paths import TEMPLATES_DIR
 from portal.reader import Reader
+
+# Registers the `{name:id}` path convertor, before any routes module (each imports
+# this one) declares a route with it.
+from portal.routing import IdConvertor  # noqa: F401
 from portal.security.csrf import csrf_token
 from portal.security.headers import referrer_policy
 from portal.security.ratelimit import RateLimiter
+from portal.security.token_paths import redact_path
 from portal.security.tokens import keyed_hash
 from portal.settings import Settings
 
@@ -237,8 +242,9 @@ def client_ip_hash(request: Request) -> str:
 
 logger = logging.getLogger("portal")
 
-# Token pages must not leak the token through Referer or caches (DESIGN §6).
-NO_STORE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+# Pages no cache may keep. (Pages whose address holds a token get theirs, and
+# their Referrer-Policy, from portal.security.token_paths whatever the handler says.)
+NO_STORE = {"cache-control": "no-store"}
 
 
 API_PREFIX = "/api"
@@ -330,23 +336,12 @@ async def server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def is_database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` says the database is out of reach or silent, rather than that
-    a statement was wrong: the reader's `DatabaseUnavailable`, a pool or
-    statement timeout, a connection lost under SQLAlchemy."""
-    if isinstance(exc, DatabaseUnavailable | TimeoutError | sqlalchemy.exc.TimeoutError):
-        return True
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        return exc.connection_invalidated or isinstance(exc.orig, TimeoutError)
-    return False
-
-
 async def database_error(request: Request, exc: Exception) -> Response:
     """503 when the database is unavailable (see `is_database_unavailable`); any
     other database error is a bug, left to the 500 handler (which logs it)."""
     if not is_database_unavailable(exc):
         raise exc
-    logger.warning("database unavailable on %s: %r", request.url.path, exc)
+    logger.warning("database unavailable on %s: %r", redact_path(request.url.path), exc)
     response = error_page(
         request,
         503,
@@ -447,7 +442,7 @@ async def visitor_context(request: Request) -> dict[str, Any]:
             if _SLUG.match(slug):
                 branding = await read_branding(reader, slug=slug)
     except (DatabaseUnavailable, sqlalchemy.exc.SQLAlchemyError, OSError) as error:
-        logger.warning("no visitor context for %s: %r", request.url.path, error)
+        logger.warning("no visitor context for %s: %r", redact_path(request.url.path), error)
         return {}
     return {
         "branding": branding,

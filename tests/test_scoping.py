@@ -224,7 +224,7 @@ def _key(endpoint: tuple[str, str, list[str]]) -> tuple[str, str, tuple[str, ...
 
 def _fill(path: str, values: Mapping[str, object]) -> str:
     for name, value in values.items():
-        path = path.replace("{" + name + ":int}", str(value)).replace("{" + name + "}", str(value))
+        path = path.replace("{" + name + ":id}", str(value)).replace("{" + name + "}", str(value))
     return path
 
 
@@ -266,22 +266,22 @@ async def test_every_route_answers_404_for_another_owners_record(
 ) -> None:
     scene = await _scene(sessions)
     endpoints = _endpoints(app)
-    assert ("GET", "/feedback/{application_id:int}", ["application_id"]) in endpoints
+    assert ("GET", "/feedback/{application_id:id}", ["application_id"]) in endpoints
     assert ("GET", "/staff/", []) in endpoints
     # The recruiter's workspace: the list (no record in its path, checked for leaks)
     # and every page of one application.
     workspace = [
         ("GET", "/staff/applications", ()),
-        ("GET", "/staff/applications/{application_id:int}", ("application_id",)),
-        ("GET", "/staff/applications/{application_id:int}/summary.pdf", ("application_id",)),
-        ("POST", "/staff/applications/{application_id:int}/links", ("application_id",)),
-        ("GET", "/staff/applications/{application_id:int}/links/revoke", ("application_id",)),
-        ("POST", "/staff/applications/{application_id:int}/links/revoke", ("application_id",)),
-        ("GET", "/staff/applications/{application_id:int}/feedback", ("application_id",)),
-        ("POST", "/staff/applications/{application_id:int}/feedback", ("application_id",)),
-        ("POST", "/staff/applications/{application_id:int}/feedback/check", ("application_id",)),
-        ("GET", "/staff/applications/{application_id:int}/preview", ("application_id",)),
-        ("POST", "/staff/applications/{application_id:int}/publish", ("application_id",)),
+        ("GET", "/staff/applications/{application_id:id}", ("application_id",)),
+        ("GET", "/staff/applications/{application_id:id}/summary.pdf", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:id}/links", ("application_id",)),
+        ("GET", "/staff/applications/{application_id:id}/links/revoke", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:id}/links/revoke", ("application_id",)),
+        ("GET", "/staff/applications/{application_id:id}/feedback", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:id}/feedback", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:id}/feedback/check", ("application_id",)),
+        ("GET", "/staff/applications/{application_id:id}/preview", ("application_id",)),
+        ("POST", "/staff/applications/{application_id:id}/publish", ("application_id",)),
     ]
     assert set(workspace) <= set(map(_key, endpoints))
     for method, template, params in endpoints:

@@ -8,13 +8,13 @@ from typing import Annotated
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from portal.forms import InputModel, Say
+from portal.forms import Id, InputModel, Say
 
 
 class AuditFilter(InputModel):
     """Who, what and when to show; a field left empty filters nothing."""
 
-    actor: Annotated[int | None, Field(ge=1, le=2**31 - 1), Say(invalid="Choose a person.")] = None
+    actor: Annotated[Id | None, Say(invalid="Choose a person.")] = None
     action: Annotated[str, Field(max_length=60)] = ""
     since: dt.date | None = None
     until: dt.date | None = None

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.auth import Candidate, current_actor, remember_actor, session_id_hash
-from portal.db import MAX_ID, utcnow
+from portal.db import utcnow
 from portal.feedback import service
 from portal.feedback.summary import summary_view
 from portal.feedback.view import FeedbackView
@@ -65,9 +65,6 @@ async def _feedback_page(request: Request) -> tuple[FeedbackView, ThreadHead] | 
     statement found of the conversation, or the answer to give instead (sign in, or
     not found)."""
     application_id: int = request.path_params["application_id"]
-    if application_id > MAX_ID:
-        # Beyond the id column's range: no such page (and no database error).
-        return await not_found(request, LookupError(application_id))
     id_hash = session_id_hash(request)
     if id_hash is None:
         return await sign_in_required(request)
@@ -247,13 +244,11 @@ async def ask(request: Request) -> Response:
 
 # The busiest routes first: routes are tried in order.
 routes = [
-    Route("/feedback/{application_id:int}", feedback, name="candidate.feedback"),
+    Route("/feedback/{application_id:id}", feedback, name="candidate.feedback"),
     Route("/feedback", applications, name="candidate.applications"),
+    Route("/feedback/{application_id:id}/summary.pdf", feedback_pdf, name="candidate.feedback_pdf"),
     Route(
-        "/feedback/{application_id:int}/summary.pdf", feedback_pdf, name="candidate.feedback_pdf"
-    ),
-    Route(
-        "/feedback/{application_id:int}/questions",
+        "/feedback/{application_id:id}/questions",
         ask,
         methods=["POST"],
         name="candidate.ask",

@@ -30,7 +30,7 @@ from portal.candidates.models import Stage
 from portal.csvexport import FORMULA_STARTS
 from portal.feedback.check import Draft, DraftItem
 from portal.feedback.roles import SuggestedRoles
-from portal.forms import EMAIL_MAX, EMAIL_SHAPE, URL_MAX, WEB_ADDRESS
+from portal.forms import EMAIL_MAX, EMAIL_SHAPE, URL_MAX, WEB_ADDRESS, parse_number
 
 # The staff page takes files up to 10 MB (about 10,000 rows of full feedback); the
 # command line, which reads a file on the server's own disk, up to 1 GB.
@@ -446,8 +446,9 @@ def _job(cells: _RowReader, catalog: Catalog) -> JobEntry | None:
     if not given:
         cells.fail(index, "Name the job (its title, or its number).")
         return None
-    if given.isdigit() and int(given) in catalog.jobs:
-        return catalog.jobs[int(given)]
+    number = parse_number(given)
+    if number is not None and number in catalog.jobs:
+        return catalog.jobs[number]
     matches = catalog.by_title.get(key_of(given), [])
     if len(matches) == 1:
         return matches[0]
@@ -563,10 +564,10 @@ def _reapply(cells: _RowReader, index: int | None) -> int | None:
     value = cells.cell(index)
     if not value or index is None:
         return None
-    if not value.isdigit() or int(value) > 60:
+    months = parse_number(value, low=0, high=60)
+    if months is None:
         cells.fail(index, "Enter a number of months from 0 to 60 (or leave it empty).")
-        return None
-    return int(value)
+    return months
 
 
 def template_columns(requirement_names: Sequence[str]) -> list[str]:

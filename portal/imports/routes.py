@@ -17,7 +17,8 @@ from starlette.routing import Route
 
 from portal.auth import Staff, current_actor
 from portal.csvexport import attachment_headers, csv_text
-from portal.db import MAX_ID, utcnow
+from portal.db import utcnow
+from portal.forms import parse_number
 from portal.imports import uploads
 from portal.imports.format import MAX_FILE_BYTES, FileProblem
 from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
@@ -86,7 +87,7 @@ async def upload(request: Request) -> Response:
 
 def _page_number(request: Request) -> int:
     given = request.query_params.get("page", "1")
-    return int(given) if given.isdigit() and 0 < int(given) <= 100_000 else 1
+    return parse_number(given, high=100_000) or 1
 
 
 async def result(request: Request) -> Response:
@@ -135,8 +136,6 @@ async def confirm(request: Request) -> Response:
 async def template(request: Request) -> Response:
     actor = await _staff(request)
     job_id = request.path_params["job_id"]
-    if job_id > MAX_ID:
-        raise HTTPException(404)
     async with db_session(request) as db:
         found = await uploads.job_template(db, actor=actor, job_id=job_id)
     if found is None:
@@ -152,10 +151,10 @@ async def template(request: Request) -> Response:
 routes = [
     Route("/import", import_page, methods=["GET"], name="staff.import"),
     Route("/import", upload, methods=["POST"], name="staff.import.check"),
-    Route("/import/{upload_id:int}", result, methods=["GET"], name="staff.import.result"),
-    Route("/import/{upload_id:int}", confirm, methods=["POST"], name="staff.import.confirm"),
+    Route("/import/{upload_id:id}", result, methods=["GET"], name="staff.import.result"),
+    Route("/import/{upload_id:id}", confirm, methods=["POST"], name="staff.import.confirm"),
     Route(
-        "/import/jobs/{job_id:int}/template.csv",
+        "/import/jobs/{job_id:id}/template.csv",
         template,
         methods=["GET"],
         name="staff.import.template",

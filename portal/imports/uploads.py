@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.actors import Actor, Staff
 from portal.candidates.models import Job, Requirement
-from portal.db import MAX_ID
 from portal.imports.format import template_columns
 from portal.imports.models import ImportUpload
 from portal.imports.service import Outcome, import_csv
@@ -93,8 +92,6 @@ def _view(upload: ImportUpload) -> UploadView:
 
 
 async def find_upload(db: AsyncSession, *, actor: Staff, upload_id: int) -> UploadView | None:
-    if upload_id > MAX_ID:
-        return None
     upload = await db.scalar(readable_uploads(actor).where(ImportUpload.id == upload_id))
     return None if upload is None else _view(upload)
 
@@ -165,8 +162,6 @@ async def import_upload(
     """Import a checked upload. None when the actor may not see it; "done" when it was
     imported already (a second press of the button); "changed" when the check no
     longer passes (the database changed since), with the new problems kept."""
-    if upload_id > MAX_ID:
-        return None
     # Locked, so that two presses of the button import once.
     upload = await db.scalar(
         readable_uploads(actor).where(ImportUpload.id == upload_id).with_for_update()

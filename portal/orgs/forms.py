@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from portal.forms import InputModel, OneLine, OptionalEmail, Say, WebAddress
+from portal.forms import Id, InputModel, OneLine, OptionalEmail, Say, WebAddress
 from portal.orgs.colours import COLOUR, MIN_CONTRAST, WHITE, contrast_ratio, darker_shade
 
 
@@ -50,7 +50,7 @@ class OrganizationSettingsForm(InputModel):
     # Shown in the footer of every page of the organization's candidates.
     privacy_url: WebAddress = ""
     contact_email: OptionalEmail = ""
-    version: int
+    version: Id
 
 
 LABELS = {

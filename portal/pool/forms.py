@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from portal.db import MAX_ID
-from portal.forms import InputModel, Say
+from portal.forms import Id, InputModel, Say, parse_number
 from portal.pool.models import ContactFrequency, RemotePreference
 
 # The kinds of role a member may ask to hear about: stored by code, shown by label.
@@ -125,11 +124,11 @@ class JoinForm(PreferencesForm):
         ),
     ]
     # The version of the statement the candidate read (the page's hidden field).
-    consent_version: Annotated[int, Field(ge=1, le=MAX_ID)]
+    consent_version: Id
 
 
 class RenewForm(InputModel):
-    consent_version: Annotated[int, Field(ge=1, le=MAX_ID)]
+    consent_version: Id
 
 
 # --- staff ---------------------------------------------------------------------
@@ -142,7 +141,7 @@ class PoolFilter(InputModel):
     location: Annotated[str, Field(max_length=100)] = ""
     remote: Literal["", "yes", "no"] = ""
     skill: Annotated[str, Field(max_length=100)] = ""
-    job: Annotated[int | None, Field(ge=1, le=MAX_ID), Say(invalid="Choose a job.")] = None
+    job: Annotated[Id | None, Say(invalid="Choose a job.")] = None
     joined_from: dt.date | None = None
     joined_to: dt.date | None = None
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
@@ -175,9 +174,7 @@ def _web_address(value: str) -> str:
 class InviteForm(InputModel):
     """An invitation to apply: which job, where to apply, a note, and to whom."""
 
-    job_id: Annotated[
-        int, Field(ge=1, le=MAX_ID), Say(missing="Choose the job.", invalid="Choose the job.")
-    ]
+    job_id: Annotated[Id, Say(missing="Choose the job.", invalid="Choose the job.")]
     # The kind of role it is: members who want only matching roles hear of it only if
     # it is one of theirs.
     role_family: Annotated[
@@ -208,18 +205,18 @@ class InviteForm(InputModel):
     @classmethod
     def _ids(cls, value: str) -> str:
         parts = [part.strip() for part in value.split(",") if part.strip()]
-        if not parts or any(not p.isdigit() or len(p) > 10 for p in parts):
+        if not parts or any(parse_number(p) is None for p in parts):
             raise PydanticCustomError("choice", "Choose at least one member.")
         return ",".join(parts)
 
     @property
     def member_ids(self) -> list[int]:
-        return sorted({int(part) for part in self.members.split(",") if int(part) <= MAX_ID})
+        return sorted({int(part) for part in self.members.split(",")})
 
 
 def _durations(value: str) -> str:
     parts = [part.strip() for part in value.split(",") if part.strip()]
-    if not parts or any(not p.isdigit() or not 1 <= int(p) <= 60 for p in parts) or len(parts) > 6:
+    if not parts or any(parse_number(p, high=60) is None for p in parts) or len(parts) > 6:
         raise PydanticCustomError(
             "durations", "List up to six numbers of months from 1 to 60, like 6, 12, 24."
         )
@@ -236,7 +233,7 @@ class ConsentSettingsForm(InputModel):
     ]
     durations: Annotated[str, Field(max_length=100), AfterValidator(_durations)]
     offers_pool: Literal["", "yes"] = ""
-    version: int
+    version: Id
 
     @property
     def duration_months(self) -> list[int]:

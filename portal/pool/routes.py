@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from portal.auth import Candidate, current_actor
 from portal.candidates.service import readable_applications
-from portal.db import MAX_ID, utcnow
+from portal.db import utcnow
 from portal.feedback.view import load_feedback_view
 from portal.forms import FormState, InputModel, validate_input
 from portal.pool import links, service
@@ -106,8 +106,6 @@ async def _candidate(request: Request) -> tuple[Candidate, int] | Response:
     if not isinstance(actor, Candidate):
         return await sign_in_required(request)
     application_id: int = request.path_params["application_id"]
-    if application_id > MAX_ID:
-        raise HTTPException(404)
     return actor, application_id
 
 
@@ -281,17 +279,15 @@ async def renew(request: Request) -> Response:
 
 
 routes = [
+    Route("/feedback/{application_id:id}/pool", join, methods=["POST"], name="candidate.pool_join"),
     Route(
-        "/feedback/{application_id:int}/pool", join, methods=["POST"], name="candidate.pool_join"
-    ),
-    Route(
-        "/feedback/{application_id:int}/pool/preferences",
+        "/feedback/{application_id:id}/pool/preferences",
         change,
         methods=["POST"],
         name="candidate.pool_change",
     ),
     Route(
-        "/feedback/{application_id:int}/pool/leave",
+        "/feedback/{application_id:id}/pool/leave",
         leave,
         methods=["POST"],
         name="candidate.pool_leave",

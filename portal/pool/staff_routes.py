@@ -15,8 +15,8 @@ from portal.audit import service as audit
 from portal.auth import Staff, current_actor
 from portal.concurrency import Conflict
 from portal.csvexport import csv_response
-from portal.db import MAX_ID, utcnow
-from portal.forms import FormState, validate_input
+from portal.db import utcnow
+from portal.forms import FormState, parse_number, validate_input
 from portal.orgs.models import Organization
 from portal.pool import invite, search
 from portal.pool.forms import ROLE_FAMILIES, ConsentSettingsForm, InviteForm, PoolFilter
@@ -123,8 +123,6 @@ async def export(request: Request) -> Response:
 async def member_page(request: Request) -> Response:
     actor = await _staff(request)
     membership_id: int = request.path_params["membership_id"]
-    if membership_id > MAX_ID:
-        raise HTTPException(404)
     async with db_session(request) as db:
         detail = await search.member_detail(
             db, actor=actor, membership_id=membership_id, now=utcnow()
@@ -143,9 +141,9 @@ def _member_ids(values: list[str]) -> list[int]:
     ids = []
     for value in values:
         for part in value.split(","):
-            part = part.strip()
-            if part.isdigit() and len(part) <= 10 and int(part) <= MAX_ID:
-                ids.append(int(part))
+            found = parse_number(part.strip())
+            if found is not None:
+                ids.append(found)
     return sorted(set(ids))
 
 
@@ -324,5 +322,5 @@ routes = [
     Route("/pool/invite", invite_send, methods=["POST"], name="staff.pool_invite_send"),
     Route("/pool/settings", settings_page, methods=["GET"], name="staff.pool_settings"),
     Route("/pool/settings", save_settings, methods=["POST"], name="staff.pool_settings_save"),
-    Route("/pool/{membership_id:int}", member_page, methods=["GET"], name="staff.pool_member"),
+    Route("/pool/{membership_id:id}", member_page, methods=["GET"], name="staff.pool_member"),
 ]

@@ -37,7 +37,7 @@ from starlette.requests import cookie_parser
 from starlette.routing import Mount, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.security.headers import route_path
+from portal.security.token_paths import route_path
 
 log = logging.getLogger(__name__)
 

@@ -6,35 +6,19 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.security.token_paths import is_token_path
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
 
-# Pages under /l/<token> (candidates') and /staff/l/<token> (staff invitations)
-# carry a usable token in their address: they must send no Referer at all, not
-# even to this site's own stylesheets (DESIGN §6).
-LINK_PATH_PREFIXES = ("/l/", "/staff/l/")
-
-
-def route_path(scope: Scope) -> str:
-    """The path the app routes on: without the root path a proxy prefix adds."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
-        return path[len(root) :] or "/"
-    return path
-
-
-def is_link_path(scope: Scope) -> bool:
-    """Whether the request is for a link page, whatever the app's root path."""
-    return route_path(scope).startswith(LINK_PATH_PREFIXES)
-
 
 def referrer_policy(scope: Scope) -> str:
-    """The policy for this response; base.html repeats it in a <meta> so both agree."""
-    return "no-referrer" if is_link_path(scope) else "same-origin"
+    """The policy for this response; base.html repeats it in a <meta> so both agree.
+    Pages whose address holds a token send no Referer at all."""
+    return "no-referrer" if is_token_path(scope) else "same-origin"
 
 
 def content_security_policy(form_targets: Sequence[str] = ()) -> str:
@@ -60,24 +44,29 @@ class SecurityHeadersMiddleware:
         if https:
             headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
         self.headers = [*headers, (b"referrer-policy", b"same-origin")]
-        self.link_headers = [*headers, (b"referrer-policy", b"no-referrer")]
+        self.token_headers = [*headers, (b"referrer-policy", b"no-referrer")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        own = self.link_headers if is_link_path(scope) else self.headers
+        token_page = is_token_path(scope)
+        own = self.token_headers if token_page else self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
                 present = {name for name, _ in headers}
                 extra = [(n, v) for n, v in own if n not in present]
-                # Pages carry per-visitor CSRF tokens: no shared cache may keep them.
-                if b"cache-control" not in present and any(
-                    name == b"content-type" and value.startswith(b"text/html")
-                    for name, value in headers
+                # Pages carry per-visitor CSRF tokens: no shared cache may keep them;
+                # nor any cache an answer (a redirect too) to an address with a token.
+                if b"cache-control" not in present and (
+                    token_page
+                    or any(
+                        name == b"content-type" and value.startswith(b"text/html")
+                        for name, value in headers
+                    )
                 ):
                     extra.append((b"cache-control", b"no-store"))
                 message["headers"] = [*message.get("headers", []), *extra]

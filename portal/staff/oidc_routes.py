@@ -26,8 +26,6 @@ from portal.web import (
 )
 
 NO_STORE = {"cache-control": "no-store"}
-# Invitation pages must not leak their token (DESIGN §6).
-LINK_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
 METHOD = "single_sign_on"
 
 
@@ -203,7 +201,7 @@ async def _link(request: Request, identity: Identity, token: str) -> Response:
 
 
 def _spent(request: Request) -> Response:
-    return render(request, "staff/invitation_spent.html", {}, status_code=404, headers=LINK_HEADERS)
+    return render(request, "staff/invitation_spent.html", {}, status_code=404, headers=NO_STORE)
 
 
 open_routes = [

@@ -13,8 +13,8 @@ from starlette.routing import Route
 
 from portal.auth import Staff, require_admin, session_id_hash
 from portal.auth.service import replace_session
-from portal.db import MAX_ID, utcnow
-from portal.forms import FormState, validate_input
+from portal.db import utcnow
+from portal.forms import FormState, parse_number, validate_input
 from portal.staff import invitations, lockout, people
 from portal.staff.forms import PASSWORD_MIN, InviteForm, PasswordForm, RoleForm, TitleForm
 from portal.web import (
@@ -274,18 +274,16 @@ async def clear_lock(request: Request) -> Response:
     actor = await _admin(request)
     posted = await request.form(max_files=0, max_fields=5)
     lock = posted.get("lock")
-    staff_user_id = request.path_params["staff_user_id"]
-    if staff_user_id > MAX_ID or not (
-        isinstance(lock, str) and lock.isdigit() and int(lock) <= MAX_ID
-    ):
+    lock_id = parse_number(lock) if isinstance(lock, str) else None
+    if lock_id is None:
         raise HTTPException(404)
     try:
         async with db_session(request) as db:
             await people.clear_lock(
                 db,
                 actor=actor,
-                staff_user_id=staff_user_id,
-                lock_id=int(lock),
+                staff_user_id=request.path_params["staff_user_id"],
+                lock_id=lock_id,
                 secret_key=_secret_key(request),
                 now=utcnow(),
                 ip_hash=client_ip_hash(request),
@@ -373,43 +371,43 @@ open_routes = [
 routes = [
     Route("/people", people_page, methods=["GET"], name="staff.people"),
     Route("/people", invite, methods=["POST"], name="staff.invite"),
-    Route("/people/{staff_user_id:int}", person_page, methods=["GET"], name="staff.person"),
+    Route("/people/{staff_user_id:id}", person_page, methods=["GET"], name="staff.person"),
     Route("/people/sign-in-locks", locks_page, methods=["GET"], name="staff.sign_in_locks"),
     Route(
-        "/people/{staff_user_id:int}/sign-in-lock",
+        "/people/{staff_user_id:id}/sign-in-lock",
         clear_lock,
         methods=["POST"],
         name="staff.sign_in_lock_clear",
     ),
     Route(
-        "/people/{staff_user_id:int}/role", change_role, methods=["POST"], name="staff.person_role"
+        "/people/{staff_user_id:id}/role", change_role, methods=["POST"], name="staff.person_role"
     ),
     Route(
-        "/people/{staff_user_id:int}/title",
+        "/people/{staff_user_id:id}/title",
         change_title,
         methods=["POST"],
         name="staff.person_title",
     ),
     Route(
-        "/people/{staff_user_id:int}/deactivate",
+        "/people/{staff_user_id:id}/deactivate",
         confirm_deactivate,
         methods=["GET"],
         name="staff.person_deactivate_confirm",
     ),
     Route(
-        "/people/{staff_user_id:int}/deactivate",
+        "/people/{staff_user_id:id}/deactivate",
         deactivate,
         methods=["POST"],
         name="staff.person_deactivate",
     ),
     Route(
-        "/people/{staff_user_id:int}/reactivate",
+        "/people/{staff_user_id:id}/reactivate",
         reactivate,
         methods=["POST"],
         name="staff.person_reactivate",
     ),
     Route(
-        "/people/{staff_user_id:int}/invitation",
+        "/people/{staff_user_id:id}/invitation",
         resend_invitation,
         methods=["POST"],
         name="staff.person_reinvite",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from portal.forms import InputModel, Say
+from portal.forms import Id, InputModel, Say
 
 MESSAGE_MAX = 2000
 REASON_MAX = 500
@@ -39,36 +39,38 @@ class QuestionForm(InputModel):
 class ReplyForm(InputModel):
     body: Body
     markdown: bool = False
-    version: int
+    version: Id
 
 
 class NoteForm(InputModel):
     """A staff message (no reply needed, closing) or an internal note."""
 
     body: Body
-    version: int
+    version: Id
 
 
 class ReasonForm(InputModel):
     reason: Reason
-    version: int
+    version: Id
 
 
 class VersionForm(InputModel):
-    version: int
+    version: Id
 
 
 class AssignForm(InputModel):
-    # Empty: nobody.
-    assignee: Annotated[str, Field(max_length=12)] = ""
-    version: int
+    # Empty: nobody; "me"; or a colleague's id.
+    assignee: Annotated[
+        Literal["", "me"] | Id, Say(invalid="Choose an active colleague of your organization.")
+    ] = ""
+    version: Id
 
 
 class ReviewForm(InputModel):
     """Approving (comment optional) or returning (comment required) a pending reply."""
 
     comment: Annotated[str, Field(max_length=MESSAGE_MAX)] = ""
-    version: int
+    version: Id
 
 
 class SavedAnswerForm(InputModel):
@@ -85,4 +87,4 @@ class QuestionSettingsForm(InputModel):
         int, Field(ge=1, le=60), Say(missing="Enter a number of working days, like 5.")
     ]
     replies_need_approval: bool = False
-    version: int
+    version: Id

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from portal.auth import Staff
 from portal.candidates.models import Candidate, Job
+from portal.forms import parse_number
 from portal.staff.models import StaffUser
 from portal.threads.models import (
     CandidateBlock,
@@ -32,6 +33,9 @@ from portal.threads.service import readable_threads
 from portal.threads.text import render_message
 
 PER_PAGE = 25
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# A cursor's time, in microseconds since EPOCH: no later than datetime allows.
+MAX_MICROS = (dt.datetime.max.replace(tzinfo=dt.UTC) - EPOCH) // dt.timedelta(microseconds=1)
 COUNT_CAP = 100
 
 # The queue's filters: which threads a view shows.
@@ -60,11 +64,11 @@ class QueueFilter:
         state = query.get("state", "waiting")
         job = query.get("job", "")
         assignee = query.get("assignee", "")
-        if assignee not in ("", "me", "none") and not (assignee.isdigit() and len(assignee) < 10):
+        if assignee not in ("", "me", "none") and parse_number(assignee) is None:
             assignee = ""
         return cls(
             state=state if state in STATES else "waiting",
-            job=int(job) if job.isdigit() and len(job) < 10 else None,
+            job=parse_number(job),
             assignee=assignee,
             overdue=query.get("overdue") == "1",
             flagged=query.get("flagged") == "1",
@@ -174,11 +178,14 @@ def _filtered(actor: Staff, wanted: QueueFilter, today: dt.date) -> Select[Any]:
 
 
 def _cursor(after: str) -> tuple[bool, dt.datetime, int] | None:
-    try:
-        flag, stamp, ident = after.split("_")
-        return flag == "1", dt.datetime.fromtimestamp(int(stamp) / 1e6, dt.UTC), int(ident)
-    except ValueError:
+    """The position `after` names (see `_cursor_of`), or None for none (the first
+    page) when it is not one of ours."""
+    flag, _, rest = after.partition("_")
+    stamp, _, ident = rest.partition("_")
+    micros, thread_id = parse_number(stamp, low=0, high=MAX_MICROS), parse_number(ident)
+    if micros is None or thread_id is None:
         return None
+    return flag == "1", EPOCH + dt.timedelta(microseconds=micros), thread_id
 
 
 def _cursor_of(entry: QueueEntry, waiting: bool) -> str:

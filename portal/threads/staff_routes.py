@@ -15,8 +15,8 @@ from starlette.routing import Route
 
 from portal.auth import Staff, current_actor
 from portal.concurrency import Conflict
-from portal.db import MAX_ID, utcnow
-from portal.forms import FormState, InputModel, validate_input
+from portal.db import utcnow
+from portal.forms import FormState, InputModel, parse_number, validate_input
 from portal.orgs.models import Organization
 from portal.orgs.service import update_question_settings
 from portal.settings import Settings
@@ -71,8 +71,6 @@ async def _staff(request: Request) -> Staff:
 
 def _id(request: Request, name: str) -> int:
     value: int = request.path_params[name]
-    if value > MAX_ID:
-        raise HTTPException(404)
     return value
 
 
@@ -109,9 +107,9 @@ async def _thread_page(
         if thread is None:
             raise HTTPException(404)
         forms = {"no_reply": FormState(values={"body": NO_REPLY_NOTE}), **(forms or {})}
-        answer = request.query_params.get("answer", "")
-        if "reply" not in forms and answer.isdigit() and len(answer) < 10:
-            body = await queue.saved_answer_body(db, actor=actor, answer_id=int(answer))
+        answer = parse_number(request.query_params.get("answer", ""))
+        if "reply" not in forms and answer is not None:
+            body = await queue.saved_answer_body(db, actor=actor, answer_id=answer)
             if body is not None:
                 forms["reply"] = FormState(values={"body": body})
     counts = await nav_counts(request, actor)
@@ -258,12 +256,10 @@ async def _assign(
 ) -> None:
     if data.assignee == "me":
         assignee: int | None = act.actor.staff_id
-    elif data.assignee.isdigit():
-        assignee = int(data.assignee)
-    elif not data.assignee:
+    elif data.assignee == "":
         assignee = None
     else:
-        raise NotAllowed("Choose an active colleague of your organization.")
+        assignee = data.assignee
     await moderation.assign(db, act, **ids, assignee=assignee)
 
 
@@ -440,8 +436,8 @@ def _post(path: str, endpoint: Any, name: str) -> Route:
     return Route(path, endpoint, methods=["POST"], name=name)
 
 
-THREAD = "/queue/{thread_id:int}"
-MESSAGE = THREAD + "/messages/{message_id:int}"
+THREAD = "/queue/{thread_id:id}"
+MESSAGE = THREAD + "/messages/{message_id:id}"
 routes = [
     Route("/queue", queue_page, methods=["GET"], name="staff.queue"),
     Route(THREAD, thread_page, methods=["GET"], name="staff.thread"),
@@ -460,14 +456,14 @@ routes = [
     _post("/saved-answers", save_answer, "staff.saved_answer_create"),
     _post("/question-settings", question_settings, "staff.question_settings"),
     Route(
-        "/saved-answers/{answer_id:int}", saved_answer, methods=["GET"], name="staff.saved_answer"
+        "/saved-answers/{answer_id:id}", saved_answer, methods=["GET"], name="staff.saved_answer"
     ),
-    _post("/saved-answers/{answer_id:int}", save_answer, "staff.saved_answer_save"),
+    _post("/saved-answers/{answer_id:id}", save_answer, "staff.saved_answer_save"),
     Route(
-        "/saved-answers/{answer_id:int}/delete",
+        "/saved-answers/{answer_id:id}/delete",
         confirm_delete_answer,
         methods=["GET"],
         name="staff.saved_answer_confirm_delete",
     ),
-    _post("/saved-answers/{answer_id:int}/delete", delete_answer, "staff.saved_answer_delete"),
+    _post("/saved-answers/{answer_id:id}/delete", delete_answer, "staff.saved_answer_delete"),
 ]

@@ -17,7 +17,7 @@ from portal.concurrency import Conflict
 from portal.db import utcnow
 from portal.feedback import drafts
 from portal.feedback.view import Version, load_feedback_view
-from portal.forms import FormState, validate_rows
+from portal.forms import MAX_ROWS_INDEX, FormState, parse_number, validate_rows
 from portal.web import (
     client_ip_hash,
     conflict_page,
@@ -120,8 +120,9 @@ def _changed_rows(form: FormState, action: str) -> FormState | None:
     if verb == "add" and rest in ROW_LISTS:
         return with_row_added(form, rest)
     list_name, _, index = rest.rpartition("-")
-    if verb == "remove" and list_name in ROW_LISTS and index.isdigit():
-        return with_row_removed(form, list_name, int(index))
+    row = parse_number(index, low=0, high=MAX_ROWS_INDEX)
+    if verb == "remove" and list_name in ROW_LISTS and row is not None:
+        return with_row_removed(form, list_name, row)
     return None
 
 
@@ -345,19 +346,19 @@ async def publish(request: Request) -> Response:
     return redirect_page(request, application_url(request, application_id, "published"))
 
 
-FEEDBACK = "/applications/{application_id:int}/feedback"
+FEEDBACK = "/applications/{application_id:id}/feedback"
 routes = [
     Route(FEEDBACK, editor, methods=["GET"], name="staff.feedback_editor"),
     Route(FEEDBACK, save, methods=["POST"], name="staff.feedback_save"),
     Route(FEEDBACK + "/check", live_check, methods=["POST"], name="staff.feedback_check"),
     Route(
-        "/applications/{application_id:int}/preview",
+        "/applications/{application_id:id}/preview",
         preview,
         methods=["GET"],
         name="staff.feedback_preview",
     ),
     Route(
-        "/applications/{application_id:int}/publish",
+        "/applications/{application_id:id}/publish",
         publish,
         methods=["POST"],
         name="staff.feedback_publish",

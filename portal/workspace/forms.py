@@ -9,9 +9,8 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from portal.candidates.models import Stage
-from portal.db import MAX_ID
 from portal.feedback.roles import SuggestedRoles
-from portal.forms import InputModel, Say, WebAddress
+from portal.forms import DbInt, Id, InputModel, Say, WebAddress
 
 TEXT_MAX = 2_000
 ITEM_MAX = 1_000
@@ -39,7 +38,7 @@ def _blank_is_none(value: Any) -> Any:
 
 
 OptionalId = Annotated[
-    Annotated[int, Field(ge=1, le=MAX_ID)] | None,
+    Id | None,
     BeforeValidator(_blank_is_none),
     Say(invalid="Choose one."),
 ]
@@ -71,7 +70,7 @@ Rating = Literal["", "met", "partly_met", "not_yet_met"]
 
 
 class AssessmentRow(InputModel):
-    requirement: Annotated[int, Field(ge=1, le=MAX_ID)]
+    requirement: Id
     rating: Annotated[Rating, Say(invalid="Choose a rating.")] = ""
     evidence: ItemText = ""
     visible: Checkbox = False
@@ -99,7 +98,7 @@ class EditorForm(InputModel):
     recruiter started from (0 when there was none).
     """
 
-    version: Annotated[int, Field(ge=0, le=MAX_ID)]
+    version: DbInt
     decision_summary: Text = ""
     personal_note: Text = ""
     reapply_after_months: Annotated[
@@ -123,9 +122,9 @@ class EditorForm(InputModel):
 class PublishForm(InputModel):
     """Publish a version; `reason` is a second recruiter's override of risky findings."""
 
-    version: Annotated[int, Field(ge=1, le=MAX_ID)]
+    version: Id
     reason: Annotated[str, Field(max_length=TEXT_MAX)] = ""
 
 
 class LinkForm(InputModel):
-    link: Annotated[int, Field(ge=1, le=MAX_ID)]
+    link: Id
