@@ -7,7 +7,7 @@ from sqlalchemy import Select, delete, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth import Actor, Candidate, Staff
-from portal.candidates.models import Application, Requirement
+from portal.candidates.models import Application, Job, Requirement
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind
 
 
@@ -68,3 +68,20 @@ def readable_applications(actor: Actor) -> Select[Application]:
     if isinstance(actor, Staff):
         return statement.where(Application.organization_id == actor.organization_id)
     return statement.where(false())
+
+
+def readable_jobs(actor: Actor) -> Select[Job]:
+    """A staff member's organization's jobs; nothing for anyone else (a candidate reads
+    a job only through their application)."""
+    statement = select(Job)
+    if isinstance(actor, Staff):
+        return statement.where(Job.organization_id == actor.organization_id)
+    return statement.where(false())
+
+
+async def job_titles(db: AsyncSession, *, actor: Actor) -> list[tuple[int, str]]:
+    """(id, title) of every job the actor may read, by title: for filters and choices."""
+    rows = await db.execute(
+        readable_jobs(actor).with_only_columns(Job.id, Job.title).order_by(Job.title, Job.id)
+    )
+    return [(job_id, title) for job_id, title in rows]

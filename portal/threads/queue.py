@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from portal.auth import Staff
 from portal.candidates.models import Candidate, Job
+from portal.candidates.service import job_titles
 from portal.forms import parse_number
 from portal.staff.models import StaffUser
 from portal.threads.models import (
@@ -227,15 +228,8 @@ async def queue_page(
         rows = list((await db.execute(statement.limit(PER_PAGE + 1))).all())
     entries = [QueueEntry(**row._mapping) for row in rows[:PER_PAGE]]
     next_after = _cursor_of(entries[-1], waiting) if len(rows) > PER_PAGE else None
-    jobs = (
-        await db.execute(
-            select(Job.id, Job.title)
-            .where(Job.organization_id == actor.organization_id)
-            .order_by(Job.title, Job.id)
-        )
-    ).all()
-    job_list = [(job.id, job.title) for job in jobs]
-    return QueuePage(entries, next_after, job_list, await colleagues(db, actor))
+    jobs = await job_titles(db, actor=actor)
+    return QueuePage(entries, next_after, jobs, await colleagues(db, actor))
 
 
 async def colleagues(db: AsyncSession, actor: Staff) -> list[tuple[int, str]]:

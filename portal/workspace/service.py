@@ -20,7 +20,7 @@ from portal.audit import service as audit
 from portal.auth import Staff
 from portal.candidates.models import Application, Candidate, Job
 from portal.candidates.models import Requirement as RequirementRow
-from portal.candidates.service import readable_applications
+from portal.candidates.service import job_titles, readable_applications
 from portal.feedback.models import Feedback, FeedbackOverride, FeedbackState
 from portal.feedback.view import STAGE_WORDS
 from portal.settings import Settings
@@ -152,13 +152,7 @@ async def list_applications(
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    jobs = (
-        await db.execute(
-            select(Job.id, Job.title)
-            .where(Job.organization_id == actor.organization_id)
-            .order_by(Job.title, Job.id)
-        )
-    ).all()
+    jobs = await job_titles(db, actor=actor)
     everything = await db.scalar(
         readable_applications(actor).with_only_columns(func.count(Application.id))
     )
@@ -168,7 +162,7 @@ async def list_applications(
         counts=counts,
         page=page,
         pages=pages,
-        jobs=[(job_id, title) for job_id, title in jobs],
+        jobs=jobs,
         everything=everything or 0,
     )
 
