@@ -240,9 +240,12 @@ async def join(
         joined_at=now,
         expires_at=add_months(now, form.duration_months),
     )
-    db.add(membership)
     try:
+        # Added inside the SAVEPOINT: begin_nested() flushes what is pending first, so
+        # a membership added before it would fail outside the savepoint and take the
+        # whole transaction with it.
         async with db.begin_nested():
+            db.add(membership)
             await db.flush()
     except IntegrityError:
         # A join from another tab won the race (one active membership each).
