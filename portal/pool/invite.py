@@ -24,7 +24,7 @@ from portal.mail.service import enqueue_email, render_email, sender_for
 from portal.pool.forms import ROLE_FAMILIES, InviteForm
 from portal.pool.models import ContactFrequency, PoolContact, PoolMembership, PoolState
 from portal.pool.search import CONTACT_GAP, MemberRow, members_by_id
-from portal.pool.tokens import leave_url, member_token
+from portal.pool.tokens import LinkPurpose, leave_url, member_token
 from portal.settings import Settings
 
 # Shown in the preview where each member's own leave link will be.
@@ -166,7 +166,7 @@ async def send(
         )
         db.add(contact)
         await db.flush()
-        token = member_token(settings, member.membership_id)
+        token = member_token(settings, member.membership_id, LinkPurpose.LEAVE)
         await enqueue_email(
             db,
             settings=settings,
@@ -176,7 +176,7 @@ async def send(
             idempotency_key=f"pool.invitation:{contact.id}",
             now=now,
             organization_id=actor.organization_id,
-            secret=token,
+            secrets=[token],
             unsubscribe_url=leave_url(settings, token),
         )
         result.sent += 1
