@@ -4,14 +4,19 @@ consent, mangled one-click headers, invitation races and a double-clicked join."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import email
+import email.policy
 
 import httpx
 import pytest
+from aiosmtplib.email import flatten_message
 from sqlalchemy import select, text
 
 from portal.candidates.models import Job
 from portal.db import unit_of_work, utcnow
+from portal.mail.backends import Envelope, build_message
 from portal.mail.jobs import OutgoingEmail, envelope
 from portal.orgs.models import Organization
 from portal.pool import expiry
@@ -202,3 +207,45 @@ async def test_renewal_records_the_statement_version_the_member_was_shown(
     assert after.consent_text_id == second_id
     [event] = await _renewed_events(sessions)
     assert event["consent_version"] == 2
+
+
+# --- List-Unsubscribe as providers read it ----------------------------------------------
+
+LONG_BASE = "https://feedback.some-long-employer-name.example.com"
+
+
+def test_one_click_headers_stay_plain_with_a_production_length_url(settings: Settings) -> None:
+    url = f"{LONG_BASE}{leave_path(settings, 2_000_000_123)}"
+    assert len(f"List-Unsubscribe: <{url}>") > 78
+    subject = "Zoë, une nouvelle offre chez Müller & Söhne GmbH, Analyste de données senior (H/F)"
+    sent = Envelope(
+        7,
+        "zoe@example.com",
+        "jobs@mueller.example",
+        "Müller & Söhne",
+        subject,
+        "Hello\n",
+        "<p>Hello</p>",
+        {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
+    message = build_message(sent)
+    # As the file backend writes it, and as aiosmtplib puts it on the wire.
+    for raw in (message.as_bytes(), flatten_message(message)):
+        head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii")
+        lines = head.split("\n")
+        assert f"List-Unsubscribe: <{url}>" in lines
+        assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in lines
+        assert all(len(line) <= 998 for line in lines)
+        # The non-ASCII subject and sender name are still encoded words.
+        assert next(line for line in lines if line.startswith("Subject: ")).count("=?utf-8?") == 1
+        assert next(line for line in lines if line.startswith("From: ")).count("=?utf-8?") == 1
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        assert parsed["List-Unsubscribe"] == f"<{url}>"
+        assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert parsed["Subject"] == subject
+        assert parsed["From"].addresses[0].display_name == "Müller & Söhne"
+    # A header value still cannot smuggle in another header.
+    with pytest.raises(ValueError):
+        build_message(
+            dataclasses.replace(sent, headers={"List-Unsubscribe": f"<{url}>\r\nBcc: x@y"})
+        )
