@@ -13,6 +13,7 @@ import httpx
 import pytest
 from aiosmtplib.email import flatten_message
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from portal.candidates.models import Job
 from portal.db import unit_of_work, utcnow
@@ -20,13 +21,14 @@ from portal.mail.backends import Envelope, build_message
 from portal.mail.jobs import OutgoingEmail, envelope
 from portal.orgs.models import Organization
 from portal.pool import expiry
-from portal.pool.models import PoolConsentEvent
+from portal.pool.models import PoolConsentEvent, PoolContact
 from portal.pool.service import record_consent_text
 from portal.settings import Settings
-from tests.factories import World, csrf_token, make_world, sign_in
+from tests.factories import World, csrf_token, make_staff, make_world, sign_in, staff_sign_in
 from tests.pool_support import (
     JOIN,
     Sessions,
+    add_member,
     join,
     leave_path,
     memberships,
@@ -249,3 +251,62 @@ def test_one_click_headers_stay_plain_with_a_production_length_url(settings: Set
         build_message(
             dataclasses.replace(sent, headers={"List-Unsubscribe": f"<{url}>\r\nBcc: x@y"})
         )
+
+
+# --- invitations: one per member and job ---------------------------------------------
+
+
+async def test_two_recruiters_sending_the_same_invitation_at_once_reach_each_member_once(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    ada = await make_world(sessions, email="ada@example.com", name="Ada Quill", job_title="Analyst")
+    cy = await make_world(sessions, email="cy@example.com", name="Cy Varga")
+    # "Matching roles only": no waiting period, so only the database can stop a
+    # second invitation to the same job.
+    matching = await add_member(sessions, ada, contact_frequency="matching", role_families="data")
+    quarterly = await add_member(sessions, cy, contact_frequency="quarterly")
+    await make_staff(sessions, organization_id=ada.organization_id)
+    await make_staff(sessions, organization_id=ada.organization_id, email="kim@acme.example")
+    assert (await staff_sign_in(client)).status_code == 303
+    assert (await staff_sign_in(other_client, "kim@acme.example")).status_code == 303
+    async with sessions() as db:
+        job_id = await db.scalar(select(Job.id).where(Job.title == "Analyst"))
+    form = {
+        "members": f"{matching},{quarterly}",
+        "job_id": str(job_id),
+        "role_family": "data",
+        "apply_url": "https://careers.example/jobs/7",
+        "message": "We thought of you.",
+        "action": "send",
+    }
+    tokens = [await page_token(browser, "/staff/pool") for browser in (client, other_client)]
+    answers = await asyncio.gather(
+        *(
+            browser.post("/staff/pool/invite", data={**form, "csrftoken": token})
+            for browser, token in zip((client, other_client), tokens, strict=True)
+        )
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    mails = await queued_mail(sessions, "pool_job_invitation")
+    assert sorted(m["to"] for m in mails) == ["ada@example.com", "cy@example.com"]
+    async with sessions() as db:
+        contacts = (await db.scalars(select(PoolContact.membership_id))).all()
+    assert sorted(contacts) == sorted([matching, quarterly])
+    # Whoever came second is told, member by member, instead of an error.
+    assert any("No invitation was sent." in a.text for a in answers)
+    assert any("a moment ago" in a.text for a in answers)
+
+
+async def test_the_database_refuses_a_second_invitation_to_the_same_job(
+    sessions: Sessions,
+) -> None:
+    ada = await make_world(sessions, email="ada@example.com", name="Ada Quill")
+    member = await add_member(sessions, ada)
+    async with sessions() as db:
+        job_id = await db.scalar(select(Job.id))
+    contact = {"membership_id": member, "organization_id": ada.organization_id, "job_id": job_id}
+    async with unit_of_work(sessions) as db:
+        db.add(PoolContact(**contact))
+    with pytest.raises(IntegrityError):
+        async with unit_of_work(sessions) as db:
+            db.add(PoolContact(**contact))
