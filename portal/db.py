@@ -188,6 +188,45 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_driver_stays_out(dbapi_connection: Any, _record: Any) -> None:
+    # sqlite3's own transaction handling ("legacy" mode, which aiosqlite keeps) sends
+    # BEGIN before a write but not before a SAVEPOINT: a SAVEPOINT as a transaction's
+    # first write opens a transaction of its own, and rolling it back ends the
+    # request's ("Can't operate on closed transaction"). So, as in SQLAlchemy's
+    # recipe (its SQLite docs, "Enabling Non-Legacy SQLite Transactional Modes"),
+    # the driver emits no BEGIN and `_sqlite_begin_before_write` does.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_new_transaction(connection: Any) -> None:
+    connection.info[_SQLITE_BEGUN] = False
+
+
+# Statements that only read: they run outside a transaction until the first write,
+# as they did under the driver, so each sees what is committed when it runs.
+_SQLITE_READS = frozenset({"SELECT", "PRAGMA", "EXPLAIN"})
+_SQLITE_BEGUN = "portal.sqlite_begun"
+
+
+def _sqlite_begin_before_write(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
+    """BEGIN IMMEDIATE before the transaction's first write or SAVEPOINT.
+
+    The recipe's BEGIN at the start of every transaction would change what
+    transactions see: one that reads, then writes after another committed, would
+    fail at once with "database is locked" (its snapshot is stale) where it now
+    waits for the other writer and then finds its change (a version conflict, a
+    unique row). Beginning where the driver did keeps that; IMMEDIATE takes the write
+    lock at once (waiting up to the busy timeout), so a SAVEPOINT's reads never
+    work on a snapshot that another writer can overtake."""
+    if connection.info.get(_SQLITE_BEGUN, True):
+        return
+    words = statement.split(None, 1)
+    if words and words[0].upper() in _SQLITE_READS:
+        return
+    cursor.execute("BEGIN IMMEDIATE")
+    connection.info[_SQLITE_BEGUN] = True
+
+
 def create_engine(
     settings: Settings,
     *,
@@ -197,6 +236,9 @@ def create_engine(
 ) -> AsyncEngine:
     """The engine; with `autocommit`, one for single-statement reads that need no
     BEGIN/COMMIT round trips (the candidate's feedback page).
+
+    On SQLite the engine begins each transaction itself (at its first write), so
+    that SAVEPOINTs (`begin_nested`) nest inside it.
 
     On PostgreSQL, with `timeouts` (all but migrations), waiting for a pooled
     connection or for a new one is bounded by `db_acquire_timeout_seconds` and
@@ -210,6 +252,11 @@ def create_engine(
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
+        # Not with AUTOCOMMIT, which SQLAlchemy's docs say the recipe is incompatible with.
+        if not autocommit:
+            event.listen(engine.sync_engine, "connect", _sqlite_driver_stays_out)
+            event.listen(engine.sync_engine, "begin", _sqlite_new_transaction)
+            event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_begin_before_write)
         return engine
     # No overflow: connections opened above the pool size are closed again at once,
     # so under load they churn; requests wait for a pooled one instead.

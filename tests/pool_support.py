@@ -16,7 +16,7 @@ from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership
 from portal.pool.service import add_months, current_consent_text
-from portal.pool.tokens import member_token
+from portal.pool.tokens import LinkPurpose, member_token
 from portal.settings import Settings
 from tests.factories import CSRF_FIELD, World
 
@@ -131,11 +131,11 @@ async def queued_mail(sessions: Sessions, template: str | None = None) -> list[d
 
 
 def leave_path(settings: Settings, membership_id: int) -> str:
-    return f"/pool/leave/{member_token(settings, membership_id)}"
+    return f"/pool/leave/{member_token(settings, membership_id, LinkPurpose.LEAVE)}"
 
 
 def renew_path(settings: Settings, membership_id: int) -> str:
-    return f"/pool/renew/{member_token(settings, membership_id)}"
+    return f"/pool/renew/{member_token(settings, membership_id, LinkPurpose.RENEW)}"
 
 
 LINK = re.compile(r"http://testserver(/pool/(?:leave|renew)/[^\s\"<>]+)")

@@ -18,7 +18,7 @@ from portal.orgs.models import Organization
 from portal.pool import expiry
 from portal.pool.models import PoolConsentEvent, PoolMembership
 from portal.pool.service import record_consent_text
-from portal.pool.tokens import member_token
+from portal.pool.tokens import LinkPurpose, member_token
 from portal.security.token_paths import redact_path
 from portal.settings import Settings
 from tests.factories import World, make_world, sign_in
@@ -107,7 +107,7 @@ async def test_joining_records_consent_and_queues_a_sealed_welcome_email(
     assert "pool.joined" in audited
 
     [mail] = await queued_mail(sessions, "pool_welcome")
-    token = member_token(settings, membership.id)
+    token = member_token(settings, membership.id, LinkPurpose.LEAVE)
     # The token waits sealed: neither the bodies nor the headers hold it in clear.
     assert token not in str(mail)
     assert mail["headers"]["List-Unsubscribe"] == f"<http://testserver/pool/leave/{LINK_MARKER}>"
@@ -368,7 +368,7 @@ async def test_forged_or_misdirected_leave_tokens_find_nothing(
     await join(other_client, other)
     [a] = await memberships(sessions, world)
     [b] = await memberships(sessions, other)
-    token_a = member_token(settings, a.id)
+    token_a = member_token(settings, a.id, LinkPurpose.LEAVE)
     mac = token_a.split(".", 1)[1]
     forged = [
         f"{b.id}.{mac}",  # A's token aimed at B
@@ -376,7 +376,11 @@ async def test_forged_or_misdirected_leave_tokens_find_nothing(
         f"{a.id}",
         "x" * 43,
         f"0{a.id}.{mac}",
-        member_token(settings.model_copy(update={"secret_key": SecretStr("x" * 40)}), b.id),
+        member_token(
+            settings.model_copy(update={"secret_key": SecretStr("x" * 40)}),
+            b.id,
+            LinkPurpose.LEAVE,
+        ),
     ]
     async with httpx.AsyncClient(
         transport=client._transport, base_url="http://testserver"
@@ -418,9 +422,12 @@ async def test_renewal_is_requested_once_and_renewing_takes_one_confirmed_click(
     assert await _run_expiry(sessions, settings, due + dt.timedelta(hours=1)) == (0, 0)
     [mail] = await queued_mail(sessions, "pool_renewal")
     sent = envelope(1, OutgoingEmail(**mail), settings)
-    token = member_token(settings, membership.id)
-    assert f"http://testserver/pool/renew/{token}" in sent.text_body
-    assert sent.headers["List-Unsubscribe"] == f"<http://testserver/pool/leave/{token}>"
+    renew = member_token(settings, membership.id, LinkPurpose.RENEW)
+    leave = member_token(settings, membership.id, LinkPurpose.LEAVE)
+    assert renew not in str(mail) and leave not in str(mail)
+    assert f"http://testserver/pool/renew/{renew}" in sent.text_body
+    assert f"http://testserver/pool/leave/{leave}" in sent.text_body
+    assert sent.headers["List-Unsubscribe"] == f"<http://testserver/pool/leave/{leave}>"
 
     # Opening the link renews nothing; the button does (with the page's CSRF token).
     path = renew_path(settings, membership.id)

@@ -20,7 +20,7 @@ from portal.orgs.models import Organization
 from portal.pool import search
 from portal.pool.forms import PoolFilter
 from portal.pool.models import PoolContact, PoolMembership
-from portal.pool.tokens import member_token
+from portal.pool.tokens import LinkPurpose, member_token
 from portal.settings import Settings
 from tests.factories import World, make_staff, make_world, staff_sign_in
 from tests.pool_support import Sessions, add_member, page_token, queued_mail
@@ -241,7 +241,7 @@ async def test_invitations_respect_each_members_limits(
     [mail] = await queued_mail(sessions, "pool_job_invitation")
     assert mail["to"] == "ada@example.com"
     message = envelope(1, OutgoingEmail(**mail), settings)
-    token_a = member_token(settings, free)
+    token_a = member_token(settings, free, LinkPurpose.LEAVE)
     assert message.headers["List-Unsubscribe"] == f"<http://testserver/pool/leave/{token_a}>"
     assert "https://careers.example/jobs/7" in message.text_body
     async with sessions() as db:

@@ -1,7 +1,7 @@
 """threads and access links agree with their application: composite foreign keys
 
 Revision ID: 0016_thread_and_link_consistency
-Revises: 0014_staff_signin_failures
+Revises: 0015_pool_invitation_unique
 """
 
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016_thread_and_link_consistency"
-down_revision: str | None = "0014_staff_signin_failures"
+down_revision: str | None = "0015_pool_invitation_unique"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import email.utils
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -34,8 +36,38 @@ class Envelope:
     headers: dict[str, str]
 
 
+# RFC 5322's limit for a line of a message.
+MAX_LINE = 998
+
+
+class OneLineHeader(UnstructuredHeader, BaseHeader):
+    """A header holding an ASCII URL that mail providers read as is (RFC 2369/8058
+    `List-Unsubscribe`): written on one line, never folded or encoded.
+
+    The default policy folds at 78 characters, and a URL has no whitespace to fold
+    at, so it turned the whole value into an RFC 2047 encoded-word
+    (``=?utf-8?q?=3Chttps...``), which no provider reads as a one-click link.
+    """
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        value = str(self)
+        line = f"{self.name}: {value}"
+        if value.isascii() and value.isprintable() and len(line) <= MAX_LINE:
+            return line + policy.linesep
+        return super().fold(policy=policy)
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", OneLineHeader)
+_HEADERS.map_to_type("list-unsubscribe-post", OneLineHeader)
+# Every other header, and the bodies, as the default policy writes them. The header
+# objects keep their class whichever policy later writes the message (aiosmtplib
+# flattens it with email.policy.SMTP).
+POLICY = email.policy.default.clone(header_factory=_HEADERS)
+
+
 def build_message(envelope: Envelope) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     domain = envelope.from_address.rpartition("@")[2] or "localhost"
     message["From"] = email.utils.formataddr((envelope.from_name, envelope.from_address))
     message["To"] = envelope.to_address

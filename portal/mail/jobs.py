@@ -26,6 +26,12 @@ from portal.settings import Settings
 LINK_MARKER = "[[afterword:link]]"
 
 
+def secret_marker(position: int) -> str:
+    """What stands in for an email's sealed secrets: the first (or its link) is
+    LINK_MARKER, the others are numbered from 1 (a pool renewal email's leave token)."""
+    return LINK_MARKER if position == 0 else f"[[afterword:link:{position}]]"
+
+
 class OutgoingEmail(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -38,6 +44,8 @@ class OutgoingEmail(BaseModel):
     html: str = ""
     headers: dict[str, str] = {}
     sealed_link: str | None = None
+    # Further secrets of the same email, sealed the same way (secret_marker(1), ...).
+    sealed_more: list[str] = []
     organization_id: int | None = None
 
 
@@ -53,11 +61,14 @@ def record_of(email: OutgoingEmail) -> dict[str, Any]:
 
 def envelope(job_id: int, email: OutgoingEmail, settings: Settings) -> Envelope:
     text, html, headers = email.text, email.html, email.headers
-    if email.sealed_link is not None:
-        link = unseal(settings.secret_key.get_secret_value(), email.sealed_link)
-        text = text.replace(LINK_MARKER, link)
-        html = html.replace(LINK_MARKER, str(escape(link)))
-        headers = {name: value.replace(LINK_MARKER, link) for name, value in headers.items()}
+    sealed = [] if email.sealed_link is None else [(0, email.sealed_link)]
+    sealed += list(enumerate(email.sealed_more, 1))
+    for position, value in sealed:
+        link = unseal(settings.secret_key.get_secret_value(), value)
+        marker = secret_marker(position)
+        text = text.replace(marker, link)
+        html = html.replace(marker, str(escape(link)))
+        headers = {name: value.replace(marker, link) for name, value in headers.items()}
     return Envelope(
         job_id,
         email.to,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.jobs import service as jobs
 from portal.jobs.models import BackgroundJob, JobState
-from portal.mail.jobs import LINK_MARKER, MAIL_SEND, OutgoingEmail
+from portal.mail.jobs import LINK_MARKER, MAIL_SEND, OutgoingEmail, secret_marker
 from portal.orgs.models import Organization
 from portal.paths import TEMPLATES_DIR
 from portal.security.tokens import seal
@@ -87,21 +88,21 @@ async def enqueue_email(
     now: dt.datetime,
     organization_id: int | None = None,
     link: str | None = None,
-    secret: str | None = None,
+    secrets: Sequence[str] = (),
     unsubscribe_url: str | None = None,
 ) -> bool:
     """Queue one email; a second call with the same key queues nothing (returns False).
 
     `context` gets the organization's name and accent colour added. A `link`
     that lets someone in is sealed, never stored in clear (see `portal.mail.jobs`);
-    templates see it as `link`. Or a `secret` (a token inside several of the
-    email's links, such as a talent-pool member's): wherever it appears in the
-    rendered bodies or the headers it is replaced by the marker and sealed the
-    same way. Talent-pool mail passes `unsubscribe_url`, which becomes the
-    RFC 8058 one-click headers.
+    templates see it as `link`. Or `secrets` (tokens inside the email's links,
+    such as a talent-pool member's leave and renewal tokens): wherever one appears
+    in the rendered bodies or the headers it is replaced by a marker of its own
+    and sealed the same way. Talent-pool mail passes `unsubscribe_url`, which
+    becomes the RFC 8058 one-click headers.
     """
-    if link is not None and secret is not None:
-        raise ValueError("an email seals one value: give a link or a secret, not both")
+    if link is not None and secrets:
+        raise ValueError("give an email a link or secrets, not both")
     sender = await sender_for(db, organization_id=organization_id, settings=settings)
     full_context = {
         "organization": sender.organization,
@@ -115,11 +116,12 @@ async def enqueue_email(
     if unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    if secret:
-        text = text.replace(secret, LINK_MARKER)
-        html = html.replace(str(escape(secret)), LINK_MARKER)
-        headers = {name: value.replace(secret, LINK_MARKER) for name, value in headers.items()}
-    sealed = link if link is not None else secret
+    for position, secret in enumerate(secrets):
+        marker = secret_marker(position)
+        text = text.replace(secret, marker)
+        html = html.replace(str(escape(secret)), marker)
+        headers = {name: value.replace(secret, marker) for name, value in headers.items()}
+    sealed = link if link is not None else (secrets[0] if secrets else None)
     email = OutgoingEmail(
         to=to_address,
         template=template,
@@ -130,6 +132,7 @@ async def enqueue_email(
         html=html,
         headers=headers,
         sealed_link=_sealed(settings, sealed),
+        sealed_more=[seal(settings.secret_key.get_secret_value(), s) for s in secrets[1:]],
         organization_id=organization_id,
     )
     queued = await jobs.enqueue(db, MAIL_SEND, email, run_at=now, idempotency_key=idempotency_key)

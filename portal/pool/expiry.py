@@ -12,7 +12,7 @@ from portal.formats import long_date
 from portal.mail.service import enqueue_email
 from portal.pool.models import ConsentActor, ConsentEventKind, PoolMembership, PoolState
 from portal.pool.service import record_change
-from portal.pool.tokens import leave_url, member_token, renew_url
+from portal.pool.tokens import LinkPurpose, leave_url, member_token, renew_url
 from portal.settings import Settings
 
 EXPIRY_BATCH = 500
@@ -68,7 +68,10 @@ async def _ask_to_renew(
 ) -> None:
     candidate = await db.get(Candidate, membership.candidate_id)
     assert candidate is not None
-    token = member_token(settings, membership.id)
+    # Two tokens: the renewal link goes to the member alone; the leave link also
+    # travels in the List-Unsubscribe header and must not be able to renew.
+    leave = member_token(settings, membership.id, LinkPurpose.LEAVE)
+    renew = member_token(settings, membership.id, LinkPurpose.RENEW)
     membership.renewal_requested_at = now
     await enqueue_email(
         db,
@@ -78,13 +81,13 @@ async def _ask_to_renew(
         context={
             "name": candidate.name,
             "expires_on": long_date(membership.expires_at),
-            "renew_url": renew_url(settings, token),
-            "leave_url": leave_url(settings, token),
+            "renew_url": renew_url(settings, renew),
+            "leave_url": leave_url(settings, leave),
         },
         # One request per consent period: a renewal moves the expiry, and with it the key.
         idempotency_key=f"pool.renewal:{membership.id}:{membership.expires_at.isoformat()}",
         now=now,
         organization_id=membership.organization_id,
-        secret=token,
-        unsubscribe_url=leave_url(settings, token),
+        secrets=[leave, renew],
+        unsubscribe_url=leave_url(settings, leave),
     )

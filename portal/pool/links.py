@@ -1,4 +1,5 @@
-"""What the links in pool emails do, without a session: the token names the membership."""
+"""What the links in pool emails do, without a session: the token names the membership,
+and the purpose it was made for (leave or renew) is the only thing it can do."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from portal.pool.service import (
     leave_membership,
     record_change,
 )
-from portal.pool.tokens import membership_id_from_token
+from portal.pool.tokens import LinkPurpose, membership_id_from_token
 from portal.settings import Settings
 
 
@@ -42,9 +43,9 @@ class LinkedMembership:
 
 
 async def find_by_token(
-    db: AsyncSession, *, settings: Settings, token: str
+    db: AsyncSession, *, settings: Settings, token: str, purpose: LinkPurpose
 ) -> LinkedMembership | None:
-    membership_id = membership_id_from_token(settings, token)
+    membership_id = membership_id_from_token(settings, token, purpose)
     if membership_id is None:
         return None
     row = (
@@ -85,8 +86,9 @@ async def leave_by_token(
     db: AsyncSession, *, settings: Settings, token: str, now: dt.datetime, ip_hash: str | None
 ) -> bool | None:
     """Withdraw the membership the token names: True if this ended it, False if it
-    had already ended (repeating is harmless), None if the token is not genuine."""
-    membership_id = membership_id_from_token(settings, token)
+    had already ended (repeating is harmless), None if the token is not a genuine
+    leave token."""
+    membership_id = membership_id_from_token(settings, token, LinkPurpose.LEAVE)
     if membership_id is None:
         return None
     membership = await db.get(PoolMembership, membership_id, with_for_update=True)
@@ -109,8 +111,8 @@ async def renew_by_token(
 ) -> PoolMembership | None:
     """Renew the active membership the token names for its duration from now, on
     the statement shown (StatementChanged if that is no longer the current one).
-    None when the token is not genuine or the membership has ended."""
-    membership_id = membership_id_from_token(settings, token)
+    None when the token is not a genuine renewal token or the membership has ended."""
+    membership_id = membership_id_from_token(settings, token, LinkPurpose.RENEW)
     if membership_id is None:
         return None
     membership = await db.get(PoolMembership, membership_id, with_for_update=True)

@@ -167,6 +167,8 @@ class PoolContact(Base):
     __tablename__ = "pool_contacts"
     __table_args__ = (
         Index("ix_pool_contacts_membership_contacted", "membership_id", "contacted_at"),
+        # One invitation per member and job, however many recruiters send at once.
+        UniqueConstraint("membership_id", "job_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,7 @@ from portal.forms import FormState, InputModel, validate_input
 from portal.pool import links, service
 from portal.pool import panel as pool_panel
 from portal.pool.forms import JoinForm, PreferencesForm, RenewForm
+from portal.pool.tokens import LinkPurpose, member_token
 from portal.web import (
     NO_STORE,
     client_ip_hash,
@@ -188,10 +189,15 @@ async def leave(request: Request) -> Response:
 # --- the links in pool emails: the token is the credential -------------------------
 
 
-async def _linked(request: Request) -> links.LinkedMembership:
+async def _linked(request: Request, purpose: LinkPurpose) -> links.LinkedMembership:
+    """The membership the token in the path names, if it was made for `purpose`: a
+    leave token opens no renewal page, a renewal token leaves nothing (404)."""
     async with db_session(request) as db:
         found = await links.find_by_token(
-            db, settings=portal(request).settings, token=request.path_params["token"]
+            db,
+            settings=portal(request).settings,
+            token=request.path_params["token"],
+            purpose=purpose,
         )
     if found is None:
         raise HTTPException(404)
@@ -207,7 +213,7 @@ def _link_page(
 async def leave_page(request: Request) -> Response:
     """What a mail scanner (or a person) gets by opening the link: a page with a
     button. Opening it withdraws nothing."""
-    linked = await _linked(request)
+    linked = await _linked(request, LinkPurpose.LEAVE)
     return _link_page(request, "candidate/pool_leave.html", {"linked": linked, "left": False})
 
 
@@ -229,12 +235,13 @@ async def one_click_leave(request: Request) -> Response:
         )
     if ended is None:
         raise HTTPException(404)
-    linked = await _linked(request)
+    linked = await _linked(request, LinkPurpose.LEAVE)
     return _link_page(request, "candidate/pool_leave.html", {"linked": linked, "left": True})
 
 
 async def _renew_page(request: Request, *, notice: str = "", status: int = 200) -> Response:
-    linked = await _linked(request)
+    linked = await _linked(request, LinkPurpose.RENEW)
+    settings = portal(request).settings
     async with db_session(request) as db:
         text = await service.current_consent_text(
             db, organization_id=await links.organization_of(db, linked)
@@ -245,17 +252,21 @@ async def _renew_page(request: Request, *, notice: str = "", status: int = 200) 
         "renewed": request.query_params.get("done") == "renewed",
         "until": service.add_months(utcnow(), linked.membership.duration_months),
         "notice": notice,
+        # The page's own "leave now" button posts to the leave link, as the email's does.
+        "leave_token": member_token(settings, linked.membership.id, LinkPurpose.LEAVE),
     }
     return _link_page(request, "candidate/pool_renew.html", context, status)
 
 
 async def renew_page(request: Request) -> Response:
-    """What the renewal email links to: the statement and a button; opening it
-    renews nothing."""
+    """What the renewal email links to: the current statement and a button; opening
+    it renews nothing. Only the renewal link leads here, never the leave link."""
     return await _renew_page(request)
 
 
 async def renew(request: Request) -> Response:
+    """The member's press of "Renew" on the page above (CSRF-checked like any form),
+    agreeing to the statement version the page showed them."""
     data, _form = await _posted(request, RenewForm)
     if data is None:
         raise HTTPException(400)
@@ -273,7 +284,7 @@ async def renew(request: Request) -> Response:
         return await _renew_page(request, notice=STATEMENT_CHANGED, status=409)
     if renewed is None:
         # Not genuine (404), or ended: the page says so.
-        await _linked(request)
+        await _linked(request, LinkPurpose.RENEW)
         return redirect_page(request, request.url.path)
     return redirect_page(request, f"{request.url.path}?done=renewed")
 

@@ -42,7 +42,7 @@ from portal.pool.models import (
     PoolState,
 )
 from portal.pool.panel import Membership, offers_pool
-from portal.pool.tokens import leave_url, member_token
+from portal.pool.tokens import LinkPurpose, leave_url, member_token
 from portal.settings import Settings
 
 
@@ -247,9 +247,12 @@ async def join(
         joined_at=now,
         expires_at=add_months(now, form.duration_months),
     )
-    db.add(membership)
     try:
+        # Added inside the SAVEPOINT: begin_nested() flushes what is pending first, so
+        # a membership added before it would fail outside the savepoint and take the
+        # whole transaction with it.
         async with db.begin_nested():
+            db.add(membership)
             await db.flush()
     except IntegrityError:
         # A join from another tab won the race (one active membership each).
@@ -280,7 +283,7 @@ async def _welcome(
 ) -> None:
     candidate = await db.get(Candidate, membership.candidate_id)
     assert candidate is not None
-    token = member_token(settings, membership.id)
+    token = member_token(settings, membership.id, LinkPurpose.LEAVE)
     view = _view(membership, consent_version=text.version)
     manage = f"{settings.base_url}/feedback"
     if membership.source_application_id is not None:
@@ -303,7 +306,7 @@ async def _welcome(
         idempotency_key=f"pool.welcome:{membership.id}",
         now=now,
         organization_id=membership.organization_id,
-        secret=token,
+        secrets=[token],
         unsubscribe_url=leave_url(settings, token),
     )
 

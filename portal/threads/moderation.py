@@ -6,6 +6,13 @@ Every action names the thread version the person saw: a stale one raises
 (`FOR UPDATE` on PostgreSQL; SQLite runs one writer at a time and the version
 check in the UPDATE catches the loser), so of two replies at the same moment
 exactly one is saved and emailed. Every action is audited with who and when.
+
+When the organization requires approval, every text a recruiter writes for the
+candidate waits for a second recruiter: a reply, a "no reply needed" note and
+a close reason alike. The note and the reason are closing messages
+(`Message.closing`) that wait as `pending_approval` like a reply and are
+approved or returned the same way; until then the candidate sees nothing of
+them (a thread closed meanwhile shows only that it is closed).
 """
 
 from __future__ import annotations
@@ -100,6 +107,32 @@ def _leave_queue(thread: Thread, state: ThreadState, now: dt.datetime) -> None:
     thread.updated_at = now
 
 
+async def _needs_approval(db: AsyncSession, thread: Thread) -> bool:
+    """Whether the organization wants a second recruiter to approve what the candidate reads."""
+    return bool(
+        await db.scalar(
+            select(Organization.replies_need_approval).where(
+                Organization.id == thread.organization_id
+            )
+        )
+    )
+
+
+async def _return_pending(db: AsyncSession, thread: Thread, comment: str) -> None:
+    """Send back whatever waits for approval: the thread changed under it."""
+    if not thread.pending_approval:
+        return
+    pending = await db.scalars(
+        select(Message).where(
+            Message.thread_id == thread.id, Message.state == MessageState.PENDING_APPROVAL
+        )
+    )
+    for message in pending:
+        message.state = MessageState.RETURNED
+        message.review_comment = comment
+    thread.pending_approval = False
+
+
 def _staff_message(thread: Thread, act: Act, body: str, **values: Any) -> Message:
     return Message(
         thread_id=thread.id,
@@ -164,9 +197,7 @@ async def reply(
         raise NotAllowed("This conversation is closed. Reopen it to reply.")
     if thread.pending_approval:
         raise NotAllowed("A reply is already waiting for approval: approve or return it first.")
-    needs_approval = await db.scalar(
-        select(Organization.replies_need_approval).where(Organization.id == thread.organization_id)
-    )
+    needs_approval = await _needs_approval(db, thread)
     message = _staff_message(
         thread,
         act,
@@ -196,7 +227,9 @@ async def approve(
     version: int,
     comment: str,
     settings: Settings,
-) -> None:
+) -> str | None:
+    """A colleague's approval: a reply is sent (and emailed), a closing note shown.
+    Answers "closing_approved" for a closing note."""
     thread = await _thread(db, act, thread_id, version)
     message = await _message(db, thread, message_id)
     if message.state != MessageState.PENDING_APPROVAL:
@@ -205,8 +238,14 @@ async def approve(
         raise NotAllowed("You wrote this reply: a colleague must approve it.")
     message.reviewed_by_staff_id = act.actor.staff_id
     message.review_comment = comment or None
+    if message.closing:
+        _show_closing_note(thread, message, act.now)
+        await concurrency.flush(db)
+        _audit(db, act, thread, "thread.closing_note_approved", message_id=message.id)
+        return "closing_approved"
     await _send(db, act, thread, message, settings)
     _audit(db, act, thread, "thread.reply_approved", message_id=message.id)
+    return None
 
 
 async def return_reply(
@@ -227,16 +266,46 @@ async def return_reply(
     _audit(db, act, thread, "thread.reply_returned", message_id=message.id, comment=comment)
 
 
+def _show_closing_note(thread: Thread, message: Message, now: dt.datetime) -> None:
+    """An approved closing note reaches the candidate (no email: nothing was asked of
+    them). A "no reply needed" note takes the thread out of the queue, as it does
+    without the approval rule; the reason of a closed thread appears as the
+    conversation's last message."""
+    message.state = MessageState.SENT
+    message.sent_at = now
+    thread.pending_approval = False
+    if thread.state == ThreadState.CLOSED or thread.last_message_at > message.created_at:
+        # Closed meanwhile, or the candidate wrote again while the note waited for
+        # approval: their new message still waits for an answer.
+        thread.updated_at = now
+    else:
+        _leave_queue(thread, ThreadState.OPEN, now)
+    thread.last_message_at = now
+    thread.last_staff_message_at = now
+
+
 async def no_reply_needed(
     db: AsyncSession, act: Act, *, thread_id: int, version: int, body: str
-) -> None:
+) -> str:
     """Take the thread out of the queue with a courteous closing note to the
-    candidate (no email: nothing was asked of them); they may still follow up."""
+    candidate (no email: nothing was asked of them); they may still follow up.
+    With the approval rule, the note waits for a colleague and the thread stays
+    in the queue until then. Answers "no_reply" or "no_reply_pending"."""
     thread = await _thread(db, act, thread_id, version)
     if thread.state == ThreadState.CLOSED:
         raise NotAllowed("This conversation is closed already.")
     if thread.pending_approval:
         raise NotAllowed("A reply is waiting for approval: approve or return it first.")
+    if await _needs_approval(db, thread):
+        message = _staff_message(
+            thread, act, body, state=MessageState.PENDING_APPROVAL, closing=True
+        )
+        db.add(message)
+        thread.pending_approval = True
+        thread.updated_at = act.now
+        await concurrency.flush(db)
+        _audit(db, act, thread, "thread.no_reply_submitted", message_id=message.id)
+        return "no_reply_pending"
     message = _staff_message(
         thread, act, body, state=MessageState.SENT, sent_at=act.now, closing=True
     )
@@ -246,6 +315,7 @@ async def no_reply_needed(
     thread.last_staff_message_at = act.now
     await concurrency.flush(db)
     _audit(db, act, thread, "thread.no_reply_needed", message_id=message.id)
+    return "no_reply"
 
 
 async def hide_message(
@@ -289,31 +359,41 @@ async def hide_message(
     )
 
 
-async def close(db: AsyncSession, act: Act, *, thread_id: int, version: int, reason: str) -> None:
+async def close(db: AsyncSession, act: Act, *, thread_id: int, version: int, reason: str) -> str:
+    """Close the thread at once: the candidate can post nothing more and sees it is
+    closed, and why. With the approval rule, the reason waits for a colleague as a
+    closing note; until it is approved the candidate sees only that the thread is
+    closed. Answers "closed" or "closed_pending"."""
     thread = await _thread(db, act, thread_id, version)
     if thread.state == ThreadState.CLOSED:
         raise NotAllowed("This conversation is closed already.")
-    if thread.pending_approval:
-        pending = await db.scalars(
-            select(Message).where(
-                Message.thread_id == thread.id, Message.state == MessageState.PENDING_APPROVAL
-            )
-        )
-        for message in pending:
-            message.state = MessageState.RETURNED
-            message.review_comment = "The conversation was closed before this reply was approved."
-        thread.pending_approval = False
+    await _return_pending(db, thread, "The conversation was closed before this reply was approved.")
     _leave_queue(thread, ThreadState.CLOSED, act.now)
-    thread.closed_reason = reason
     thread.closed_at = act.now
+    if await _needs_approval(db, thread):
+        thread.closed_reason = None
+        message = _staff_message(
+            thread, act, reason, state=MessageState.PENDING_APPROVAL, closing=True
+        )
+        db.add(message)
+        thread.pending_approval = True
+        await concurrency.flush(db)
+        _audit(db, act, thread, "thread.closed", reason=reason, reason_message_id=message.id)
+        return "closed_pending"
+    thread.closed_reason = reason
     await concurrency.flush(db)
     _audit(db, act, thread, "thread.closed", reason=reason)
+    return "closed"
 
 
 async def reopen(db: AsyncSession, act: Act, *, thread_id: int, version: int) -> None:
     thread = await _thread(db, act, thread_id, version)
     if thread.state != ThreadState.CLOSED:
         raise NotAllowed("This conversation is open already.")
+    # A close reason still waiting for approval no longer applies.
+    await _return_pending(
+        db, thread, "The conversation was reopened before this closing note was approved."
+    )
     thread.state = ThreadState.OPEN
     thread.closed_reason = None
     thread.closed_at = None

@@ -20,6 +20,7 @@ from portal.auth import Staff
 from portal.candidates.models import Candidate, Job
 from portal.candidates.service import job_titles
 from portal.forms import parse_number
+from portal.orgs.models import Organization
 from portal.staff.models import StaffUser
 from portal.threads.models import (
     CandidateBlock,
@@ -329,6 +330,8 @@ class ThreadPage:
     assignee_staff_id: int | None
     blocked: bool
     block_reason: str | None
+    # The organization's approval rule: what a recruiter writes waits for a colleague.
+    needs_approval: bool = False
     messages: list[StaffMessage] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     colleagues: list[tuple[int, str]] = field(default_factory=list)
@@ -375,9 +378,11 @@ async def thread_page(db: AsyncSession, *, actor: Staff, thread_id: int) -> Thre
                 Thread.closed_reason,
                 Thread.assignee_staff_id,
                 CandidateBlock.reason.label("block_reason"),
+                Organization.replies_need_approval.label("needs_approval"),
             )
             .join(Candidate, Candidate.id == Thread.candidate_id)
             .join(Job, Job.id == Thread.job_id)
+            .join(Organization, Organization.id == Thread.organization_id)
             .outerjoin(
                 CandidateBlock,
                 and_(

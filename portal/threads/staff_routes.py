@@ -45,8 +45,13 @@ DONE = {
     "approved": "Reply approved and sent. The candidate has been emailed.",
     "returned": "Reply returned to its author with your comment.",
     "no_reply": "Marked as needing no reply. The candidate sees your note.",
+    "no_reply_pending": "Closing note saved. It waits for a colleague's approval before the "
+    "candidate sees it; the conversation stays in the queue until then.",
+    "closing_approved": "Closing note approved. The candidate sees it now (no email is sent).",
     "hidden": "Message hidden. Its text stays in the audit trail.",
     "closed": "Conversation closed. The candidate sees it is closed and why.",
+    "closed_pending": "Conversation closed. The candidate sees it is closed; your reason waits "
+    "for a colleague's approval before they see it.",
     "reopened": "Conversation reopened. The candidate can write again.",
     "assigned": "Assignment changed.",
     "noted": "Internal note added.",
