@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from portal.candidates.models import Stage
+from portal.characters import control_character_problem
 from portal.csvexport import FORMULA_STARTS
 from portal.feedback.check import Draft, DraftItem
 from portal.feedback.roles import SuggestedRoles
@@ -199,6 +200,10 @@ def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
     urls: dict[int, int] = {}
     seen: dict[str, int] = {}
     for index, name in enumerate(header):
+        control = control_character_problem(name)
+        if control:
+            problems.append(Problem(1, f"column {index + 1}", control))
+            continue
         key = column_key(name)
         shown = name.strip() or f"column {index + 1}"
         if not key:
@@ -271,6 +276,15 @@ class _RowReader:
     cells: list[str]
     columns: Columns
     problems: list[Problem]
+    # Cells already reported: one message per cell is enough.
+    reported: set[int] = field(default_factory=set)
+
+    def refuse_control_characters(self) -> None:
+        """A problem for each cell holding a control character (see portal.characters)."""
+        for index, value in enumerate(self.cells):
+            problem = control_character_problem(value)
+            if problem:
+                self.fail(index, problem)
 
     def name_of(self, index: int) -> str:
         return self.columns.names[index].strip()
@@ -291,6 +305,10 @@ class _RowReader:
         return value
 
     def fail(self, index: int | str, message: str) -> None:
+        if isinstance(index, int):
+            if index in self.reported:
+                return
+            self.reported.add(index)
         column = self.name_of(index) if isinstance(index, int) else index
         self.problems.append(Problem(self.number, column, message))
 
@@ -384,6 +402,7 @@ def _read_row(cells: _RowReader, catalog: Catalog) -> ImportRow | None:
             "is a comma missing its quotes?",
         )
         return None
+    cells.refuse_control_characters()
     simple = columns.simple
     email = cells.cell(simple["email"]).lower()
     if not email:
