@@ -1,12 +1,19 @@
-"""Hostile input: control characters.
+"""Hostile input: control characters and oversized CSV headers.
 
-A NUL reaches PostgreSQL as an error (a 500) and SQLite as a truncated string. It
-is refused, with a message a person can act on.
+A NUL reaches PostgreSQL as an error (a 500) and SQLite as a truncated string; a
+header of empty cells once cost quadratic time. Each is refused, with a message a
+person can act on.
 """
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
+import anyio
+import anyio.to_thread
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,7 +21,9 @@ from portal.audit.models import AuditEvent
 from portal.candidates.models import Candidate
 from portal.feedback.models import Feedback
 from portal.forms import validate_rows
-from portal.imports.format import Catalog, read_rows
+from portal.imports import format as csv_format
+from portal.imports import service
+from portal.imports.format import MAX_COLUMNS, Catalog, read_rows
 from portal.threads.models import Message
 from portal.workspace.forms import EditorForm
 from tests.factories import CSRF_FIELD, World, csrf_token, make_staff, make_world, sign_in
@@ -208,3 +217,70 @@ def test_a_control_character_in_the_header_is_refused() -> None:
     assert [(problem.row, CONTROL_MESSAGE in problem.message) for problem in problems] == [
         (1, True)
     ]
+
+
+# --- the CSV header: linear, and capped ---------------------------------------------------
+
+
+def test_a_header_of_forty_thousand_commas_is_refused_with_the_column_cap() -> None:
+    text = "," * 40_000 + "\n"
+    _rows, problems, count, _read = read_rows(text, Catalog.of("Acme", []))
+    assert count == 1
+    assert problems[0].row == 1
+    assert f"at most {MAX_COLUMNS:,} columns" in problems[0].message
+    assert "40,001" in problems[0].message
+
+
+async def test_the_import_page_refuses_a_header_wider_than_the_cap(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    await signed_in(client, sessions)
+    checked = await upload(client, b"," * 40_000 + b"\n" + csv_bytes([row()]))
+    result = await client.get(checked.headers["location"])
+    assert f"at most {MAX_COLUMNS:,} columns" in result.text
+
+
+async def test_import_checks_run_in_a_thread_outside_the_default_pool(
+    client: httpx.AsyncClient, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await signed_in(client, sessions)
+    default_pool = anyio.to_thread.current_default_thread_limiter()
+    seen: list[tuple[bool, float]] = []
+    real = service.check_file
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        on_loop_thread = threading.current_thread() is threading.main_thread()
+        seen.append((on_loop_thread, default_pool.borrowed_tokens))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "check_file", watched)
+    assert (await upload(client, csv_bytes([row()]))).status_code == 303
+    assert seen == [(False, 0)]
+
+
+def test_reading_a_header_touches_each_cell_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The header reader used to rescan every later cell for each empty one: 100,000
+    empty cells cost some 5 billion looks. Each look is counted here, and the count
+    stops the test as soon as it passes a few per cell."""
+    cells_in_header = 100_001
+    limit = 3 * cells_in_header
+    looks = 0
+
+    class Cell(str):
+        __slots__ = ()
+
+        def strip(self, chars: str | None = None) -> str:
+            nonlocal looks
+            looks += 1
+            if looks > limit:
+                raise AssertionError("the header reader looks at cells again and again")
+            return str.strip(self, chars)
+
+    monkeypatch.setattr(csv_format, "MAX_COLUMNS", cells_in_header)
+    cells: list[str] = [Cell("") for _ in range(cells_in_header - 1)]
+    cells.append(Cell("email"))
+    _columns, problems = csv_format.read_header(cells)
+    assert looks <= limit
+    assert len([p for p in problems if p.message == "This column has no name."]) == 100_000

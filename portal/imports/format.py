@@ -41,6 +41,9 @@ MAX_ITEMS = 20  # strengths, and growth areas, per row
 MAX_TEXT = 5_000  # characters in one text cell
 MAX_NAME = 200
 MAX_ROLES = 10
+# A job with 50 requirements and every column filled has about 230 columns; past
+# this a header is a mistake (or an attack), refused before it is read.
+MAX_COLUMNS = 500
 
 REQUIRED = ("email", "name", "job", "stage", "decision_summary")
 SIMPLE = (
@@ -192,6 +195,20 @@ class Columns:
 
 
 def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
+    """Where each column is, and what is wrong with the header (row 1).
+
+    Linear in the number of cells, and refused past `MAX_COLUMNS` before any cell
+    is looked at."""
+    if len(header) > MAX_COLUMNS:
+        return Columns(list(header), {}, {}, {}, {}, {}), [
+            Problem(
+                1,
+                "",
+                f"The header has {len(header):,} columns; an import takes at most "
+                f"{MAX_COLUMNS:,} columns. Remove the columns the import does not use "
+                "(download the template for a job to see them).",
+            )
+        ]
     problems: list[Problem] = []
     simple: dict[str, int] = {}
     ratings: dict[str, int] = {}
@@ -199,6 +216,9 @@ def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
     indexed: dict[tuple[str, int, bool], int] = {}
     urls: dict[int, int] = {}
     seen: dict[str, int] = {}
+    # Empty cells after the last named one are what spreadsheets leave; before it,
+    # a column without a name.
+    last_named = max((index for index, name in enumerate(header) if name.strip()), default=-1)
     for index, name in enumerate(header):
         control = control_character_problem(name)
         if control:
@@ -207,7 +227,7 @@ def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
         key = column_key(name)
         shown = name.strip() or f"column {index + 1}"
         if not key:
-            if any(cell.strip() for cell in header[index + 1 :]):
+            if index < last_named:
                 problems.append(Problem(1, shown, "This column has no name."))
             continue
         if key in seen:
