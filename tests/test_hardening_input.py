@@ -1,8 +1,9 @@
-"""Hostile input: control characters and oversized CSV headers.
+"""Hostile input: control characters, invisible characters and oversized CSV headers.
 
-A NUL reaches PostgreSQL as an error (a 500) and SQLite as a truncated string; a
-header of empty cells once cost quadratic time. Each is refused, with a message a
-person can act on.
+A NUL reaches PostgreSQL as an error (a 500) and SQLite as a truncated string; an
+invisible character inside a word hid it from the abuse flagging and the feedback
+check; a header of empty cells once cost quadratic time. Each is refused or seen
+through, with a message a person can act on.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.audit.models import AuditEvent
 from portal.candidates.models import Candidate
+from portal.characters import matching_text
+from portal.feedback.check import Draft, check_feedback, check_text
 from portal.feedback.models import Feedback
 from portal.forms import validate_rows
 from portal.imports import format as csv_format
 from portal.imports import service
 from portal.imports.format import MAX_COLUMNS, Catalog, read_rows
+from portal.threads.abuse import assess_message
 from portal.threads.models import Message
 from portal.workspace.forms import EditorForm
 from tests.factories import CSRF_FIELD, World, csrf_token, make_staff, make_world, sign_in
@@ -34,6 +38,8 @@ from tests.test_import_page import signed_in, upload
 Sessions = async_sessionmaker[AsyncSession]
 
 CONTROL_MESSAGE = "invisible control character"
+# "young" in full-width letters
+_WIDE_YOUNG = "\uff59\uff4f\uff55\uff4e\uff47"
 
 
 # --- control characters at the form layer ---------------------------------------------
@@ -217,6 +223,71 @@ def test_a_control_character_in_the_header_is_refused() -> None:
     assert [(problem.row, CONTROL_MESSAGE in problem.message) for problem in problems] == [
         (1, True)
     ]
+
+
+# --- invisible characters and the feedback check / abuse flagging ---------------------
+
+
+def test_matching_text_maps_every_span_back_to_the_characters_written() -> None:
+    written = "x\u00adyz \ufb01 e\u0301 \u200b"  # soft hyphen, "fi" ligature, e + accent
+    seen = matching_text(written)
+    assert seen.text == "xyz fi \u00e9 "
+    assert written[slice(*seen.span(0, 3))] == "x\u00adyz"
+    assert written[slice(*seen.span(4, 6))] == "\ufb01"
+    assert written[slice(*seen.span(4, 5))] == "\ufb01"  # half a ligature is all of it
+    assert written[slice(*seen.span(7, 8))] == "e\u0301"
+    assert seen.span(len(seen.text), len(seen.text)) == (len(written), len(written))
+    plain = matching_text("Plain ASCII, untouched.")
+    assert plain.text == plain.original and plain.span(2, 5) == (2, 5)
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u00ad", "\u2060", "\ufeff", "\u200b\u00ad"])
+def test_invisible_characters_do_not_hide_a_risky_phrase(hidden: str) -> None:
+    text = f"At your a{hidden}ge it would be hard."
+    findings = [f for f in check_text(text) if f.severity == "risky"]
+    assert [(f.rule, f.words(text)) for f in findings] == [("risky.age", f"your a{hidden}ge")]
+
+
+def test_look_alike_letters_are_read_as_the_letters_they_imitate() -> None:
+    # Full-width letters: NFKC reads them as the plain ones.
+    text = "We need someone " + _WIDE_YOUNG + "er."
+    findings = check_text(text)
+    assert [(f.rule, f.words(text)) for f in findings] == [
+        ("risky.age", "someone " + _WIDE_YOUNG + "er")
+    ]
+
+
+def test_a_risky_field_with_hidden_characters_blocks_publishing_with_its_span() -> None:
+    summary = "Thank you. Given your preg\u00adnancy we passed."
+    findings = check_feedback(Draft(decision_summary=summary, personal_note="Thanks."))
+    risky = [f for f in findings if f.severity == "risky"]
+    assert [(f.field, summary[f.start : f.end]) for f in risky] == [
+        ("decision_summary", "preg\u00adnancy")
+    ]
+
+
+async def test_publishing_an_import_with_a_hidden_risky_phrase_is_refused(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    await signed_in(client, sessions)
+    risky = row("r@example.com", decision_summary="Thanks. At your a\u200bge it would be hard.")
+    checked = await upload(client, csv_bytes([row(), risky]), publish=True)
+    result = await client.get(checked.headers["location"])
+    assert "Import and publish" not in result.text
+    assert "<strong>Risky:</strong> &#34;your a\u200bge&#34;" in result.text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I know wh\u200bere your of\u00adfice is.",
+        "I will s\u200bue you",
+        "I will \uff53\uff55\uff45 you",
+    ],
+)
+def test_invisible_characters_do_not_hide_a_threat(message: str) -> None:
+    assessment = assess_message(message)
+    assert assessment.flagged and "threat" in assessment.reasons
 
 
 # --- the CSV header: linear, and capped ---------------------------------------------------
