@@ -5,6 +5,10 @@ string fields all carry a length limit (`Text(...)`, `Email`). `validate_input`
 checks submitted values against it and answers either the model or a
 `FormState` with every value as typed and one human message per bad field.
 `portal.web.parse_form` does this for a posted form and re-renders the page.
+
+Every field of every input model refuses control characters (see
+`portal.characters`): one check here, before the field's own validation, so no
+form, query-string filter or row of a form can let a NUL through to the database.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from portal.characters import control_character_problem
 from portal.db import MAX_ID
 
 EMAIL_MAX = 320
@@ -37,6 +43,25 @@ class InputModel(BaseModel):
     """Base of every input model: trimmed strings, unknown fields (the CSRF token) ignored."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # Before anything else (stripping, parsing): the message counts characters
+        # as typed. Rows of a form are input models themselves, checked by their own.
+        for text in _texts(value):
+            problem = control_character_problem(text)
+            if problem:
+                raise PydanticCustomError("control_character", problem)
+        return value
+
+
+def _texts(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _texts(item)
 
 
 @dataclass(frozen=True)
@@ -233,6 +258,8 @@ def human_message(error: ErrorDetails, info: FieldInfo) -> str:
     kind = error["type"]
     given = error.get("input")
     empty = given is None or (isinstance(given, str) and not given.strip())
+    if kind == "control_character":
+        return error["msg"]
     if kind == "missing" or (kind == "string_too_short" and empty):
         return say.missing or "Fill in this field."
     if say.invalid:

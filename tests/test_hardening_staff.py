@@ -279,11 +279,14 @@ async def test_another_organizations_lock_is_neither_shown_nor_cleared(
 # --- 2. smaller findings ----------------------------------------------------------------
 
 
+ONE_LINE = "Keep this to one line of text: no line breaks, tabs or other control characters."
+# A NUL is refused in every field of every form, with the message that names it.
+CONTROL = "This contains an invisible control character (U+0000, character 5)."
 NOT_ONE_LINE = [
-    ("mail_from_name", "Acme Jobs\r\nBcc: everyone@example.com"),
-    ("mail_from_name", "Acme\x00Jobs"),
-    ("display_name", "Acme\nCorp"),
-    ("display_name", "Acme\tCorp"),
+    ("mail_from_name", "Acme Jobs\r\nBcc: everyone@example.com", ONE_LINE),
+    ("mail_from_name", "Acme\x00Jobs", CONTROL),
+    ("display_name", "Acme\nCorp", ONE_LINE),
+    ("display_name", "Acme\tCorp", ONE_LINE),
 ]
 
 
@@ -293,7 +296,7 @@ async def test_a_name_with_line_breaks_or_control_characters_is_refused(
     """Either name may become the From header of every email the organization sends."""
     organization_id, _, _ = await _acme(sessions)
     assert (await staff_sign_in(client, ADMIN)).status_code == 303
-    for field, typed in NOT_ONE_LINE:
+    for field, typed, message in NOT_ONE_LINE:
         values = {
             "display_name": "Acme Corp",
             "accent_colour": "#224466",
@@ -308,7 +311,6 @@ async def test_a_name_with_line_breaks_or_control_characters_is_refused(
         }
         response = await _post(client, "/staff/settings", "/staff/settings", **values)
         assert response.status_code == 422, field
-        message = "Keep this to one line of text: no line breaks, tabs or other control characters."
         assert message in response.text
         assert response.text.count(message) == 1
         assert f'id="{field}-error"' in response.text

@@ -8,7 +8,9 @@ compared by their lemma as well as by how they are written, so "hired",
 
 A finding names its rule, its severity, the field it is in and the exact span
 of the offending words in that field's text, so an editor can highlight them
-and refuse to publish while any finding is `risky`.
+and refuse to publish while any finding is `risky`. Rules match the text as
+`portal.characters.matching_text` reads it (no invisible characters, look-alike
+letters made plain), and spans are mapped back to the text as written.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from portal.characters import matching_text
 from portal.feedback.check_rules import (
     SEVERITIES,
     SEVERITY_RANK,
@@ -176,7 +179,7 @@ def _item_findings(rules: RuleSet, entry: DraftItem, prefix: str, index: int) ->
 
 
 def _word_count(text: str) -> int:
-    return sum(1 for _ in WORD.finditer(text))
+    return sum(1 for _ in WORD.finditer(matching_text(text).text))
 
 
 def _thanks_somewhere(rules: RuleSet, draft: Draft) -> bool:
@@ -184,7 +187,7 @@ def _thanks_somewhere(rules: RuleSet, draft: Draft) -> bool:
     texts = [draft.personal_note, draft.decision_summary]
     texts += [entry.body for entry in draft.items if entry.visible]
     for text in texts:
-        for match in WORD.finditer(text):
+        for match in WORD.finditer(matching_text(text).text):
             surface = match.group().lower()
             if surface in words or lemma(surface) in words:
                 return True
@@ -203,7 +206,9 @@ def _field_order(draft: Draft) -> dict[str, int]:
 # --- matching ---------------------------------------------------------------------
 
 
-def _match(rules: RuleSet, text: str) -> list[Finding]:
+def _match(rules: RuleSet, written: str) -> list[Finding]:
+    seen = matching_text(written)
+    text = seen.text
     if not text or not text.strip():
         return []
     tokens = Tokens.of(text)
@@ -250,7 +255,7 @@ def _match(rules: RuleSet, text: str) -> list[Finding]:
             else:
                 merged.append((start, end, rule))
         for start, end, rule in merged:
-            findings.append(Finding(rule_id, rule.severity, start, end, rule.message))
+            findings.append(Finding(rule_id, rule.severity, *seen.span(start, end), rule.message))
     findings.sort(key=lambda f: (f.start, SEVERITY_RANK[f.severity], f.rule))
     return findings
 

@@ -1,6 +1,7 @@
 """Reading an import file and running the feedback check on every row.
 
-CPU only, no database: call `check_file` off the event loop. The feedback
+CPU only, no database: call `check_file` off the event loop (`import_csv` runs
+it in a thread, one check at a time: `service.CHECKS_AT_ONCE`). The feedback
 check costs about a millisecond per row (a row has a dozen texts), most of an
 import's time. It runs in this process: a pool of processes was tried and was
 slower on two CPUs, each process paying for its own cold lemma cache.

@@ -6,7 +6,7 @@ One row per application. Pure: given the organization's jobs (a `Catalog`),
 the row (the header is row 1, as in a spreadsheet) and the column.
 
 The columns (names are case-insensitive; spaces, hyphens and underscores are
-the same) are described in the README ("Importing feedback from a CSV"):
+the same) are described in docs/staff/import.md ("Importing feedback from a CSV"):
 `email`, `name`, `job` (title or number), `stage` and `decision_summary` are
 required; `rating: <requirement>` and `evidence: <requirement>` assess one of
 the job's requirements; `strength_<n>`, `growth_area_<n>` with `suggestion_<n>`
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from portal.candidates.models import Stage
+from portal.characters import control_character_problem
 from portal.csvexport import FORMULA_STARTS
 from portal.feedback.check import Draft, DraftItem
 from portal.feedback.roles import SuggestedRoles
@@ -40,6 +41,9 @@ MAX_ITEMS = 20  # strengths, and growth areas, per row
 MAX_TEXT = 5_000  # characters in one text cell
 MAX_NAME = 200
 MAX_ROLES = 10
+# A job with 50 requirements and every column filled has about 230 columns; past
+# this a header is a mistake (or an attack), refused before it is read.
+MAX_COLUMNS = 500
 
 REQUIRED = ("email", "name", "job", "stage", "decision_summary")
 SIMPLE = (
@@ -191,6 +195,20 @@ class Columns:
 
 
 def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
+    """Where each column is, and what is wrong with the header (row 1).
+
+    Linear in the number of cells, and refused past `MAX_COLUMNS` before any cell
+    is looked at."""
+    if len(header) > MAX_COLUMNS:
+        return Columns(list(header), {}, {}, {}, {}, {}), [
+            Problem(
+                1,
+                "",
+                f"The header has {len(header):,} columns; an import takes at most "
+                f"{MAX_COLUMNS:,} columns. Remove the columns the import does not use "
+                "(download the template for a job to see them).",
+            )
+        ]
     problems: list[Problem] = []
     simple: dict[str, int] = {}
     ratings: dict[str, int] = {}
@@ -198,11 +216,18 @@ def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
     indexed: dict[tuple[str, int, bool], int] = {}
     urls: dict[int, int] = {}
     seen: dict[str, int] = {}
+    # Empty cells after the last named one are what spreadsheets leave; before it,
+    # a column without a name.
+    last_named = max((index for index, name in enumerate(header) if name.strip()), default=-1)
     for index, name in enumerate(header):
+        control = control_character_problem(name)
+        if control:
+            problems.append(Problem(1, f"column {index + 1}", control))
+            continue
         key = column_key(name)
         shown = name.strip() or f"column {index + 1}"
         if not key:
-            if any(cell.strip() for cell in header[index + 1 :]):
+            if index < last_named:
                 problems.append(Problem(1, shown, "This column has no name."))
             continue
         if key in seen:
@@ -231,8 +256,8 @@ def read_header(header: list[str]) -> tuple[Columns, list[Problem]]:
                 Problem(
                     1,
                     shown,
-                    'Unknown column. See the column reference (README, "Importing feedback '
-                    'from a CSV"), or download the template for a job.',
+                    "Unknown column. See the column reference (the guide's page "
+                    '"Importing from a CSV"), or download the template for a job.',
                 )
             )
     for required in REQUIRED:
@@ -271,6 +296,15 @@ class _RowReader:
     cells: list[str]
     columns: Columns
     problems: list[Problem]
+    # Cells already reported: one message per cell is enough.
+    reported: set[int] = field(default_factory=set)
+
+    def refuse_control_characters(self) -> None:
+        """A problem for each cell holding a control character (see portal.characters)."""
+        for index, value in enumerate(self.cells):
+            problem = control_character_problem(value)
+            if problem:
+                self.fail(index, problem)
 
     def name_of(self, index: int) -> str:
         return self.columns.names[index].strip()
@@ -291,6 +325,10 @@ class _RowReader:
         return value
 
     def fail(self, index: int | str, message: str) -> None:
+        if isinstance(index, int):
+            if index in self.reported:
+                return
+            self.reported.add(index)
         column = self.name_of(index) if isinstance(index, int) else index
         self.problems.append(Problem(self.number, column, message))
 
@@ -384,6 +422,7 @@ def _read_row(cells: _RowReader, catalog: Catalog) -> ImportRow | None:
             "is a comma missing its quotes?",
         )
         return None
+    cells.refuse_control_characters()
     simple = columns.simple
     email = cells.cell(simple["email"]).lower()
     if not email:

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.auth import Staff, current_actor
+from portal.characters import without_control_characters
 from portal.csvexport import attachment_headers, csv_text
 from portal.db import utcnow
 from portal.forms import parse_number
@@ -66,8 +67,10 @@ async def upload(request: Request) -> Response:
             request, actor, error="Choose a CSV file to check.", publish=publish, status=422
         )
     data = await file.read(MAX_FILE_BYTES + 1)
-    # Some browsers send a path ("C:\\fakepath\\feedback.csv"): keep the name only.
-    filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1][-255:] or "upload.csv"
+    # Some browsers send a path ("C:\\fakepath\\feedback.csv"): keep the name only,
+    # without control characters (a NUL cannot be stored).
+    name = without_control_characters(file.filename)
+    filename = name.replace("\\", "/").rsplit("/", 1)[-1][-255:] or "upload.csv"
     await form.close()
     try:
         async with db_session(request) as db:

@@ -63,6 +63,12 @@ LOOKUP_CHUNK = 5_000
 COPY_BATCH = 20_000
 EXECUTEMANY_BATCH = 5_000
 T = TypeVar("T")
+# Checks run in worker threads, one at a time per process, not from anyio's default
+# pool: a check takes about a second per thousand rows, and a few uploads at once
+# must not hold the threads that password hashing and file writes wait for. A
+# second check waits its turn (two would only share the same CPU; see
+# portal.imports.checking for why not a process pool).
+CHECKS_AT_ONCE = anyio.CapacityLimiter(1)
 
 _candidates: Table = Candidate.__table__  # type: ignore[assignment]
 _applications: Table = Application.__table__  # type: ignore[assignment]
@@ -470,11 +476,12 @@ async def import_csv(
         # next import (a 100,000-row re-import then outlasted the statement timeout).
         # Plan each chunk for its own values, for this transaction only.
         await db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    # Reading and checking is CPU work: off the event loop, in a thread.
+    # Reading and checking is CPU work: off the event loop, in a thread of its own.
     checked = await anyio.to_thread.run_sync(
         functools.partial(
             check_file, data, catalog, publish=publish, progress=progress, max_bytes=max_bytes
-        )
+        ),
+        limiter=CHECKS_AT_ONCE,
     )
     if not checked.ok:
         return ImportResult(checked, None, written=False)
