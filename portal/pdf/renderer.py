@@ -54,8 +54,6 @@ RENDER_NICENESS = 5
 # The pool's own deadline comes this long after the render's: a render stuck in C
 # code that never returns to Python (where the render's own alarm fires) is stopped.
 KILL_GRACE_SECONDS = 2.0
-# How long a pool that is closing may finish the renders it has before it is stopped.
-CLOSE_GRACE_SECONDS = 5.0
 
 
 class RenderTimeout(Exception):
@@ -186,6 +184,8 @@ class PdfRenderer:
         await asyncio.to_thread(pool.join)
 
     async def aclose(self) -> None:
+        """Stop the pool's processes. The server has answered its requests by now, so a
+        render still under way has no one waiting for it."""
         starting, self._starting = self._starting, None
         if starting is None:
             return
@@ -193,12 +193,8 @@ class PdfRenderer:
             pool = await starting
         except Exception:
             return
-        pool.close()  # type: ignore[no-untyped-call]  # renders under way may finish
-        try:
-            await asyncio.to_thread(pool.join, CLOSE_GRACE_SECONDS)
-        except TimeoutError:
-            pool.stop()  # type: ignore[no-untyped-call]
-            await asyncio.to_thread(pool.join)
+        pool.stop()  # type: ignore[no-untyped-call]
+        await asyncio.to_thread(pool.join)
         for pending in list(self._in_flight.values()):
             pending.cancel()
 
