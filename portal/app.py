@@ -174,6 +174,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         # Load the abuse classifier in the background, so that the first question a
         # process receives does not wait for it (about a second, more on a busy machine).
         warm_up = asyncio.create_task(asyncio.to_thread(_load_abuse_model))
+        # Start the PDF render processes now, in a thread, so that the first download
+        # does not wait for them; start-up does not wait for them either.
+        state.pdf.start()
         # Everything loaded so far (modules, templates, mappers) lives as long as the
         # process: moved out of the collector's generations, full collections no
         # longer walk it, which removed most of the page's worst latencies (bench/).

@@ -159,14 +159,20 @@ class Settings(BaseSettings):
     pdf_workers: int = Field(
         2,
         ge=1,
-        description="Processes that render PDF summaries, in each app process (started at "
-        "the first download).",
+        description="Processes that render PDF summaries, in each app process (started with "
+        "the app).",
     )
     pdf_timeout_seconds: float = Field(
         10.0,
         gt=0,
-        description="A PDF render taking longer is stopped and the candidate is asked to try "
-        "again.",
+        description="A PDF render taking longer, counted from when it starts in a render "
+        "process, is stopped and the candidate is asked to try again.",
+    )
+    pdf_queue_per_worker: int = Field(
+        8,
+        ge=0,
+        description="PDF renders that may wait for a busy render process, per process; a "
+        'download beyond that answers 503, "try again in a minute", with `Retry-After`.',
     )
     pdf_cache_mb: int = Field(
         32,

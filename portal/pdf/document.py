@@ -69,15 +69,29 @@ def render_pdf(html: str) -> bytes:
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Stop the render after `seconds` (a pool process runs one task, in its main thread)."""
+    """Stop the render after `seconds` (a pool process runs one task, in its main thread).
 
-    def expired(signum: int, frame: FrameType | None) -> None:
+    The alarm's exception is raised wherever the render is, and library code may catch
+    it and raise another (Jinja turns it into a TemplateSyntaxError) or carry on: once
+    the time is up, the render ends in RenderTimeout whatever came of it."""
+    expired = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal expired
+        expired = True
         raise RenderTimeout
 
-    previous = signal.signal(signal.SIGALRM, expired)
+    previous = signal.signal(signal.SIGALRM, stop)
     try:
         signal.setitimer(signal.ITIMER_REAL, seconds)
-        yield
+        try:
+            yield
+        except Exception as error:
+            if expired and not isinstance(error, RenderTimeout):
+                raise RenderTimeout from error
+            raise
+        if expired:
+            raise RenderTimeout
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -90,6 +104,8 @@ def render_summary(view: Any, generated_on: dt.date, seconds: float) -> bytes:
 
 
 def warm_up() -> None:
-    """Load fonts and layout code once per pool process, before its first real render."""
+    """Load fonts, layout code and the template once per pool process, before its first
+    real render."""
+    _environment().get_template(TEMPLATE)
     # Latin, Greek and Cyrillic letters, so that every font a name may need is loaded.
     render_pdf('<html lang="en"><title>warm-up</title><p>Aa \u0391\u03b1 \u0410\u0430</p></html>')
