@@ -37,6 +37,18 @@ def control_character_problem(value: str) -> str | None:
     )
 
 
+# What breaks an email header: every control character (tab, CR and LF included),
+# C1 controls, and Unicode's line and paragraph separators.
+_HEADER_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def as_one_line(value: str) -> str:
+    """`value` with each run of line breaks and other control characters turned into
+    one space: for a stored name that goes into an email header (`From`), where a
+    line break would make every message of that organization fail."""
+    return " ".join(_HEADER_BREAKING.sub(" ", value).split())
+
+
 def without_control_characters(value: str) -> str:
     """`value` with its control characters removed, for text no person typed (a file name)."""
     return _CONTROL.sub("", value)

@@ -21,6 +21,7 @@ from portal.jobs.registry import Registry
 from portal.jobs.worker import LEASE, Worker
 from portal.mail import service as mail
 from portal.mail.jobs import MAIL_SEND
+from portal.orgs.models import Organization
 from portal.security.tokens import token_digest
 from portal.settings import Settings
 from tests.factories import csrf_token, make_world, open_link
@@ -147,6 +148,24 @@ async def test_an_organizations_own_sender_is_used(
     [message] = smtp.recorder.messages
     assert message["From"] == "Acme Careers <careers@acme.example>"
     assert message["Message-ID"].endswith("@acme.example>")
+
+
+async def test_a_sender_name_saved_with_a_line_break_still_sends_on_one_line(
+    sessions: Sessions, settings: Settings, smtp: MailServer
+) -> None:
+    # Saved before the settings form refused line breaks: the header stays one line
+    # (no injected Bcc) and the message is delivered.
+    world = await make_world(sessions)
+    async with unit_of_work(sessions) as db:
+        organization = await db.get(Organization, world.organization_id)
+        assert organization is not None
+        organization.mail_from_name = "Acme\r\nBcc: everyone@example.com"
+    await _queue(sessions, settings, 1, organization_id=world.organization_id)
+    await _worker(settings, sessions, smtp, Clock()).run_once()
+    [message] = smtp.recorder.messages
+    assert message["From"] == '"Acme Bcc: everyone@example.com" <feedback@afterword.localhost>'
+    assert message["Bcc"] is None
+    assert await _states(sessions) == {"sent": 1}
 
 
 async def test_pool_mail_carries_one_click_unsubscribe_headers(

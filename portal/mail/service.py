@@ -13,6 +13,7 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.characters import as_one_line
 from portal.jobs import service as jobs
 from portal.jobs.models import BackgroundJob, JobState
 from portal.mail.jobs import LINK_MARKER, MAIL_SEND, OutgoingEmail, secret_marker
@@ -69,10 +70,12 @@ async def sender_for(
             settings.mail_from, settings.mail_from_name or "Afterword", "Afterword", DEFAULT_ACCENT
         )
     address, name, display_name, accent = row
+    # The settings form refuses line breaks in these names; one saved before it did
+    # would otherwise fail every message of the organization.
     return Sender(
         address or settings.mail_from,
-        name or settings.mail_from_name or display_name,
-        display_name,
+        as_one_line(name or settings.mail_from_name or display_name),
+        as_one_line(display_name),
         accent,
     )
 
