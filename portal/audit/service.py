@@ -70,7 +70,7 @@ def by_staff(
 def readable_events(actor: Actor) -> Select[AuditEvent]:
     """An organization's admins read its audit trail; nobody else reads any."""
     statement = select(AuditEvent)
-    if isinstance(actor, Staff) and actor.role == "admin":
+    if isinstance(actor, Staff) and actor.is_admin:
         return statement.where(AuditEvent.organization_id == actor.organization_id)
     return statement.where(false())
 

@@ -25,6 +25,7 @@ from portal.orgs.models import Organization
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import hash_password
+from portal.staff.roles import StaffRole
 from portal.threads.abuse import assess_message
 from portal.threads.models import AuthorKind, Message, Thread, ThreadState
 from portal.threads.working_days import reply_due
@@ -292,7 +293,7 @@ class DemoStaffAccount:
     email: str
     password: str
     name: str
-    role: str
+    role: StaffRole
     organization: str
 
 

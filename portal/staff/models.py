@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, enum_check, utcnow
-
-
-class StaffRole(enum.StrEnum):
-    ADMIN = "admin"  # a recruiter who also runs the organization's settings and staff
-    RECRUITER = "recruiter"
+from portal.staff.roles import StaffRole
 
 
 class StaffUser(Base):

@@ -23,7 +23,8 @@ from portal.security.sessions import revoke_staff_sessions
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
 from portal.staff import lockout
-from portal.staff.models import StaffInvitation, StaffRole, StaffSignInFailure, StaffUser
+from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
+from portal.staff.roles import StaffRole
 from portal.staff.service import readable_staff
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
@@ -68,7 +69,7 @@ class Person:
 
 
 def _admin(actor: Actor) -> Staff:
-    if isinstance(actor, Staff) and actor.role == "admin":
+    if isinstance(actor, Staff) and actor.is_admin:
         return actor
     raise PersonNotFound
 
