@@ -218,7 +218,7 @@ async def plan_import(
         1 for t in plan.targets if t.stage_was is not None and t.stage_was != t.row.stage
     )
 
-    latest: dict[int, tuple[int, str, str | None]] = {}
+    latest: dict[int, tuple[int, FeedbackState, str | None]] = {}
     existing = sorted(t.application_id for t in plan.targets if t.application_id is not None)
     for chunk in _chunks(existing):
         for application_id, version, state, digest in await db.execute(

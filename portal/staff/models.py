@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, enum_check, utcnow
+from portal.db import Base, enum_column, utcnow
 from portal.staff.roles import StaffRole
 
 
@@ -16,7 +16,6 @@ class StaffUser(Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "email"),
         UniqueConstraint("oidc_issuer", "oidc_subject"),
-        enum_check("role", StaffRole),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,7 +26,7 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Their job title, signed under the notes they write ("Senior Recruiter").
     title: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20), default=StaffRole.RECRUITER)
+    role: Mapped[StaffRole] = enum_column(StaffRole, default=StaffRole.RECRUITER)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     oidc_issuer: Mapped[str | None] = mapped_column(String(500))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))

@@ -21,6 +21,7 @@ from portal.auth import Staff
 from portal.candidates.models import Application, Candidate, Job
 from portal.candidates.models import Requirement as RequirementRow
 from portal.candidates.service import job_titles, readable_applications
+from portal.db import EnumText
 from portal.feedback.models import Feedback, FeedbackOverride, FeedbackState
 from portal.feedback.view import STAGE_WORDS
 from portal.settings import Settings
@@ -37,8 +38,9 @@ class ApplicationNotFound(LookupError):
     """Not an application of the recruiter's organization (a 404)."""
 
 
-def _newest_state() -> ColumnElement[str]:
-    """The state of an application's newest feedback version, or "none"."""
+def _newest_state() -> ColumnElement[FeedbackFilter]:
+    """The state of an application's newest feedback version, or "none" (as the
+    list's filter names them: a state of the column's enum would refuse "none")."""
     newest = (
         select(Feedback.state)
         .where(Feedback.application_id == Application.id)
@@ -47,7 +49,7 @@ def _newest_state() -> ColumnElement[str]:
         .correlate(Application)
         .scalar_subquery()
     )
-    return func.coalesce(newest, literal(FeedbackFilter.NONE.value))
+    return func.coalesce(newest, literal(FeedbackFilter.NONE.value), type_=EnumText(FeedbackFilter))
 
 
 def _ever_published() -> ColumnElement[bool]:
