@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access.models import AccessLink
+from portal.access.models import AccessLink, LinkPurpose
 from portal.audit import service as audit
 from portal.candidates.models import Application, Candidate, Job
 from portal.feedback.view import BRANDING_COLUMNS, Branding, branding_from
@@ -63,7 +63,7 @@ async def issue_invitation_link(
         AccessLink(
             candidate_id=candidate_id,
             application_id=application_id,
-            purpose="invitation",
+            purpose=LinkPurpose.INVITATION,
             token_hash=token_digest(token),
             created_by_staff_id=created_by_staff_id,
             created_at=now,
@@ -80,7 +80,7 @@ async def issue_sign_in_link(db: AsyncSession, *, candidate_id: int, now: dt.dat
         update(AccessLink)
         .where(
             AccessLink.candidate_id == candidate_id,
-            AccessLink.purpose == "sign_in",
+            AccessLink.purpose == LinkPurpose.SIGN_IN,
             AccessLink.used_at.is_(None),
             AccessLink.revoked_at.is_(None),
         )
@@ -90,7 +90,7 @@ async def issue_sign_in_link(db: AsyncSession, *, candidate_id: int, now: dt.dat
     db.add(
         AccessLink(
             candidate_id=candidate_id,
-            purpose="sign_in",
+            purpose=LinkPurpose.SIGN_IN,
             token_hash=token_digest(token),
             created_at=now,
             expires_at=now + SIGN_IN_LIFETIME,
@@ -105,7 +105,7 @@ class LinkState:
     """What a link leads to, read without using it (for the page in front of the button)."""
 
     link_id: int
-    purpose: str
+    purpose: LinkPurpose
     organization_id: int
     branding: Branding
     candidate_id: int
@@ -190,7 +190,7 @@ class RedeemedLink:
     candidate_id: int
     organization_id: int
     application_id: int | None
-    purpose: str
+    purpose: LinkPurpose
 
 
 async def redeem_link(
@@ -290,7 +290,7 @@ async def _send_sign_in_link(
         db,
         settings=settings,
         token=token,
-        purpose="sign_in",
+        purpose=LinkPurpose.SIGN_IN,
         to_address=email,
         organization_id=organization_id,
         context={"name": name, "minutes": int(SIGN_IN_LIFETIME.total_seconds() // 60)},
@@ -305,7 +305,7 @@ async def _email_link(
     *,
     settings: Settings,
     token: str,
-    purpose: str,
+    purpose: LinkPurpose,
     to_address: str,
     organization_id: int,
     context: dict[str, Any],
@@ -351,7 +351,7 @@ async def _has_recent_sign_in_link(
         select(AccessLink.id)
         .where(
             AccessLink.candidate_id == candidate_id,
-            AccessLink.purpose == "sign_in",
+            AccessLink.purpose == LinkPurpose.SIGN_IN,
             AccessLink.used_at.is_(None),
             AccessLink.revoked_at.is_(None),
             AccessLink.created_at > now - SIGN_IN_RESEND_AFTER,
@@ -400,7 +400,7 @@ async def send_invitation(
         db,
         settings=settings,
         token=token,
-        purpose="invitation",
+        purpose=LinkPurpose.INVITATION,
         to_address=email,
         organization_id=organization_id,
         context={

@@ -15,7 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.candidates.models import Application, Candidate
-from portal.pool.models import ConsentActor, ConsentEventKind, PoolConsentEvent, PoolMembership
+from portal.pool.models import (
+    ConsentActor,
+    ConsentEventKind,
+    ContactFrequency,
+    PoolConsentEvent,
+    PoolMembership,
+    PoolState,
+    RemotePreference,
+)
 from portal.pool.service import add_months, current_consent_text
 
 
@@ -77,11 +85,11 @@ async def seed_pool(db: AsyncSession, *, organization_id: int, slug: str, now: d
             candidate_id=found[0],
             source_application_id=found[1],
             consent_text_id=text.id,
-            state="active",
+            state=PoolState.ACTIVE,
             role_families=member.role_families,
             locations=member.locations,
-            remote=member.remote,
-            contact_frequency=member.contact_frequency,
+            remote=RemotePreference(member.remote),
+            contact_frequency=ContactFrequency(member.contact_frequency),
             duration_months=member.months,
             joined_at=joined,
             expires_at=add_months(joined, member.months),

@@ -10,7 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access.service import issue_invitation_link, link_url, send_invitation
-from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.candidates.models import (
+    Application,
+    ApplicationStatus,
+    Candidate,
+    Job,
+    Requirement,
+    Stage,
+)
 from portal.demo.agency import AGENCY
 from portal.demo.content import (
     DEMO_STAFF_PASSWORD,
@@ -20,7 +27,7 @@ from portal.demo.content import (
     validate,
 )
 from portal.demo.pool import seed_pool
-from portal.feedback.models import Feedback, FeedbackItem
+from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
 from portal.orgs.models import Organization
 from portal.settings import Settings
 from portal.staff.models import StaffUser
@@ -104,8 +111,8 @@ async def seed_demo(
             organization_id=org.id,
             candidate_id=candidate.id,
             job_id=jobs[job].id,
-            stage=stage,
-            status="rejected",
+            stage=Stage(stage),
+            status=ApplicationStatus.REJECTED,
             decided_at=decided_at,
             created_at=decided_at - dt.timedelta(days=21),
         )
@@ -120,11 +127,12 @@ async def seed_demo(
             demo.candidate_name, demo.candidate_email, demo.job, demo.stage, demo.decided_days_ago
         )
         decided_at = now - dt.timedelta(days=demo.decided_days_ago)
-        published = demo.state == "published"
+        state = FeedbackState(demo.state)
+        published = state == FeedbackState.PUBLISHED
         feedback = Feedback(
             application_id=application_id,
             version=1,
-            state=demo.state,
+            state=state,
             decision_summary=demo.decision_summary,
             personal_note=demo.personal_note,
             reapply_after_months=demo.reapply_after_months,
@@ -148,10 +156,10 @@ async def seed_demo(
             db.add(
                 FeedbackItem(
                     feedback_id=feedback.id,
-                    kind="assessment",
+                    kind=ItemKind.ASSESSMENT,
                     position=order[assessment.requirement],
                     requirement_id=requirement_id(assessment.requirement),
-                    rating=assessment.rating,
+                    rating=Rating(assessment.rating),
                     body=assessment.evidence,
                     visible=assessment.visible,
                 )
@@ -160,7 +168,7 @@ async def seed_demo(
             db.add(
                 FeedbackItem(
                     feedback_id=feedback.id,
-                    kind="strength",
+                    kind=ItemKind.STRENGTH,
                     position=position,
                     requirement_id=requirement_id(strength.requirement),
                     body=strength.text,
@@ -171,7 +179,7 @@ async def seed_demo(
             db.add(
                 FeedbackItem(
                     feedback_id=feedback.id,
-                    kind="growth_area",
+                    kind=ItemKind.GROWTH_AREA,
                     position=position,
                     requirement_id=requirement_id(growth.requirement),
                     body=growth.text,
@@ -310,7 +318,9 @@ async def issue_demo_links(
         .where(
             Job.organization_id.in_(organization_ids),
             select(Feedback.id)
-            .where(Feedback.application_id == Application.id, Feedback.state == "published")
+            .where(
+                Feedback.application_id == Application.id, Feedback.state == FeedbackState.PUBLISHED
+            )
             .exists(),
         )
         .order_by(Application.id)

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access.service import send_invitation
 from portal.audit import service as audit
-from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.candidates.models import Application, ApplicationStatus, Candidate, Job, Requirement
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState
 from portal.imports.checking import CheckedFile, Progress, check_file
 from portal.imports.format import (
@@ -306,7 +306,7 @@ async def apply_import(
                     "candidate_id": target.candidate_id,
                     "job_id": target.row.job_id,
                     "stage": target.row.stage,
-                    "status": "rejected",
+                    "status": ApplicationStatus.REJECTED,
                     "decided_at": now,
                     "created_at": now,
                 }

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.auth import Actor, Staff
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.candidates.service import readable_applications
-from portal.feedback.models import Feedback, FeedbackItem
+from portal.feedback.models import Feedback, FeedbackItem, ItemKind
 from portal.feedback.view import FeedbackView, Version, load_feedback_view, version_condition
 from portal.pool.forms import PoolFilter, PreferenceWords
 from portal.pool.models import (
@@ -164,7 +164,7 @@ def _has_strength(words: str) -> Any:
         .outerjoin(Requirement, Requirement.id == FeedbackItem.requirement_id)
         .where(
             Application.candidate_id == PoolMembership.candidate_id,
-            FeedbackItem.kind == "strength",
+            FeedbackItem.kind == ItemKind.STRENGTH,
             FeedbackItem.visible.is_(True),
             or_(
                 func.lower(FeedbackItem.body).contains(words, autoescape=True),
