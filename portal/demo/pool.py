@@ -65,7 +65,7 @@ async def seed_pool(db: AsyncSession, *, organization_id: int, slug: str, now: d
     for member in DEMO_POOL.get(slug, ()):
         found = (
             await db.execute(
-                select(Candidate.id, Application.id)
+                select(Candidate.id.label("candidate_id"), Application.id.label("application_id"))
                 .join(Application, Application.candidate_id == Candidate.id)
                 .where(
                     Candidate.organization_id == organization_id, Candidate.email == member.email
@@ -82,8 +82,8 @@ async def seed_pool(db: AsyncSession, *, organization_id: int, slug: str, now: d
         )
         membership = PoolMembership(
             organization_id=organization_id,
-            candidate_id=found[0],
-            source_application_id=found[1],
+            candidate_id=found.candidate_id,
+            source_application_id=found.application_id,
             consent_text_id=text.id,
             state=PoolState.ACTIVE,
             role_families=member.role_families,

@@ -257,7 +257,7 @@ async def _seed_staff(
     rows = await db.execute(
         select(StaffUser.email, StaffUser.id).where(StaffUser.organization_id == organization_id)
     )
-    existing = {email: staff_id for email, staff_id in rows.all()}
+    existing = {row.email: row.id for row in rows.all()}
     missing = [member for member in content.staff if member.email not in existing]
     if missing:
         # One hash for all: argon2 is slow by design, and these accounts share a password.
@@ -311,7 +311,13 @@ async def issue_demo_links(
     """For every application with published feedback: queue the invitation email (with its
     own link), and return a second fresh link to print. Each link works once."""
     rows = await db.execute(
-        select(Application.id, Candidate.name, Candidate.email, Job.title, Organization.name)
+        select(
+            Application.id,
+            Candidate.name,
+            Candidate.email,
+            Job.title.label("job"),
+            Organization.name.label("organization"),
+        )
         .join(Candidate, Candidate.id == Application.candidate_id)
         .join(Job, Job.id == Application.job_id)
         .join(Organization, Organization.id == Job.organization_id)
@@ -326,10 +332,18 @@ async def issue_demo_links(
         .order_by(Application.id)
     )
     links = []
-    for application_id, name, email, job_title, organization in rows.all():
-        await send_invitation(db, application_id=application_id, settings=settings, now=now)
-        token = await issue_invitation_link(db, application_id=application_id, now=now)
-        links.append(DemoLink(name, email, job_title, organization, link_url(settings, token)))
+    for row in rows.all():
+        await send_invitation(db, application_id=row.id, settings=settings, now=now)
+        token = await issue_invitation_link(db, application_id=row.id, now=now)
+        links.append(
+            DemoLink(
+                name=row.name,
+                email=row.email,
+                job=row.job,
+                organization=row.organization,
+                link=link_url(settings, token),
+            )
+        )
     return links
 
 

@@ -68,12 +68,11 @@ async def sender_for(
         return Sender(
             settings.mail_from, settings.mail_from_name or "Afterword", "Afterword", DEFAULT_ACCENT
         )
-    address, name, display_name, accent = row
     return Sender(
-        address or settings.mail_from,
-        name or settings.mail_from_name or display_name,
-        display_name,
-        accent,
+        row.mail_from_address or settings.mail_from,
+        row.mail_from_name or settings.mail_from_name or row.display_name,
+        row.display_name,
+        row.accent_colour,
     )
 
 
@@ -171,7 +170,11 @@ async def outbox_status(db: AsyncSession, *, errors: int = 10) -> OutboxStatus:
         .limit(errors)
     )
     return OutboxStatus(
-        counts, [(i, str(payload.get("to", "")), n, err or "") for i, payload, n, err in rows]
+        counts,
+        [
+            (row.id, str(row.payload.get("to", "")), row.attempts, row.last_error or "")
+            for row in rows
+        ],
     )
 
 
