@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from portal.candidates.models import Stage
 from portal.demo.content import ORGANIZATION, DemoApplication
+from portal.feedback.models import FeedbackState, Rating
 from portal.feedback.view import Assessment, Branding, FeedbackView, GrowthArea, Strength
 from portal.pool.panel import PoolPanel
 
@@ -293,7 +295,9 @@ class Dataset:
             req = item.requirement
             if item.kind == "assessment":
                 assert req is not None and item.rating is not None
-                assessments.append(Assessment(req.name, req.description, item.rating, item.body))
+                assessments.append(
+                    Assessment(req.name, req.description, Rating(item.rating), item.body)
+                )
             elif item.kind == "strength":
                 strengths.append(Strength(item.body, req.name if req else None))
             else:
@@ -303,7 +307,7 @@ class Dataset:
         return FeedbackView(
             application_id=app.id,
             version=1,
-            state="published",
+            state=FeedbackState.PUBLISHED,
             published_at=app.decided_at,
             branding=Branding(
                 org.name, org.slug, org.accent_colour, org.privacy_url, org.contact_email
@@ -312,7 +316,7 @@ class Dataset:
             job_title=app.job.title,
             team=app.job.team,
             location=app.job.location,
-            stage=app.stage,
+            stage=Stage(app.stage),
             decided_at=app.decided_at,
             decision_summary=app.decision_summary,
             personal_note=app.personal_note,

@@ -9,7 +9,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-from portal.db import UTCDateTime, create_engine
+from portal.db import EnumText, UTCDateTime, create_engine
 from portal.models import Base
 from portal.settings import Settings
 
@@ -27,6 +27,8 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
     # Migrations spell the plain column type, so they never import app code.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EnumText):
+        return f"sa.String(length={obj.length})"
     return False
 
 

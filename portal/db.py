@@ -7,10 +7,19 @@ import enum
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import sqlalchemy.exc
-from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    event,
+)
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 
 from portal.settings import Settings
 
@@ -149,7 +158,7 @@ def enum_check(
 ) -> CheckConstraint:
     """The CHECK that keeps `column` to the values of `values`, named after the column.
 
-    Every state-like column is declared with this, so the enum in Python and the
+    `enum_column` adds it to every enum-typed column, so the enum in Python and the
     constraint in the database are written once and cannot drift; the enum is kept
     in the constraint's `info` for the test that checks the database's copy.
     """
@@ -159,6 +168,52 @@ def enum_check(
         condition = f"{column} IS NULL OR {condition}"
     return CheckConstraint(
         condition, name=column, info={"enum": values, "column": column, "nullable": nullable}
+    )
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class EnumText(TypeDecorator[E]):
+    """A member of a `StrEnum` in Python, its value in a `VARCHAR(length)` in the
+    database (SQLAlchemy's `Enum` type would be a native type on PostgreSQL, or bring
+    its own CHECK).
+
+    Members go in as their values; so do plain strings, unchecked: a value outside the
+    enum is for the CHECK (`enum_check`) to refuse, as it always was. Values come out
+    as members."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_type: type[E], length: int = 20) -> None:
+        super().__init__(length)
+        self.enum_type = enum_type
+        self.length = length
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_type(value)
+
+
+def enum_column(values: type[E], *, length: int = 20, **options: Any) -> MappedColumn[Any]:
+    """A column holding a member of `values` (`Mapped[ThreadState]`), as `EnumText`,
+    with the CHECK that keeps the database to the same values (`enum_check`, nullable
+    when the column is). One declaration gives both, so they cannot drift. `options`
+    are `mapped_column`'s."""
+    declared = mapped_column(EnumText(values, length), **options)
+    event.listen(declared.column, "after_parent_attach", _add_enum_check)
+    return declared
+
+
+def _add_enum_check(column: Column[Any], table: Table) -> None:
+    # Declarative has named the column and read its nullability from the annotation
+    # before it builds the table and attaches the column to it.
+    assert isinstance(column.type, EnumText)
+    table.append_constraint(
+        enum_check(column.name, column.type.enum_type, nullable=bool(column.nullable))
     )
 
 

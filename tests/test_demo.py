@@ -30,6 +30,7 @@ from portal.pool.models import PoolMembership
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import verify_password
+from portal.staff.roles import StaffRole
 from portal.threads.models import Thread
 from tests.factories import open_link, staff_sign_in
 
@@ -74,8 +75,8 @@ async def test_staff_of_both_organizations_sign_in_with_the_demo_password(
         ).all()
     roles = Counter((name, role) for name, role, _, _ in rows)
     for content in DEMO_ORGANIZATIONS:
-        assert roles[(content.name, "admin")] >= 1
-        assert roles[(content.name, "recruiter")] >= 1
+        assert roles[(content.name, StaffRole.ADMIN)] >= 1
+        assert roles[(content.name, StaffRole.RECRUITER)] >= 1
     assert {email for _, _, email, _ in rows} == {m.email for m in demo_staff_accounts()}
     hashes = {password_hash for _, _, _, password_hash in rows}
     assert all(h is not None and h.startswith("$argon2id$") for h in hashes)

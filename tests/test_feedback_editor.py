@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.audit.models import AuditEvent
-from portal.auth import Staff
+from portal.auth import Staff, StaffRole
 from portal.candidates.models import Requirement
 from portal.candidates.service import readable_applications
 from portal.db import unit_of_work, utcnow
@@ -190,7 +190,7 @@ def _anyone(world: World) -> Staff:
     return Staff(
         staff_id=0,
         organization_id=world.organization_id,
-        role="recruiter",
+        role=StaffRole.RECRUITER,
         name="",
         session_id_hash=b"",
     )

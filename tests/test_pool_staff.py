@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select, update
 
 from portal.audit.models import AuditEvent
-from portal.auth import Staff
+from portal.auth import Staff, StaffRole
 from portal.candidates.models import Job
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import FeedbackItem
@@ -134,7 +134,7 @@ async def test_the_list_is_paginated(sessions: Sessions) -> None:
     ]
     for n, world in enumerate(worlds):
         await add_member(sessions, world, joined_at=utcnow() - dt.timedelta(days=n + 1))
-    actor = Staff(1, worlds[0].organization_id, "recruiter", "Sam", b"")
+    actor = Staff(1, worlds[0].organization_id, StaffRole.RECRUITER, "Sam", b"")
     async with sessions() as db:
         first = await search.search(db, actor=actor, filters=PoolFilter(), now=utcnow(), per_page=2)
         last = await search.search(

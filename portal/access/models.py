@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, LargeBinary, String
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, enum_check, utcnow
+from portal.db import Base, enum_column, utcnow
 
 
 class LinkPurpose(enum.StrEnum):
@@ -19,7 +19,6 @@ class LinkPurpose(enum.StrEnum):
 class AccessLink(Base):
     __tablename__ = "access_links"
     __table_args__ = (
-        enum_check("purpose", LinkPurpose),
         # An invitation's application is the link's candidate's: the database refuses
         # a link to another candidate's application.
         ForeignKeyConstraint(
@@ -34,7 +33,7 @@ class AccessLink(Base):
         ForeignKey("candidates.id", ondelete="CASCADE"), index=True
     )
     application_id: Mapped[int | None]
-    purpose: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[LinkPurpose] = enum_column(LinkPurpose)
     # Only the SHA-256 of the token is kept: a database leak yields no usable link.
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_by_staff_id: Mapped[int | None] = mapped_column(

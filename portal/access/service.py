@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access.models import AccessLink
+from portal.access.models import AccessLink, LinkPurpose
 from portal.audit import service as audit
 from portal.candidates.models import Application, Candidate, Job
 from portal.feedback.view import BRANDING_COLUMNS, Branding, branding_from
@@ -57,17 +57,16 @@ async def issue_invitation_link(
     ).one_or_none()
     if row is None:
         raise UnknownApplication(application_id)
-    candidate_id, lifetime_days = row
     token = new_token()
     db.add(
         AccessLink(
-            candidate_id=candidate_id,
+            candidate_id=row.candidate_id,
             application_id=application_id,
-            purpose="invitation",
+            purpose=LinkPurpose.INVITATION,
             token_hash=token_digest(token),
             created_by_staff_id=created_by_staff_id,
             created_at=now,
-            expires_at=now + dt.timedelta(days=lifetime_days),
+            expires_at=now + dt.timedelta(days=row.invitation_days),
         )
     )
     await db.flush()
@@ -80,7 +79,7 @@ async def issue_sign_in_link(db: AsyncSession, *, candidate_id: int, now: dt.dat
         update(AccessLink)
         .where(
             AccessLink.candidate_id == candidate_id,
-            AccessLink.purpose == "sign_in",
+            AccessLink.purpose == LinkPurpose.SIGN_IN,
             AccessLink.used_at.is_(None),
             AccessLink.revoked_at.is_(None),
         )
@@ -90,7 +89,7 @@ async def issue_sign_in_link(db: AsyncSession, *, candidate_id: int, now: dt.dat
     db.add(
         AccessLink(
             candidate_id=candidate_id,
-            purpose="sign_in",
+            purpose=LinkPurpose.SIGN_IN,
             token_hash=token_digest(token),
             created_at=now,
             expires_at=now + SIGN_IN_LIFETIME,
@@ -105,7 +104,7 @@ class LinkState:
     """What a link leads to, read without using it (for the page in front of the button)."""
 
     link_id: int
-    purpose: str
+    purpose: LinkPurpose
     organization_id: int
     branding: Branding
     candidate_id: int
@@ -190,7 +189,7 @@ class RedeemedLink:
     candidate_id: int
     organization_id: int
     application_id: int | None
-    purpose: str
+    purpose: LinkPurpose
 
 
 async def redeem_link(
@@ -220,20 +219,24 @@ async def redeem_link(
     ).one_or_none()
     if used is None:
         return None
-    link_id, candidate_id, application_id, purpose = used
-    organization_id = await _organization_of(db, candidate_id)
+    organization_id = await _organization_of(db, used.candidate_id)
     audit.record(
         db,
         action="link.used",
         actor_kind="candidate",
-        actor_id=candidate_id,
+        actor_id=used.candidate_id,
         organization_id=organization_id,
         subject_type="access_link",
-        subject_id=link_id,
+        subject_id=used.id,
         ip_hash=ip_hash,
-        details={"purpose": purpose},
+        details={"purpose": used.purpose},
     )
-    return RedeemedLink(candidate_id, organization_id, application_id, purpose)
+    return RedeemedLink(
+        candidate_id=used.candidate_id,
+        organization_id=organization_id,
+        application_id=used.application_id,
+        purpose=used.purpose,
+    )
 
 
 async def _organization_of(db: AsyncSession, candidate_id: int) -> int:
@@ -276,7 +279,7 @@ async def _send_sign_in_link(
 ) -> None:
     # The row lock (PostgreSQL) makes workers answering requests for the same
     # candidate take turns, so the check below sees the other's link.
-    email, name, organization_id = (
+    candidate = (
         await db.execute(
             select(Candidate.email, Candidate.name, Candidate.organization_id)
             .where(Candidate.id == candidate_id)
@@ -290,10 +293,13 @@ async def _send_sign_in_link(
         db,
         settings=settings,
         token=token,
-        purpose="sign_in",
-        to_address=email,
-        organization_id=organization_id,
-        context={"name": name, "minutes": int(SIGN_IN_LIFETIME.total_seconds() // 60)},
+        purpose=LinkPurpose.SIGN_IN,
+        to_address=candidate.email,
+        organization_id=candidate.organization_id,
+        context={
+            "name": candidate.name,
+            "minutes": int(SIGN_IN_LIFETIME.total_seconds() // 60),
+        },
         now=now,
         subject_type="candidate",
         subject_id=candidate_id,
@@ -305,7 +311,7 @@ async def _email_link(
     *,
     settings: Settings,
     token: str,
-    purpose: str,
+    purpose: LinkPurpose,
     to_address: str,
     organization_id: int,
     context: dict[str, Any],
@@ -351,7 +357,7 @@ async def _has_recent_sign_in_link(
         select(AccessLink.id)
         .where(
             AccessLink.candidate_id == candidate_id,
-            AccessLink.purpose == "sign_in",
+            AccessLink.purpose == LinkPurpose.SIGN_IN,
             AccessLink.used_at.is_(None),
             AccessLink.revoked_at.is_(None),
             AccessLink.created_at > now - SIGN_IN_RESEND_AFTER,
@@ -381,11 +387,11 @@ async def send_invitation(
     row = (
         await db.execute(
             select(
-                Candidate.id,
+                Candidate.id.label("candidate_id"),
                 Candidate.email,
                 Candidate.name,
-                Job.title,
-                Organization.id,
+                Job.title.label("job_title"),
+                Organization.id.label("organization_id"),
                 Organization.invitation_days,
                 Organization.reply_promise_days,
             )
@@ -395,19 +401,18 @@ async def send_invitation(
             .where(Application.id == application_id)
         )
     ).one()
-    candidate_id, email, name, job_title, organization_id, days, promise = row
     await _email_link(
         db,
         settings=settings,
         token=token,
-        purpose="invitation",
-        to_address=email,
-        organization_id=organization_id,
+        purpose=LinkPurpose.INVITATION,
+        to_address=row.email,
+        organization_id=row.organization_id,
         context={
-            "name": name,
-            "job_title": job_title,
-            "link_days": days,
-            "reply_promise_days": promise,
+            "name": row.name,
+            "job_title": row.job_title,
+            "link_days": row.invitation_days,
+            "reply_promise_days": row.reply_promise_days,
             # The invitation promises answers only where candidates can ask.
             "can_ask_questions": False,
         },
@@ -415,7 +420,7 @@ async def send_invitation(
         subject_type="application",
         subject_id=application_id,
         staff_id=created_by_staff_id,
-        details={"candidate_id": candidate_id},
+        details={"candidate_id": row.candidate_id},
         ip_hash=ip_hash,
     )
     return token

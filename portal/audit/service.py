@@ -70,7 +70,7 @@ def by_staff(
 def readable_events(actor: Actor) -> Select[AuditEvent]:
     """An organization's admins read its audit trail; nobody else reads any."""
     statement = select(AuditEvent)
-    if isinstance(actor, Staff) and actor.role == "admin":
+    if isinstance(actor, Staff) and actor.is_admin:
         return statement.where(AuditEvent.organization_id == actor.organization_id)
     return statement.where(false())
 
@@ -130,7 +130,7 @@ async def audit_page(
                 AuditEvent.action,
                 AuditEvent.actor_kind,
                 AuditEvent.actor_id,
-                StaffUser.name,
+                StaffUser.name.label("actor_name"),
                 AuditEvent.subject_type,
                 AuditEvent.subject_id,
                 AuditEvent.details,
@@ -165,11 +165,11 @@ async def audit_page(
         )
     ).all()
     return AuditPage(
-        events=[EventRow(*row) for row in rows],
+        events=[EventRow(**row._mapping) for row in rows],
         total=total,
         page=page,
         pages=pages,
-        people=[(person_id, name) for person_id, name in people],
+        people=[(person.id, person.name) for person in people],
         actions=list(actions),
     )
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-StaffRole = Literal["admin", "recruiter"]
+from portal.staff.roles import StaffRole
+
+__all__ = ["ANONYMOUS", "Actor", "Anonymous", "ApiKey", "Candidate", "Staff", "StaffRole"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Staff:
     role: StaffRole
     name: str
     session_id_hash: bytes
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == StaffRole.ADMIN
 
 
 @dataclass(frozen=True)

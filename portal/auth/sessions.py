@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from portal.auth.actors import ANONYMOUS, Actor, Candidate, Staff
+from portal.auth.actors import ANONYMOUS, Actor, Candidate, Staff, StaffRole
 from portal.candidates.models import Candidate as CandidateRow
 from portal.db import NamedRow
 from portal.security.models import Session
@@ -80,7 +80,7 @@ def check_session_row(
         actor = Staff(
             row["session_staff_id"],
             row["session_staff_organization_id"],
-            row["session_staff_role"],
+            StaffRole(row["session_staff_role"]),
             row["session_staff_name"],
             id_hash,
         )

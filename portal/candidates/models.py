@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, enum_check, utcnow
+from portal.db import Base, enum_column, utcnow
 
 
 class Stage(enum.StrEnum):
@@ -80,8 +80,6 @@ class Candidate(Base):
 class Application(Base):
     __tablename__ = "applications"
     __table_args__ = (
-        enum_check("stage", Stage),
-        enum_check("status", ApplicationStatus),
         # The candidate and the job belong to the application's organization: the
         # database itself refuses an application that mixes two organizations.
         ForeignKeyConstraint(
@@ -109,7 +107,9 @@ class Application(Base):
     organization_id: Mapped[int] = mapped_column(index=True)
     candidate_id: Mapped[int] = mapped_column(index=True)
     job_id: Mapped[int] = mapped_column(index=True)
-    stage: Mapped[str] = mapped_column(String(20), default=Stage.APPLIED)
-    status: Mapped[str] = mapped_column(String(20), default=ApplicationStatus.REJECTED)
+    stage: Mapped[Stage] = enum_column(Stage, default=Stage.APPLIED)
+    status: Mapped[ApplicationStatus] = enum_column(
+        ApplicationStatus, default=ApplicationStatus.REJECTED
+    )
     decided_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -34,13 +34,13 @@ async def delete_requirement(db: AsyncSession, *, requirement_id: int) -> bool:
             .where(FeedbackItem.requirement_id == requirement_id)
         )
     ).all()
-    published = len({id_ for id_, state, _kind in uses if state == FeedbackState.PUBLISHED})
+    published = len({use.id for use in uses if use.state == FeedbackState.PUBLISHED})
     if published:
         raise RequirementInUse(
             f"“{requirement.name}” is part of feedback already published to candidates "
             f"({_count(published, 'application')}), so it cannot be deleted."
         )
-    drafts = len({id_ for id_, _state, kind in uses if kind == ItemKind.ASSESSMENT})
+    drafts = len({use.id for use in uses if use.kind == ItemKind.ASSESSMENT})
     if drafts:
         raise RequirementInUse(
             f"“{requirement.name}” is assessed in draft feedback "
@@ -84,4 +84,4 @@ async def job_titles(db: AsyncSession, *, actor: Actor) -> list[tuple[int, str]]
     rows = await db.execute(
         readable_jobs(actor).with_only_columns(Job.id, Job.title).order_by(Job.title, Job.id)
     )
-    return [(job_id, title) for job_id, title in rows]
+    return [(row.id, row.title) for row in rows]

@@ -18,6 +18,7 @@ from portal.demo.content import (
     DemoStaff,
     DemoStrength,
 )
+from portal.staff.roles import StaffRole
 
 # ---------------------------------------------------------------------------
 # Jobs (each for a client)
@@ -574,11 +575,18 @@ AWAITING: tuple[DemoAwaiting, ...] = (
 )
 
 STAFF: tuple[DemoStaff, ...] = (
-    DemoStaff("Ruth Okonkwo", "ruth.okonkwo@harbourline.example", "admin", "Managing Director"),
     DemoStaff(
-        "Sam Whitfield", "sam.whitfield@harbourline.example", "recruiter", "Senior Consultant"
+        "Ruth Okonkwo", "ruth.okonkwo@harbourline.example", StaffRole.ADMIN, "Managing Director"
     ),
-    DemoStaff("Anouk de Vries", "anouk.devries@harbourline.example", "recruiter", "Consultant"),
+    DemoStaff(
+        "Sam Whitfield",
+        "sam.whitfield@harbourline.example",
+        StaffRole.RECRUITER,
+        "Senior Consultant",
+    ),
+    DemoStaff(
+        "Anouk de Vries", "anouk.devries@harbourline.example", StaffRole.RECRUITER, "Consultant"
+    ),
 )
 
 AGENCY: DemoOrganization = DemoOrganization(

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from portal.orgs.colours import carries_white_text
+from portal.staff.roles import StaffRole
 
 Rating = Literal["met", "partly_met", "not_yet_met"]
 Stage = Literal["applied", "screen", "interview", "final"]
 FeedbackState = Literal["published", "draft"]
-Role = Literal["admin", "recruiter"]
 
 # Every demo staff account signs in with this password (development only: the demo prints it).
 DEMO_STAFF_PASSWORD = "afterword-demo"  # noqa: S105 - printed by the demo on purpose
@@ -20,7 +20,7 @@ DEMO_STAFF_PASSWORD = "afterword-demo"  # noqa: S105 - printed by the demo on pu
 class DemoStaff:
     name: str
     email: str
-    role: Role
+    role: StaffRole
     title: str = ""  # signed under their notes
 
 
@@ -1238,10 +1238,16 @@ AWAITING: tuple[DemoAwaiting, ...] = (
 )
 
 STAFF: tuple[DemoStaff, ...] = (
-    DemoStaff("Joana Ferreira", "joana.ferreira@northwind.example", "admin", "Head of Talent"),
-    DemoStaff("Inês Carvalho", "ines.carvalho@northwind.example", "recruiter", "Senior Recruiter"),
-    DemoStaff("Marta Sousa", "marta.sousa@northwind.example", "recruiter", "Recruiter"),
-    DemoStaff("Jonas Weber", "jonas.weber@northwind.example", "recruiter", "Technical Recruiter"),
+    DemoStaff(
+        "Joana Ferreira", "joana.ferreira@northwind.example", StaffRole.ADMIN, "Head of Talent"
+    ),
+    DemoStaff(
+        "Inês Carvalho", "ines.carvalho@northwind.example", StaffRole.RECRUITER, "Senior Recruiter"
+    ),
+    DemoStaff("Marta Sousa", "marta.sousa@northwind.example", StaffRole.RECRUITER, "Recruiter"),
+    DemoStaff(
+        "Jonas Weber", "jonas.weber@northwind.example", StaffRole.RECRUITER, "Technical Recruiter"
+    ),
 )
 
 

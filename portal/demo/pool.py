@@ -15,7 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.candidates.models import Application, Candidate
-from portal.pool.models import ConsentActor, ConsentEventKind, PoolConsentEvent, PoolMembership
+from portal.pool.models import (
+    ConsentActor,
+    ConsentEventKind,
+    ContactFrequency,
+    PoolConsentEvent,
+    PoolMembership,
+    PoolState,
+    RemotePreference,
+)
 from portal.pool.service import add_months, current_consent_text
 
 
@@ -57,7 +65,7 @@ async def seed_pool(db: AsyncSession, *, organization_id: int, slug: str, now: d
     for member in DEMO_POOL.get(slug, ()):
         found = (
             await db.execute(
-                select(Candidate.id, Application.id)
+                select(Candidate.id.label("candidate_id"), Application.id.label("application_id"))
                 .join(Application, Application.candidate_id == Candidate.id)
                 .where(
                     Candidate.organization_id == organization_id, Candidate.email == member.email
@@ -74,14 +82,14 @@ async def seed_pool(db: AsyncSession, *, organization_id: int, slug: str, now: d
         )
         membership = PoolMembership(
             organization_id=organization_id,
-            candidate_id=found[0],
-            source_application_id=found[1],
+            candidate_id=found.candidate_id,
+            source_application_id=found.application_id,
             consent_text_id=text.id,
-            state="active",
+            state=PoolState.ACTIVE,
             role_families=member.role_families,
             locations=member.locations,
-            remote=member.remote,
-            contact_frequency=member.contact_frequency,
+            remote=RemotePreference(member.remote),
+            contact_frequency=ContactFrequency(member.contact_frequency),
             duration_months=member.months,
             joined_at=joined,
             expires_at=add_months(joined, member.months),

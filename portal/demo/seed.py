@@ -10,7 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access.service import issue_invitation_link, link_url, send_invitation
-from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.candidates.models import (
+    Application,
+    ApplicationStatus,
+    Candidate,
+    Job,
+    Requirement,
+    Stage,
+)
 from portal.demo.agency import AGENCY
 from portal.demo.content import (
     DEMO_STAFF_PASSWORD,
@@ -20,11 +27,12 @@ from portal.demo.content import (
     validate,
 )
 from portal.demo.pool import seed_pool
-from portal.feedback.models import Feedback, FeedbackItem
+from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
 from portal.orgs.models import Organization
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import hash_password
+from portal.staff.roles import StaffRole
 from portal.threads.abuse import assess_message
 from portal.threads.models import AuthorKind, Message, Thread, ThreadState
 from portal.threads.working_days import reply_due
@@ -103,8 +111,8 @@ async def seed_demo(
             organization_id=org.id,
             candidate_id=candidate.id,
             job_id=jobs[job].id,
-            stage=stage,
-            status="rejected",
+            stage=Stage(stage),
+            status=ApplicationStatus.REJECTED,
             decided_at=decided_at,
             created_at=decided_at - dt.timedelta(days=21),
         )
@@ -119,11 +127,12 @@ async def seed_demo(
             demo.candidate_name, demo.candidate_email, demo.job, demo.stage, demo.decided_days_ago
         )
         decided_at = now - dt.timedelta(days=demo.decided_days_ago)
-        published = demo.state == "published"
+        state = FeedbackState(demo.state)
+        published = state == FeedbackState.PUBLISHED
         feedback = Feedback(
             application_id=application_id,
             version=1,
-            state=demo.state,
+            state=state,
             decision_summary=demo.decision_summary,
             personal_note=demo.personal_note,
             reapply_after_months=demo.reapply_after_months,
@@ -147,10 +156,10 @@ async def seed_demo(
             db.add(
                 FeedbackItem(
                     feedback_id=feedback.id,
-                    kind="assessment",
+                    kind=ItemKind.ASSESSMENT,
                     position=order[assessment.requirement],
                     requirement_id=requirement_id(assessment.requirement),
-                    rating=assessment.rating,
+                    rating=Rating(assessment.rating),
                     body=assessment.evidence,
                     visible=assessment.visible,
                 )
@@ -159,7 +168,7 @@ async def seed_demo(
             db.add(
                 FeedbackItem(
                     feedback_id=feedback.id,
-                    kind="strength",
+                    kind=ItemKind.STRENGTH,
                     position=position,
                     requirement_id=requirement_id(strength.requirement),
                     body=strength.text,
@@ -170,7 +179,7 @@ async def seed_demo(
             db.add(
                 FeedbackItem(
                     feedback_id=feedback.id,
-                    kind="growth_area",
+                    kind=ItemKind.GROWTH_AREA,
                     position=position,
                     requirement_id=requirement_id(growth.requirement),
                     body=growth.text,
@@ -248,7 +257,7 @@ async def _seed_staff(
     rows = await db.execute(
         select(StaffUser.email, StaffUser.id).where(StaffUser.organization_id == organization_id)
     )
-    existing = {email: staff_id for email, staff_id in rows.all()}
+    existing = {row.email: row.id for row in rows.all()}
     missing = [member for member in content.staff if member.email not in existing]
     if missing:
         # One hash for all: argon2 is slow by design, and these accounts share a password.
@@ -292,7 +301,7 @@ class DemoStaffAccount:
     email: str
     password: str
     name: str
-    role: str
+    role: StaffRole
     organization: str
 
 
@@ -302,23 +311,39 @@ async def issue_demo_links(
     """For every application with published feedback: queue the invitation email (with its
     own link), and return a second fresh link to print. Each link works once."""
     rows = await db.execute(
-        select(Application.id, Candidate.name, Candidate.email, Job.title, Organization.name)
+        select(
+            Application.id,
+            Candidate.name,
+            Candidate.email,
+            Job.title.label("job"),
+            Organization.name.label("organization"),
+        )
         .join(Candidate, Candidate.id == Application.candidate_id)
         .join(Job, Job.id == Application.job_id)
         .join(Organization, Organization.id == Job.organization_id)
         .where(
             Job.organization_id.in_(organization_ids),
             select(Feedback.id)
-            .where(Feedback.application_id == Application.id, Feedback.state == "published")
+            .where(
+                Feedback.application_id == Application.id, Feedback.state == FeedbackState.PUBLISHED
+            )
             .exists(),
         )
         .order_by(Application.id)
     )
     links = []
-    for application_id, name, email, job_title, organization in rows.all():
-        await send_invitation(db, application_id=application_id, settings=settings, now=now)
-        token = await issue_invitation_link(db, application_id=application_id, now=now)
-        links.append(DemoLink(name, email, job_title, organization, link_url(settings, token)))
+    for row in rows.all():
+        await send_invitation(db, application_id=row.id, settings=settings, now=now)
+        token = await issue_invitation_link(db, application_id=row.id, now=now)
+        links.append(
+            DemoLink(
+                name=row.name,
+                email=row.email,
+                job=row.job,
+                organization=row.organization,
+                link=link_url(settings, token),
+            )
+        )
     return links
 
 

@@ -68,7 +68,7 @@ class StoredDraft:
     """One stored version: its number, state, who wrote it and when, and its content."""
 
     version: int
-    state: str
+    state: FeedbackState
     draft: Draft
     created_by_staff_id: int | None
     created_at: dt.datetime
@@ -94,7 +94,7 @@ async def _application(
     row = (await db.execute(statement)).one_or_none()
     if row is None:
         raise ApplicationNotFound(application_id)
-    return row[0], row[1]
+    return row.job_id, row.organization_id
 
 
 async def newest_version(db: AsyncSession, *, application_id: int) -> int:
@@ -136,16 +136,16 @@ async def load_draft(
     items = sorted(
         (
             DraftItem(
-                # The CHECK constraints hold kind and rating to the Literal's values.
-                kind=kind,  # type: ignore[arg-type]
-                body=body,
-                suggestion=suggestion,
-                rating=rating,  # type: ignore[arg-type]
-                requirement=requirement_id,
-                visible=visible,
-                suggestion_url=suggestion_url or None,
+                # Members of ItemKind and Rating, whose values are the Literals'.
+                kind=row.kind,
+                body=row.body,
+                suggestion=row.suggestion,
+                rating=row.rating,
+                requirement=row.requirement_id,
+                visible=row.visible,
+                suggestion_url=row.suggestion_url or None,
             )
-            for kind, body, suggestion, rating, requirement_id, visible, suggestion_url in rows
+            for row in rows
         ),
         key=lambda item: ITEM_ORDER.index(item.kind),
     )
@@ -175,8 +175,8 @@ async def _resolved(db: AsyncSession, *, job_id: int, draft: Draft) -> Draft:
             select(Requirement.id, Requirement.name).where(Requirement.job_id == job_id)
         )
     ).all()
-    by_id = {requirement_id for requirement_id, _ in rows}
-    by_name = {name.strip().lower(): requirement_id for requirement_id, name in rows}
+    by_id = {row.id for row in rows}
+    by_name = {row.name.strip().lower(): row.id for row in rows}
     items = []
     for item in draft.items:
         requirement = item.requirement

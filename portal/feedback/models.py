@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, enum_check, utcnow
+from portal.db import Base, enum_column, utcnow
 
 
 class FeedbackState(enum.StrEnum):
@@ -38,7 +38,6 @@ class Feedback(Base):
     __tablename__ = "feedback"
     __table_args__ = (
         UniqueConstraint("application_id", "version"),
-        enum_check("state", FeedbackState),
         CheckConstraint(
             "reapply_after_months IS NULL OR reapply_after_months BETWEEN 0 AND 60",
             name="reapply_after_months",
@@ -48,7 +47,7 @@ class Feedback(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(default=1)
-    state: Mapped[str] = mapped_column(String(20), default=FeedbackState.DRAFT)
+    state: Mapped[FeedbackState] = enum_column(FeedbackState, default=FeedbackState.DRAFT)
     decision_summary: Mapped[str] = mapped_column(Text, default="")
     personal_note: Mapped[str] = mapped_column(Text, default="")
     reapply_after_months: Mapped[int | None]
@@ -75,12 +74,10 @@ class FeedbackItem(Base):
 
     __tablename__ = "feedback_items"
     __table_args__ = (
-        enum_check("kind", ItemKind),
         CheckConstraint(
             f"(kind = '{ItemKind.ASSESSMENT}') = (rating IS NOT NULL)",
             name="rating_only_on_assessment",
         ),
-        enum_check("rating", Rating, nullable=True),
         CheckConstraint(
             f"kind <> '{ItemKind.ASSESSMENT}' OR requirement_id IS NOT NULL",
             name="assessment_has_requirement",
@@ -90,7 +87,7 @@ class FeedbackItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[ItemKind] = enum_column(ItemKind)
     position: Mapped[int] = mapped_column(default=0)
     # No ON DELETE action: a requirement that feedback uses cannot be deleted, so
     # an assessment never loses the requirement it rates (portal.candidates.service).
@@ -99,7 +96,7 @@ class FeedbackItem(Base):
     requirement_id: Mapped[int | None] = mapped_column(
         ForeignKey("requirements.id", deferrable=True, initially="DEFERRED")
     )
-    rating: Mapped[str | None] = mapped_column(String(20))
+    rating: Mapped[Rating | None] = enum_column(Rating)
     body: Mapped[str] = mapped_column(Text)
     suggestion: Mapped[str] = mapped_column(Text, default="")
     # A resource the suggestion points to (a course, a book's page), when there is one.

@@ -25,20 +25,31 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.candidates.models import (
+    Application,
+    ApplicationStatus,
+    Candidate,
+    Job,
+    Requirement,
+    Stage,
+)
 from portal.db import NamedRow
-from portal.feedback.models import Feedback, FeedbackItem
+from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
 from portal.forms import WEB_ADDRESS
 from portal.orgs.models import Organization
 from portal.staff.models import StaffUser
 
-STAGE_WORDS = {
-    "applied": "We reviewed your application",
-    "screen": "You reached the screening call",
-    "interview": "You reached the interviews",
-    "final": "You reached the final interview",
+STAGE_WORDS: dict[str, str] = {
+    Stage.APPLIED: "We reviewed your application",
+    Stage.SCREEN: "You reached the screening call",
+    Stage.INTERVIEW: "You reached the interviews",
+    Stage.FINAL: "You reached the final interview",
 }
-RATING_WORDS = {"met": "Met", "partly_met": "Partly met", "not_yet_met": "Not yet met"}
+RATING_WORDS: dict[str, str] = {
+    Rating.MET: "Met",
+    Rating.PARTLY_MET: "Partly met",
+    Rating.NOT_YET_MET: "Not yet met",
+}
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
@@ -76,7 +87,7 @@ class Branding:
 class Assessment:
     requirement: str
     description: str
-    rating: str
+    rating: Rating
     evidence: str
 
     @property
@@ -114,14 +125,14 @@ class FeedbackView:
 
     application_id: int
     version: int
-    state: str  # "draft" or "published"
+    state: FeedbackState
     published_at: dt.datetime | None
     branding: Branding
     candidate_name: str
     job_title: str
     team: str
     location: str
-    stage: str
+    stage: Stage
     decided_at: dt.datetime | None
     decision_summary: str
     personal_note: str
@@ -132,7 +143,7 @@ class FeedbackView:
     assessments: tuple[Assessment, ...] = ()
     strengths: tuple[Strength, ...] = ()
     growth_areas: tuple[GrowthArea, ...] = ()
-    status: str = "rejected"  # the application's: "open" or "rejected"
+    status: ApplicationStatus = ApplicationStatus.REJECTED  # the application's
     # (role, URL) for the suggested roles that have a page to read.
     suggested_role_urls: tuple[tuple[str, str], ...] = ()
     # Who wrote this version, for the signature under their note.
@@ -146,7 +157,7 @@ class FeedbackView:
     @property
     def outcome(self) -> str:
         """The decision, stated by the page rather than left to the recruiter's words."""
-        if self.status == "rejected":
+        if self.status == ApplicationStatus.REJECTED:
             return f"You were not offered the {self.job_title} role"
         return f"No decision has been made yet on your {self.job_title} application"
 
@@ -195,7 +206,7 @@ class FeedbackView:
 
     @property
     def is_draft(self) -> bool:
-        return self.state != "published"
+        return self.state != FeedbackState.PUBLISHED
 
 
 _OtherApplication = aliased(Application)
@@ -267,10 +278,10 @@ def version_condition(version: Version | int) -> ColumnElement[bool]:
     if isinstance(version, Version):
         newest = select(func.max(Feedback.version)).where(Feedback.application_id == Application.id)
         if version is Version.PUBLISHED:
-            newest = newest.where(Feedback.state == "published")
+            newest = newest.where(Feedback.state == FeedbackState.PUBLISHED)
         condition = Feedback.version == newest.correlate(Application).scalar_subquery()
         if version is Version.PUBLISHED:
-            condition = and_(Feedback.state == "published", condition)
+            condition = and_(Feedback.state == FeedbackState.PUBLISHED, condition)
         return condition
     return Feedback.version == version
 
@@ -312,18 +323,19 @@ def build_feedback_view(rows: Iterable[NamedRow]) -> FeedbackView | None:
                 return None
             first = row
         kind = row["item_kind"]
-        if kind == "assessment":
+        if kind == ItemKind.ASSESSMENT:
             assessments.append(
                 Assessment(
                     requirement=row["requirement_name"] or "",
                     description=row["requirement_description"] or "",
-                    rating=row["item_rating"],
+                    # Rows from the reader (portal.reader) hold the plain values.
+                    rating=Rating(row["item_rating"]),
                     evidence=row["item_body"],
                 )
             )
-        elif kind == "strength":
+        elif kind == ItemKind.STRENGTH:
             strengths.append(Strength(text=row["item_body"], requirement=row["requirement_name"]))
-        elif kind == "growth_area":
+        elif kind == ItemKind.GROWTH_AREA:
             growth_areas.append(
                 GrowthArea(
                     text=row["item_body"],
@@ -337,14 +349,14 @@ def build_feedback_view(rows: Iterable[NamedRow]) -> FeedbackView | None:
     return FeedbackView(
         application_id=first["application_id"],
         version=first["feedback_version"],
-        state=first["feedback_state"],
+        state=FeedbackState(first["feedback_state"]),
         published_at=first["published_at"],
         branding=branding_from(first),
         candidate_name=first["candidate_name"],
         job_title=first["job_title"],
         team=first["job_team"],
         location=first["job_location"],
-        stage=first["stage"],
+        stage=Stage(first["stage"]),
         decided_at=first["decided_at"],
         decision_summary=first["decision_summary"],
         personal_note=first["personal_note"],
@@ -355,7 +367,7 @@ def build_feedback_view(rows: Iterable[NamedRow]) -> FeedbackView | None:
         assessments=tuple(assessments),
         strengths=tuple(strengths),
         growth_areas=tuple(growth_areas),
-        status=first["application_status"],
+        status=ApplicationStatus(first["application_status"]),
         suggested_role_urls=tuple(sorted((first["suggested_role_urls"] or {}).items())),
         recruiter_name=first["recruiter_name"],
         recruiter_title=first["recruiter_title"],

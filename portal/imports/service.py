@@ -26,12 +26,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import anyio
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Row, Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access.service import send_invitation
 from portal.audit import service as audit
-from portal.candidates.models import Application, Candidate, Job, Requirement
+from portal.candidates.models import (
+    Application,
+    ApplicationStatus,
+    Candidate,
+    Job,
+    Requirement,
+    Stage,
+)
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState
 from portal.imports.checking import CheckedFile, Progress, check_file
 from portal.imports.format import (
@@ -92,17 +99,18 @@ async def load_catalog(db: AsyncSession, *, organization_id: int) -> Catalog:
             select(Job.id, Job.title).where(Job.organization_id == organization_id).order_by(Job.id)
         )
     ).all()
-    requirements: dict[int, dict[str, tuple[int, str]]] = {job_id: {} for job_id, _ in jobs}
-    for job_id, requirement_id, requirement_name in await db.execute(
+    requirements: dict[int, dict[str, tuple[int, str]]] = {job.id: {} for job in jobs}
+    for requirement in await db.execute(
         select(Requirement.job_id, Requirement.id, Requirement.name)
         .join(Job, Job.id == Requirement.job_id)
         .where(Job.organization_id == organization_id)
         .order_by(Requirement.position)
     ):
-        requirements[job_id][key_of(requirement_name)] = (requirement_id, requirement_name)
-    return Catalog.of(
-        name, [JobEntry(job_id, title, requirements[job_id]) for job_id, title in jobs]
-    )
+        requirements[requirement.job_id][key_of(requirement.name)] = (
+            requirement.id,
+            requirement.name,
+        )
+    return Catalog.of(name, [JobEntry(job.id, job.title, requirements[job.id]) for job in jobs])
 
 
 # --- planning and writing ----------------------------------------------------
@@ -131,7 +139,7 @@ class _Target:
     content_hash: str
     candidate_id: int | None = None
     application_id: int | None = None
-    stage_was: str | None = None
+    stage_was: Stage | None = None
     next_version: int = 1
     write: bool = True
 
@@ -184,12 +192,12 @@ async def plan_import(
     emails = sorted({row.email for row in rows})
     known: dict[str, int] = {}
     for email_chunk in _chunks(emails):
-        for candidate_id, email in await db.execute(
+        for candidate in await db.execute(
             select(Candidate.id, Candidate.email).where(
                 Candidate.organization_id == organization_id, Candidate.email.in_(email_chunk)
             )
         ):
-            known[email] = candidate_id
+            known[candidate.email] = candidate.id
     for target in plan.targets:
         target.candidate_id = known.get(target.row.email)
         if target.candidate_id is None:
@@ -197,9 +205,9 @@ async def plan_import(
     outcome.new_candidates = len(plan.new_candidates)
 
     # The newest application of each (candidate, job) the rows name.
-    applications: dict[tuple[int, int], tuple[int, str]] = {}
+    applications: dict[tuple[int, int], tuple[int, Stage]] = {}
     for chunk in _chunks(sorted(known.values())):
-        for application_id, candidate_id, job_id, stage in await db.execute(
+        for application in await db.execute(
             select(Application.id, Application.candidate_id, Application.job_id, Application.stage)
             .where(
                 Application.organization_id == organization_id,
@@ -207,7 +215,10 @@ async def plan_import(
             )
             .order_by(Application.id)
         ):
-            applications[(candidate_id, job_id)] = (application_id, stage)
+            applications[(application.candidate_id, application.job_id)] = (
+                application.id,
+                application.stage,
+            )
     for target in plan.targets:
         if target.candidate_id is not None:
             found = applications.get((target.candidate_id, target.row.job_id))
@@ -218,16 +229,21 @@ async def plan_import(
         1 for t in plan.targets if t.stage_was is not None and t.stage_was != t.row.stage
     )
 
-    latest: dict[int, tuple[int, str, str | None]] = {}
+    latest: dict[int, tuple[int, FeedbackState, str | None]] = {}
     existing = sorted(t.application_id for t in plan.targets if t.application_id is not None)
     for chunk in _chunks(existing):
-        for application_id, version, state, digest in await db.execute(
+        for feedback in await db.execute(
             select(
                 Feedback.application_id, Feedback.version, Feedback.state, Feedback.content_hash
             ).where(Feedback.application_id.in_(chunk))
         ):
-            if application_id not in latest or version > latest[application_id][0]:
-                latest[application_id] = (version, state, digest)
+            known_version = latest.get(feedback.application_id)
+            if known_version is None or feedback.version > known_version[0]:
+                latest[feedback.application_id] = (
+                    feedback.version,
+                    feedback.state,
+                    feedback.content_hash,
+                )
     for target in plan.targets:
         if target.application_id is None or target.application_id not in latest:
             continue
@@ -289,7 +305,7 @@ async def apply_import(
             ],
             ("id", "email"),
         )
-        ids = {email: candidate_id for candidate_id, email in created}
+        ids = {row.email: row.id for row in created}
         for target in targets:
             if target.candidate_id is None:
                 target.candidate_id = ids[target.row.email]
@@ -306,7 +322,7 @@ async def apply_import(
                     "candidate_id": target.candidate_id,
                     "job_id": target.row.job_id,
                     "stage": target.row.stage,
-                    "status": "rejected",
+                    "status": ApplicationStatus.REJECTED,
                     "decided_at": now,
                     "created_at": now,
                 }
@@ -314,8 +330,8 @@ async def apply_import(
             ],
             ("id",),
         )
-        for target, (application_id,) in zip(fresh, created, strict=True):
-            target.application_id = application_id
+        for target, row in zip(fresh, created, strict=True):
+            target.application_id = row.id
     moved = [t for t in targets if t.stage_was is not None and t.stage_was != t.row.stage]
     if moved:
         await db.execute(
@@ -353,7 +369,7 @@ async def apply_import(
             ("id",),
         )
         advance()
-        items = list(_item_rows(writing, [feedback_id for (feedback_id,) in created]))
+        items = list(_item_rows(writing, [row.id for row in created]))
         await _bulk_insert(db, _items, items)
         advance()
     else:
@@ -433,13 +449,14 @@ async def _bulk_insert(db: AsyncSession, table: Table, rows: list[dict[str, Any]
 
 async def _insert_returning(
     db: AsyncSession, table: Table, rows: list[dict[str, Any]], columns: Sequence[str]
-) -> list[tuple[Any, ...]]:
-    """A multi-row INSERT … RETURNING, the returned rows in the order of `rows`."""
+) -> Sequence[Row[Any]]:
+    """A multi-row INSERT … RETURNING, the returned rows (`columns`, read by name) in
+    the order of `rows`."""
     statement = insert(table).returning(
         *(table.c[name] for name in columns), sort_by_parameter_order=True
     )
     result = await db.execute(statement, rows)
-    return [tuple(row) for row in result.all()]
+    return result.all()
 
 
 @dataclass(frozen=True)
@@ -509,14 +526,14 @@ async def find_organization(db: AsyncSession, *, slug: str | None) -> int | str:
     rows = (
         await db.execute(select(Organization.id, Organization.slug).order_by(Organization.slug))
     ).all()
-    slugs = ", ".join(found for _, found in rows) or "none yet"
+    slugs = ", ".join(row.slug for row in rows) or "none yet"
     if slug is None:
         if len(rows) == 1:
-            return int(rows[0][0])
+            return int(rows[0].id)
         return f"several organizations: name one with --organization ({slugs})"
-    for organization_id, found in rows:
-        if found == slug:
-            return int(organization_id)
+    for row in rows:
+        if row.slug == slug:
+            return int(row.id)
     return f'no organization "{slug}" (there are: {slugs})'
 
 

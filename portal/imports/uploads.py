@@ -46,7 +46,7 @@ async def job_choices(db: AsyncSession, *, actor: Staff) -> list[JobChoice]:
         .where(Job.organization_id == actor.organization_id)
         .order_by(Job.title, Job.id)
     )
-    return [JobChoice(*row) for row in rows]
+    return [JobChoice(**row._mapping) for row in rows]
 
 
 @dataclass(frozen=True)

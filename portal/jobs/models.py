@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, enum_check, utcnow
+from portal.db import Base, enum_column, utcnow
 
 
 class JobState(enum.StrEnum):
@@ -21,7 +21,6 @@ class JobState(enum.StrEnum):
 class BackgroundJob(Base):
     __tablename__ = "background_jobs"
     __table_args__ = (
-        enum_check("state", JobState),
         Index("ix_background_jobs_state_run_at", "state", "run_at"),
         Index("ix_background_jobs_kind_state", "kind", "state"),
     )
@@ -29,7 +28,7 @@ class BackgroundJob(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(20), default=JobState.PENDING.value)
+    state: Mapped[JobState] = enum_column(JobState, default=JobState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     run_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # A worker's claim: until `locked_until`, the row belongs to the worker whose

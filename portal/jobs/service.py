@@ -84,12 +84,12 @@ async def schedule_periodic(db: AsyncSession, registry: Registry, *, now: dt.dat
 
 async def count_by_state(db: AsyncSession, *, kind: str) -> dict[str, int]:
     counts = {state.value: 0 for state in JobState}
-    for state, count in await db.execute(
-        select(BackgroundJob.state, func.count())
+    for row in await db.execute(
+        select(BackgroundJob.state, func.count().label("jobs"))
         .where(BackgroundJob.kind == kind)
         .group_by(BackgroundJob.state)
     ):
-        counts[state] = count
+        counts[row.state] = row.jobs
     return counts
 
 

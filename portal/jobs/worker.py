@@ -347,8 +347,8 @@ class Worker:
                     .execution_options(synchronize_session=False)
                 )
             ).all()
-        rows = sorted(rows, key=lambda row: row[0])
-        ids = [row[0] for row in rows]
+        rows = sorted(rows, key=lambda row: row.id)
+        ids = [row.id for row in rows]
         return rows, Lease(ids, lease_id=lease_id, expires=now + self.lease, duration=self.lease)
 
     async def _heartbeat(self, lease: Lease) -> None:
@@ -378,20 +378,22 @@ class Worker:
                 lease.recorded(job_id)  # another worker has it: nothing of ours to record
 
     async def _run(self, rows: list[Any], lease: Lease) -> None:
-        groups: dict[str, list[tuple[int, dict[str, Any], int]]] = {}
-        for job_id, kind_name, payload, attempts in rows:
-            groups.setdefault(kind_name, []).append((job_id, payload, attempts))
+        groups: dict[str, list[Any]] = {}
+        for row in rows:
+            groups.setdefault(row.kind, []).append(row)
         for kind_name, group in groups.items():
             kind = self.kinds.get(kind_name)
             jobs: list[ClaimedJob[Any]] = []
-            for job_id, payload, attempts in group:
+            for row in group:
                 if kind is None:
-                    self._failed(job_id, None, lease, attempts, LookupError(kind_name))
+                    self._failed(row.id, None, lease, row.attempts, LookupError(kind_name))
                     continue
                 try:
-                    jobs.append(ClaimedJob(job_id, attempts, kind.payload.model_validate(payload)))
+                    jobs.append(
+                        ClaimedJob(row.id, row.attempts, kind.payload.model_validate(row.payload))
+                    )
                 except ValidationError as exc:
-                    self._failed(job_id, kind, lease, attempts, exc, permanent=True)
+                    self._failed(row.id, kind, lease, row.attempts, exc, permanent=True)
             if kind is None or not jobs:
                 continue
             if kind.run_batch is not None:

@@ -69,14 +69,13 @@ async def sender_for(
         return Sender(
             settings.mail_from, settings.mail_from_name or "Afterword", "Afterword", DEFAULT_ACCENT
         )
-    address, name, display_name, accent = row
     # The settings form refuses line breaks in these names; one saved before it did
     # would otherwise fail every message of the organization.
     return Sender(
-        address or settings.mail_from,
-        as_one_line(name or settings.mail_from_name or display_name),
-        as_one_line(display_name),
-        accent,
+        row.mail_from_address or settings.mail_from,
+        as_one_line(row.mail_from_name or settings.mail_from_name or row.display_name),
+        as_one_line(row.display_name),
+        row.accent_colour,
     )
 
 
@@ -174,7 +173,11 @@ async def outbox_status(db: AsyncSession, *, errors: int = 10) -> OutboxStatus:
         .limit(errors)
     )
     return OutboxStatus(
-        counts, [(i, str(payload.get("to", "")), n, err or "") for i, payload, n, err in rows]
+        counts,
+        [
+            (row.id, str(row.payload.get("to", "")), row.attempts, row.last_error or "")
+            for row in rows
+        ],
     )
 
 

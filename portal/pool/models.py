@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, enum_check, utcnow
+from portal.db import Base, enum_column, utcnow
 
 
 class PoolState(enum.StrEnum):
@@ -82,15 +82,12 @@ class PoolConsentText(Base):
     )
 
 
-ACTIVE_ONLY = text("state = 'active'")
+ACTIVE_ONLY = text(f"state = '{PoolState.ACTIVE}'")
 
 
 class PoolMembership(Base):
     __tablename__ = "pool_memberships"
     __table_args__ = (
-        enum_check("state", PoolState),
-        enum_check("remote", RemotePreference),
-        enum_check("contact_frequency", ContactFrequency),
         CheckConstraint("duration_months BETWEEN 1 AND 60", name="duration_months"),
         # The candidate belongs to the membership's organization (see Application).
         ForeignKeyConstraint(
@@ -120,14 +117,18 @@ class PoolMembership(Base):
     )
     # What they agreed to. No ON DELETE: a consent text in use cannot be deleted.
     consent_text_id: Mapped[int] = mapped_column(ForeignKey("pool_consent_texts.id"))
-    state: Mapped[str] = mapped_column(String(20), default=PoolState.ACTIVE)
+    state: Mapped[PoolState] = enum_column(PoolState, default=PoolState.ACTIVE)
     # Codes from portal.pool.forms.ROLE_FAMILIES, comma-separated and sorted, so
     # that a filter is one LIKE on both databases.
     role_families: Mapped[str] = mapped_column(String(400), default="")
     # As the candidate typed them, one per line.
     locations: Mapped[str] = mapped_column(Text, default="")
-    remote: Mapped[str] = mapped_column(String(20), default=RemotePreference.EITHER)
-    contact_frequency: Mapped[str] = mapped_column(String(20), default=ContactFrequency.QUARTERLY)
+    remote: Mapped[RemotePreference] = enum_column(
+        RemotePreference, default=RemotePreference.EITHER
+    )
+    contact_frequency: Mapped[ContactFrequency] = enum_column(
+        ContactFrequency, default=ContactFrequency.QUARTERLY
+    )
     duration_months: Mapped[int]
     joined_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
@@ -143,19 +144,14 @@ class PoolConsentEvent(Base):
     """One change to a consent: who made it, when, and what it became."""
 
     __tablename__ = "pool_consent_events"
-    __table_args__ = (
-        enum_check("kind", ConsentEventKind),
-        enum_check("actor_kind", ConsentActor),
-    )
-
     id: Mapped[int] = mapped_column(primary_key=True)
     membership_id: Mapped[int] = mapped_column(
         ForeignKey("pool_memberships.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[ConsentEventKind] = enum_column(ConsentEventKind)
     # The text the consent stands on after this change.
     consent_text_id: Mapped[int] = mapped_column(ForeignKey("pool_consent_texts.id"))
-    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor_kind: Mapped[ConsentActor] = enum_column(ConsentActor)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The preferences (and expiry) after the change.
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -171,7 +171,7 @@ PANEL = (
         PoolMembership,
         and_(
             PoolMembership.candidate_id == bindparam("candidate_id"),
-            PoolMembership.state == literal_column("'active'"),
+            PoolMembership.state == literal_column(f"'{PoolState.ACTIVE}'"),
             PoolMembership.organization_id == Organization.id,
         ),
     )

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.auth import Actor, Staff
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.candidates.service import readable_applications
-from portal.feedback.models import Feedback, FeedbackItem
+from portal.feedback.models import Feedback, FeedbackItem, ItemKind
 from portal.feedback.view import FeedbackView, Version, load_feedback_view, version_condition
 from portal.pool.forms import PoolFilter, PreferenceWords
 from portal.pool.models import (
+    ConsentActor,
+    ConsentEventKind,
     ContactFrequency,
     PoolConsentEvent,
     PoolConsentText,
@@ -63,8 +65,9 @@ class MemberRow(PreferenceWords):
         return next_contact_at(self.contact_frequency, self.last_contacted_at)
 
 
+# Labelled as MemberRow's fields: rows are read by name.
 ROW_COLUMNS: tuple[Any, ...] = (
-    PoolMembership.id,
+    PoolMembership.id.label("membership_id"),
     Candidate.name,
     Candidate.email,
     PoolMembership.role_families,
@@ -74,26 +77,23 @@ ROW_COLUMNS: tuple[Any, ...] = (
     PoolMembership.joined_at,
     PoolMembership.expires_at,
     PoolMembership.last_contacted_at,
-    PoolConsentText.version,
+    PoolConsentText.version.label("consent_version"),
 )
 
 
-def _row(values: Any) -> MemberRow:
-    (id_, name, email, families, locations, remote, frequency, joined, expires, last, version) = (
-        values
-    )
+def _row(row: Any) -> MemberRow:
     return MemberRow(
-        membership_id=id_,
-        name=name,
-        email=email,
-        role_families=tuple(code for code in families.split(",") if code),
-        locations=tuple(line for line in locations.split("\n") if line),
-        remote=remote,
-        contact_frequency=frequency,
-        joined_at=joined,
-        expires_at=expires,
-        last_contacted_at=last,
-        consent_version=version,
+        membership_id=row.membership_id,
+        name=row.name,
+        email=row.email,
+        role_families=tuple(code for code in row.role_families.split(",") if code),
+        locations=tuple(line for line in row.locations.split("\n") if line),
+        remote=row.remote,
+        contact_frequency=row.contact_frequency,
+        joined_at=row.joined_at,
+        expires_at=row.expires_at,
+        last_contacted_at=row.last_contacted_at,
+        consent_version=row.consent_version,
     )
 
 
@@ -164,7 +164,7 @@ def _has_strength(words: str) -> Any:
         .outerjoin(Requirement, Requirement.id == FeedbackItem.requirement_id)
         .where(
             Application.candidate_id == PoolMembership.candidate_id,
-            FeedbackItem.kind == "strength",
+            FeedbackItem.kind == ItemKind.STRENGTH,
             FeedbackItem.visible.is_(True),
             or_(
                 func.lower(FeedbackItem.body).contains(words, autoescape=True),
@@ -191,7 +191,7 @@ async def organization_jobs(db: AsyncSession, *, actor: Actor) -> list[tuple[int
         .where(Job.organization_id == organization_id)
         .order_by(Job.title, Job.id)
     )
-    return [(job_id, title) for job_id, title in rows]
+    return [(row.id, row.title) for row in rows]
 
 
 async def search(
@@ -255,9 +255,9 @@ async def members_by_id(
 
 @dataclass(frozen=True)
 class ConsentChange:
-    kind: str
+    kind: ConsentEventKind
     at: dt.datetime
-    via: str
+    via: ConsentActor
     consent_version: int
 
 
@@ -288,23 +288,24 @@ async def member_detail(
         await db.execute(
             _members(actor, now)
             .add_columns(
-                PoolConsentText.text, PoolConsentText.created_at, PoolMembership.candidate_id
+                PoolConsentText.text.label("consent_text"),
+                PoolConsentText.created_at.label("consent_text_created_at"),
+                PoolMembership.candidate_id,
             )
             .where(PoolMembership.id == membership_id)
         )
     ).one_or_none()
     if found is None:
         return None
-    member = _row(found[: len(ROW_COLUMNS)])
-    text, text_created_at, candidate_id = found[len(ROW_COLUMNS) :]
+    member = _row(found)
     history = [
-        ConsentChange(kind, at, via, version)
-        for kind, at, via, version in await db.execute(
+        ConsentChange(**row._mapping)
+        for row in await db.execute(
             select(
                 PoolConsentEvent.kind,
                 PoolConsentEvent.at,
-                PoolConsentEvent.actor_kind,
-                PoolConsentText.version,
+                PoolConsentEvent.actor_kind.label("via"),
+                PoolConsentText.version.label("consent_version"),
             )
             .join(PoolConsentText, PoolConsentText.id == PoolConsentEvent.consent_text_id)
             .where(PoolConsentEvent.membership_id == membership_id)
@@ -312,9 +313,13 @@ async def member_detail(
         )
     ]
     contacts = [
-        Contact(title, at, name)
-        for title, at, name in await db.execute(
-            select(Job.title, PoolContact.contacted_at, StaffUser.name)
+        Contact(**row._mapping)
+        for row in await db.execute(
+            select(
+                Job.title.label("job_title"),
+                PoolContact.contacted_at,
+                StaffUser.name.label("sent_by"),
+            )
             .outerjoin(Job, Job.id == PoolContact.job_id)
             .outerjoin(StaffUser, StaffUser.id == PoolContact.staff_user_id)
             .where(PoolContact.membership_id == membership_id)
@@ -325,7 +330,7 @@ async def member_detail(
     application_ids = (
         await db.scalars(
             readable.with_only_columns(Application.id)
-            .where(Application.candidate_id == candidate_id)
+            .where(Application.candidate_id == found.candidate_id)
             .order_by(Application.decided_at.desc().nulls_last(), Application.id.desc())
         )
     ).all()
@@ -334,7 +339,14 @@ async def member_detail(
         view = await load_feedback_view(db, application_id=application_id, readable=readable)
         if view is not None:
             feedback.append(view)
-    return MemberDetail(member, text, text_created_at, history, contacts, feedback)
+    return MemberDetail(
+        member=member,
+        consent_text=found.consent_text,
+        consent_text_created_at=found.consent_text_created_at,
+        history=history,
+        contacts=contacts,
+        feedback=feedback,
+    )
 
 
 async def consent_versions(
@@ -348,4 +360,4 @@ async def consent_versions(
         .where(PoolConsentText.organization_id == organization_id)
         .order_by(PoolConsentText.version.desc())
     )
-    return [(version, created_at, name) for version, created_at, name in rows]
+    return [(row.version, row.created_at, row.name) for row in rows]

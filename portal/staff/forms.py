@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from portal.forms import EMAIL_MAX, Email, InputModel, Say
-from portal.staff.models import StaffRole
+from portal.staff.roles import StaffRole
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024

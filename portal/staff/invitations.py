@@ -48,11 +48,11 @@ async def open_invitation(
         await db.execute(
             select(
                 StaffInvitation.id,
-                StaffUser.id,
+                StaffUser.id.label("staff_user_id"),
                 StaffUser.organization_id,
                 StaffUser.name,
                 StaffUser.email,
-                Organization.display_name,
+                Organization.display_name.label("organization_name"),
             )
             .join(StaffUser, StaffUser.id == StaffInvitation.staff_user_id)
             .join(Organization, Organization.id == StaffUser.organization_id)
@@ -65,7 +65,7 @@ async def open_invitation(
             )
         )
     ).one_or_none()
-    return Invitation(*row) if row else None
+    return Invitation(**row._mapping) if row else None
 
 
 def invitation_hash(token: str) -> bytes | None:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, enum_check, utcnow
-
-
-class StaffRole(enum.StrEnum):
-    ADMIN = "admin"  # a recruiter who also runs the organization's settings and staff
-    RECRUITER = "recruiter"
+from portal.db import Base, enum_column, utcnow
+from portal.staff.roles import StaffRole
 
 
 class StaffUser(Base):
@@ -21,7 +16,6 @@ class StaffUser(Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "email"),
         UniqueConstraint("oidc_issuer", "oidc_subject"),
-        enum_check("role", StaffRole),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,7 +26,7 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Their job title, signed under the notes they write ("Senior Recruiter").
     title: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20), default=StaffRole.RECRUITER)
+    role: Mapped[StaffRole] = enum_column(StaffRole, default=StaffRole.RECRUITER)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     oidc_issuer: Mapped[str | None] = mapped_column(String(500))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))

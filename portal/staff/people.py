@@ -23,7 +23,8 @@ from portal.security.sessions import revoke_staff_sessions
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
 from portal.staff import lockout
-from portal.staff.models import StaffInvitation, StaffRole, StaffSignInFailure, StaffUser
+from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
+from portal.staff.roles import StaffRole
 from portal.staff.service import readable_staff
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
@@ -50,7 +51,7 @@ class Person:
     id: int
     name: str
     email: str
-    role: str
+    role: StaffRole
     active: bool
     has_password: bool
     has_sso: bool
@@ -68,7 +69,7 @@ class Person:
 
 
 def _admin(actor: Actor) -> Staff:
-    if isinstance(actor, Staff) and actor.role == "admin":
+    if isinstance(actor, Staff) and actor.is_admin:
         return actor
     raise PersonNotFound
 
@@ -110,16 +111,16 @@ async def _people(
         StaffUser.email,
         StaffUser.role,
         StaffUser.active,
-        StaffUser.password_hash.is_not(None),
-        StaffUser.oidc_subject.is_not(None),
-        pending,
+        StaffUser.password_hash.is_not(None).label("has_password"),
+        StaffUser.oidc_subject.is_not(None).label("has_sso"),
+        pending.label("invitation_expires_at"),
         StaffUser.created_at,
         StaffUser.title,
     )
     if staff_user_id is not None:
         statement = statement.where(StaffUser.id == staff_user_id)
     rows = (await db.execute(statement.order_by(StaffUser.name, StaffUser.id))).all()
-    return [Person(*row) for row in rows]
+    return [Person(**row._mapping) for row in rows]
 
 
 async def invite(
@@ -209,18 +210,18 @@ async def _send_invitation(
             expires_at=expires_at,
         )
     )
-    name, email = (
+    invited = (
         await db.execute(select(StaffUser.name, StaffUser.email).where(StaffUser.id == person_id))
     ).one()
     await mail.enqueue_email(
         db,
         settings=settings,
-        to_address=email,
+        to_address=invited.email,
         template="staff_invitation",
         organization_id=admin.organization_id,
         idempotency_key=f"staff_invitation:{token_digest(token).hex()}",
         context={
-            "name": name,
+            "name": invited.name,
             "invited_by": admin.name,
             "expires_on": f"{expires_at:%Y-%m-%d %H:%M} UTC",
             "single_sign_on": bool(settings.oidc_issuer),
@@ -380,10 +381,7 @@ async def current_locks(
     ).all()
     # Keyed hashes cannot be computed in SQL: the organization's few addresses are
     # hashed here and looked up.
-    by_address = {
-        lockout.address_hash(secret_key, email): (staff_user_id, name, email)
-        for staff_user_id, name, email in accounts
-    }
+    by_address = {lockout.address_hash(secret_key, account.email): account for account in accounts}
     if not by_address:
         return []
     rows = (
@@ -399,13 +397,13 @@ async def current_locks(
     locks = []
     for row in rows:
         assert row.locked_at is not None and row.locked_until is not None
-        staff_user_id, name, email = by_address[row.address_hash]
+        account = by_address[row.address_hash]
         locks.append(
             SignInLock(
                 id=row.id,
-                staff_user_id=staff_user_id,
-                name=name,
-                email=email,
+                staff_user_id=account.id,
+                name=account.name,
+                email=account.email,
                 client=row.ip_hash[: lockout.CLIENT_SHOWN],
                 locked_at=row.locked_at,
                 locked_until=row.locked_until,

@@ -17,6 +17,7 @@ from portal.db import utcnow
 from portal.forms import FormState, parse_number, validate_input
 from portal.staff import invitations, lockout, people
 from portal.staff.forms import PASSWORD_MIN, InviteForm, PasswordForm, RoleForm, TitleForm
+from portal.staff.roles import StaffRole
 from portal.web import (
     client_ip_hash,
     db_session,
@@ -172,7 +173,7 @@ async def change_role(request: Request) -> Response:
         raise HTTPException(404) from None
     except people.LastAdmin:
         return await _person_page(request, actor, staff_user_id, error=LAST_ADMIN, status=409)
-    if staff_user_id == actor.staff_id and data.role != "admin":
+    if staff_user_id == actor.staff_id and data.role != StaffRole.ADMIN:
         return redirect_page(request, path_for(request, "staff.home"))
     return redirect_page(request, people_url(request, "role"))
 

@@ -17,6 +17,7 @@ from portal.settings import Settings
 from portal.staff import lockout
 from portal.staff.models import StaffUser
 from portal.staff.passwords import hash_password, needs_rehash, verify_password
+from portal.staff.roles import StaffRole
 
 
 def readable_staff(actor: Actor) -> Select[StaffUser]:
@@ -61,26 +62,27 @@ async def authenticate(db: AsyncSession, *, email: str, password: str) -> SignIn
         return SignInAttempt(None, None, "unknown")
     # The same address may have an account in more than one organization: the
     # password says which.
-    for staff_id, organization_id, stored_hash, active in accounts:
+    for account in accounts:
+        stored_hash = account.password_hash
         if await run_in_threadpool(verify_password, stored_hash, password):
-            if not active:
-                return SignInAttempt(staff_id, organization_id, "inactive")
+            if not account.active:
+                return SignInAttempt(account.id, account.organization_id, "inactive")
             if stored_hash is not None and needs_rehash(stored_hash):
                 await db.execute(
                     update(StaffUser)
-                    .where(StaffUser.id == staff_id)
+                    .where(StaffUser.id == account.id)
                     .values(password_hash=await run_in_threadpool(hash_password, password))
                 )
-            return SignInAttempt(staff_id, organization_id, "ok")
-    staff_id, organization_id, _, _ = accounts[0]
-    return SignInAttempt(staff_id, organization_id, "wrong_password")
+            return SignInAttempt(account.id, account.organization_id, "ok")
+    first = accounts[0]
+    return SignInAttempt(first.id, first.organization_id, "wrong_password")
 
 
 @dataclass(frozen=True)
 class StaffHome:
     name: str
     email: str
-    role: str
+    role: StaffRole
     organization_name: str
     organization_slug: str
 
@@ -94,14 +96,14 @@ async def staff_home(db: AsyncSession, *, actor: Staff) -> StaffHome | None:
                 StaffUser.name,
                 StaffUser.email,
                 StaffUser.role,
-                Organization.display_name,
-                Organization.slug,
+                Organization.display_name.label("organization_name"),
+                Organization.slug.label("organization_slug"),
             )
             .join(Organization, Organization.id == StaffUser.organization_id)
             .where(StaffUser.id == actor.staff_id)
         )
     ).one_or_none()
-    return StaffHome(*row) if row else None
+    return StaffHome(**row._mapping) if row else None
 
 
 async def authenticate_identity(db: AsyncSession, *, issuer: str, subject: str) -> SignInAttempt:
@@ -116,8 +118,9 @@ async def authenticate_identity(db: AsyncSession, *, issuer: str, subject: str) 
     ).one_or_none()
     if account is None:
         return SignInAttempt(None, None, "unknown_identity")
-    staff_id, organization_id, active = account
-    return SignInAttempt(staff_id, organization_id, "ok" if active else "inactive")
+    return SignInAttempt(
+        account.id, account.organization_id, "ok" if account.active else "inactive"
+    )
 
 
 async def conclude_sign_in(
@@ -184,16 +187,20 @@ async def sign_in_with_password(
     if not client_within_limit or await lockout.is_locked(
         db, address=address, ip_hash=ip_hash, now=now
     ):
-        staff_id, organization_id = (
+        account = (
             await db.execute(
                 select(StaffUser.id, StaffUser.organization_id)
                 .where(StaffUser.email == email)
                 .order_by(StaffUser.id)
                 .limit(1)
             )
-        ).one_or_none() or (None, None)
+        ).one_or_none()
         reason = "locked" if client_within_limit else "rate_limited"
-        attempt = SignInAttempt(staff_id, organization_id, reason)
+        attempt = SignInAttempt(
+            account.id if account else None,
+            account.organization_id if account else None,
+            reason,
+        )
         await conclude_sign_in(
             db, attempt=attempt, previous_session=None, settings=settings, now=now, ip_hash=ip_hash
         )

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, enum_check, utcnow
+from portal.db import Base, enum_column, utcnow
 
 
 class ThreadState(enum.StrEnum):
@@ -42,7 +42,6 @@ class Thread(Base):
 
     __tablename__ = "threads"
     __table_args__ = (
-        enum_check("state", ThreadState),
         UniqueConstraint("application_id"),
         # Organization, candidate and job are copied from the application (the queue
         # filters on them without a join); the database refuses a copy that disagrees.
@@ -72,7 +71,7 @@ class Thread(Base):
     application_id: Mapped[int]
     candidate_id: Mapped[int] = mapped_column(index=True)
     job_id: Mapped[int] = mapped_column(index=True)
-    state: Mapped[str] = mapped_column(String(20), default=ThreadState.WAITING)
+    state: Mapped[ThreadState] = enum_column(ThreadState, default=ThreadState.WAITING)
     assignee_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
@@ -101,15 +100,11 @@ class Thread(Base):
 
 class Message(Base):
     __tablename__ = "thread_messages"
-    __table_args__ = (
-        enum_check("author_kind", AuthorKind),
-        enum_check("state", MessageState),
-        Index("ix_thread_messages_thread_id_id", "thread_id", "id"),
-    )
+    __table_args__ = (Index("ix_thread_messages_thread_id_id", "thread_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
-    author_kind: Mapped[str] = mapped_column(String(20))
+    author_kind: Mapped[AuthorKind] = enum_column(AuthorKind)
     # The staff member who wrote it (NULL for the candidate's, or a deleted account).
     author_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
@@ -117,7 +112,7 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text)
     # Staff replies may be written in Markdown; candidates' messages are plain text.
     markdown: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[str] = mapped_column(String(20), default=MessageState.SENT)
+    state: Mapped[MessageState] = enum_column(MessageState, default=MessageState.SENT)
     # Marks a staff message that closed the conversation or said no reply was needed.
     closing: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

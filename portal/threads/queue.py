@@ -23,6 +23,7 @@ from portal.forms import parse_number
 from portal.orgs.models import Organization
 from portal.staff.models import StaffUser
 from portal.threads.models import (
+    AuthorKind,
     CandidateBlock,
     InternalNote,
     Message,
@@ -40,19 +41,21 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MAX_MICROS = (dt.datetime.max.replace(tzinfo=dt.UTC) - EPOCH) // dt.timedelta(microseconds=1)
 COUNT_CAP = 100
 
-# The queue's filters: which threads a view shows.
+# The queue's filters: which threads a view shows. All but one are a thread's state;
+# PENDING shows the waiting threads whose reply waits for approval.
+PENDING = "pending"
 STATES = {
-    "waiting": "Waiting for a reply",
-    "pending": "Reply waiting for approval",
-    "answered": "Answered",
-    "open": "Open, nothing to answer",
-    "closed": "Closed",
+    ThreadState.WAITING: "Waiting for a reply",
+    PENDING: "Reply waiting for approval",
+    ThreadState.ANSWERED: "Answered",
+    ThreadState.OPEN: "Open, nothing to answer",
+    ThreadState.CLOSED: "Closed",
 }
 
 
 @dataclass(frozen=True)
 class QueueFilter:
-    state: str = "waiting"
+    state: str = ThreadState.WAITING
     job: int | None = None
     # "me", "none", or a colleague's id as text; "" for anyone.
     assignee: str = ""
@@ -63,13 +66,13 @@ class QueueFilter:
 
     @classmethod
     def from_query(cls, query: Any) -> QueueFilter:
-        state = query.get("state", "waiting")
+        state = query.get("state", ThreadState.WAITING)
         job = query.get("job", "")
         assignee = query.get("assignee", "")
         if assignee not in ("", "me", "none") and parse_number(assignee) is None:
             assignee = ""
         return cls(
-            state=state if state in STATES else "waiting",
+            state=state if state in STATES else ThreadState.WAITING,
             job=parse_number(job),
             assignee=assignee,
             overdue=query.get("overdue") == "1",
@@ -88,7 +91,9 @@ class QueueFilter:
             "after": "",
         }
         values.update({k: str(v) for k, v in changes.items()})
-        return {k: v for k, v in values.items() if v and not (k == "state" and v == "waiting")}
+        return {
+            k: v for k, v in values.items() if v and not (k == "state" and v == ThreadState.WAITING)
+        }
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ def _filtered(actor: Staff, wanted: QueueFilter, today: dt.date) -> Select[Any]:
         .join(Job, Job.id == Thread.job_id)
         .outerjoin(_Assignee, _Assignee.id == Thread.assignee_staff_id)
     )
-    if wanted.state == "pending":
+    if wanted.state == PENDING:
         statement = statement.where(
             Thread.state == ThreadState.WAITING, Thread.pending_approval.is_(True)
         )
@@ -201,7 +206,7 @@ async def queue_page(
 ) -> QueuePage:
     statement = _filtered(actor, wanted, today)
     cursor = _cursor(wanted.after)
-    waiting = wanted.state in ("waiting", "pending")
+    waiting = wanted.state in (ThreadState.WAITING, PENDING)
     rows: list[Any] = []
     if waiting:
         # Flagged threads first, then the rest; each part oldest first. Two range
@@ -425,7 +430,7 @@ async def thread_page(db: AsyncSession, *, actor: Staff, thread_id: int) -> Thre
     )
     messages = []
     for m in rows:
-        from_candidate = m.author_kind == "candidate"
+        from_candidate = m.author_kind == AuthorKind.CANDIDATE
         hidden = m.hidden_at is not None
         messages.append(
             StaffMessage(

@@ -18,9 +18,10 @@ from portal.access.models import AccessLink, LinkPurpose
 from portal.access.service import send_invitation
 from portal.audit import service as audit
 from portal.auth import Staff
-from portal.candidates.models import Application, Candidate, Job
+from portal.candidates.models import Application, Candidate, Job, Stage
 from portal.candidates.models import Requirement as RequirementRow
 from portal.candidates.service import job_titles, readable_applications
+from portal.db import EnumText
 from portal.feedback.models import Feedback, FeedbackOverride, FeedbackState
 from portal.feedback.view import STAGE_WORDS
 from portal.settings import Settings
@@ -37,8 +38,9 @@ class ApplicationNotFound(LookupError):
     """Not an application of the recruiter's organization (a 404)."""
 
 
-def _newest_state() -> ColumnElement[str]:
-    """The state of an application's newest feedback version, or "none"."""
+def _newest_state() -> ColumnElement[FeedbackFilter]:
+    """The state of an application's newest feedback version, or "none" (as the
+    list's filter names them: a state of the column's enum would refuse "none")."""
     newest = (
         select(Feedback.state)
         .where(Feedback.application_id == Application.id)
@@ -47,7 +49,7 @@ def _newest_state() -> ColumnElement[str]:
         .correlate(Application)
         .scalar_subquery()
     )
-    return func.coalesce(newest, literal(FeedbackFilter.NONE.value))
+    return func.coalesce(newest, literal(FeedbackFilter.NONE.value), type_=EnumText(FeedbackFilter))
 
 
 def _ever_published() -> ColumnElement[bool]:
@@ -65,9 +67,9 @@ class ListedApplication:
     candidate_name: str
     candidate_email: str
     job_title: str
-    stage: str
+    stage: Stage
     decided_at: dt.datetime | None
-    feedback_state: str  # of the newest version: none, draft, published
+    feedback_state: FeedbackFilter  # of the newest version: none, draft, published
     ever_published: bool
 
     @property
@@ -125,10 +127,14 @@ async def list_applications(
         filters,
     )
     counted = (
-        await db.execute(base.with_only_columns(state, func.count(Application.id)).group_by(state))
+        await db.execute(
+            base.with_only_columns(
+                state, func.count(Application.id).label("applications")
+            ).group_by(state)
+        )
     ).all()
     counts = {value.value: 0 for value in FeedbackFilter}
-    counts.update({name: number for name, number in counted})
+    counts.update({row.feedback_state: row.applications for row in counted})
     matching = base
     if filters.feedback is not None:
         matching = matching.where(_newest_state() == filters.feedback.value)
@@ -140,9 +146,9 @@ async def list_applications(
     rows = await db.execute(
         matching.with_only_columns(
             Application.id,
-            Candidate.name,
-            Candidate.email,
-            Job.title,
+            Candidate.name.label("candidate_name"),
+            Candidate.email.label("candidate_email"),
+            Job.title.label("job_title"),
             Application.stage,
             Application.decided_at,
             state,
@@ -157,7 +163,7 @@ async def list_applications(
         readable_applications(actor).with_only_columns(func.count(Application.id))
     )
     return ApplicationList(
-        applications=[ListedApplication(*tuple(row)) for row in rows],
+        applications=[ListedApplication(**row._mapping) for row in rows],
         total=total,
         counts=counts,
         page=page,
@@ -173,7 +179,7 @@ async def list_applications(
 @dataclass(frozen=True)
 class VersionRow:
     version: int
-    state: str
+    state: FeedbackState
     created_at: dt.datetime
     author: str | None
     author_id: int | None
@@ -208,7 +214,7 @@ class ApplicationDetail:
     job_title: str
     team: str
     location: str
-    stage: str
+    stage: Stage
     decided_at: dt.datetime | None
     requirements: list[Requirement]
     versions: list[VersionRow]  # newest first
@@ -235,10 +241,10 @@ async def application_detail(
             readable_applications(actor)
             .with_only_columns(
                 Application.id,
-                Candidate.name,
-                Candidate.email,
-                Job.id,
-                Job.title,
+                Candidate.name.label("candidate_name"),
+                Candidate.email.label("candidate_email"),
+                Job.id.label("job_id"),
+                Job.title.label("job_title"),
                 Job.team,
                 Job.location,
                 Application.stage,
@@ -254,7 +260,7 @@ async def application_detail(
     requirements = (
         await db.execute(
             select(RequirementRow.id, RequirementRow.name, RequirementRow.description)
-            .where(RequirementRow.job_id == row[3])
+            .where(RequirementRow.job_id == row.job_id)
             .order_by(RequirementRow.position)
         )
     ).all()
@@ -266,11 +272,11 @@ async def application_detail(
                 Feedback.version,
                 Feedback.state,
                 Feedback.created_at,
-                author.name,
-                Feedback.created_by_staff_id,
+                author.name.label("author"),
+                Feedback.created_by_staff_id.label("author_id"),
                 Feedback.published_at,
-                overrider.name,
-                FeedbackOverride.reason,
+                overrider.name.label("override_by"),
+                FeedbackOverride.reason.label("override_reason"),
             )
             .outerjoin(author, author.id == Feedback.created_by_staff_id)
             .outerjoin(FeedbackOverride, FeedbackOverride.feedback_id == Feedback.id)
@@ -288,7 +294,7 @@ async def application_detail(
                 AccessLink.expires_at,
                 AccessLink.used_at,
                 AccessLink.revoked_at,
-                sender.name,
+                sender.name.label("sent_by"),
             )
             .outerjoin(sender, sender.id == AccessLink.created_by_staff_id)
             .where(
@@ -299,10 +305,10 @@ async def application_detail(
         )
     ).all()
     return ApplicationDetail(
-        *row,
-        requirements=[Requirement(*r) for r in requirements],
-        versions=[VersionRow(*v) for v in versions],
-        links=[LinkRow(*link) for link in links],
+        **row._mapping,
+        requirements=[Requirement(**r._mapping) for r in requirements],
+        versions=[VersionRow(**v._mapping) for v in versions],
+        links=[LinkRow(**link._mapping) for link in links],
     )
 
 
@@ -360,11 +366,11 @@ async def find_link(
                 AccessLink.expires_at,
                 AccessLink.used_at,
                 AccessLink.revoked_at,
-                literal(None),
+                literal(None).label("sent_by"),
             ).where(*_link_in_scope(actor, application_id, link_id))
         )
     ).one_or_none()
-    return LinkRow(*row) if row else None
+    return LinkRow(**row._mapping) if row else None
 
 
 def _link_in_scope(actor: Staff, application_id: int, link_id: int) -> list[ColumnElement[bool]]:
@@ -421,7 +427,7 @@ async def summary_subjects(
     candidate has asked nothing). The application must be in `actor`'s scope."""
     row = (
         await db.execute(
-            select(Application.candidate_id, Thread.id)
+            select(Application.candidate_id, Thread.id.label("thread_id"))
             .outerjoin(Thread, Thread.application_id == Application.id)
             .where(
                 Application.id == application_id,
@@ -433,4 +439,4 @@ async def summary_subjects(
             )
         )
     ).one()
-    return row[0], row[1]
+    return row.candidate_id, row.thread_id
