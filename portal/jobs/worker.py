@@ -35,7 +35,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.db import unit_of_work, utcnow
+from portal.db import DatabaseUnavailable, unit_of_work, utcnow
 from portal.jobs.models import BackgroundJob, JobState
 from portal.jobs.registry import JobContext, JobKind, P, Registry, registry
 from portal.jobs.service import backoff, schedule_periodic
@@ -50,7 +50,7 @@ POLL_SECONDS = 2.0
 RECORD_RETRY_CAP_SECONDS = 2.0
 
 # The database went away or answered with an error: worth trying again.
-TRANSIENT = (SQLAlchemyError, OSError)
+TRANSIENT = (SQLAlchemyError, OSError, DatabaseUnavailable)
 
 
 @dataclass(frozen=True)
