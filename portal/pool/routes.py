@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Candidate, current_actor
+from portal.auth import Candidate
+from portal.auth.areas import candidate_of
 from portal.candidates.service import readable_applications
 from portal.db import utcnow
 from portal.feedback.view import load_feedback_view
@@ -30,7 +31,6 @@ from portal.web import (
     portal,
     redirect_page,
     render,
-    sign_in_required,
 )
 
 PRIVATE = {"cache-control": "private, no-store"}
@@ -102,19 +102,14 @@ async def _done(request: Request, actor: Candidate, application_id: int, done: s
     return redirect_page(request, f"{url}?pool={done}#pool")
 
 
-async def _candidate(request: Request) -> tuple[Candidate, int] | Response:
-    actor = await current_actor(request)
-    if not isinstance(actor, Candidate):
-        return await sign_in_required(request)
+def _candidate(request: Request) -> tuple[Candidate, int]:
+    """The signed-in candidate, and the application in the path."""
     application_id: int = request.path_params["application_id"]
-    return actor, application_id
+    return candidate_of(request), application_id
 
 
 async def join(request: Request) -> Response:
-    who = await _candidate(request)
-    if isinstance(who, Response):
-        return who
-    actor, application_id = who
+    actor, application_id = _candidate(request)
     data, form = await _posted(request, JoinForm)
     if data is None:
         return await _panel_response(request, actor, application_id, form=form)
@@ -145,10 +140,7 @@ async def join(request: Request) -> Response:
 
 
 async def change(request: Request) -> Response:
-    who = await _candidate(request)
-    if isinstance(who, Response):
-        return who
-    actor, application_id = who
+    actor, application_id = _candidate(request)
     data, form = await _posted(request, PreferencesForm)
     if data is None:
         return await _panel_response(request, actor, application_id, form=form)
@@ -168,10 +160,7 @@ async def change(request: Request) -> Response:
 
 
 async def leave(request: Request) -> Response:
-    who = await _candidate(request)
-    if isinstance(who, Response):
-        return who
-    actor, application_id = who
+    actor, application_id = _candidate(request)
     try:
         async with db_session(request) as db:
             await service.leave_as_candidate(
@@ -289,7 +278,8 @@ async def renew(request: Request) -> Response:
     return redirect_page(request, f"{request.url.path}?done=renewed")
 
 
-routes = [
+# For a signed-in candidate: the feedback page's panel.
+candidate_routes = [
     Route("/feedback/{application_id:id}/pool", join, methods=["POST"], name="candidate.pool_join"),
     Route(
         "/feedback/{application_id:id}/pool/preferences",
@@ -303,6 +293,9 @@ routes = [
         methods=["POST"],
         name="candidate.pool_leave",
     ),
+]
+# Open to anyone: the token in the path is the credential.
+public_routes = [
     Route("/pool/leave/{token}", leave_page, methods=["GET"], name="pool.leave_page"),
     Route("/pool/leave/{token}", one_click_leave, methods=["POST"], name="pool.leave"),
     Route("/pool/renew/{token}", renew_page, methods=["GET"], name="pool.renew_page"),

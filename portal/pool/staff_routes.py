@@ -12,7 +12,8 @@ from starlette.routing import Route
 
 from portal import concurrency
 from portal.audit import service as audit
-from portal.auth import Staff, current_actor
+from portal.auth import Staff
+from portal.auth.areas import admin_of, staff_of
 from portal.concurrency import Conflict
 from portal.csvexport import csv_response
 from portal.db import utcnow
@@ -39,13 +40,6 @@ EXPORT_HEADER = (
 )
 
 
-async def _staff(request: Request) -> Staff:
-    actor = await current_actor(request)
-    if not isinstance(actor, Staff):
-        raise HTTPException(404)
-    return actor
-
-
 def _given(items: Any) -> dict[str, str]:
     """Filter fields as given (query string or form): empty ones filter nothing."""
     return {
@@ -56,7 +50,7 @@ def _given(items: Any) -> dict[str, str]:
 
 
 async def pool_page(request: Request) -> Response:
-    actor = await _staff(request)
+    actor = staff_of(request)
     filters, form = validate_input(PoolFilter, _given(request.query_params.multi_items()))
     status = 200
     if filters is None:
@@ -80,7 +74,7 @@ def _stamp(value: Any) -> str:
 
 async def export(request: Request) -> Response:
     """The current result as CSV (formula-safe), audited with the filters used."""
-    actor = await _staff(request)
+    actor = staff_of(request)
     posted = await request.form(max_files=0, max_fields=20)
     filters, _form = validate_input(PoolFilter, _given(posted.multi_items()))
     if filters is None:
@@ -121,7 +115,7 @@ async def export(request: Request) -> Response:
 
 
 async def member_page(request: Request) -> Response:
-    actor = await _staff(request)
+    actor = staff_of(request)
     membership_id: int = request.path_params["membership_id"]
     async with db_session(request) as db:
         detail = await search.member_detail(
@@ -175,14 +169,14 @@ async def _invite_page(
 
 async def invite_page(request: Request) -> Response:
     """Step one: the members chosen on the search page, and the invitation to write."""
-    actor = await _staff(request)
+    actor = staff_of(request)
     ids = _member_ids(request.query_params.getlist("member"))
     return await _invite_page(request, actor, member_ids=ids, form=FormState())
 
 
 async def invite_send(request: Request) -> Response:
     """Preview (who is invited, who is skipped and until when, the email itself), then send."""
-    actor = await _staff(request)
+    actor = staff_of(request)
     posted = await request.form(max_files=0, max_fields=10)
     values = {name: value for name, value in posted.items() if isinstance(value, str)}
     data, form = validate_input(InviteForm, values)
@@ -214,13 +208,6 @@ async def invite_send(request: Request) -> Response:
 
 
 # --- settings (admins) --------------------------------------------------------------------
-
-
-async def _admin(request: Request) -> Staff:
-    actor = await _staff(request)
-    if actor.role != "admin":
-        raise HTTPException(404)  # recruiters do not learn the page exists
-    return actor
 
 
 async def _settings_page(
@@ -260,11 +247,11 @@ async def _settings_page(
 
 
 async def settings_page(request: Request) -> Response:
-    return await _settings_page(request, await _admin(request))
+    return await _settings_page(request, admin_of(request))
 
 
 async def save_settings(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     posted = await request.form(max_files=0, max_fields=8)
     values = {name: value for name, value in posted.items() if isinstance(value, str)}
     data, form = validate_input(ConsentSettingsForm, values)
@@ -320,7 +307,10 @@ routes = [
     Route("/pool/export.csv", export, methods=["POST"], name="staff.pool_export"),
     Route("/pool/invite", invite_page, methods=["GET"], name="staff.pool_invite"),
     Route("/pool/invite", invite_send, methods=["POST"], name="staff.pool_invite_send"),
+    Route("/pool/{membership_id:id}", member_page, methods=["GET"], name="staff.pool_member"),
+]
+# For admins.
+admin_routes = [
     Route("/pool/settings", settings_page, methods=["GET"], name="staff.pool_settings"),
     Route("/pool/settings", save_settings, methods=["POST"], name="staff.pool_settings_save"),
-    Route("/pool/{membership_id:id}", member_page, methods=["GET"], name="staff.pool_member"),
 ]

@@ -204,7 +204,8 @@ def _spent(request: Request) -> Response:
     return render(request, "staff/invitation_spent.html", {}, status_code=404, headers=NO_STORE)
 
 
-open_routes = [
+# Open to anyone: the way in.
+public_routes = [
     Route("/oidc/start", start, methods=["POST"], name="staff.oidc_start"),
     Route("/oidc/callback", callback, methods=["GET"], name="staff.oidc_callback"),
     Route("/l/{token}/sso", start_linking, methods=["POST"], name="staff.invitation_sso"),

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, require_admin, session_id_hash
+from portal.auth import Staff, session_id_hash
+from portal.auth.areas import admin_of
 from portal.auth.service import replace_session
 from portal.db import utcnow
 from portal.forms import FormState, parse_number, validate_input
@@ -41,10 +42,6 @@ DONE = {
 LAST_ADMIN = "Your organization needs at least one active admin: make someone else an admin first."
 
 
-async def _admin(request: Request) -> Staff:
-    return await require_admin(request)
-
-
 async def _people_context(request: Request, actor: Staff) -> dict[str, Any]:
     async with db_session(request) as db:
         everyone = await people.list_people(db, actor=actor, now=utcnow())
@@ -62,13 +59,13 @@ async def _people_context(request: Request, actor: Staff) -> dict[str, Any]:
 
 
 async def people_page(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     context = await _people_context(request, actor)
     return render(request, "staff/people.html", context, headers=NO_STORE)
 
 
 async def invite(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     context = await _people_context(request, actor)
     data = await parse_form(
         request, InviteForm, template="staff/people.html", block="invite_form", context=context
@@ -138,19 +135,19 @@ async def _person_page(
 
 
 async def person_page(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     return await _person_page(request, actor, request.path_params["staff_user_id"])
 
 
 async def confirm_deactivate(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     return await _person_page(
         request, actor, request.path_params["staff_user_id"], template="staff/deactivate.html"
     )
 
 
 async def change_role(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     staff_user_id = request.path_params["staff_user_id"]
     posted = await request.form(max_files=0, max_fields=5)
     data, _ = validate_input(RoleForm, {"role": posted.get("role")})
@@ -178,7 +175,7 @@ async def change_role(request: Request) -> Response:
 
 
 async def change_title(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     staff_user_id = request.path_params["staff_user_id"]
     posted = await request.form(max_files=0, max_fields=5)
     title = posted.get("title")
@@ -201,7 +198,7 @@ async def change_title(request: Request) -> Response:
 
 
 async def _set_active(request: Request, *, active: bool) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     staff_user_id = request.path_params["staff_user_id"]
     try:
         async with db_session(request) as db:
@@ -238,7 +235,7 @@ async def reactivate(request: Request) -> Response:
 
 
 async def resend_invitation(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     try:
         async with db_session(request) as db:
             await people.reinvite(
@@ -255,7 +252,7 @@ async def resend_invitation(request: Request) -> Response:
 
 
 async def locks_page(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     async with db_session(request) as db:
         locks = await people.current_locks(
             db, actor=actor, secret_key=_secret_key(request), now=utcnow()
@@ -271,7 +268,7 @@ async def locks_page(request: Request) -> Response:
 
 
 async def clear_lock(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     posted = await request.form(max_files=0, max_fields=5)
     lock = posted.get("lock")
     lock_id = parse_number(lock) if isinstance(lock, str) else None
@@ -364,11 +361,13 @@ async def accept_invitation(request: Request) -> Response:
     return signed_in(request, cookie, then="staff.home")
 
 
-open_routes = [
+# Open to anyone holding the link.
+public_routes = [
     Route("/l/{token}", invitation_page, methods=["GET"], name="staff.invitation"),
     Route("/l/{token}", accept_invitation, methods=["POST"], name="staff.invitation_accept"),
 ]
-routes = [
+# For admins.
+admin_routes = [
     Route("/people", people_page, methods=["GET"], name="staff.people"),
     Route("/people", invite, methods=["POST"], name="staff.invite"),
     Route("/people/{staff_user_id:id}", person_page, methods=["GET"], name="staff.person"),
