@@ -14,7 +14,7 @@ from portal.db import utcnow
 from portal.feedback import service
 from portal.feedback.summary import summary_view
 from portal.feedback.view import FeedbackView
-from portal.forms import FormState, validate_input
+from portal.forms import FormState, read_form
 from portal.pdf.download import summary_download
 from portal.pool import panel as talent_pool
 from portal.threads import service as threads
@@ -196,9 +196,7 @@ async def ask(request: Request) -> Response:
         return found
     page, head = found
     actor = candidate_of(request)
-    posted = await request.form(max_files=0, max_fields=5)
-    values = {name: value for name, value in posted.multi_items() if isinstance(value, str)}
-    data, form = validate_input(QuestionForm, one_newline(values))
+    data, form = await read_form(request, QuestionForm, values=one_newline)
     if data is None:
         return await _conversation(request, page, head, form=form, status_code=422)
     if not await portal(request).limiter.allow("question", str(actor.candidate_id)):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,9 +19,10 @@ from portal.auth.areas import staff_of
 from portal.characters import without_control_characters
 from portal.csvexport import attachment_headers, csv_text
 from portal.db import utcnow
-from portal.forms import parse_number
+from portal.forms import parse_number, read_upload
 from portal.imports import uploads
 from portal.imports.format import MAX_FILE_BYTES, FileProblem
+from portal.imports.forms import UploadForm
 from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
 
 NO_STORE = {"cache-control": "no-store"}
@@ -54,10 +54,10 @@ async def import_page(request: Request) -> Response:
 
 async def upload(request: Request) -> Response:
     actor = staff_of(request)
-    form = await request.form(max_files=1, max_fields=5)
-    publish = form.get("publish") == "yes"
-    file = form.get("file")
-    if not isinstance(file, UploadFile) or not file.filename:
+    fields, _form, file = await read_upload(request, UploadForm, file="file", max_fields=5)
+    # Anything but the checkbox's own value (only a hand-made request sends one) is no.
+    publish = fields is not None and fields.publish == "yes"
+    if file is None or not file.filename:
         return await _form_page(
             request, actor, error="Choose a CSV file to check.", publish=publish, status=422
         )
@@ -66,7 +66,7 @@ async def upload(request: Request) -> Response:
     # without control characters (a NUL cannot be stored).
     name = without_control_characters(file.filename)
     filename = name.replace("\\", "/").rsplit("/", 1)[-1][-255:] or "upload.csv"
-    await form.close()
+    await file.close()
     try:
         async with db_session(request) as db:
             upload_id = await uploads.check_upload(

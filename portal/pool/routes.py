@@ -17,10 +17,10 @@ from portal.auth.areas import candidate_of
 from portal.candidates.service import readable_applications
 from portal.db import utcnow
 from portal.feedback.view import load_feedback_view
-from portal.forms import FormState, InputModel, validate_input
+from portal.forms import FormState, InputModel, read_form
 from portal.pool import links, service
 from portal.pool import panel as pool_panel
-from portal.pool.forms import JoinForm, PreferencesForm, RenewForm
+from portal.pool.forms import JoinForm, OneClickForm, PreferencesForm, RenewForm
 from portal.pool.tokens import LinkPurpose, member_token
 from portal.web import (
     NO_STORE,
@@ -41,15 +41,22 @@ STATEMENT_CHANGED = (
 DURATION = "Choose one of the periods listed."
 
 
-async def _posted(request: Request, model: type[InputModel]) -> tuple[Any, FormState]:
-    """The form as `model`: checkboxes sent several times under one name are joined
-    with commas (the role families)."""
-    posted = await request.form(max_files=0, max_fields=40)
+# The panel's form, with a checkbox per kind of role.
+PANEL_FIELDS = 40
+
+
+def _joined(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Checkboxes sent several times under one name, joined with commas (the role
+    families)."""
     values: dict[str, str] = {}
-    for name, value in posted.multi_items():
-        if isinstance(value, str):
-            values[name] = f"{values[name]},{value}" if name in values else value
-    return validate_input(model, values)
+    for name, value in pairs:
+        values[name] = f"{values[name]},{value}" if name in values else value
+    return values
+
+
+async def _posted(request: Request, model: type[InputModel]) -> tuple[Any, FormState]:
+    """The form as `model`, its checkbox groups joined."""
+    return await read_form(request, model, max_fields=PANEL_FIELDS, values=_joined)
 
 
 async def _panel_response(
@@ -211,8 +218,8 @@ async def one_click_leave(request: Request) -> Response:
     the URL in the email's header, with no cookie and no CSRF token (the token in
     the URL names one membership and is authentication enough). Withdraws at
     once; repeating it is harmless."""
-    posted = await request.form(max_files=0, max_fields=4)
-    if posted.get("List-Unsubscribe") != "One-Click":
+    data, _form = await read_form(request, OneClickForm, max_fields=4, values=OneClickForm.posted)
+    if data is None:
         raise HTTPException(400)
     async with db_session(request) as db:
         ended = await links.leave_by_token(

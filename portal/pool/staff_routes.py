@@ -17,7 +17,7 @@ from portal.auth.areas import admin_of, staff_of
 from portal.concurrency import Conflict
 from portal.csvexport import csv_response
 from portal.db import utcnow
-from portal.forms import FormState, parse_number, validate_input
+from portal.forms import FormState, parse_number, read_form, validate_input
 from portal.orgs.models import Organization
 from portal.pool import invite, search
 from portal.pool.forms import ROLE_FAMILIES, ConsentSettingsForm, InviteForm, PoolFilter
@@ -75,8 +75,7 @@ def _stamp(value: Any) -> str:
 async def export(request: Request) -> Response:
     """The current result as CSV (formula-safe), audited with the filters used."""
     actor = staff_of(request)
-    posted = await request.form(max_files=0, max_fields=20)
-    filters, _form = validate_input(PoolFilter, _given(posted.multi_items()))
+    filters, _form = await read_form(request, PoolFilter, max_fields=20, values=_given)
     if filters is None:
         raise HTTPException(400)
     now = utcnow()
@@ -177,14 +176,12 @@ async def invite_page(request: Request) -> Response:
 async def invite_send(request: Request) -> Response:
     """Preview (who is invited, who is skipped and until when, the email itself), then send."""
     actor = staff_of(request)
-    posted = await request.form(max_files=0, max_fields=10)
-    values = {name: value for name, value in posted.items() if isinstance(value, str)}
-    data, form = validate_input(InviteForm, values)
-    ids = _member_ids([values.get("members", "")])
+    data, form = await read_form(request, InviteForm)
+    ids = _member_ids([form.value("members")])
     if data is None:
         return await _invite_page(request, actor, member_ids=ids, form=form, status=422)
     settings = portal(request).settings
-    sending = values.get("action") == "send"
+    sending = data.action == "send"
     async with db_session(request) as db:
         if sending:
             plan = await invite.send(
@@ -252,9 +249,7 @@ async def settings_page(request: Request) -> Response:
 
 async def save_settings(request: Request) -> Response:
     actor = admin_of(request)
-    posted = await request.form(max_files=0, max_fields=8)
-    values = {name: value for name, value in posted.items() if isinstance(value, str)}
-    data, form = validate_input(ConsentSettingsForm, values)
+    data, form = await read_form(request, ConsentSettingsForm)
     if data is None:
         return await _settings_page(request, actor, form=form, status=422)
     try:

@@ -15,9 +15,16 @@ from portal.auth import Staff, session_id_hash
 from portal.auth.areas import admin_of
 from portal.auth.service import replace_session
 from portal.db import utcnow
-from portal.forms import FormState, parse_number, validate_input
+from portal.forms import FormState, read_form
 from portal.staff import invitations, lockout, people
-from portal.staff.forms import PASSWORD_MIN, InviteForm, PasswordForm, RoleForm, TitleForm
+from portal.staff.forms import (
+    PASSWORD_MIN,
+    InviteForm,
+    LockForm,
+    PasswordForm,
+    RoleForm,
+    TitleForm,
+)
 from portal.web import (
     client_ip_hash,
     db_session,
@@ -149,8 +156,7 @@ async def confirm_deactivate(request: Request) -> Response:
 async def change_role(request: Request) -> Response:
     actor = admin_of(request)
     staff_user_id = request.path_params["staff_user_id"]
-    posted = await request.form(max_files=0, max_fields=5)
-    data, _ = validate_input(RoleForm, {"role": posted.get("role")})
+    data, _ = await read_form(request, RoleForm)
     if data is None:
         return await _person_page(
             request, actor, staff_user_id, error="Choose admin or recruiter.", status=422
@@ -177,9 +183,7 @@ async def change_role(request: Request) -> Response:
 async def change_title(request: Request) -> Response:
     actor = admin_of(request)
     staff_user_id = request.path_params["staff_user_id"]
-    posted = await request.form(max_files=0, max_fields=5)
-    title = posted.get("title")
-    data, form = validate_input(TitleForm, {"title": title if isinstance(title, str) else ""})
+    data, form = await read_form(request, TitleForm)
     if data is None:
         return await _person_page(request, actor, staff_user_id, status=422, title_form=form)
     try:
@@ -269,10 +273,8 @@ async def locks_page(request: Request) -> Response:
 
 async def clear_lock(request: Request) -> Response:
     actor = admin_of(request)
-    posted = await request.form(max_files=0, max_fields=5)
-    lock = posted.get("lock")
-    lock_id = parse_number(lock) if isinstance(lock, str) else None
-    if lock_id is None:
+    chosen, _ = await read_form(request, LockForm)
+    if chosen is None:
         raise HTTPException(404)
     try:
         async with db_session(request) as db:
@@ -280,7 +282,7 @@ async def clear_lock(request: Request) -> Response:
                 db,
                 actor=actor,
                 staff_user_id=request.path_params["staff_user_id"],
-                lock_id=lock_id,
+                lock_id=chosen.lock,
                 secret_key=_secret_key(request),
                 now=utcnow(),
                 ip_hash=client_ip_hash(request),

@@ -17,7 +17,7 @@ from portal.auth import Staff
 from portal.auth.areas import admin_of, staff_of
 from portal.concurrency import Conflict
 from portal.db import utcnow
-from portal.forms import FormState, InputModel, parse_number, validate_input
+from portal.forms import FormState, InputModel, parse_number, read_form
 from portal.orgs.models import Organization
 from portal.orgs.service import update_question_settings
 from portal.settings import Settings
@@ -139,9 +139,7 @@ async def _act(request: Request, name: str, model: type[InputModel], run: Run) -
     (409) show the thread as it is now with what was typed kept."""
     actor = staff_of(request)
     thread_id = _id(request, "thread_id")
-    posted = await request.form(max_files=0, max_fields=len(model.model_fields) + 4)
-    values = one_newline({k: v for k, v in posted.multi_items() if isinstance(v, str)})
-    data, form = validate_input(model, values)
+    data, form = await read_form(request, model, values=one_newline)
     if data is None:
         return await _thread_page(request, actor, thread_id, forms={name: form}, status_code=422)
     act = Act(actor=actor, now=utcnow(), ip_hash=client_ip_hash(request))
@@ -359,9 +357,7 @@ async def confirm_delete_answer(request: Request) -> Response:
 async def save_answer(request: Request) -> Response:
     actor = admin_of(request)
     answer_id = _id(request, "answer_id") if "answer_id" in request.path_params else None
-    posted = await request.form(max_files=0, max_fields=6)
-    values = one_newline({k: v for k, v in posted.multi_items() if isinstance(v, str)})
-    data, form = validate_input(SavedAnswerForm, values)
+    data, form = await read_form(request, SavedAnswerForm, values=one_newline)
     if data is not None:
         act = Act(actor=actor, now=utcnow(), ip_hash=client_ip_hash(request))
         try:
@@ -396,9 +392,7 @@ async def delete_answer(request: Request) -> Response:
 
 async def question_settings(request: Request) -> Response:
     actor = admin_of(request)
-    posted = await request.form(max_files=0, max_fields=6)
-    values = {k: v for k, v in posted.multi_items() if isinstance(v, str)}
-    data, form = validate_input(QuestionSettingsForm, values)
+    data, form = await read_form(request, QuestionSettingsForm, max_fields=6)
     if data is None:
         return await _answers_page(request, actor, rules=form, status_code=422)
     try:

@@ -18,7 +18,7 @@ from portal.concurrency import Conflict
 from portal.db import utcnow
 from portal.feedback import drafts
 from portal.feedback.view import Version, load_feedback_view
-from portal.forms import MAX_ROWS_INDEX, FormState, parse_number, validate_rows
+from portal.forms import MAX_ROWS_INDEX, FormState, parse_number, read_form
 from portal.web import (
     client_ip_hash,
     conflict_page,
@@ -235,9 +235,7 @@ async def live_check(request: Request) -> Response:
     actor = staff_of(request)
     application_id = application_id_of(request)
     context = await _editor_context(request, actor, application_id)
-    posted = await request.form(max_files=0, max_fields=EditorForm.MAX_FIELDS + 4)
-    pairs = [(name, value) for name, value in posted.multi_items() if isinstance(value, str)]
-    data, form = validate_rows(EditorForm, pairs)
+    data, form = await read_form(request, EditorForm)
     result: CheckResult | None = None
     if data is not None:
         built = build_draft(data, requirements=context["requirements"])
