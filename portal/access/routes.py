@@ -8,10 +8,9 @@ from starlette.routing import Route
 
 from portal.access import jobs, service
 from portal.access.forms import SignInForm
-from portal.audit import service as audit
 from portal.auth import session_id_hash, set_session_cookie
 from portal.auth.areas import signed_in_candidate
-from portal.auth.service import replace_session
+from portal.auth.signin import SignIn, sign_in
 from portal.db import utcnow
 from portal.forms import EMAIL_MAX, FormState
 from portal.security.tokens import token_digest
@@ -111,22 +110,12 @@ async def confirm_link(request: Request) -> Response:
             link = await service.inspect_link(db, token=token, now=now)
             service.record_spent_link(db, link=link, ip_hash=client_ip_hash(request))
         else:
-            session_cookie = await replace_session(
-                db,
-                previous=session_id_hash(request),
-                candidate_id=redeemed.candidate_id,
-                settings=settings,
-                now=now,
-            )
-            audit.record(
-                db,
-                action="session.signed_in",
-                actor_kind="candidate",
-                actor_id=redeemed.candidate_id,
-                organization_id=redeemed.organization_id,
-                ip_hash=client_ip_hash(request),
+            entry = SignIn.candidate(
+                redeemed.candidate_id,
+                redeemed.organization_id,
                 details={"via": redeemed.purpose},
             )
+            session_cookie = await sign_in(db, request, entry, now=now)
     if redeemed is None:
         if await _own_link(request, link):
             assert link is not None

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, session_id_hash
+from portal.auth import Staff
 from portal.auth.areas import admin_of
-from portal.auth.service import replace_session
+from portal.auth.signin import sign_in
 from portal.db import utcnow
 from portal.forms import FormState, read_form
 from portal.staff import invitations, lockout, people
@@ -340,23 +340,14 @@ async def accept_invitation(request: Request) -> Response:
     )
     if isinstance(data, Response):
         return data
-    settings = portal(request).settings
     now = utcnow()
     async with db_session(request) as db:
         accepted = await invitations.accept_with_password(
-            db,
-            token_hash=token_hash,
-            password=data.password,
-            now=now,
-            ip_hash=client_ip_hash(request),
+            db, token_hash=token_hash, password=data.password, now=now
         )
         if accepted is not None:
-            cookie = await replace_session(
-                db,
-                previous=session_id_hash(request),
-                staff_user_id=accepted.staff_user_id,
-                settings=settings,
-                now=now,
+            cookie = await sign_in(
+                db, request, invitations.signed_in(accepted, "password"), now=now
             )
     if accepted is None:
         return _spent(request)
