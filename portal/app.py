@@ -18,21 +18,29 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from portal import job_kinds, models  # noqa: F401  (every table and job kind known first)
-from portal.access.routes import routes as access_routes
-from portal.audit.routes import routes as audit_routes
-from portal.auth import ActorMiddleware, Candidate, RequireStaffMiddleware, current_actor
+from portal.access import routes as access
+from portal.audit import routes as audit
+from portal.auth import ActorMiddleware
+from portal.auth.areas import (
+    ADMIN,
+    API,
+    CANDIDATE,
+    CANDIDATE_PAGE,
+    PUBLIC,
+    STAFF,
+    signed_in_candidate,
+)
 from portal.db import DATABASE_ERRORS, DatabaseUnavailable, create_engine, session_factory
-from portal.feedback.routes import routes as feedback_routes
+from portal.feedback import routes as feedback
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
 from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
-from portal.orgs.routes import routes as org_routes
-from portal.orgs.routes import staff_routes as org_staff_routes
+from portal.orgs import routes as orgs
 from portal.paths import STATIC_DIR
 from portal.pdf.renderer import PdfRenderer
-from portal.pool.routes import routes as pool_routes
-from portal.pool.staff_routes import routes as pool_staff_routes
+from portal.pool import routes as pool
+from portal.pool import staff_routes as pool_staff
 from portal.reader import Reader
 from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
@@ -40,15 +48,13 @@ from portal.security.csrf import CsrfMiddleware, origin_of
 from portal.security.headers import SecurityHeadersMiddleware
 from portal.security.ratelimit import RateLimiter
 from portal.settings import Settings
+from portal.staff import oidc_routes as oidc
+from portal.staff import people_routes as people
+from portal.staff import routes as staff
 from portal.staff.oidc import SingleSignOn
-from portal.staff.oidc_routes import open_routes as oidc_open_routes
-from portal.staff.people_routes import open_routes as people_open_routes
-from portal.staff.people_routes import routes as people_routes
-from portal.staff.routes import open_routes as staff_open_routes
-from portal.staff.routes import routes as staff_routes
+from portal.threads import staff_routes as threads
 from portal.threads.abuse import assess_message
 from portal.threads.nav import NavCountsMiddleware
-from portal.threads.staff_routes import routes as thread_routes
 from portal.web import (
     Portal,
     asgi_error_page,
@@ -72,7 +78,7 @@ READY_TIMEOUT_SECONDS = 1.5
 
 async def home(request: Request) -> Response:
     """The start page; a signed-in candidate goes straight to their feedback."""
-    if isinstance(await current_actor(request), Candidate):
+    if await signed_in_candidate(request) is not None:
         return redirect(request, "candidate.applications", headers={"cache-control": "no-store"})
     return render(request, "home.html", await visitor_context(request))
 
@@ -194,52 +200,65 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             await reader.close()
             await state.pdf.aclose()
 
+    # Every route is in one area, whose guard says who may enter (portal.auth.areas).
     # Routes are tried in order, each a regular expression: the busiest first.
     routes: list[Any] = [
-        # The candidate's pages, the feedback page first.
-        Area([*feedback_routes, *access_routes, *pool_routes]),
+        # The candidate's pages: the feedback page first.
+        Area(feedback.page_routes, guard=CANDIDATE_PAGE),
+        Area([*feedback.candidate_routes, *pool.candidate_routes], guard=CANDIDATE),
         # Public: no one in particular needs to be signed in.
         Area(
             [
+                *access.public_routes,
+                *pool.public_routes,
                 Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
                 Route("/", home, name="home"),
                 Route("/healthz", healthz, name="ops.healthz"),
                 Route("/readyz", readyz, name="ops.readyz"),
                 Route("/favicon.ico", favicon),
-                *org_routes,
-            ]
+                *orgs.public_routes,
+            ],
+            guard=PUBLIC,
         ),
-        # Staff: the sign-in page is open, everything else needs a staff actor.
+        # Staff pages live under /staff: the way in is open, everything else needs a
+        # staff member, and the admins' pages an admin.
         Mount(
             "/staff",
             app=PathRouter(
                 [
-                    *staff_open_routes,
-                    *people_open_routes,
-                    *oidc_open_routes,
+                    Area(
+                        [*staff.public_routes, *people.public_routes, *oidc.public_routes],
+                        guard=PUBLIC,
+                    ),
                     Area(
                         [
-                            *staff_routes,
+                            *staff.routes,
                             *workspace_routes,
                             *editor_routes,
-                            *thread_routes,
-                            *people_routes,
-                            *audit_routes,
-                            *org_staff_routes,
-                            *pool_staff_routes,
+                            *threads.routes,
+                            *pool_staff.routes,
                             *import_routes,
                         ],
-                        middleware=[
-                            Middleware(RequireStaffMiddleware),
-                            Middleware(NavCountsMiddleware),
+                        guard=STAFF,
+                        middleware=[Middleware(NavCountsMiddleware)],
+                    ),
+                    Area(
+                        [
+                            *people.admin_routes,
+                            *audit.admin_routes,
+                            *orgs.admin_routes,
+                            *threads.admin_routes,
+                            *pool_staff.admin_routes,
                         ],
+                        guard=ADMIN,
+                        middleware=[Middleware(NavCountsMiddleware)],
                     ),
                 ]
             ),
         ),
         # The API, for later: JSON errors, no cookies, no CSRF (it will authenticate
         # each request itself), and never the session cookie.
-        Mount("/api", app=PathRouter([]), name="api"),
+        Area([], guard=API, path="/api", name="api"),
     ]
     # Outside the 500 handler: every answer is logged and carries these headers.
     outer = [

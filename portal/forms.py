@@ -4,7 +4,9 @@ A domain declares its input in `<domain>/forms.py` as an `InputModel` whose
 string fields all carry a length limit (`Text(...)`, `Email`). `validate_input`
 checks submitted values against it and answers either the model or a
 `FormState` with every value as typed and one human message per bad field.
-`portal.web.parse_form` does this for a posted form and re-renders the page.
+Handlers read a posted form with `read_form` (or `read_upload`, for a file):
+the body read with a limit on its fields, then validated; `portal.web.parse_form`
+does the same and re-renders the page on an error.
 
 Every field of every input model refuses control characters (see
 `portal.characters`): one check here, before the field's own validation, so no
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
@@ -30,6 +32,8 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
 
 from portal.characters import control_character_problem
 from portal.db import MAX_ID
@@ -306,3 +310,53 @@ _OUR_OWN = frozenset(
         "one_line",
     }
 )
+
+
+# Room for the CSRF token and a submit button's name beside a model's own fields.
+EXTRA_FIELDS = 4
+# How posted (name, value) pairs become the values to validate: by default the last
+# value of each name, as a browser sends one per field.
+Values = Callable[[list[tuple[str, str]]], Mapping[str, str]]
+
+
+def field_limit(model: type[InputModel]) -> int:
+    """How many fields a form for `model` may post: its fields (or its `MAX_FIELDS`,
+    when a field may come several times), the CSRF token and a button or two."""
+    return int(getattr(model, "MAX_FIELDS", len(model.model_fields))) + EXTRA_FIELDS
+
+
+async def read_form(
+    request: Request,
+    model: type[Model],
+    *,
+    max_fields: int | None = None,
+    values: Values = dict,
+) -> tuple[Model | None, FormState]:
+    """The posted form as `model` (None when it is not valid) and the form as typed,
+    with a message per bad field.
+
+    At most `max_fields` fields (by default `field_limit(model)`) and no files: a
+    form with more, or a field larger than the parser takes, is refused by Starlette
+    with a 400 (`portal.web.bad_request` answers it). `values` turns the posted
+    pairs into the values to check (a checkbox group joined, line breaks made one);
+    a model with rows reads them as `validate_rows` does.
+    """
+    limit = field_limit(model) if max_fields is None else max_fields
+    posted = await request.form(max_files=0, max_fields=limit)
+    pairs = [(name, value) for name, value in posted.multi_items() if isinstance(value, str)]
+    if row_models(model):
+        return validate_rows(model, pairs)
+    return validate_input(model, values(pairs))
+
+
+async def read_upload(
+    request: Request, model: type[Model], *, file: str, max_fields: int
+) -> tuple[Model | None, FormState, UploadFile | None]:
+    """`read_form` for a form with one file, posted as the field named `file`: the
+    other fields as `model`, the form as typed, and the file (None when none was
+    chosen). The caller closes the file once read."""
+    posted = await request.form(max_files=1, max_fields=max_fields)
+    upload = posted.get(file)
+    pairs = [(name, value) for name, value in posted.multi_items() if isinstance(value, str)]
+    data, form = validate_input(model, dict(pairs))
+    return data, form, upload if isinstance(upload, UploadFile) else None

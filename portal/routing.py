@@ -1,15 +1,16 @@
 """Routing: areas, the id path parameter, and trailing-slash redirects by path.
 
-Areas are groups of routes with their own rules (who may enter, middleware).
-Starlette's `Mount` takes every path under its prefix, so two areas without a
-prefix of their own (the candidate's pages and the public ones) could not both
-be Mounts at "". An `Area` is a Mount at "" that matches only the paths of its
-own routes, so areas are tried in turn like routes.
+Areas are groups of routes with their own rules: a guard (who may enter), then
+middleware. Starlette's `Mount` takes every path under its prefix, so two areas
+without a prefix of their own (the candidate's pages and the public ones) could
+not both be Mounts at "". An `Area` is a Mount that matches only the paths of
+its own routes, so areas are tried in turn like routes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.convertors import Convertor, register_url_convertor
@@ -88,11 +89,45 @@ class PathRouter(Router):
         return None
 
 
+@dataclass(frozen=True)
+class Guard:
+    """Who may enter an area: `name` and `who` say so for people (the docs, the test
+    that every route has one), `middleware` makes it so (none for an area open to
+    anyone). The guards themselves are in `portal.auth.areas`."""
+
+    name: str
+    who: str
+    middleware: Sequence[Middleware] = ()
+
+
+# In the scope of a request an area takes only in part (its path, not its method).
+_WRONG_METHOD = "portal.wrong_method"
+
+
 class Area(Mount):
+    """A group of routes with its own rules: its `guard` first (who may enter), then
+    its own `middleware`. At a `path` of its own (the API) or, by default, at none.
+
+    A request whose path is the area's but whose method none of its routes takes is
+    answered 405 by the area's router without passing the guard: no handler runs,
+    and the answer is the same for everyone, as it is in areas open to anyone."""
+
     def __init__(
-        self, routes: Sequence[BaseRoute], *, middleware: Sequence[Middleware] | None = None
+        self,
+        routes: Sequence[BaseRoute],
+        *,
+        guard: Guard,
+        middleware: Sequence[Middleware] = (),
+        path: str = "",
+        name: str | None = None,
     ) -> None:
-        super().__init__("", app=PathRouter(routes), middleware=middleware)
+        super().__init__(
+            path,
+            app=PathRouter(routes),
+            name=name,
+            middleware=[*guard.middleware, *middleware],
+        )
+        self.guard = guard
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
@@ -108,7 +143,15 @@ class Area(Mount):
                 # The path is ours but not the method: 405, unless a later route
                 # (in another area) takes the request whole.
                 found = Match.PARTIAL
+        if found is Match.PARTIAL:
+            return found, {**child_scope, _WRONG_METHOD: True}
         return found, child_scope
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.pop(_WRONG_METHOD, False):
+            await self._base_app(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def walk_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, Any]]:

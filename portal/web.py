@@ -34,7 +34,7 @@ from portal.db import DatabaseUnavailable, is_database_unavailable, unit_of_work
 from portal.feedback.service import read_branding
 from portal.feedback.view import Branding
 from portal.formats import long_date
-from portal.forms import FormState, InputModel, row_models, validate_input, validate_rows
+from portal.forms import FormState, InputModel, read_form, validate_input
 from portal.paths import TEMPLATES_DIR
 from portal.reader import Reader
 
@@ -452,8 +452,6 @@ async def visitor_context(request: Request) -> dict[str, Any]:
 
 
 Model = TypeVar("Model", bound=InputModel)
-# Room for the CSRF token and a submit button's name beside a model's own fields.
-_EXTRA_FIELDS = 4
 
 
 async def parse_form(
@@ -473,13 +471,7 @@ async def parse_form(
     """
     # Beyond the model's fields (or a part too large), Starlette raises a 400,
     # answered by `bad_request`.
-    max_fields = getattr(model, "MAX_FIELDS", len(model.model_fields))
-    posted = await request.form(max_files=0, max_fields=max_fields + _EXTRA_FIELDS)
-    pairs = [(name, value) for name, value in posted.multi_items() if isinstance(value, str)]
-    if row_models(model):
-        data, form = validate_rows(model, pairs)
-    else:
-        data, form = validate_input(model, dict(pairs))
+    data, form = await read_form(request, model)
     if data is not None:
         return data
     return render(

@@ -8,9 +8,9 @@ from starlette.routing import Route
 
 from portal.access import jobs, service
 from portal.access.forms import SignInForm
-from portal.audit import service as audit
-from portal.auth import Candidate, current_actor, session_id_hash, set_session_cookie
-from portal.auth.service import replace_session
+from portal.auth import session_id_hash, set_session_cookie
+from portal.auth.areas import signed_in_candidate
+from portal.auth.signin import SignIn, sign_in
 from portal.db import utcnow
 from portal.forms import EMAIL_MAX, FormState
 from portal.security.tokens import token_digest
@@ -44,8 +44,8 @@ async def _own_link(request: Request, link: service.LinkState | None) -> bool:
     """Whether the browser is already signed in as the candidate the link is for."""
     if link is None or session_id_hash(request) is None:
         return False
-    actor = await current_actor(request)
-    return isinstance(actor, Candidate) and actor.candidate_id == link.candidate_id
+    actor = await signed_in_candidate(request)
+    return actor is not None and actor.candidate_id == link.candidate_id
 
 
 def _spent_page(
@@ -110,22 +110,12 @@ async def confirm_link(request: Request) -> Response:
             link = await service.inspect_link(db, token=token, now=now)
             service.record_spent_link(db, link=link, ip_hash=client_ip_hash(request))
         else:
-            session_cookie = await replace_session(
-                db,
-                previous=session_id_hash(request),
-                candidate_id=redeemed.candidate_id,
-                settings=settings,
-                now=now,
-            )
-            audit.record(
-                db,
-                action="session.signed_in",
-                actor_kind="candidate",
-                actor_id=redeemed.candidate_id,
-                organization_id=redeemed.organization_id,
-                ip_hash=client_ip_hash(request),
+            entry = SignIn.candidate(
+                redeemed.candidate_id,
+                redeemed.organization_id,
                 details={"via": redeemed.purpose},
             )
+            session_cookie = await sign_in(db, request, entry, now=now)
     if redeemed is None:
         if await _own_link(request, link):
             assert link is not None
@@ -208,7 +198,8 @@ async def signout(request: Request) -> Response:
     return await sign_out(request, then="candidate.signin")
 
 
-routes = [
+# Open to anyone: the token, or the email address, is what counts.
+public_routes = [
     Route("/l/{token}", link_page, methods=["GET", "HEAD"], name="candidate.link"),
     Route("/l/{token}", confirm_link, methods=["POST"], name="candidate.link_confirm"),
     Route("/l/{token}/renew", renew_link, methods=["POST"], name="candidate.link_renew"),

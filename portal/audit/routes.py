@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.audit import service
 from portal.audit.forms import AuditFilter
-from portal.auth import Staff, current_actor
+from portal.auth.areas import admin_of
 from portal.web import db_session, parse_query, render
 
 NO_STORE = {"cache-control": "no-store"}
 
 
 async def audit_log(request: Request) -> Response:
-    actor = await current_actor(request)
-    if not (isinstance(actor, Staff) and actor.role == "admin"):
-        raise HTTPException(404)  # a recruiter does not learn the page exists
+    actor = admin_of(request)
     filters, form, status = parse_query(request, AuditFilter)
     async with db_session(request) as db:
         page = await service.audit_page(db, actor=actor, filters=filters)
@@ -27,4 +24,5 @@ async def audit_log(request: Request) -> Response:
     return render(request, "staff/audit.html", context, status_code=status, headers=NO_STORE)
 
 
-routes = [Route("/audit", audit_log, methods=["GET"], name="staff.audit")]
+# For admins.
+admin_routes = [Route("/audit", audit_log, methods=["GET"], name="staff.audit")]

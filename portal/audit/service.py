@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.audit.forms import AuditFilter
 from portal.audit.models import AuditEvent
 from portal.auth.actors import Actor, Staff
+from portal.auth.roles import is_admin
 from portal.db import utcnow
 from portal.staff.models import StaffUser
 
@@ -70,7 +71,7 @@ def by_staff(
 def readable_events(actor: Actor) -> Select[AuditEvent]:
     """An organization's admins read its audit trail; nobody else reads any."""
     statement = select(AuditEvent)
-    if isinstance(actor, Staff) and actor.is_admin:
+    if is_admin(actor):
         return statement.where(AuditEvent.organization_id == actor.organization_id)
     return statement.where(false())
 

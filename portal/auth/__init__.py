@@ -12,11 +12,9 @@ from __future__ import annotations
 from portal.auth.actors import ANONYMOUS, Actor, Anonymous, ApiKey, Candidate, Staff, StaffRole
 from portal.auth.middleware import (
     ActorMiddleware,
-    RequireStaffMiddleware,
     clear_session_cookie,
     current_actor,
     remember_actor,
-    require_admin,
     session_id_hash,
     set_session_cookie,
 )
@@ -31,14 +29,12 @@ __all__ = [
     "Anonymous",
     "ApiKey",
     "Candidate",
-    "RequireStaffMiddleware",
     "Staff",
     "StaffRole",
     "check_session_row",
     "clear_session_cookie",
     "current_actor",
     "remember_actor",
-    "require_admin",
     "session_id_hash",
     "set_session_cookie",
 ]

@@ -1,5 +1,5 @@
-"""Reading the session cookie once per request, resolving the actor on demand,
-and the staff area's entrance check."""
+"""Reading the session cookie once per request, and resolving the actor on demand.
+(Who may enter each area is checked by `portal.auth.areas`.)"""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam
-from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, cookie_parser
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal.auth.actors import ANONYMOUS, Actor, Staff
+from portal.auth.actors import ANONYMOUS, Actor
 from portal.auth.sessions import SESSION_ACTOR, check_session_row
 from portal.db import utcnow
 from portal.security.models import Session
@@ -83,42 +82,6 @@ async def current_actor(connection: HTTPConnection) -> Actor:
                 await portal.reader.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
     state[ACTOR_KEY] = actor
     return actor
-
-
-async def require_admin(connection: HTTPConnection) -> Staff:
-    """The signed-in admin, for admins' pages; anyone else gets a 404 (recruiters do
-    not learn the page exists)."""
-    actor = await current_actor(connection)
-    if not (isinstance(actor, Staff) and actor.role == "admin"):
-        raise HTTPException(404)
-    return actor
-
-
-class RequireStaffMiddleware:
-    """An area for staff only: anyone else is sent to the staff sign-in page."""
-
-    def __init__(self, app: ASGIApp, *, signin_route: str = "staff.signin") -> None:
-        self.app = app
-        self.signin_route = signin_route
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            connection = HTTPConnection(scope, receive)
-            if not isinstance(await current_actor(connection), Staff):
-                await _to_signin(connection, self.signin_route)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def _to_signin(connection: HTTPConnection, route: str) -> Response:
-    root = connection.scope.get("app_root_path", connection.scope.get("root_path", ""))
-    target = root + str(connection.scope["router"].url_path_for(route))
-    headers = {"cache-control": "no-store"}
-    if connection.headers.get("hx-request") == "true":
-        # htmx requests follow a 303 unseen and would swap the sign-in page into a
-        # fragment: have htmx load it as a page instead.
-        return Response(status_code=204, headers={**headers, "hx-redirect": target})
-    return RedirectResponse(target, status_code=303, headers=headers)
 
 
 def set_session_cookie(response: Response, value: str, *, settings: Settings) -> None:

@@ -1,4 +1,5 @@
-"""Starting and ending sessions: the same for every kind of actor."""
+"""Ending sessions: the same for every kind of actor. (They start in
+`portal.auth.signin`.)"""
 
 from __future__ import annotations
 
@@ -8,30 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit import service as audit
 from portal.auth.actors import Actor, Candidate, Staff
-from portal.security.sessions import revoke_session, start_session
-from portal.settings import Settings
-
-
-async def replace_session(
-    db: AsyncSession,
-    *,
-    previous: bytes | None,
-    settings: Settings,
-    now: dt.datetime,
-    candidate_id: int | None = None,
-    staff_user_id: int | None = None,
-) -> str:
-    """Sign in: end the browser's previous session (if any) and start a new one, so
-    every sign-in gets a fresh id. Returns the new cookie value."""
-    if previous is not None:
-        await revoke_session(db, id_hash=previous, now=now)
-    return await start_session(
-        db,
-        candidate_id=candidate_id,
-        staff_user_id=staff_user_id,
-        absolute_hours=settings.session_absolute_hours,
-        now=now,
-    )
+from portal.security.sessions import revoke_session
 
 
 async def end_session(db: AsyncSession, *, actor: Actor, now: dt.datetime, ip_hash: str) -> None:

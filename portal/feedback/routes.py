@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.auth import Candidate, current_actor, remember_actor, session_id_hash
+from portal.auth.areas import candidate_found, candidate_of, candidate_session
 from portal.db import utcnow
 from portal.feedback import service
 from portal.feedback.summary import summary_view
 from portal.feedback.view import FeedbackView
-from portal.forms import FormState, validate_input
+from portal.forms import FormState, read_form
 from portal.pdf.download import summary_download
 from portal.pool import panel as talent_pool
 from portal.threads import service as threads
@@ -29,7 +29,6 @@ from portal.web import (
     redirect,
     remember_organization,
     render,
-    sign_in_required,
 )
 
 PRIVATE = {"cache-control": "private, no-store"}
@@ -39,9 +38,7 @@ POOL_DONE = frozenset({"joined", "changed", "left"})
 
 
 async def applications(request: Request) -> Response:
-    actor = await current_actor(request)
-    if not isinstance(actor, Candidate):
-        return await sign_in_required(request)
+    actor = candidate_of(request)
     async with db_session(request) as db:
         items = await service.list_applications(db, actor=actor)
         published = [item for item in items if item.has_feedback]
@@ -62,12 +59,11 @@ async def applications(request: Request) -> Response:
 
 async def _feedback_page(request: Request) -> tuple[FeedbackView, ThreadHead] | Response:
     """The signed-in candidate's page for the application in the path with what its
-    statement found of the conversation, or the answer to give instead (sign in, or
-    not found)."""
+    statement found of the conversation, or the answer to give instead (not found).
+    The statement checks the session too: the area's guard (`CANDIDATE_PAGE`) lets
+    in only the candidate it finds."""
     application_id: int = request.path_params["application_id"]
-    id_hash = session_id_hash(request)
-    if id_hash is None:
-        return await sign_in_required(request)
+    id_hash = candidate_session(request)
     # The busiest page: its one statement checks the session too, and the actor it
     # finds is handed to portal.auth, so nothing asks the database twice.
     who, page, head = await service.load_feedback_page(
@@ -77,10 +73,7 @@ async def _feedback_page(request: Request) -> tuple[FeedbackView, ThreadHead] | 
         now=utcnow(),
         settings=portal(request).settings,
     )
-    if who is not None:
-        remember_actor(request, who)
-    if not isinstance(who, Candidate):
-        return await sign_in_required(request)
+    candidate_found(request, who)
     if page is None:
         # Not theirs, or nothing published yet: the same answer, so ids reveal nothing.
         return await not_found(request, LookupError(application_id))
@@ -110,8 +103,7 @@ async def pool_panel(request: Request, page: FeedbackView) -> talent_pool.PoolPa
     feedback offers the pool."""
     if not page.pool_invitation_offered:
         return None
-    actor = await current_actor(request)
-    assert isinstance(actor, Candidate)
+    actor = candidate_of(request)
     pool = await talent_pool.load_panel(
         portal(request).reader,
         candidate_id=actor.candidate_id,
@@ -151,8 +143,7 @@ async def feedback_pdf(request: Request) -> Response:
     page, head = found
     # What the page shows below the feedback, in the PDF too: the answered questions
     # and the talent-pool status.
-    actor = await current_actor(request)
-    assert isinstance(actor, Candidate)
+    actor = candidate_of(request)
     page = await summary_view(
         portal(request).reader,
         page,
@@ -204,11 +195,8 @@ async def ask(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     page, head = found
-    actor = await current_actor(request)
-    assert isinstance(actor, Candidate)  # _feedback_page answered otherwise
-    posted = await request.form(max_files=0, max_fields=5)
-    values = {name: value for name, value in posted.multi_items() if isinstance(value, str)}
-    data, form = validate_input(QuestionForm, one_newline(values))
+    actor = candidate_of(request)
+    data, form = await read_form(request, QuestionForm, values=one_newline)
     if data is None:
         return await _conversation(request, page, head, form=form, status_code=422)
     if not await portal(request).limiter.allow("question", str(actor.candidate_id)):
@@ -242,10 +230,10 @@ async def ask(request: Request) -> Response:
     )
 
 
-# The busiest routes first: routes are tried in order.
-routes = [
+# The busiest routes first: routes are tried in order. For a signed-in candidate, as
+# their page's own statement finds them (portal.auth.areas.CANDIDATE_PAGE).
+page_routes = [
     Route("/feedback/{application_id:id}", feedback, name="candidate.feedback"),
-    Route("/feedback", applications, name="candidate.applications"),
     Route("/feedback/{application_id:id}/summary.pdf", feedback_pdf, name="candidate.feedback_pdf"),
     Route(
         "/feedback/{application_id:id}/questions",
@@ -254,3 +242,5 @@ routes = [
         name="candidate.ask",
     ),
 ]
+# For a signed-in candidate (portal.auth.areas.CANDIDATE).
+candidate_routes = [Route("/feedback", applications, name="candidate.applications")]

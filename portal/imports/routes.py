@@ -9,31 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, current_actor
+from portal.auth import Staff
+from portal.auth.areas import staff_of
 from portal.characters import without_control_characters
 from portal.csvexport import attachment_headers, csv_text
 from portal.db import utcnow
-from portal.forms import parse_number
+from portal.forms import parse_number, read_upload
 from portal.imports import uploads
 from portal.imports.format import MAX_FILE_BYTES, FileProblem
+from portal.imports.forms import UploadForm
 from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
 
 NO_STORE = {"cache-control": "no-store"}
 # The file, plus room for the multipart framing and the form's other fields.
 IMPORT_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024
 PROBLEMS_PER_PAGE = 50
-
-
-async def _staff(request: Request) -> Staff:
-    actor = await current_actor(request)
-    assert isinstance(actor, Staff)  # the staff area lets no one else in
-    return actor
 
 
 async def _form_page(
@@ -54,15 +49,15 @@ async def _form_page(
 
 
 async def import_page(request: Request) -> Response:
-    return await _form_page(request, await _staff(request))
+    return await _form_page(request, staff_of(request))
 
 
 async def upload(request: Request) -> Response:
-    actor = await _staff(request)
-    form = await request.form(max_files=1, max_fields=5)
-    publish = form.get("publish") == "yes"
-    file = form.get("file")
-    if not isinstance(file, UploadFile) or not file.filename:
+    actor = staff_of(request)
+    fields, _form, file = await read_upload(request, UploadForm, file="file", max_fields=5)
+    # Anything but the checkbox's own value (only a hand-made request sends one) is no.
+    publish = fields is not None and fields.publish == "yes"
+    if file is None or not file.filename:
         return await _form_page(
             request, actor, error="Choose a CSV file to check.", publish=publish, status=422
         )
@@ -71,7 +66,7 @@ async def upload(request: Request) -> Response:
     # without control characters (a NUL cannot be stored).
     name = without_control_characters(file.filename)
     filename = name.replace("\\", "/").rsplit("/", 1)[-1][-255:] or "upload.csv"
-    await form.close()
+    await file.close()
     try:
         async with db_session(request) as db:
             upload_id = await uploads.check_upload(
@@ -94,7 +89,7 @@ def _page_number(request: Request) -> int:
 
 
 async def result(request: Request) -> Response:
-    actor = await _staff(request)
+    actor = staff_of(request)
     upload_id = request.path_params["upload_id"]
     async with db_session(request) as db:
         found = await uploads.find_upload(db, actor=actor, upload_id=upload_id)
@@ -116,7 +111,7 @@ async def result(request: Request) -> Response:
 
 
 async def confirm(request: Request) -> Response:
-    actor = await _staff(request)
+    actor = staff_of(request)
     upload_id = request.path_params["upload_id"]
     async with db_session(request) as db:
         outcome = await uploads.import_upload(
@@ -137,7 +132,7 @@ async def confirm(request: Request) -> Response:
 
 
 async def template(request: Request) -> Response:
-    actor = await _staff(request)
+    actor = staff_of(request)
     job_id = request.path_params["job_id"]
     async with db_session(request) as db:
         found = await uploads.job_template(db, actor=actor, job_id=job_id)

@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, require_admin
+from portal.auth import Staff
+from portal.auth.areas import admin_of
 from portal.concurrency import Conflict, conflict_with
 from portal.forms import FormState
 from portal.orgs import service
@@ -57,7 +58,7 @@ def _context(actor: Staff, org: Organization, **more: Any) -> dict[str, Any]:
 
 
 async def settings_page(request: Request) -> Response:
-    actor = await require_admin(request)
+    actor = admin_of(request)
     async with db_session(request) as db:
         org = await service.current_settings(db, organization_id=actor.organization_id)
         form = FormState(values=service.form_values(org))
@@ -68,7 +69,7 @@ async def settings_page(request: Request) -> Response:
 async def save_settings(request: Request) -> Response:
     """Save the admin's settings (audited), or show what to fix (422) or what someone
     else saved meanwhile (409), keeping everything typed."""
-    actor = await require_admin(request)
+    actor = admin_of(request)
     async with db_session(request) as db:
         org = await service.current_settings(db, organization_id=actor.organization_id)
         context = _context(actor, org, saved=False)
@@ -106,9 +107,10 @@ async def save_settings(request: Request) -> Response:
     return redirect_page(request, path_for(request, "staff.settings") + "?saved=1")
 
 
-routes = [Route("/branding/{slug}.css", branding_css, name="org.branding_css")]
-# In the staff area, for admins.
-staff_routes = [
+# Open to anyone.
+public_routes = [Route("/branding/{slug}.css", branding_css, name="org.branding_css")]
+# For admins.
+admin_routes = [
     Route("/settings", settings_page, methods=["GET"], name="staff.settings"),
     Route("/settings", save_settings, methods=["POST"], name="staff.settings_save"),
 ]

@@ -131,6 +131,19 @@ class RenewForm(InputModel):
     consent_version: Id
 
 
+class OneClickForm(InputModel):
+    """RFC 8058's one-click unsubscribe: a body of ``List-Unsubscribe=One-Click``."""
+
+    list_unsubscribe: Literal["One-Click"]
+
+    @staticmethod
+    def posted(pairs: list[tuple[str, str]]) -> dict[str, str]:
+        """The posted values (`read_form`'s `values`): the field by the name RFC 8058
+        gives it, which is no Python name."""
+        given = dict(pairs).get("List-Unsubscribe")
+        return {} if given is None else {"list_unsubscribe": given}
+
+
 # --- staff ---------------------------------------------------------------------
 
 
@@ -193,6 +206,8 @@ class InviteForm(InputModel):
     members: Annotated[
         str, Field(min_length=1, max_length=20_000), Say(missing="Choose at least one member.")
     ]
+    # The button pressed: see who would be invited, or send.
+    action: Literal["", "preview", "send"] = ""
 
     @field_validator("role_family")
     @classmethod

@@ -12,14 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Candidate, current_actor
+from portal.auth import Candidate
+from portal.auth.areas import candidate_of
 from portal.candidates.service import readable_applications
 from portal.db import utcnow
 from portal.feedback.view import load_feedback_view
-from portal.forms import FormState, InputModel, validate_input
+from portal.forms import FormState, InputModel, read_form
 from portal.pool import links, service
 from portal.pool import panel as pool_panel
-from portal.pool.forms import JoinForm, PreferencesForm, RenewForm
+from portal.pool.forms import JoinForm, OneClickForm, PreferencesForm, RenewForm
 from portal.pool.tokens import LinkPurpose, member_token
 from portal.web import (
     NO_STORE,
@@ -30,7 +31,6 @@ from portal.web import (
     portal,
     redirect_page,
     render,
-    sign_in_required,
 )
 
 PRIVATE = {"cache-control": "private, no-store"}
@@ -41,15 +41,22 @@ STATEMENT_CHANGED = (
 DURATION = "Choose one of the periods listed."
 
 
-async def _posted(request: Request, model: type[InputModel]) -> tuple[Any, FormState]:
-    """The form as `model`: checkboxes sent several times under one name are joined
-    with commas (the role families)."""
-    posted = await request.form(max_files=0, max_fields=40)
+# The panel's form, with a checkbox per kind of role.
+PANEL_FIELDS = 40
+
+
+def _joined(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Checkboxes sent several times under one name, joined with commas (the role
+    families)."""
     values: dict[str, str] = {}
-    for name, value in posted.multi_items():
-        if isinstance(value, str):
-            values[name] = f"{values[name]},{value}" if name in values else value
-    return validate_input(model, values)
+    for name, value in pairs:
+        values[name] = f"{values[name]},{value}" if name in values else value
+    return values
+
+
+async def _posted(request: Request, model: type[InputModel]) -> tuple[Any, FormState]:
+    """The form as `model`, its checkbox groups joined."""
+    return await read_form(request, model, max_fields=PANEL_FIELDS, values=_joined)
 
 
 async def _panel_response(
@@ -102,19 +109,14 @@ async def _done(request: Request, actor: Candidate, application_id: int, done: s
     return redirect_page(request, f"{url}?pool={done}#pool")
 
 
-async def _candidate(request: Request) -> tuple[Candidate, int] | Response:
-    actor = await current_actor(request)
-    if not isinstance(actor, Candidate):
-        return await sign_in_required(request)
+def _candidate(request: Request) -> tuple[Candidate, int]:
+    """The signed-in candidate, and the application in the path."""
     application_id: int = request.path_params["application_id"]
-    return actor, application_id
+    return candidate_of(request), application_id
 
 
 async def join(request: Request) -> Response:
-    who = await _candidate(request)
-    if isinstance(who, Response):
-        return who
-    actor, application_id = who
+    actor, application_id = _candidate(request)
     data, form = await _posted(request, JoinForm)
     if data is None:
         return await _panel_response(request, actor, application_id, form=form)
@@ -145,10 +147,7 @@ async def join(request: Request) -> Response:
 
 
 async def change(request: Request) -> Response:
-    who = await _candidate(request)
-    if isinstance(who, Response):
-        return who
-    actor, application_id = who
+    actor, application_id = _candidate(request)
     data, form = await _posted(request, PreferencesForm)
     if data is None:
         return await _panel_response(request, actor, application_id, form=form)
@@ -168,10 +167,7 @@ async def change(request: Request) -> Response:
 
 
 async def leave(request: Request) -> Response:
-    who = await _candidate(request)
-    if isinstance(who, Response):
-        return who
-    actor, application_id = who
+    actor, application_id = _candidate(request)
     try:
         async with db_session(request) as db:
             await service.leave_as_candidate(
@@ -222,8 +218,8 @@ async def one_click_leave(request: Request) -> Response:
     the URL in the email's header, with no cookie and no CSRF token (the token in
     the URL names one membership and is authentication enough). Withdraws at
     once; repeating it is harmless."""
-    posted = await request.form(max_files=0, max_fields=4)
-    if posted.get("List-Unsubscribe") != "One-Click":
+    data, _form = await read_form(request, OneClickForm, max_fields=4, values=OneClickForm.posted)
+    if data is None:
         raise HTTPException(400)
     async with db_session(request) as db:
         ended = await links.leave_by_token(
@@ -289,7 +285,8 @@ async def renew(request: Request) -> Response:
     return redirect_page(request, f"{request.url.path}?done=renewed")
 
 
-routes = [
+# For a signed-in candidate: the feedback page's panel.
+candidate_routes = [
     Route("/feedback/{application_id:id}/pool", join, methods=["POST"], name="candidate.pool_join"),
     Route(
         "/feedback/{application_id:id}/pool/preferences",
@@ -303,6 +300,9 @@ routes = [
         methods=["POST"],
         name="candidate.pool_leave",
     ),
+]
+# Open to anyone: the token in the path is the credential.
+public_routes = [
     Route("/pool/leave/{token}", leave_page, methods=["GET"], name="pool.leave_page"),
     Route("/pool/leave/{token}", one_click_leave, methods=["POST"], name="pool.leave"),
     Route("/pool/renew/{token}", renew_page, methods=["GET"], name="pool.renew_page"),

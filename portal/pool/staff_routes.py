@@ -12,11 +12,12 @@ from starlette.routing import Route
 
 from portal import concurrency
 from portal.audit import service as audit
-from portal.auth import Staff, current_actor
+from portal.auth import Staff
+from portal.auth.areas import admin_of, staff_of
 from portal.concurrency import Conflict
 from portal.csvexport import csv_response
 from portal.db import utcnow
-from portal.forms import FormState, parse_number, validate_input
+from portal.forms import FormState, parse_number, read_form, validate_input
 from portal.orgs.models import Organization
 from portal.pool import invite, search
 from portal.pool.forms import ROLE_FAMILIES, ConsentSettingsForm, InviteForm, PoolFilter
@@ -39,13 +40,6 @@ EXPORT_HEADER = (
 )
 
 
-async def _staff(request: Request) -> Staff:
-    actor = await current_actor(request)
-    if not isinstance(actor, Staff):
-        raise HTTPException(404)
-    return actor
-
-
 def _given(items: Any) -> dict[str, str]:
     """Filter fields as given (query string or form): empty ones filter nothing."""
     return {
@@ -56,7 +50,7 @@ def _given(items: Any) -> dict[str, str]:
 
 
 async def pool_page(request: Request) -> Response:
-    actor = await _staff(request)
+    actor = staff_of(request)
     filters, form = validate_input(PoolFilter, _given(request.query_params.multi_items()))
     status = 200
     if filters is None:
@@ -80,9 +74,8 @@ def _stamp(value: Any) -> str:
 
 async def export(request: Request) -> Response:
     """The current result as CSV (formula-safe), audited with the filters used."""
-    actor = await _staff(request)
-    posted = await request.form(max_files=0, max_fields=20)
-    filters, _form = validate_input(PoolFilter, _given(posted.multi_items()))
+    actor = staff_of(request)
+    filters, _form = await read_form(request, PoolFilter, max_fields=20, values=_given)
     if filters is None:
         raise HTTPException(400)
     now = utcnow()
@@ -121,7 +114,7 @@ async def export(request: Request) -> Response:
 
 
 async def member_page(request: Request) -> Response:
-    actor = await _staff(request)
+    actor = staff_of(request)
     membership_id: int = request.path_params["membership_id"]
     async with db_session(request) as db:
         detail = await search.member_detail(
@@ -175,22 +168,20 @@ async def _invite_page(
 
 async def invite_page(request: Request) -> Response:
     """Step one: the members chosen on the search page, and the invitation to write."""
-    actor = await _staff(request)
+    actor = staff_of(request)
     ids = _member_ids(request.query_params.getlist("member"))
     return await _invite_page(request, actor, member_ids=ids, form=FormState())
 
 
 async def invite_send(request: Request) -> Response:
     """Preview (who is invited, who is skipped and until when, the email itself), then send."""
-    actor = await _staff(request)
-    posted = await request.form(max_files=0, max_fields=10)
-    values = {name: value for name, value in posted.items() if isinstance(value, str)}
-    data, form = validate_input(InviteForm, values)
-    ids = _member_ids([values.get("members", "")])
+    actor = staff_of(request)
+    data, form = await read_form(request, InviteForm)
+    ids = _member_ids([form.value("members")])
     if data is None:
         return await _invite_page(request, actor, member_ids=ids, form=form, status=422)
     settings = portal(request).settings
-    sending = values.get("action") == "send"
+    sending = data.action == "send"
     async with db_session(request) as db:
         if sending:
             plan = await invite.send(
@@ -214,13 +205,6 @@ async def invite_send(request: Request) -> Response:
 
 
 # --- settings (admins) --------------------------------------------------------------------
-
-
-async def _admin(request: Request) -> Staff:
-    actor = await _staff(request)
-    if actor.role != "admin":
-        raise HTTPException(404)  # recruiters do not learn the page exists
-    return actor
 
 
 async def _settings_page(
@@ -260,14 +244,12 @@ async def _settings_page(
 
 
 async def settings_page(request: Request) -> Response:
-    return await _settings_page(request, await _admin(request))
+    return await _settings_page(request, admin_of(request))
 
 
 async def save_settings(request: Request) -> Response:
-    actor = await _admin(request)
-    posted = await request.form(max_files=0, max_fields=8)
-    values = {name: value for name, value in posted.items() if isinstance(value, str)}
-    data, form = validate_input(ConsentSettingsForm, values)
+    actor = admin_of(request)
+    data, form = await read_form(request, ConsentSettingsForm)
     if data is None:
         return await _settings_page(request, actor, form=form, status=422)
     try:
@@ -320,7 +302,10 @@ routes = [
     Route("/pool/export.csv", export, methods=["POST"], name="staff.pool_export"),
     Route("/pool/invite", invite_page, methods=["GET"], name="staff.pool_invite"),
     Route("/pool/invite", invite_send, methods=["POST"], name="staff.pool_invite_send"),
+    Route("/pool/{membership_id:id}", member_page, methods=["GET"], name="staff.pool_member"),
+]
+# For admins.
+admin_routes = [
     Route("/pool/settings", settings_page, methods=["GET"], name="staff.pool_settings"),
     Route("/pool/settings", save_settings, methods=["POST"], name="staff.pool_settings_save"),
-    Route("/pool/{membership_id:id}", member_page, methods=["GET"], name="staff.pool_member"),
 ]

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from portal.forms import EMAIL_MAX, Email, InputModel, Say
+from portal.forms import EMAIL_MAX, Email, Id, InputModel, Say
 from portal.staff.roles import StaffRole
 
 PASSWORD_MIN = 12
@@ -86,3 +86,9 @@ class PasswordForm(InputModel):
         if password is not None and value != password:
             raise PydanticCustomError("mismatch", "The two passwords are not the same.")
         return value
+
+
+class LockForm(InputModel):
+    """The sign-in lock to clear (the page's hidden field)."""
+
+    lock: Id

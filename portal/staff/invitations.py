@@ -13,7 +13,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from portal.audit import service as audit
+from portal.auth.signin import SignIn
 from portal.orgs.models import Organization
 from portal.security.sessions import revoke_staff_sessions
 from portal.security.tokens import token_digest
@@ -90,10 +90,10 @@ async def accept_with_password(
     token_hash: bytes | None,
     password: str,
     now: dt.datetime,
-    ip_hash: str | None = None,
 ) -> Invitation | None:
     """Set the account's password and spend the invitation; None if it no longer works.
-    Every session of the account ends: whoever knew the old password is signed out."""
+    Every session of the account ends: whoever knew the old password is signed out.
+    The new member is then signed in (`signed_in`), which records the acceptance."""
     invitation = await open_invitation(db, token_hash=token_hash, now=now)
     if invitation is None or not await _use(db, invitation, now):
         return None
@@ -104,7 +104,6 @@ async def accept_with_password(
         .values(password_hash=password_hash)
     )
     await revoke_staff_sessions(db, staff_user_id=invitation.staff_user_id, now=now)
-    _record(db, invitation, method="password", ip_hash=ip_hash)
     return invitation
 
 
@@ -115,11 +114,10 @@ async def accept_with_identity(
     issuer: str,
     subject: str,
     now: dt.datetime,
-    ip_hash: str | None = None,
 ) -> Invitation | None:
     """Link the single sign-on identity (issuer + subject) to the invited account
     and spend the invitation; None if it no longer works. Every session of the
-    account ends, as when a password is set."""
+    account ends, as when a password is set; then the member is signed in."""
     invitation = await open_invitation(db, token_hash=token_hash, now=now)
     if invitation is None:
         return None
@@ -142,19 +140,15 @@ async def accept_with_identity(
         .values(oidc_issuer=issuer, oidc_subject=subject)
     )
     await revoke_staff_sessions(db, staff_user_id=invitation.staff_user_id, now=now)
-    _record(db, invitation, method="single_sign_on", ip_hash=ip_hash)
     return invitation
 
 
-def _record(db: AsyncSession, invitation: Invitation, *, method: str, ip_hash: str | None) -> None:
-    audit.record(
-        db,
+def signed_in(invitation: Invitation, method: str) -> SignIn:
+    """The sign-in that follows accepting `invitation` by `method` ("password" or
+    "single_sign_on"): recorded as the acceptance."""
+    return SignIn.staff(
+        invitation.staff_user_id,
+        invitation.organization_id,
         action="staff.invitation_accepted",
-        actor_kind="staff",
-        actor_id=invitation.staff_user_id,
-        organization_id=invitation.organization_id,
-        subject_type="staff_user",
-        subject_id=invitation.staff_user_id,
-        ip_hash=ip_hash,
         details={"method": method},
     )

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from portal.audit import service as audit
 from portal.auth import session_id_hash
-from portal.auth.service import replace_session
+from portal.auth.signin import sign_in
 from portal.db import utcnow
 from portal.staff import invitations, service
 from portal.staff.oidc import FLOW_MAX_AGE_SECONDS, Flow, Identity, SignOnFailed, SingleSignOn
@@ -177,15 +177,10 @@ async def _link(request: Request, identity: Identity, token: str) -> Response:
                 issuer=identity.issuer,
                 subject=identity.subject,
                 now=now,
-                ip_hash=client_ip_hash(request),
             )
             if accepted is not None:
-                cookie = await replace_session(
-                    db,
-                    previous=session_id_hash(request),
-                    staff_user_id=accepted.staff_user_id,
-                    settings=settings,
-                    now=now,
+                cookie = await sign_in(
+                    db, request, invitations.signed_in(accepted, METHOD), now=now
                 )
     except invitations.IdentityTaken:
         return render(
@@ -204,7 +199,8 @@ def _spent(request: Request) -> Response:
     return render(request, "staff/invitation_spent.html", {}, status_code=404, headers=NO_STORE)
 
 
-open_routes = [
+# Open to anyone: the way in.
+public_routes = [
     Route("/oidc/start", start, methods=["POST"], name="staff.oidc_start"),
     Route("/oidc/callback", callback, methods=["GET"], name="staff.oidc_callback"),
     Route("/l/{token}/sso", start_linking, methods=["POST"], name="staff.invitation_sso"),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit import service as audit
 from portal.auth import Actor, Staff
+from portal.auth.roles import admin_only
 from portal.mail import service as mail
 from portal.orgs.models import Organization
 from portal.security.sessions import revoke_staff_sessions
@@ -68,25 +69,21 @@ class Person:
         return "active"
 
 
-def _admin(actor: Actor) -> Staff:
-    if isinstance(actor, Staff) and actor.is_admin:
-        return actor
-    raise PersonNotFound
-
-
 def invitation_url(settings: Settings, token: str) -> str:
     return f"{settings.base_url}/staff/l/{token}"
 
 
 async def list_people(db: AsyncSession, *, actor: Actor, now: dt.datetime) -> list[Person]:
     """Everyone in the admin's organization, by name, with any pending invitation."""
-    return await _people(db, actor=_admin(actor), now=now)
+    return await _people(db, actor=admin_only(actor, refuse=PersonNotFound()), now=now)
 
 
 async def find_person(
     db: AsyncSession, *, actor: Actor, staff_user_id: int, now: dt.datetime
 ) -> Person:
-    found = await _people(db, actor=_admin(actor), now=now, staff_user_id=staff_user_id)
+    found = await _people(
+        db, actor=admin_only(actor, refuse=PersonNotFound()), now=now, staff_user_id=staff_user_id
+    )
     if not found:
         raise PersonNotFound
     return found[0]
@@ -136,7 +133,7 @@ async def invite(
 ) -> int:
     """Create the colleague's account (no way to sign in yet) and email them an
     invitation. Returns the new account's id."""
-    admin = _admin(actor)
+    admin = admin_only(actor, refuse=PersonNotFound())
     taken = await db.scalar(
         select(
             exists().where(
@@ -180,7 +177,7 @@ async def reinvite(
     ip_hash: str | None = None,
 ) -> None:
     """A fresh invitation (the older ones stop working), e.g. after one expired."""
-    admin = _admin(actor)
+    admin = admin_only(actor, refuse=PersonNotFound())
     person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
     if not person.active:
         raise PersonNotFound  # reactivate first: the page offers no invitation for them
@@ -272,7 +269,7 @@ async def change_role(
     ip_hash: str | None = None,
 ) -> bool:
     """Give a colleague a role; False when they had it already."""
-    admin = _admin(actor)
+    admin = admin_only(actor, refuse=PersonNotFound())
     active_admins = await _lock_admins(db, admin.organization_id)
     person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
     if person.role == role:
@@ -302,7 +299,7 @@ async def set_title(
     ip_hash: str | None = None,
 ) -> bool:
     """Set a colleague's job title (empty: none); False when it was that already."""
-    admin = _admin(actor)
+    admin = admin_only(actor, refuse=PersonNotFound())
     person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
     wanted = title or None
     if person.title == wanted:
@@ -331,7 +328,7 @@ async def set_active(
 ) -> bool:
     """Deactivate (every session of theirs ends now, pending invitations stop
     working) or reactivate a colleague; False when nothing changed."""
-    admin = _admin(actor)
+    admin = admin_only(actor, refuse=PersonNotFound())
     active_admins = await _lock_admins(db, admin.organization_id)
     person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
     if person.active == active:
@@ -373,7 +370,7 @@ async def current_locks(
 ) -> list[SignInLock]:
     """The current locks on the addresses of the admin's organization's accounts,
     oldest first."""
-    admin = _admin(actor)
+    admin = admin_only(actor, refuse=PersonNotFound())
     accounts = (
         await db.execute(
             readable_staff(admin).with_only_columns(StaffUser.id, StaffUser.name, StaffUser.email)
@@ -425,7 +422,7 @@ async def clear_lock(
 ) -> None:
     """Let a colleague sign in again from the client a lock names (audited). Raises
     `PersonNotFound` or `LockNotFound` for anything outside the admin's organization."""
-    admin = _admin(actor)
+    admin = admin_only(actor, refuse=PersonNotFound())
     person = await find_person(db, actor=admin, staff_user_id=staff_user_id, now=now)
     row = await db.scalar(
         select(StaffSignInFailure).where(

@@ -11,12 +11,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, require_admin, session_id_hash
-from portal.auth.service import replace_session
+from portal.auth import Staff
+from portal.auth.areas import admin_of
+from portal.auth.signin import sign_in
 from portal.db import utcnow
-from portal.forms import FormState, parse_number, validate_input
+from portal.forms import FormState, read_form
 from portal.staff import invitations, lockout, people
-from portal.staff.forms import PASSWORD_MIN, InviteForm, PasswordForm, RoleForm, TitleForm
+from portal.staff.forms import (
+    PASSWORD_MIN,
+    InviteForm,
+    LockForm,
+    PasswordForm,
+    RoleForm,
+    TitleForm,
+)
 from portal.staff.roles import StaffRole
 from portal.web import (
     client_ip_hash,
@@ -42,10 +50,6 @@ DONE = {
 LAST_ADMIN = "Your organization needs at least one active admin: make someone else an admin first."
 
 
-async def _admin(request: Request) -> Staff:
-    return await require_admin(request)
-
-
 async def _people_context(request: Request, actor: Staff) -> dict[str, Any]:
     async with db_session(request) as db:
         everyone = await people.list_people(db, actor=actor, now=utcnow())
@@ -63,13 +67,13 @@ async def _people_context(request: Request, actor: Staff) -> dict[str, Any]:
 
 
 async def people_page(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     context = await _people_context(request, actor)
     return render(request, "staff/people.html", context, headers=NO_STORE)
 
 
 async def invite(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     context = await _people_context(request, actor)
     data = await parse_form(
         request, InviteForm, template="staff/people.html", block="invite_form", context=context
@@ -139,22 +143,21 @@ async def _person_page(
 
 
 async def person_page(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     return await _person_page(request, actor, request.path_params["staff_user_id"])
 
 
 async def confirm_deactivate(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     return await _person_page(
         request, actor, request.path_params["staff_user_id"], template="staff/deactivate.html"
     )
 
 
 async def change_role(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     staff_user_id = request.path_params["staff_user_id"]
-    posted = await request.form(max_files=0, max_fields=5)
-    data, _ = validate_input(RoleForm, {"role": posted.get("role")})
+    data, _ = await read_form(request, RoleForm)
     if data is None:
         return await _person_page(
             request, actor, staff_user_id, error="Choose admin or recruiter.", status=422
@@ -179,11 +182,9 @@ async def change_role(request: Request) -> Response:
 
 
 async def change_title(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     staff_user_id = request.path_params["staff_user_id"]
-    posted = await request.form(max_files=0, max_fields=5)
-    title = posted.get("title")
-    data, form = validate_input(TitleForm, {"title": title if isinstance(title, str) else ""})
+    data, form = await read_form(request, TitleForm)
     if data is None:
         return await _person_page(request, actor, staff_user_id, status=422, title_form=form)
     try:
@@ -202,7 +203,7 @@ async def change_title(request: Request) -> Response:
 
 
 async def _set_active(request: Request, *, active: bool) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     staff_user_id = request.path_params["staff_user_id"]
     try:
         async with db_session(request) as db:
@@ -239,7 +240,7 @@ async def reactivate(request: Request) -> Response:
 
 
 async def resend_invitation(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     try:
         async with db_session(request) as db:
             await people.reinvite(
@@ -256,7 +257,7 @@ async def resend_invitation(request: Request) -> Response:
 
 
 async def locks_page(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     async with db_session(request) as db:
         locks = await people.current_locks(
             db, actor=actor, secret_key=_secret_key(request), now=utcnow()
@@ -272,11 +273,9 @@ async def locks_page(request: Request) -> Response:
 
 
 async def clear_lock(request: Request) -> Response:
-    actor = await _admin(request)
-    posted = await request.form(max_files=0, max_fields=5)
-    lock = posted.get("lock")
-    lock_id = parse_number(lock) if isinstance(lock, str) else None
-    if lock_id is None:
+    actor = admin_of(request)
+    chosen, _ = await read_form(request, LockForm)
+    if chosen is None:
         raise HTTPException(404)
     try:
         async with db_session(request) as db:
@@ -284,7 +283,7 @@ async def clear_lock(request: Request) -> Response:
                 db,
                 actor=actor,
                 staff_user_id=request.path_params["staff_user_id"],
-                lock_id=lock_id,
+                lock_id=chosen.lock,
                 secret_key=_secret_key(request),
                 now=utcnow(),
                 ip_hash=client_ip_hash(request),
@@ -342,34 +341,27 @@ async def accept_invitation(request: Request) -> Response:
     )
     if isinstance(data, Response):
         return data
-    settings = portal(request).settings
     now = utcnow()
     async with db_session(request) as db:
         accepted = await invitations.accept_with_password(
-            db,
-            token_hash=token_hash,
-            password=data.password,
-            now=now,
-            ip_hash=client_ip_hash(request),
+            db, token_hash=token_hash, password=data.password, now=now
         )
         if accepted is not None:
-            cookie = await replace_session(
-                db,
-                previous=session_id_hash(request),
-                staff_user_id=accepted.staff_user_id,
-                settings=settings,
-                now=now,
+            cookie = await sign_in(
+                db, request, invitations.signed_in(accepted, "password"), now=now
             )
     if accepted is None:
         return _spent(request)
     return signed_in(request, cookie, then="staff.home")
 
 
-open_routes = [
+# Open to anyone holding the link.
+public_routes = [
     Route("/l/{token}", invitation_page, methods=["GET"], name="staff.invitation"),
     Route("/l/{token}", accept_invitation, methods=["POST"], name="staff.invitation_accept"),
 ]
-routes = [
+# For admins.
+admin_routes = [
     Route("/people", people_page, methods=["GET"], name="staff.people"),
     Route("/people", invite, methods=["POST"], name="staff.invite"),
     Route("/people/{staff_user_id:id}", person_page, methods=["GET"], name="staff.person"),

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, current_actor, session_id_hash
+from portal.auth import session_id_hash
+from portal.auth.areas import signed_in_staff, staff_of
 from portal.db import utcnow
 from portal.forms import FormState
 from portal.staff import service
@@ -51,7 +52,7 @@ def _signin_context(request: Request) -> dict[str, Any]:
 
 
 async def signin_form(request: Request) -> Response:
-    if isinstance(await current_actor(request), Staff):
+    if await signed_in_staff(request) is not None:
         return redirect(request, "staff.home")
     return render(request, "staff/signin.html", _signin_context(request), headers=NO_STORE)
 
@@ -103,8 +104,7 @@ async def signin(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
-    actor = await current_actor(request)
-    assert isinstance(actor, Staff)  # the area lets no one else in
+    actor = staff_of(request)
     async with db_session(request) as db:
         me = await service.staff_home(db, actor=actor)
     counts = await nav_counts(request, actor)
@@ -124,11 +124,11 @@ async def signout(request: Request) -> Response:
 
 
 # Open to anyone: the way in.
-open_routes = [
+public_routes = [
     Route("/signin", signin_form, methods=["GET"], name="staff.signin"),
     Route("/signin", signin, methods=["POST"], name="staff.signin_submit"),
 ]
-# For a signed-in staff member only (see portal.app).
+# For a signed-in staff member.
 routes = [
     Route("/", home, methods=["GET"], name="staff.home"),
     Route("/signout", signout, methods=["POST"], name="staff.signout"),

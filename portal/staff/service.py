@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from portal.audit import service as audit
 from portal.auth import Actor, Staff
-from portal.auth.service import replace_session
+from portal.auth.signin import SignIn, begin_session
 from portal.orgs.models import Organization
 from portal.settings import Settings
 from portal.staff import lockout
@@ -136,28 +136,27 @@ async def conclude_sign_in(
     """Audit a sign-in attempt and, when it succeeded, start the staff member's
     session in place of the browser's previous one: the new session cookie's
     value, or None when it failed."""
-    cookie = None
     if attempt.succeeded:
-        assert attempt.staff_id is not None
-        cookie = await replace_session(
+        assert attempt.staff_id is not None and attempt.organization_id is not None
+        return await begin_session(
             db,
+            SignIn.staff(attempt.staff_id, attempt.organization_id, details=details),
             previous=previous_session,
-            staff_user_id=attempt.staff_id,
+            ip_hash=ip_hash,
             settings=settings,
             now=now,
         )
     audit.record(
         db,
-        action="staff.signed_in" if attempt.succeeded else "staff.sign_in_failed",
-        actor_kind="staff" if attempt.succeeded else "anonymous",
-        actor_id=attempt.staff_id if attempt.succeeded else None,
+        action="staff.sign_in_failed",
+        actor_kind="anonymous",
         organization_id=attempt.organization_id,
         subject_type="staff_user" if attempt.staff_id else None,
         subject_id=attempt.staff_id,
         ip_hash=ip_hash,
-        details={**(details or {}), **({} if attempt.succeeded else {"reason": attempt.reason})},
+        details={**(details or {}), "reason": attempt.reason},
     )
-    return cookie
+    return None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -12,10 +13,11 @@ MESSAGE_MAX = 2000
 REASON_MAX = 500
 
 
-def one_newline(values: dict[str, str]) -> dict[str, str]:
-    """Browsers send a textarea's line breaks as CR LF: made one character, as people
-    count them, before lengths are checked."""
-    return {name: value.replace("\r\n", "\n") for name, value in values.items()}
+def one_newline(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A posted form's values (`portal.forms.read_form`'s `values`): browsers send a
+    textarea's line breaks as CR LF, made one character, as people count them,
+    before lengths are checked."""
+    return {name: value.replace("\r\n", "\n") for name, value in pairs}
 
 
 Body = Annotated[

@@ -1,10 +1,11 @@
 """The queue's counts in every staff page's navigation.
 
-`NavCountsMiddleware` sits in the staff area: for each page a signed-in staff
-member opens (a GET that is not an htmx fragment) it counts the threads waiting,
-overdue, flagged and waiting for approval, once, with the queue's bounded
-statement, and leaves them in the request's state, where the templates find
-them (`portal.web`'s context processor). Fragments and form posts are not
+`NavCountsMiddleware` sits in the staff and admin areas, after their guards:
+for each page a signed-in staff member opens (a GET that is not an htmx
+fragment) it counts the threads waiting, overdue, flagged and waiting for
+approval, once, with the queue's bounded statement, and leaves them in the
+request's state, where the templates find them (`portal.web`'s context
+processor). Fragments and form posts are not
 counted: they either redirect or replace part of a page that already shows them.
 """
 
@@ -15,7 +16,8 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal.auth import Staff, current_actor
+from portal.auth import Staff
+from portal.auth.areas import staff_of
 from portal.db import utcnow
 from portal.threads import queue
 
@@ -42,7 +44,5 @@ class NavCountsMiddleware:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             connection = HTTPConnection(scope, receive)
             if connection.headers.get("hx-request") != "true":
-                actor = await current_actor(connection)
-                if isinstance(actor, Staff):
-                    await nav_counts(connection, actor)
+                await nav_counts(connection, staff_of(connection))
         await self.app(scope, receive, send)

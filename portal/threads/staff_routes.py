@@ -13,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, current_actor
+from portal.auth import Staff
+from portal.auth.areas import admin_of, staff_of
 from portal.concurrency import Conflict
 from portal.db import utcnow
-from portal.forms import FormState, InputModel, parse_number, validate_input
+from portal.forms import FormState, InputModel, parse_number, read_form
 from portal.orgs.models import Organization
 from portal.orgs.service import update_question_settings
 from portal.settings import Settings
@@ -68,19 +69,13 @@ CONFLICT = (
 )
 
 
-async def _staff(request: Request) -> Staff:
-    actor = await current_actor(request)
-    assert isinstance(actor, Staff)  # the staff area lets no one else in
-    return actor
-
-
 def _id(request: Request, name: str) -> int:
     value: int = request.path_params[name]
     return value
 
 
 async def queue_page(request: Request) -> Response:
-    actor = await _staff(request)
+    actor = staff_of(request)
     wanted = queue.QueueFilter.from_query(request.query_params)
     today = utcnow().date()
     async with db_session(request) as db:
@@ -132,7 +127,7 @@ async def _thread_page(
 
 
 async def thread_page(request: Request) -> Response:
-    return await _thread_page(request, await _staff(request), _id(request, "thread_id"))
+    return await _thread_page(request, staff_of(request), _id(request, "thread_id"))
 
 
 Run = Callable[[AsyncSession, Act, int, Any], Awaitable[str]]
@@ -142,11 +137,9 @@ async def _act(request: Request, name: str, model: type[InputModel], run: Run) -
     """Parse the form, run the action on the thread in the path, and go back to the
     thread; a bad form (422), a stale version or an action that no longer applies
     (409) show the thread as it is now with what was typed kept."""
-    actor = await _staff(request)
+    actor = staff_of(request)
     thread_id = _id(request, "thread_id")
-    posted = await request.form(max_files=0, max_fields=len(model.model_fields) + 4)
-    values = one_newline({k: v for k, v in posted.multi_items() if isinstance(v, str)})
-    data, form = validate_input(model, values)
+    data, form = await read_form(request, model, values=one_newline)
     if data is None:
         return await _thread_page(request, actor, thread_id, forms={name: form}, status_code=422)
     act = Act(actor=actor, now=utcnow(), ip_hash=client_ip_hash(request))
@@ -282,13 +275,6 @@ ANSWER_DONE = {
 TITLE_TAKEN = "Another saved answer has this title; choose another."
 
 
-async def _admin(request: Request) -> Staff:
-    actor = await _staff(request)
-    if actor.role != "admin":
-        raise HTTPException(404)  # recruiters use saved answers from the thread page
-    return actor
-
-
 async def _answers_page(
     request: Request,
     actor: Staff,
@@ -332,7 +318,7 @@ async def _answers_page(
 
 
 async def saved_answers(request: Request) -> Response:
-    return await _answers_page(request, await _admin(request))
+    return await _answers_page(request, admin_of(request))
 
 
 async def _answer_page(
@@ -356,24 +342,22 @@ async def _answer_page(
 
 
 async def saved_answer(request: Request) -> Response:
-    return await _answer_page(request, await _admin(request), _id(request, "answer_id"))
+    return await _answer_page(request, admin_of(request), _id(request, "answer_id"))
 
 
 async def confirm_delete_answer(request: Request) -> Response:
     return await _answer_page(
         request,
-        await _admin(request),
+        admin_of(request),
         _id(request, "answer_id"),
         template="staff/saved_answer_delete.html",
     )
 
 
 async def save_answer(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     answer_id = _id(request, "answer_id") if "answer_id" in request.path_params else None
-    posted = await request.form(max_files=0, max_fields=6)
-    values = one_newline({k: v for k, v in posted.multi_items() if isinstance(v, str)})
-    data, form = validate_input(SavedAnswerForm, values)
+    data, form = await read_form(request, SavedAnswerForm, values=one_newline)
     if data is not None:
         act = Act(actor=actor, now=utcnow(), ip_hash=client_ip_hash(request))
         try:
@@ -395,7 +379,7 @@ async def save_answer(request: Request) -> Response:
 
 
 async def delete_answer(request: Request) -> Response:
-    actor = await _admin(request)
+    actor = admin_of(request)
     act = Act(actor=actor, now=utcnow(), ip_hash=client_ip_hash(request))
     try:
         async with db_session(request) as db:
@@ -407,10 +391,8 @@ async def delete_answer(request: Request) -> Response:
 
 
 async def question_settings(request: Request) -> Response:
-    actor = await _admin(request)
-    posted = await request.form(max_files=0, max_fields=6)
-    values = {k: v for k, v in posted.multi_items() if isinstance(v, str)}
-    data, form = validate_input(QuestionSettingsForm, values)
+    actor = admin_of(request)
+    data, form = await read_form(request, QuestionSettingsForm, max_fields=6)
     if data is None:
         return await _answers_page(request, actor, rules=form, status_code=422)
     try:
@@ -457,6 +439,9 @@ routes = [
     _post(MESSAGE + "/hide", hide, "staff.message_hide"),
     _post(MESSAGE + "/approve", approve, "staff.reply_approve"),
     _post(MESSAGE + "/return", return_reply, "staff.reply_return"),
+]
+# For admins (recruiters use saved answers from the thread page).
+admin_routes = [
     Route("/saved-answers", saved_answers, methods=["GET"], name="staff.saved_answers"),
     _post("/saved-answers", save_answer, "staff.saved_answer_create"),
     _post("/question-settings", question_settings, "staff.question_settings"),

@@ -12,12 +12,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.auth import Staff
+from portal.auth.areas import staff_of
 from portal.candidates.service import readable_applications
 from portal.concurrency import Conflict
 from portal.db import utcnow
 from portal.feedback import drafts
 from portal.feedback.view import Version, load_feedback_view
-from portal.forms import MAX_ROWS_INDEX, FormState, parse_number, validate_rows
+from portal.forms import MAX_ROWS_INDEX, FormState, parse_number, read_form
 from portal.web import (
     client_ip_hash,
     conflict_page,
@@ -48,7 +49,6 @@ from portal.workspace.routes import (
     application_context,
     application_id_of,
     application_url,
-    staff_actor,
 )
 
 TEMPLATE = "staff/editor.html"
@@ -95,7 +95,7 @@ def _page(
 
 async def editor(request: Request) -> Response:
     """The newest version in the form, with the check's findings on it."""
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     application_id = application_id_of(request)
     context = await _editor_context(request, actor, application_id)
     async with db_session(request) as db:
@@ -128,7 +128,7 @@ def _changed_rows(form: FormState, action: str) -> FormState | None:
 
 async def save(request: Request) -> Response:
     """Save (a new version), check, preview, or add or remove a row, by the button pressed."""
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     application_id = application_id_of(request)
     context = await _editor_context(request, actor, application_id)
     data = await parse_form(request, EditorForm, template=TEMPLATE, block="editor", context=context)
@@ -232,12 +232,10 @@ def _label(name: str, requirements: list[Requirement]) -> str:
 async def live_check(request: Request) -> Response:
     """The check on what the recruiter is typing, for htmx: the findings panel, and each
     field's findings swapped in beside it (out of band)."""
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     application_id = application_id_of(request)
     context = await _editor_context(request, actor, application_id)
-    posted = await request.form(max_files=0, max_fields=EditorForm.MAX_FIELDS + 4)
-    pairs = [(name, value) for name, value in posted.multi_items() if isinstance(value, str)]
-    data, form = validate_rows(EditorForm, pairs)
+    data, form = await read_form(request, EditorForm)
     result: CheckResult | None = None
     if data is not None:
         built = build_draft(data, requirements=context["requirements"])
@@ -282,7 +280,7 @@ async def _preview_context(request: Request, actor: Staff, application_id: int) 
 
 async def preview(request: Request) -> Response:
     """Exactly the candidate's page for the newest version, under a banner."""
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     application_id = application_id_of(request)
     try:
         context = await _preview_context(request, actor, application_id)
@@ -306,7 +304,7 @@ PUBLISH_REFUSED = {
 
 
 async def publish(request: Request) -> Response:
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     application_id = application_id_of(request)
     context = await _preview_context(request, actor, application_id)
     data = await parse_form(

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff, current_actor
+from portal.auth import Staff
+from portal.auth.areas import staff_of
 from portal.candidates.service import readable_applications
 from portal.db import utcnow
 from portal.feedback.summary import summary_view
@@ -50,12 +51,6 @@ SORT_WORDS = {
 }
 
 
-async def staff_actor(request: Request) -> Staff:
-    actor = await current_actor(request)
-    assert isinstance(actor, Staff)  # the staff area lets no one else in
-    return actor
-
-
 def application_id_of(request: Request) -> int:
     """The application in the path (`{application_id:id}`: within the column's range)."""
     application_id: int = request.path_params["application_id"]
@@ -63,7 +58,7 @@ def application_id_of(request: Request) -> int:
 
 
 async def applications(request: Request) -> Response:
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     filters, form, status = parse_query(request, ApplicationFilter)
     async with db_session(request) as db:
         listing = await service.list_applications(db, actor=actor, filters=filters)
@@ -109,7 +104,7 @@ async def application_context(
 
 
 async def application(request: Request) -> Response:
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     context = await application_context(request, actor, application_id_of(request))
     return render(request, "staff/application.html", context, headers=NO_STORE)
 
@@ -122,7 +117,7 @@ def application_url(request: Request, application_id: int, done: str = "") -> st
 async def summary_pdf(request: Request) -> Response:
     """The candidate's PDF: of the published feedback, or with ``?version=latest`` of
     the newest version (a draft's preview)."""
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     application_id = application_id_of(request)
     latest = request.query_params.get("version") == "latest"
     async with db_session(request) as db:
@@ -149,7 +144,7 @@ async def summary_pdf(request: Request) -> Response:
 
 
 async def resend(request: Request) -> Response:
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     application_id = application_id_of(request)
     try:
         async with db_session(request) as db:
@@ -179,7 +174,7 @@ async def _link_of(request: Request, actor: Staff, application_id: int, link_id:
 
 
 async def confirm_revoke(request: Request) -> Response:
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     application_id = application_id_of(request)
     context = await application_context(request, actor, application_id)
     chosen, _ = validate_input(LinkForm, {"link": request.query_params.get("link", "")})
@@ -194,7 +189,7 @@ async def confirm_revoke(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
-    actor = await staff_actor(request)
+    actor = staff_of(request)
     application_id = application_id_of(request)
     context = await application_context(request, actor, application_id)
     data = await parse_form(request, LinkForm, template="staff/application.html", context=context)
