@@ -27,10 +27,10 @@ from portal.jobs.models import BackgroundJob
 from portal.mail.jobs import MAIL_SEND, OutgoingEmail, envelope
 from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership
+from portal.security.actors import StaffRole
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import verify_password
-from portal.staff.roles import StaffRole
 from portal.threads.models import Thread
 from tests.factories import open_link, staff_sign_in
 

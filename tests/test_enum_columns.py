@@ -18,8 +18,8 @@ from portal.candidates.models import Application, Stage
 from portal.db import EnumText, unit_of_work
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
 from portal.models import Base
+from portal.security.actors import StaffRole
 from portal.staff.models import StaffUser
-from portal.staff.roles import StaffRole
 from tests.factories import make_staff, make_world
 
 pytestmark = pytest.mark.anyio

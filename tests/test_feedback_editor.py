@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.audit.models import AuditEvent
-from portal.auth import Staff, StaffRole
 from portal.candidates.models import Requirement
 from portal.candidates.service import readable_applications
 from portal.db import unit_of_work, utcnow
@@ -23,6 +22,7 @@ from portal.feedback.drafts import SavedVersion, UnknownRequirement, load_draft,
 from portal.feedback.models import Feedback, FeedbackOverride
 from portal.jobs.models import BackgroundJob
 from portal.jobs.worker import Worker
+from portal.security.actors import Staff, StaffRole
 from portal.settings import Settings
 from tests.factories import (
     CSRF_FIELD,

@@ -11,7 +11,6 @@ import httpx
 from sqlalchemy import select, update
 
 from portal.audit.models import AuditEvent
-from portal.auth import Staff, StaffRole
 from portal.candidates.models import Job
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import FeedbackItem
@@ -21,6 +20,7 @@ from portal.pool import search
 from portal.pool.forms import PoolFilter
 from portal.pool.models import PoolContact, PoolMembership
 from portal.pool.tokens import LinkPurpose, member_token
+from portal.security.actors import Staff, StaffRole
 from portal.settings import Settings
 from tests.factories import World, make_staff, make_world, staff_sign_in
 from tests.pool_support import Sessions, add_member, page_token, queued_mail

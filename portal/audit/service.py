@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit.forms import AuditFilter
 from portal.audit.models import AuditEvent
-from portal.auth.actors import Actor, Staff
-from portal.auth.roles import is_admin
 from portal.db import utcnow
+from portal.security.actors import Actor, Staff, is_admin
 from portal.staff.models import StaffUser
 
 

@@ -9,7 +9,6 @@ statement (with `check_session_row`) and hand the result to `remember_actor`.
 
 from __future__ import annotations
 
-from portal.auth.actors import ANONYMOUS, Actor, Anonymous, ApiKey, Candidate, Staff, StaffRole
 from portal.auth.middleware import (
     ActorMiddleware,
     clear_session_cookie,
@@ -19,6 +18,7 @@ from portal.auth.middleware import (
     set_session_cookie,
 )
 from portal.auth.sessions import CANDIDATE_SESSION_COLUMNS, TOUCH_INTERVAL, check_session_row
+from portal.security.actors import ANONYMOUS, Actor, Anonymous, ApiKey, Candidate, Staff, StaffRole
 
 __all__ = [
     "ANONYMOUS",

@@ -25,10 +25,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal.auth.actors import Actor, Candidate, Staff
 from portal.auth.middleware import current_actor, remember_actor, session_id_hash
-from portal.auth.roles import is_admin
 from portal.routing import Guard
+from portal.security.actors import Actor, Candidate, Staff, is_admin
 from portal.web import path_for, sign_in_required
 
 # Key in the request's scope["state"]: the actor the area's guard let in.

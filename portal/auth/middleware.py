@@ -11,9 +11,9 @@ from starlette.requests import HTTPConnection, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal.auth.actors import ANONYMOUS, Actor
 from portal.auth.sessions import SESSION_ACTOR, check_session_row
 from portal.db import utcnow
+from portal.security.actors import ANONYMOUS, Actor
 from portal.security.models import Session
 from portal.security.sessions import TOUCH_SESSION, cookie_name, session_hash
 from portal.settings import Settings

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit import service as audit
-from portal.auth.actors import Actor, Candidate, Staff
+from portal.security.actors import Actor, Candidate, Staff
 from portal.security.sessions import revoke_session
 
 

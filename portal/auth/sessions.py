@@ -7,9 +7,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from portal.auth.actors import ANONYMOUS, Actor, Candidate, Staff, StaffRole
 from portal.candidates.models import Candidate as CandidateRow
 from portal.db import NamedRow
+from portal.security.actors import ANONYMOUS, Actor, Candidate, Staff, StaffRole
 from portal.security.models import Session
 from portal.settings import Settings
 from portal.staff.models import StaffUser

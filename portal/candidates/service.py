@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import Select, delete, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.auth import Actor, Candidate, Staff
 from portal.candidates.models import Application, Job, Requirement
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind
+from portal.security.actors import Actor, Candidate, Staff
 
 
 class RequirementInUse(Exception):

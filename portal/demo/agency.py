@@ -18,7 +18,7 @@ from portal.demo.content import (
     DemoStaff,
     DemoStrength,
 )
-from portal.staff.roles import StaffRole
+from portal.security.actors import StaffRole
 
 # ---------------------------------------------------------------------------
 # Jobs (each for a client)

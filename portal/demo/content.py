@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from portal.orgs.colours import carries_white_text
-from portal.staff.roles import StaffRole
+from portal.security.actors import StaffRole
 
 Rating = Literal["met", "partly_met", "not_yet_met"]
 Stage = Literal["applied", "screen", "interview", "final"]

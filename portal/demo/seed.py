@@ -29,10 +29,10 @@ from portal.demo.content import (
 from portal.demo.pool import seed_pool
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
 from portal.orgs.models import Organization
+from portal.security.actors import StaffRole
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.staff.passwords import hash_password
-from portal.staff.roles import StaffRole
 from portal.threads.abuse import assess_message
 from portal.threads.models import AuthorKind, Message, Thread, ThreadState
 from portal.threads.working_days import reply_due

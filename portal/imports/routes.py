@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff
 from portal.auth.areas import staff_of
 from portal.characters import without_control_characters
 from portal.csvexport import attachment_headers, csv_text
@@ -23,6 +22,7 @@ from portal.forms import parse_number, read_upload
 from portal.imports import uploads
 from portal.imports.format import MAX_FILE_BYTES, FileProblem
 from portal.imports.forms import UploadForm
+from portal.security.actors import Staff
 from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
 
 NO_STORE = {"cache-control": "no-store"}

@@ -14,11 +14,11 @@ from typing import Any, Literal
 from sqlalchemy import Select, delete, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.auth.actors import Actor, Staff
 from portal.candidates.models import Job, Requirement
 from portal.imports.format import template_columns
 from portal.imports.models import ImportUpload
 from portal.imports.service import Outcome, import_csv
+from portal.security.actors import Actor, Staff
 from portal.settings import Settings
 
 # Unimported uploads (and what an import kept of its file) are forgotten after this.

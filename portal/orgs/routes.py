@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff
 from portal.auth.areas import admin_of
 from portal.concurrency import Conflict, conflict_with
 from portal.forms import FormState
@@ -18,6 +17,7 @@ from portal.orgs import service
 from portal.orgs.colours import COLOUR, MIN_CONTRAST, carries_white_text
 from portal.orgs.forms import LABELS, OrganizationSettingsForm
 from portal.orgs.models import Organization
+from portal.security.actors import Staff
 from portal.web import (
     client_ip_hash,
     conflict_page,

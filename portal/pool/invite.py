@@ -20,7 +20,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit import service as audit
-from portal.auth import Staff
 from portal.candidates.models import Job
 from portal.formats import long_date
 from portal.mail.service import enqueue_email, render_email, sender_for
@@ -28,6 +27,7 @@ from portal.pool.forms import ROLE_FAMILIES, InviteForm
 from portal.pool.models import ContactFrequency, PoolContact, PoolMembership, PoolState
 from portal.pool.search import CONTACT_GAP, MemberRow, members_by_id
 from portal.pool.tokens import LinkPurpose, leave_url, member_token
+from portal.security.actors import Staff
 from portal.settings import Settings
 
 # Shown in the preview where each member's own leave link will be.

@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Candidate
 from portal.auth.areas import candidate_of
 from portal.candidates.service import readable_applications
 from portal.db import utcnow
@@ -22,6 +21,7 @@ from portal.pool import links, service
 from portal.pool import panel as pool_panel
 from portal.pool.forms import JoinForm, OneClickForm, PreferencesForm, RenewForm
 from portal.pool.tokens import LinkPurpose, member_token
+from portal.security.actors import Candidate
 from portal.web import (
     NO_STORE,
     client_ip_hash,

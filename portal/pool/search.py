@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.auth import Actor, Staff
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.candidates.service import readable_applications
 from portal.feedback.models import Feedback, FeedbackItem, ItemKind
@@ -27,6 +26,7 @@ from portal.pool.models import (
     RemotePreference,
 )
 from portal.pool.service import readable_memberships
+from portal.security.actors import Actor, Staff
 from portal.staff.models import StaffUser
 
 PER_PAGE = 25

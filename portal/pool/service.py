@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import concurrency
 from portal.audit import service as audit
-from portal.auth import Actor, Staff
 from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application, Candidate
 from portal.candidates.service import readable_applications
@@ -43,6 +42,7 @@ from portal.pool.models import (
 )
 from portal.pool.panel import Membership, offers_pool
 from portal.pool.tokens import LinkPurpose, leave_url, member_token
+from portal.security.actors import Actor, Staff
 from portal.settings import Settings
 
 

@@ -12,7 +12,6 @@ from starlette.routing import Route
 
 from portal import concurrency
 from portal.audit import service as audit
-from portal.auth import Staff
 from portal.auth.areas import admin_of, staff_of
 from portal.concurrency import Conflict
 from portal.csvexport import csv_response
@@ -22,6 +21,7 @@ from portal.orgs.models import Organization
 from portal.pool import invite, search
 from portal.pool.forms import ROLE_FAMILIES, ConsentSettingsForm, InviteForm, PoolFilter
 from portal.pool.service import record_consent_text
+from portal.security.actors import Staff
 from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
 
 NO_STORE = {"cache-control": "no-store"}

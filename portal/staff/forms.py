@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from portal.forms import EMAIL_MAX, Email, Id, InputModel, Say
-from portal.staff.roles import StaffRole
+from portal.security.actors import StaffRole
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, enum_column, utcnow
-from portal.staff.roles import StaffRole
+from portal.security.actors import StaffRole
 
 
 class StaffUser(Base):

@@ -16,16 +16,14 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit import service as audit
-from portal.auth import Actor, Staff
-from portal.auth.roles import admin_only
 from portal.mail import service as mail
 from portal.orgs.models import Organization
+from portal.security.actors import Actor, Staff, StaffRole, admin_only
 from portal.security.sessions import revoke_staff_sessions
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
 from portal.staff import lockout
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
-from portal.staff.roles import StaffRole
 from portal.staff.service import readable_staff
 
 INVITATION_LIFETIME = dt.timedelta(days=7)

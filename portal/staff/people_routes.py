@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff
 from portal.auth.areas import admin_of
 from portal.auth.signin import sign_in
 from portal.db import utcnow
 from portal.forms import FormState, read_form
+from portal.security.actors import Staff, StaffRole
 from portal.staff import invitations, lockout, people
 from portal.staff.forms import (
     PASSWORD_MIN,
@@ -25,7 +25,6 @@ from portal.staff.forms import (
     RoleForm,
     TitleForm,
 )
-from portal.staff.roles import StaffRole
 from portal.web import (
     client_ip_hash,
     db_session,

@@ -10,14 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from portal.audit import service as audit
-from portal.auth import Actor, Staff
 from portal.auth.signin import SignIn, begin_session
 from portal.orgs.models import Organization
+from portal.security.actors import Actor, Staff, StaffRole
 from portal.settings import Settings
 from portal.staff import lockout
 from portal.staff.models import StaffUser
 from portal.staff.passwords import hash_password, needs_rehash, verify_password
-from portal.staff.roles import StaffRole
 
 
 def readable_staff(actor: Actor) -> Select[StaffUser]:

@@ -26,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import concurrency
 from portal.audit import service as audit
-from portal.auth import Staff
 from portal.candidates.models import Candidate, Job
 from portal.mail import service as mail
 from portal.orgs.models import Organization
+from portal.security.actors import Staff
 from portal.settings import Settings
 from portal.staff.models import StaffUser
 from portal.threads.models import (

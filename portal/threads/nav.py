@@ -16,9 +16,9 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal.auth import Staff
 from portal.auth.areas import staff_of
 from portal.db import utcnow
+from portal.security.actors import Staff
 from portal.threads import queue
 
 NAV_COUNTS_KEY = "nav_counts"

@@ -16,11 +16,11 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal, select, tuple
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from portal.auth import Staff
 from portal.candidates.models import Candidate, Job
 from portal.candidates.service import job_titles
 from portal.forms import parse_number
 from portal.orgs.models import Organization
+from portal.security.actors import Staff
 from portal.staff.models import StaffUser
 from portal.threads.models import (
     AuthorKind,

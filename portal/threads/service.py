@@ -17,13 +17,13 @@ from sqlalchemy import Select, bindparam, exists, false, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.auth import Actor, Candidate, Staff
 from portal.candidates.models import Application
 from portal.candidates.service import readable_applications
 from portal.db import NamedRow
 from portal.feedback.models import Feedback, FeedbackState
 from portal.orgs.models import Organization
 from portal.reader import Reader
+from portal.security.actors import Actor, Candidate, Staff
 from portal.threads.abuse import assess_message
 from portal.threads.models import (
     AuthorKind,

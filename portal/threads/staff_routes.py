@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff
 from portal.auth.areas import admin_of, staff_of
 from portal.concurrency import Conflict
 from portal.db import utcnow
 from portal.forms import FormState, InputModel, parse_number, read_form
 from portal.orgs.models import Organization
 from portal.orgs.service import update_question_settings
+from portal.security.actors import Staff
 from portal.settings import Settings
 from portal.threads import moderation, queue
 from portal.threads.forms import (

@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import Staff
 from portal.auth.areas import staff_of
 from portal.candidates.service import readable_applications
 from portal.db import utcnow
@@ -19,6 +18,7 @@ from portal.feedback.summary import summary_view
 from portal.feedback.view import Version, load_feedback_view
 from portal.forms import validate_input
 from portal.pdf.download import summary_download
+from portal.security.actors import Staff
 from portal.web import (
     client_ip_hash,
     db_session,

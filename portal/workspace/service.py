@@ -17,13 +17,13 @@ from sqlalchemy.orm import aliased
 from portal.access.models import AccessLink, LinkPurpose
 from portal.access.service import send_invitation
 from portal.audit import service as audit
-from portal.auth import Staff
 from portal.candidates.models import Application, Candidate, Job, Stage
 from portal.candidates.models import Requirement as RequirementRow
 from portal.candidates.service import job_titles, readable_applications
 from portal.db import EnumText
 from portal.feedback.models import Feedback, FeedbackOverride, FeedbackState
 from portal.feedback.view import STAGE_WORDS
+from portal.security.actors import Staff
 from portal.settings import Settings
 from portal.staff.models import StaffUser as StaffName
 from portal.threads.models import Thread
