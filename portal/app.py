@@ -152,57 +152,14 @@ class PortalApp(Starlette):
         return app
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Starlette:
-    settings = settings or Settings.from_env()
-    settings.check()
-    # However the app is served, uvicorn's access log would print link tokens.
-    logging.getLogger("uvicorn.access").disabled = True
-    engine = create_engine(settings)
-    reader = Reader(settings)
-    sessions = session_factory(engine)
-    worker = Worker(settings=settings, sessions=sessions)
-    start_worker = settings.run_worker if run_worker is None else run_worker
-    state = Portal(
-        settings=settings,
-        engine=engine,
-        reader=reader,
-        sessions=sessions,
-        templates=make_templates(),
-        limiter=RateLimiter(settings.rate_limit_storage),
-        wake_worker=worker.wake if start_worker else (lambda: None),
-        pdf=PdfRenderer(settings),
-        oidc=SingleSignOn(settings) if settings.single_sign_on else None,
-    )
+def route_table() -> list[BaseRoute]:
+    """Every route of the portal, in the order they are tried.
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(worker.run_forever()) if start_worker else None
-        # Load the abuse classifier in the background, so that the first question a
-        # process receives does not wait for it (about a second, more on a busy machine).
-        warm_up = asyncio.create_task(asyncio.to_thread(_load_abuse_model))
-        # Start the PDF render processes now, in a thread, so that the first download
-        # does not wait for them; start-up does not wait for them either.
-        state.pdf.start()
-        # Everything loaded so far (modules, templates, mappers) lives as long as the
-        # process: moved out of the collector's generations, full collections no
-        # longer walk it, which removed most of the page's worst latencies (bench/).
-        gc.collect()
-        gc.freeze()
-        try:
-            yield
-        finally:
-            warm_up.cancel()
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await engine.dispose()
-            await reader.close()
-            await state.pdf.aclose()
-
-    # Every route is in one area, whose guard says who may enter (portal.auth.areas).
-    # Routes are tried in order, each a regular expression: the busiest first.
-    routes: list[Any] = [
+    Every route is in one area, whose guard says who may enter (portal.auth.areas).
+    Routes are tried in order, each a regular expression: the busiest first. Links in
+    email are built from this table too, by route name (`portal.urls`).
+    """
+    return [
         # The candidate's pages: the feedback page first.
         Area(feedback.page_routes, guard=CANDIDATE_PAGE),
         Area([*feedback.candidate_routes, *pool.candidate_routes], guard=CANDIDATE),
@@ -260,6 +217,57 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         # each request itself), and never the session cookie.
         Area([], guard=API, path="/api", name="api"),
     ]
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    settings.check()
+    # However the app is served, uvicorn's access log would print link tokens.
+    logging.getLogger("uvicorn.access").disabled = True
+    engine = create_engine(settings)
+    reader = Reader(settings)
+    sessions = session_factory(engine)
+    worker = Worker(settings=settings, sessions=sessions)
+    start_worker = settings.run_worker if run_worker is None else run_worker
+    state = Portal(
+        settings=settings,
+        engine=engine,
+        reader=reader,
+        sessions=sessions,
+        templates=make_templates(),
+        limiter=RateLimiter(settings.rate_limit_storage),
+        wake_worker=worker.wake if start_worker else (lambda: None),
+        pdf=PdfRenderer(settings),
+        oidc=SingleSignOn(settings) if settings.single_sign_on else None,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(worker.run_forever()) if start_worker else None
+        # Load the abuse classifier in the background, so that the first question a
+        # process receives does not wait for it (about a second, more on a busy machine).
+        warm_up = asyncio.create_task(asyncio.to_thread(_load_abuse_model))
+        # Start the PDF render processes now, in a thread, so that the first download
+        # does not wait for them; start-up does not wait for them either.
+        state.pdf.start()
+        # Everything loaded so far (modules, templates, mappers) lives as long as the
+        # process: moved out of the collector's generations, full collections no
+        # longer walk it, which removed most of the page's worst latencies (bench/).
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            warm_up.cancel()
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await engine.dispose()
+            await reader.close()
+            await state.pdf.aclose()
+
+    routes = route_table()
     # Outside the 500 handler: every answer is logged and carries these headers.
     outer = [
         Middleware(AccessLogMiddleware),

@@ -22,6 +22,7 @@ from portal.mail import service as mail
 from portal.orgs.models import Organization
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
+from portal.urls import absolute_url
 
 SIGN_IN_LIFETIME = dt.timedelta(minutes=10)
 # A candidate is sent at most one sign-in link in this time, however many
@@ -32,7 +33,7 @@ MAX_TOKEN_LENGTH = 100
 
 
 def link_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url}/l/{token}"
+    return absolute_url(settings, "candidate.link", token=token)
 
 
 class UnknownApplication(LookupError):

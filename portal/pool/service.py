@@ -44,6 +44,7 @@ from portal.pool.panel import Membership, offers_pool
 from portal.pool.tokens import LinkPurpose, leave_url, member_token
 from portal.security.actors import Actor, Staff
 from portal.settings import Settings
+from portal.urls import absolute_url
 
 
 class NotOffered(Exception):
@@ -285,9 +286,13 @@ async def _welcome(
     assert candidate is not None
     token = member_token(settings, membership.id, LinkPurpose.LEAVE)
     view = _view(membership, consent_version=text.version)
-    manage = f"{settings.base_url}/feedback"
-    if membership.source_application_id is not None:
-        manage = f"{manage}/{membership.source_application_id}"
+    manage = (
+        absolute_url(settings, "candidate.applications")
+        if membership.source_application_id is None
+        else absolute_url(
+            settings, "candidate.feedback", application_id=membership.source_application_id
+        )
+    )
     await enqueue_email(
         db,
         settings=settings,

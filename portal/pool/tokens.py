@@ -18,6 +18,7 @@ import enum
 
 from portal.security.tokens import read_signed_id, signed_id
 from portal.settings import Settings
+from portal.urls import absolute_url
 
 
 class LinkPurpose(enum.Enum):
@@ -40,8 +41,8 @@ def membership_id_from_token(settings: Settings, token: str, purpose: LinkPurpos
 
 
 def leave_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url}/pool/leave/{token}"
+    return absolute_url(settings, "pool.leave", token=token)
 
 
 def renew_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url}/pool/renew/{token}"
+    return absolute_url(settings, "pool.renew_page", token=token)

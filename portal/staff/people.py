@@ -25,6 +25,7 @@ from portal.settings import Settings
 from portal.staff import lockout
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
 from portal.staff.service import readable_staff
+from portal.urls import absolute_url
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
 
@@ -68,7 +69,7 @@ class Person:
 
 
 def invitation_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url}/staff/l/{token}"
+    return absolute_url(settings, "staff.invitation", token=token)
 
 
 async def list_people(db: AsyncSession, *, actor: Actor, now: dt.datetime) -> list[Person]:

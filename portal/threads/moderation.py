@@ -43,6 +43,7 @@ from portal.threads.models import (
     ThreadState,
 )
 from portal.threads.service import readable_threads
+from portal.urls import absolute_url
 
 
 class ThreadNotFound(LookupError):
@@ -174,7 +175,12 @@ async def _send(
         context={
             "name": row.name,
             "job_title": row.title,
-            "link": f"{settings.base_url}/feedback/{thread.application_id}#conversation",
+            "link": absolute_url(
+                settings,
+                "candidate.feedback",
+                application_id=thread.application_id,
+                fragment="conversation",
+            ),
         },
         now=act.now,
     )
