@@ -21,7 +21,13 @@ from portal import job_kinds, models  # noqa: F401  (every table and job kind kn
 from portal.access.routes import routes as access_routes
 from portal.audit.routes import routes as audit_routes
 from portal.auth import ActorMiddleware, Candidate, RequireStaffMiddleware, current_actor
-from portal.db import DATABASE_ERRORS, DatabaseUnavailable, create_engine, session_factory
+from portal.db import (
+    DATABASE_ERRORS,
+    DatabaseUnavailable,
+    create_engine,
+    ping_database,
+    session_factory,
+)
 from portal.feedback.routes import routes as feedback_routes
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
@@ -33,7 +39,6 @@ from portal.paths import STATIC_DIR
 from portal.pdf.renderer import PdfRenderer
 from portal.pool.routes import routes as pool_routes
 from portal.pool.staff_routes import routes as pool_staff_routes
-from portal.reader import Reader
 from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
@@ -86,7 +91,7 @@ async def readyz(request: Request) -> Response:
     # configured acquire and statement timeouts.
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            await portal(request).reader.ping()
+            await ping_database(portal(request).engine)
     except (TimeoutError, DatabaseUnavailable):
         return PlainTextResponse(
             "database unreachable", status_code=503, headers={"cache-control": "no-store"}
@@ -152,14 +157,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     # However the app is served, uvicorn's access log would print link tokens.
     logging.getLogger("uvicorn.access").disabled = True
     engine = create_engine(settings)
-    reader = Reader(settings)
     sessions = session_factory(engine)
     worker = Worker(settings=settings, sessions=sessions)
     start_worker = settings.run_worker if run_worker is None else run_worker
     state = Portal(
         settings=settings,
         engine=engine,
-        reader=reader,
         sessions=sessions,
         templates=make_templates(),
         limiter=RateLimiter(settings.rate_limit_storage),
@@ -191,7 +194,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await engine.dispose()
-            await reader.close()
             await state.pdf.aclose()
 
     # Routes are tried in order, each a regular expression: the busiest first.

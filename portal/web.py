@@ -36,7 +36,6 @@ from portal.feedback.view import Branding
 from portal.formats import long_date
 from portal.forms import FormState, InputModel, row_models, validate_input, validate_rows
 from portal.paths import TEMPLATES_DIR
-from portal.reader import Reader
 
 # Registers the `{name:id}` path convertor, before any routes module (each imports
 # this one) declares a route with it.
@@ -61,7 +60,6 @@ class Portal:
 
     settings: Settings
     engine: AsyncEngine
-    reader: Reader  # autocommit, for pages answered by one statement
     sessions: async_sessionmaker[AsyncSession]
     templates: Jinja2Blocks
     limiter: RateLimiter
@@ -433,14 +431,14 @@ async def visitor_context(request: Request) -> dict[str, Any]:
     or page the browser last came through. Empty when the database cannot say."""
     try:
         actor = await current_actor(request)
-        reader = portal(request).reader
         branding: Branding | None = None
+        slug = request.cookies.get(ORG_COOKIE, "")
         if isinstance(actor, Candidate):
-            branding = await read_branding(reader, organization_id=actor.organization_id)
-        else:
-            slug = request.cookies.get(ORG_COOKIE, "")
-            if _SLUG.match(slug):
-                branding = await read_branding(reader, slug=slug)
+            async with db_session(request) as db:
+                branding = await read_branding(db, organization_id=actor.organization_id)
+        elif _SLUG.match(slug):
+            async with db_session(request) as db:
+                branding = await read_branding(db, slug=slug)
     except (DatabaseUnavailable, sqlalchemy.exc.SQLAlchemyError, OSError) as error:
         logger.warning("no visitor context for %s: %r", redact_path(request.url.path), error)
         return {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, cookie_parser
 from starlette.responses import RedirectResponse, Response
@@ -14,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.auth.actors import ANONYMOUS, Actor, Staff
 from portal.auth.sessions import SESSION_ACTOR, check_session_row
-from portal.db import utcnow
+from portal.db import unit_of_work, utcnow
 from portal.security.models import Session
 from portal.security.sessions import TOUCH_SESSION, cookie_name, session_hash
 from portal.settings import Settings
@@ -22,8 +21,6 @@ from portal.settings import Settings
 # Keys in the request's scope["state"].
 SESSION_KEY = "session_id_hash"
 ACTOR_KEY = "actor"
-
-_SESSION_ACTOR_BY_HASH = SESSION_ACTOR.where(Session.id_hash == bindparam("id_hash"))
 
 
 class ActorMiddleware:
@@ -58,11 +55,6 @@ def session_id_hash(connection: HTTPConnection) -> bytes | None:
     return found
 
 
-def remember_actor(connection: HTTPConnection, actor: Actor) -> None:
-    """Cache an actor resolved elsewhere (inside a page's own statement)."""
-    connection.scope.setdefault("state", {})[ACTOR_KEY] = actor
-
-
 async def current_actor(connection: HTTPConnection) -> Actor:
     """Who is asking: resolved with one statement on first use, then cached."""
     state = connection.scope.setdefault("state", {})
@@ -73,14 +65,19 @@ async def current_actor(connection: HTTPConnection) -> Actor:
     actor = ANONYMOUS
     if id_hash is not None:
         portal: Any = connection.app.state.portal
-        rows = await portal.reader.fetch(_SESSION_ACTOR_BY_HASH, {"id_hash": id_hash})
-        if rows:
-            now = utcnow()
-            actor, touch = check_session_row(
-                rows[0], id_hash=id_hash, now=now, settings=portal.settings, with_staff=True
+        async with unit_of_work(portal.sessions) as db:
+            row = (
+                (await db.execute(SESSION_ACTOR.where(Session.id_hash == id_hash)))
+                .mappings()
+                .first()
             )
-            if touch:
-                await portal.reader.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
+            if row is not None:
+                now = utcnow()
+                actor, touch = check_session_row(
+                    row, id_hash=id_hash, now=now, settings=portal.settings
+                )
+                if touch:
+                    await db.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
     state[ACTOR_KEY] = actor
     return actor
 

@@ -5,21 +5,22 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.auth import Candidate, current_actor, remember_actor, session_id_hash
+from portal.auth import Candidate, current_actor
 from portal.db import utcnow
 from portal.feedback import service
 from portal.feedback.summary import summary_view
-from portal.feedback.view import FeedbackView
+from portal.feedback.view import FeedbackView, load_feedback_view
 from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
 from portal.pool import panel as talent_pool
 from portal.threads import service as threads
 from portal.threads.forms import QuestionForm, one_newline
-from portal.threads.service import NO_THREAD, ThreadHead
+from portal.threads.service import ThreadHead
 from portal.web import (
     db_session,
     is_htmx,
@@ -60,64 +61,56 @@ async def applications(request: Request) -> Response:
     return response
 
 
-async def _feedback_page(request: Request) -> tuple[FeedbackView, ThreadHead] | Response:
-    """The signed-in candidate's page for the application in the path with what its
-    statement found of the conversation, or the answer to give instead (sign in, or
-    not found)."""
+def _application_id(request: Request) -> int:
     application_id: int = request.path_params["application_id"]
-    id_hash = session_id_hash(request)
-    if id_hash is None:
-        return await sign_in_required(request)
-    # The busiest page: its one statement checks the session too, and the actor it
-    # finds is handed to portal.auth, so nothing asks the database twice.
-    who, page, head = await service.load_feedback_page(
-        portal(request).reader,
-        id_hash=id_hash,
-        application_id=application_id,
-        now=utcnow(),
-        settings=portal(request).settings,
-    )
-    if who is not None:
-        remember_actor(request, who)
-    if not isinstance(who, Candidate):
-        return await sign_in_required(request)
-    if page is None:
-        # Not theirs, or nothing published yet: the same answer, so ids reveal nothing.
-        return await not_found(request, LookupError(application_id))
-    return page, head
+    return application_id
 
 
-async def feedback_context(
-    request: Request, page: FeedbackView, head: ThreadHead
+async def _page_context(
+    request: Request,
+    db: AsyncSession,
+    actor: Candidate,
+    found: tuple[FeedbackView, ThreadHead],
+    *,
+    form: FormState | None = None,
 ) -> dict[str, Any]:
-    """What candidate/feedback.html needs besides the feedback: the conversation."""
+    """What candidate/feedback.html needs: the feedback, the conversation (nothing
+    more to read when there is none) and the talent-pool panel (only when the
+    feedback offers it)."""
+    page, head = found
     thread = await threads.load_candidate_thread(
-        portal(request).reader,
-        head=head,
-        organization=page.branding.display_name,
-        now=utcnow(),
+        db, head=head, organization=page.branding.display_name, now=utcnow()
     )
     return {
         "page": page,
         "thread": thread,
-        "form": FormState(),
-        "pool": await pool_panel(request, page),
+        "form": form or FormState(),
+        "pool": await pool_panel(request, db, actor, page),
     }
 
 
-async def pool_panel(request: Request, page: FeedbackView) -> talent_pool.PoolPanel | None:
+async def _context(
+    request: Request, actor: Candidate, *, form: FormState | None = None
+) -> dict[str, Any] | None:
+    """The page's context in a unit of work of its own; None if the application is
+    not theirs or nothing is published (the same answer, so ids reveal nothing)."""
+    async with db_session(request) as db:
+        found = await service.load_feedback_page(
+            db, actor=actor, application_id=_application_id(request)
+        )
+        if found is None:
+            return None
+        return await _page_context(request, db, actor, found, form=form)
+
+
+async def pool_panel(
+    request: Request, db: AsyncSession, actor: Candidate, page: FeedbackView
+) -> talent_pool.PoolPanel | None:
     """The talent-pool panel: one more small indexed statement, only on pages whose
     feedback offers the pool."""
     if not page.pool_invitation_offered:
         return None
-    actor = await current_actor(request)
-    assert isinstance(actor, Candidate)
-    pool = await talent_pool.load_panel(
-        portal(request).reader,
-        candidate_id=actor.candidate_id,
-        organization_id=actor.organization_id,
-        application_id=page.application_id,
-    )
+    pool = await talent_pool.load_panel(db, actor=actor, application_id=page.application_id)
     done = request.query_params.get("pool", "")
     if pool is not None and done in POOL_DONE:
         pool = dataclasses.replace(pool, done=done)
@@ -125,41 +118,29 @@ async def pool_panel(request: Request, page: FeedbackView) -> talent_pool.PoolPa
 
 
 async def feedback(request: Request) -> Response:
-    found = await _feedback_page(request)
-    if isinstance(found, Response):
-        return found
-    page, head = found
-    if head is NO_THREAD:
-        # The common case, kept to the bare render: no thread, nothing to load (but
-        # the talent-pool panel, when the feedback offers it).
-        pool = await pool_panel(request, page)
-        response = render(
-            request, "candidate/feedback.html", {"page": page, "pool": pool}, headers=PRIVATE
-        )
-    else:
-        context = await feedback_context(request, page, head)
-        response = render(request, "candidate/feedback.html", context, headers=PRIVATE)
-    remember_organization(request, response, page.branding.slug)
+    actor = await current_actor(request)
+    if not isinstance(actor, Candidate):
+        return await sign_in_required(request)
+    context = await _context(request, actor)
+    if context is None:
+        return await not_found(request, LookupError(_application_id(request)))
+    response = render(request, "candidate/feedback.html", context, headers=PRIVATE)
+    remember_organization(request, response, context["page"].branding.slug)
     return response
 
 
 async def feedback_pdf(request: Request) -> Response:
-    """The page as a PDF to keep."""
-    found = await _feedback_page(request)
-    if isinstance(found, Response):
-        return found
-    page, head = found
-    # What the page shows below the feedback, in the PDF too: the answered questions
-    # and the talent-pool status.
+    """The page as a PDF to keep, with what the page shows below the feedback: the
+    answered questions and the talent-pool status."""
     actor = await current_actor(request)
-    assert isinstance(actor, Candidate)
-    page = await summary_view(
-        portal(request).reader,
-        page,
-        candidate_id=actor.candidate_id,
-        organization_id=actor.organization_id,
-        thread_id=head.thread_id,
-    )
+    if not isinstance(actor, Candidate):
+        return await sign_in_required(request)
+    async with db_session(request) as db:
+        page = await load_feedback_view(db, actor=actor, application_id=_application_id(request))
+        if page is not None:
+            page = await summary_view(db, page, actor=actor)
+    if page is None:
+        return await not_found(request, LookupError(_application_id(request)))
     return await summary_download(request, page)
 
 
@@ -171,15 +152,11 @@ QUESTION_FLOOD = (
 
 async def _conversation(
     request: Request,
-    page: FeedbackView,
-    head: ThreadHead,
+    context: dict[str, Any],
     *,
-    form: FormState,
     status_code: int = 200,
 ) -> Response:
     """The conversation as it is now: only its block for htmx, else the whole page."""
-    context = await feedback_context(request, page, head)
-    context["form"] = form
     if is_htmx(request):
         return render(
             request,
@@ -200,46 +177,51 @@ async def _conversation(
 
 async def ask(request: Request) -> Response:
     """A candidate's question or follow-up about the application in the path."""
-    found = await _feedback_page(request)
-    if isinstance(found, Response):
-        return found
-    page, head = found
     actor = await current_actor(request)
-    assert isinstance(actor, Candidate)  # _feedback_page answered otherwise
+    if not isinstance(actor, Candidate):
+        return await sign_in_required(request)
+    application_id = _application_id(request)
+    async with db_session(request) as db:
+        found = await service.load_feedback_page(db, actor=actor, application_id=application_id)
+    if found is None:
+        return await not_found(request, LookupError(application_id))
     posted = await request.form(max_files=0, max_fields=5)
     values = {name: value for name, value in posted.multi_items() if isinstance(value, str)}
     data, form = validate_input(QuestionForm, one_newline(values))
+    refused: int | None = None
     if data is None:
-        return await _conversation(request, page, head, form=form, status_code=422)
-    if not await portal(request).limiter.allow("question", str(actor.candidate_id)):
+        refused = 422
+    elif not await portal(request).limiter.allow("question", str(actor.candidate_id)):
         form.errors["body"] = QUESTION_FLOOD
-        return await _conversation(request, page, head, form=form, status_code=429)
-    try:
-        async with db_session(request) as db:
-            thread = await threads.ask(
-                db,
-                actor=actor,
-                application_id=page.application_id,
-                body=data.body,
-                now=utcnow(),
-            )
-    except (threads.Blocked, threads.ThreadClosed) as refused:
-        # The page says why (closed, or no longer able to post); the text stays.
-        found = await _feedback_page(request)
-        if isinstance(found, Response):
-            return found
-        status = 403 if isinstance(refused, threads.Blocked) else 409
-        return await _conversation(request, *found, form=form, status_code=status)
-    if thread is None:  # feedback withdrawn a moment ago
-        return await not_found(request, LookupError(page.application_id))
-    if is_htmx(request):
-        return await _conversation(request, page, threads.head_of(thread), form=FormState())
-    return RedirectResponse(
-        path_for(request, "candidate.feedback", application_id=page.application_id)
-        + "#conversation",
-        status_code=303,
-        headers={"cache-control": "no-store"},
-    )
+        refused = 429
+    else:
+        try:
+            async with db_session(request) as db:
+                thread = await threads.ask(
+                    db,
+                    actor=actor,
+                    application_id=application_id,
+                    body=data.body,
+                    now=utcnow(),
+                )
+        except (threads.Blocked, threads.ThreadClosed) as error:
+            # The page says why (closed, or no longer able to post); the text stays.
+            refused = 403 if isinstance(error, threads.Blocked) else 409
+        else:
+            if thread is None:  # feedback withdrawn a moment ago
+                return await not_found(request, LookupError(application_id))
+            if not is_htmx(request):
+                return RedirectResponse(
+                    path_for(request, "candidate.feedback", application_id=application_id)
+                    + "#conversation",
+                    status_code=303,
+                    headers={"cache-control": "no-store"},
+                )
+            form = FormState()
+    context = await _context(request, actor, form=form)
+    if context is None:
+        return await not_found(request, LookupError(application_id))
+    return await _conversation(request, context, status_code=refused or 200)
 
 
 # The busiest routes first: routes are tried in order.

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.auth import Actor
 from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application
 from portal.candidates.service import readable_applications
@@ -30,7 +31,6 @@ from portal.pool.models import (
     PoolMembership,
     PoolState,
 )
-from portal.reader import Reader
 
 
 def _months(n: int) -> str:
@@ -193,15 +193,56 @@ def _panel_from_row(row: Any, application_id: int) -> PoolPanel | None:
     )
 
 
-async def load_panel(
-    reader: Reader, *, candidate_id: int, organization_id: int, application_id: int
+async def _read_panel(
+    db: AsyncSession, *, candidate_id: int, organization_id: int, application_id: int
 ) -> PoolPanel | None:
-    """The panel for a page whose feedback offers the pool (None when the
-    organization has turned the pool off); scoping is the caller's."""
-    rows = await reader.fetch(
-        PANEL, {"candidate_id": candidate_id, "organization_id": organization_id}
+    row = (
+        (
+            await db.execute(
+                PANEL, {"candidate_id": candidate_id, "organization_id": organization_id}
+            )
+        )
+        .mappings()
+        .first()
     )
-    return _panel_from_row(rows[0], application_id) if rows else None
+    return _panel_from_row(row, application_id) if row is not None else None
+
+
+async def load_panel(
+    db: AsyncSession, *, actor: CandidateActor, application_id: int
+) -> PoolPanel | None:
+    """The panel of the candidate's page for one of their applications whose
+    feedback offers the pool (None when the organization has turned the pool off).
+    The page's own statement has found the application theirs and the offer made."""
+    return await _read_panel(
+        db,
+        candidate_id=actor.candidate_id,
+        organization_id=actor.organization_id,
+        application_id=application_id,
+    )
+
+
+async def application_panel(
+    db: AsyncSession, *, actor: Actor, application_id: int
+) -> PoolPanel | None:
+    """The panel as the candidate of an application `actor` may read sees it (for
+    the PDF summary, which staff download too); None when the application is not
+    readable or the organization has turned the pool off."""
+    subject = (
+        await db.execute(
+            readable_applications(actor)
+            .with_only_columns(Application.candidate_id, Application.organization_id)
+            .where(Application.id == application_id)
+        )
+    ).first()
+    if subject is None:
+        return None
+    return await _read_panel(
+        db,
+        candidate_id=subject.candidate_id,
+        organization_id=subject.organization_id,
+        application_id=application_id,
+    )
 
 
 async def panel_for(
@@ -211,17 +252,7 @@ async def panel_for(
     None when the application is not theirs or its feedback offers no pool."""
     if not await offers_pool(db, actor=actor, application_id=application_id):
         return None
-    row = (
-        (
-            await db.execute(
-                PANEL,
-                {"candidate_id": actor.candidate_id, "organization_id": actor.organization_id},
-            )
-        )
-        .mappings()
-        .one_or_none()
-    )
-    return _panel_from_row(row, application_id) if row else None
+    return await load_panel(db, actor=actor, application_id=application_id)
 
 
 async def offers_pool(db: AsyncSession, *, actor: CandidateActor, application_id: int) -> bool:
