@@ -86,52 +86,6 @@ def _request_context(request: Request) -> dict[str, Any]:
     }
 
 
-# Path parameters whose values are few (files, organizations): their URLs are cached.
-_CACHEABLE_PARAMS = frozenset({"path", "slug"})
-# (id of the router, route name, parameters) -> (the router, path). Routers are not
-# hashable; the router is kept to tell a reused id from the same router.
-_PATHS: dict[tuple[int, str, tuple[tuple[str, Any], ...]], tuple[Any, str]] = {}
-
-
-def _cached_path(provider: Router | Starlette, name: str, params: dict[str, Any]) -> str:
-    key = (id(provider), name, tuple(sorted(params.items())))
-    found = _PATHS.get(key)
-    if found is not None and found[0] is provider:
-        return found[1]
-    path = str(provider.url_path_for(name, **params))
-    if len(_PATHS) >= 512:
-        _PATHS.clear()
-    _PATHS[key] = (provider, path)
-    return path
-
-
-# Ids (ints) are many, so their paths are not cached one by one: each route's path is
-# built once with these marks where the ids go, and the ids are put in their place.
-_ID_MARK = 907_310_000_000
-# (id of the router, route name, parameter names) -> (the router, path with marks).
-_ID_PATHS: dict[tuple[int, str, tuple[str, ...]], tuple[Any, str]] = {}
-
-
-def _id_path(provider: Router | Starlette, name: str, params: dict[str, int]) -> str:
-    names = tuple(sorted(params))
-    key = (id(provider), name, names)
-    found = _ID_PATHS.get(key)
-    if found is None or found[0] is not provider:
-        marks = {param: _ID_MARK + number for number, param in enumerate(names)}
-        found = (provider, str(provider.url_path_for(name, **marks)))
-        if len(_ID_PATHS) >= 512:
-            _ID_PATHS.clear()
-        _ID_PATHS[key] = found
-    path = found[1]
-    for number, param in enumerate(names):
-        path = path.replace(str(_ID_MARK + number), str(params[param]))
-    return path
-
-
-def _all_ids(params: dict[str, Any]) -> bool:
-    return all(type(value) is int and 0 <= value < _ID_MARK for value in params.values())
-
-
 def path_for(request: Request, name: str, /, **params: Any) -> str:
     """The path of a named route under the app's root path: for links and redirects.
 
@@ -139,15 +93,7 @@ def path_for(request: Request, name: str, /, **params: Any) -> str:
     """
     # The router, or the app for pages rendered by middleware before routing.
     provider: Router | Starlette = request.scope.get("router") or request.scope["app"]
-    if _CACHEABLE_PARAMS.issuperset(params):
-        path = _cached_path(provider, name, params)
-    elif _all_ids(params):
-        # Starlette tries every route in turn on each call: a list of 25 links did
-        # that 25 times (most of the queue page's time).
-        path = _id_path(provider, name, params)
-    else:
-        path = str(provider.url_path_for(name, **params))
-    return app_root_path(request.scope) + path
+    return app_root_path(request.scope) + str(provider.url_path_for(name, **params))
 
 
 def app_root_path(scope: Scope) -> str:
@@ -176,10 +122,8 @@ def redirect(
 def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
     """A link for a page: the path, under the app's root path.
 
-    Starlette's own `url_for` builds an absolute URL, trying every route in
-    turn, on every call; a page has half a dozen links and is rendered on every
-    request. Paths are all a page needs (redirects build absolute URLs
-    themselves), and links without per-visitor values are computed once.
+    Starlette's own `url_for` builds an absolute URL from the Host header; paths
+    are all a page needs.
     """
     return path_for(context["request"], name, **params)
 
