@@ -252,7 +252,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             form_targets=[origin] if (origin := origin_of(settings.oidc_issuer)) else [],
         ),
     ]
-    # Outermost first. The body limit sits outside CSRF, which reads form bodies.
+    # Outermost first. The size limits sit outside CSRF, which reads form bodies.
     middleware = [
         Middleware(ActorMiddleware, https=settings.https, ignore=speaks_json),
         Middleware(
@@ -262,6 +262,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             larger=BODY_LIMITS,
             too_large=asgi_error_page(
                 413, "Too much to send", "That was larger than this form accepts."
+            ),
+            head_too_large=asgi_error_page(
+                431,
+                "Request too large",
+                "Your browser sent more than this site accepts, most likely too many or too "
+                "large cookies. Clear this site's cookies and try again.",
             ),
         ),
         Middleware(
