@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         settings=settings,
         engine=engine,
         sessions=sessions,
-        templates=make_templates(),
+        templates=make_templates(auto_reload=not settings.production),
         limiter=RateLimiter(settings.rate_limit_storage),
         wake_worker=worker.wake if start_worker else (lambda: None),
         pdf=PdfRenderer(settings),

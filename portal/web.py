@@ -128,8 +128,12 @@ def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
     return path_for(context["request"], name, **params)
 
 
-def make_templates() -> Jinja2Blocks:
+def make_templates(*, auto_reload: bool = False) -> Jinja2Blocks:
+    """The pages' templates. With `auto_reload` (development) a template edited on
+    disk is read again; otherwise each is loaded once, and rendering a page does not
+    look at the files of the templates it extends, includes and imports."""
     templates = Jinja2Blocks(directory=str(TEMPLATES_DIR), context_processors=[_request_context])
+    templates.env.auto_reload = auto_reload
     templates.env.globals["url_for"] = url_for
     templates.env.globals["htmx_js"] = HTMX_JS
     templates.env.filters["long_date"] = long_date

@@ -5,7 +5,10 @@ member's choices in words."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import and_, bindparam, literal_column, select
@@ -38,6 +41,22 @@ def _months(n: int) -> str:
         years = n // 12
         return f"{years} year{'' if years == 1 else 's'}"
     return f"{n} month{'' if n == 1 else 's'}"
+
+
+# The option lists of the panel's forms (value as posted -> label), built once rather
+# than on every render of the feedback page.
+ROLE_FAMILY_CHOICES: Mapping[str, str] = MappingProxyType(dict(ROLE_FAMILIES))
+REMOTE_CHOICES: Mapping[str, str] = MappingProxyType({str(k): v for k, v in REMOTE_WORDS.items()})
+FREQUENCY_CHOICES: Mapping[str, str] = MappingProxyType(
+    {str(k): v for k, v in FREQUENCY_WORDS.items()}
+)
+
+
+@functools.cache
+def duration_choices(durations: tuple[int, ...]) -> Mapping[str, str]:
+    """The consent durations an organization offers, as choices (an organization's
+    list seldom changes, so each is built once)."""
+    return MappingProxyType({str(n): _months(n) for n in durations})
 
 
 @dataclass(frozen=True)
@@ -127,20 +146,25 @@ class PoolPanel:
     notice: str = ""  # e.g. the statement changed while they read it
 
     @property
-    def role_families(self) -> dict[str, str]:
-        return ROLE_FAMILIES
+    def role_families(self) -> Mapping[str, str]:
+        return ROLE_FAMILY_CHOICES
 
     @property
-    def remote_choices(self) -> dict[str, str]:
-        return {str(k): v for k, v in REMOTE_WORDS.items()}
+    def remote_choices(self) -> Mapping[str, str]:
+        return REMOTE_CHOICES
 
     @property
-    def frequency_choices(self) -> dict[str, str]:
-        return {str(k): v for k, v in FREQUENCY_WORDS.items()}
+    def frequency_choices(self) -> Mapping[str, str]:
+        return FREQUENCY_CHOICES
 
     @property
-    def duration_choices(self) -> dict[str, str]:
-        return {str(n): _months(n) for n in self.durations}
+    def duration_choices(self) -> Mapping[str, str]:
+        return duration_choices(self.durations)
+
+    @property
+    def consent_paragraphs(self) -> tuple[str, ...]:
+        """The organization's statement as paragraphs (split at blank lines)."""
+        return tuple(p.strip() for p in self.consent_text.split("\n\n") if p.strip())
 
     def value(self, name: str) -> str:
         """A field's value: as typed (after an error), else the member's choice."""
@@ -149,9 +173,14 @@ class PoolPanel:
         return self.membership.form_values().get(name, "")
 
     def chosen(self, name: str, option: str) -> bool:
+        return option in self.chosen_values(name)
+
+    def chosen_values(self, name: str) -> frozenset[str]:
+        """The options of a choice field to show ticked (role families are several)."""
+        value = self.value(name)
         if name == "role_families":
-            return option in self.value(name).split(",")
-        return self.value(name) == option
+            return frozenset(value.split(","))
+        return frozenset((value,))
 
 
 # One statement, only for feedback that offers the pool: the organization's
