@@ -35,7 +35,7 @@ from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.orgs.routes import routes as org_routes
 from portal.orgs.routes import staff_routes as org_staff_routes
-from portal.paths import STATIC_DIR
+from portal.paths import STATIC_DIR, STATIC_PATH
 from portal.pdf.renderer import PdfRenderer
 from portal.pool.routes import routes as pool_routes
 from portal.pool.staff_routes import routes as pool_staff_routes
@@ -203,7 +203,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         # Public: no one in particular needs to be signed in.
         Area(
             [
-                Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+                Mount(STATIC_PATH, app=StaticFiles(directory=STATIC_DIR), name="static"),
                 Route("/", home, name="home"),
                 Route("/healthz", healthz, name="ops.healthz"),
                 Route("/readyz", readyz, name="ops.readyz"),

@@ -35,7 +35,7 @@ from portal.feedback.service import read_branding
 from portal.feedback.view import Branding
 from portal.formats import long_date
 from portal.forms import FormState, InputModel, row_models, validate_input, validate_rows
-from portal.paths import TEMPLATES_DIR
+from portal.paths import STATIC_PATH, TEMPLATES_DIR
 
 # Registers the `{name:id}` path convertor, before any routes module (each imports
 # this one) declares a route with it.
@@ -79,6 +79,9 @@ def _request_context(request: Request) -> dict[str, Any]:
     return {
         "csrf_token": csrf_token(request.scope),
         "referrer_policy": referrer_policy(request.scope),
+        # The static files' address, built from the constant the app mounts them at
+        # rather than looked up among the routes for each file.
+        "static_root": app_root_path(request.scope) + STATIC_PATH + "/",
         # The staff navigation: who is signed in (once asked), and the queue's counts
         # (portal.threads.nav counts them for staff pages).
         "nav_staff": actor if isinstance(actor, Staff) else None,
