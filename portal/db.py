@@ -315,3 +315,20 @@ async def unit_of_work(
     """One transaction: committed if the block succeeds, rolled back if it raises."""
     async with sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def read_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session for work that only reads, or writes with single statements each
+    safe on its own (recording a session's activity): on PostgreSQL each statement
+    runs by itself (DBAPI autocommit, SQLAlchemy's documented per-session isolation
+    level), without the BEGIN and COMMIT round trips of a unit of work, which on the
+    busiest page cost more than its queries. On SQLite, whose transactions cost no
+    round trip (and whose BEGIN handling here needs one), an ordinary transaction."""
+    async with sessions() as session:
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+        await session.commit()

@@ -30,7 +30,13 @@ from portal.auth import (
 from portal.auth.middleware import ACTOR_KEY
 from portal.auth.service import end_session
 from portal.concurrency import Conflict
-from portal.db import DatabaseUnavailable, is_database_unavailable, unit_of_work, utcnow
+from portal.db import (
+    DatabaseUnavailable,
+    is_database_unavailable,
+    read_session,
+    unit_of_work,
+    utcnow,
+)
 from portal.feedback.service import read_branding
 from portal.feedback.view import Branding
 from portal.formats import long_date
@@ -149,6 +155,14 @@ def make_templates(*, auto_reload: bool = False) -> Jinja2Blocks:
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: services flush, this commits (or rolls back)."""
     async with unit_of_work(portal(request).sessions) as db:
+        yield db
+
+
+@asynccontextmanager
+async def db_reads(request: Request) -> AsyncIterator[AsyncSession]:
+    """For a request that only reads (`portal.db.read_session`): no BEGIN and COMMIT
+    round trips on PostgreSQL."""
+    async with read_session(portal(request).sessions) as db:
         yield db
 
 
@@ -385,10 +399,10 @@ async def visitor_context(request: Request) -> dict[str, Any]:
         branding: Branding | None = None
         slug = request.cookies.get(ORG_COOKIE, "")
         if isinstance(actor, Candidate):
-            async with db_session(request) as db:
+            async with db_reads(request) as db:
                 branding = await read_branding(db, organization_id=actor.organization_id)
         elif _SLUG.match(slug):
-            async with db_session(request) as db:
+            async with db_reads(request) as db:
                 branding = await read_branding(db, slug=slug)
     except (DatabaseUnavailable, sqlalchemy.exc.SQLAlchemyError, OSError) as error:
         logger.warning("no visitor context for %s: %r", redact_path(request.url.path), error)

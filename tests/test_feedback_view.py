@@ -171,8 +171,8 @@ async def test_someone_else_reads_nothing(sessions: Sessions) -> None:
         for actor in (ANONYMOUS, stranger):
             view = await load_feedback_view(db, actor=actor, application_id=world.application_id)
             assert view is None
-            page = await load_feedback_page(db, actor=actor, application_id=world.application_id)
-            assert page is None
+        page = await load_feedback_page(db, actor=stranger, application_id=world.application_id)
+        assert page is None
 
 
 async def test_an_unknown_application_is_not_found(sessions: Sessions) -> None:

@@ -22,6 +22,7 @@ from portal.threads import service as threads
 from portal.threads.forms import QuestionForm, one_newline
 from portal.threads.service import ThreadHead
 from portal.web import (
+    db_reads,
     db_session,
     is_htmx,
     not_found,
@@ -93,8 +94,9 @@ async def _context(
     request: Request, actor: Candidate, *, form: FormState | None = None
 ) -> dict[str, Any] | None:
     """The page's context in a unit of work of its own; None if the application is
-    not theirs or nothing is published (the same answer, so ids reveal nothing)."""
-    async with db_session(request) as db:
+    not theirs or nothing is published (the same answer, so ids reveal nothing).
+    Reads (and marking replies read, one statement), outside a transaction."""
+    async with db_reads(request) as db:
         found = await service.load_feedback_page(
             db, actor=actor, application_id=_application_id(request)
         )
@@ -135,7 +137,7 @@ async def feedback_pdf(request: Request) -> Response:
     actor = await current_actor(request)
     if not isinstance(actor, Candidate):
         return await sign_in_required(request)
-    async with db_session(request) as db:
+    async with db_reads(request) as db:
         page = await load_feedback_view(db, actor=actor, application_id=_application_id(request))
         if page is not None:
             page = await summary_view(db, page, actor=actor)
@@ -181,7 +183,7 @@ async def ask(request: Request) -> Response:
     if not isinstance(actor, Candidate):
         return await sign_in_required(request)
     application_id = _application_id(request)
-    async with db_session(request) as db:
+    async with db_reads(request) as db:
         found = await service.load_feedback_page(db, actor=actor, application_id=application_id)
     if found is None:
         return await not_found(request, LookupError(application_id))
