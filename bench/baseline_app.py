@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from bench.dataset import Dataset
 from portal.feedback.routes import PRIVATE
-from portal.paths import STATIC_DIR
+from portal.paths import STATIC_DIR, STATIC_PATH
 from portal.web import make_templates
 
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "100000"))
@@ -61,6 +61,6 @@ app = Starlette(
         ),
         Route("/branding/{slug}.css", unused, name="org.branding_css"),
         Route("/feedback/{application_id:int}/pool", unused, name="candidate.pool_join"),
-        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount(STATIC_PATH, app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 )

@@ -232,7 +232,6 @@ async def measure(
             await client.aclose()
         for app in apps:
             await app.state.portal.engine.dispose()
-            await app.state.portal.reader.close()
     return {
         size: {
             name: {

@@ -25,23 +25,27 @@ from portal.auth.areas import (
     ADMIN,
     API,
     CANDIDATE,
-    CANDIDATE_PAGE,
     PUBLIC,
     STAFF,
     signed_in_candidate,
 )
-from portal.db import DATABASE_ERRORS, DatabaseUnavailable, create_engine, session_factory
+from portal.db import (
+    DATABASE_ERRORS,
+    DatabaseUnavailable,
+    create_engine,
+    ping_database,
+    session_factory,
+)
 from portal.feedback import routes as feedback
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
 from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.orgs import routes as orgs
-from portal.paths import STATIC_DIR
+from portal.paths import STATIC_DIR, STATIC_PATH
 from portal.pdf.renderer import PdfRenderer
 from portal.pool import routes as pool
 from portal.pool import staff_routes as pool_staff
-from portal.reader import Reader
 from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
@@ -92,7 +96,7 @@ async def readyz(request: Request) -> Response:
     # configured acquire and statement timeouts.
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            await portal(request).reader.ping()
+            await ping_database(portal(request).engine)
     except (TimeoutError, DatabaseUnavailable):
         return PlainTextResponse(
             "database unreachable", status_code=503, headers={"cache-control": "no-store"}
@@ -161,14 +165,16 @@ def route_table() -> list[BaseRoute]:
     """
     return [
         # The candidate's pages: the feedback page first.
-        Area(feedback.page_routes, guard=CANDIDATE_PAGE),
-        Area([*feedback.candidate_routes, *pool.candidate_routes], guard=CANDIDATE),
+        Area(
+            [*feedback.page_routes, *feedback.candidate_routes, *pool.candidate_routes],
+            guard=CANDIDATE,
+        ),
         # Public: no one in particular needs to be signed in.
         Area(
             [
                 *access.public_routes,
                 *pool.public_routes,
-                Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+                Mount(STATIC_PATH, app=StaticFiles(directory=STATIC_DIR), name="static"),
                 Route("/", home, name="home"),
                 Route("/healthz", healthz, name="ops.healthz"),
                 Route("/readyz", readyz, name="ops.readyz"),
@@ -225,16 +231,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     # However the app is served, uvicorn's access log would print link tokens.
     logging.getLogger("uvicorn.access").disabled = True
     engine = create_engine(settings)
-    reader = Reader(settings)
     sessions = session_factory(engine)
     worker = Worker(settings=settings, sessions=sessions)
     start_worker = settings.run_worker if run_worker is None else run_worker
     state = Portal(
         settings=settings,
         engine=engine,
-        reader=reader,
         sessions=sessions,
-        templates=make_templates(),
+        templates=make_templates(auto_reload=not settings.production),
         limiter=RateLimiter(settings.rate_limit_storage),
         wake_worker=worker.wake if start_worker else (lambda: None),
         pdf=PdfRenderer(settings),
@@ -264,7 +268,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await engine.dispose()
-            await reader.close()
             await state.pdf.aclose()
 
     routes = route_table()
@@ -277,7 +280,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             form_targets=[origin] if (origin := origin_of(settings.oidc_issuer)) else [],
         ),
     ]
-    # Outermost first. The body limit sits outside CSRF, which reads form bodies.
+    # Outermost first. The size limits sit outside CSRF, which reads form bodies.
     middleware = [
         Middleware(ActorMiddleware, https=settings.https, ignore=speaks_json),
         Middleware(
@@ -287,6 +290,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             larger=BODY_LIMITS,
             too_large=asgi_error_page(
                 413, "Too much to send", "That was larger than this form accepts."
+            ),
+            head_too_large=asgi_error_page(
+                431,
+                "Request too large",
+                "Your browser sent more than this site accepts, most likely too many or too "
+                "large cookies. Clear this site's cookies and try again.",
             ),
         ),
         Middleware(

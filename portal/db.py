@@ -19,6 +19,8 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     event,
+    literal,
+    select,
 )
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -76,9 +78,9 @@ def is_database_unavailable(exc: BaseException | None, *, connecting: bool = Fal
     locked. With `connecting` (raised while opening a connection), also any OSError
     (refused, unreachable, unknown host) and a database not accepting connections.
 
-    The one place that decides; the engines (`create_engine`) and the reader turn a
-    failure to connect into `DatabaseUnavailable` with it, the app's 503 page asks it
-    about the rest."""
+    The one place that decides; the engine (`create_engine`) turns a failure to
+    connect into `DatabaseUnavailable` with it, the app's 503 page asks it about the
+    rest."""
     if isinstance(exc, DatabaseUnavailable | TimeoutError | sqlalchemy.exc.TimeoutError):
         return True
     if isinstance(exc, sqlalchemy.exc.DBAPIError):
@@ -110,7 +112,7 @@ def _connect_or_unavailable(
 
 
 class NamedRow(Protocol):
-    """A result row read by column name: SQLAlchemy's ``row._mapping``, an asyncpg record."""
+    """A result row read by column name: SQLAlchemy's ``row._mapping``."""
 
     def __getitem__(self, key: str, /) -> Any: ...
 
@@ -286,11 +288,9 @@ def create_engine(
     settings: Settings,
     *,
     pool_size: int | None = None,
-    autocommit: bool = False,
     timeouts: bool = True,
 ) -> AsyncEngine:
-    """The engine; with `autocommit`, one for single-statement reads that need no
-    BEGIN/COMMIT round trips (the candidate's feedback page).
+    """The engine, the one way to the database.
 
     On SQLite the engine begins each transaction itself (at its first write), so
     that SAVEPOINTs (`begin_nested`) nest inside it.
@@ -298,20 +298,25 @@ def create_engine(
     On PostgreSQL, with `timeouts` (all but migrations), waiting for a pooled
     connection or for a new one is bounded by `db_acquire_timeout_seconds` and
     each statement by `db_statement_timeout_seconds`, so a database that stops
-    answering fails requests instead of hanging them."""
+    answering fails requests instead of hanging them.
+
+    Connections that died with the server (a restart, a failover) are replaced
+    by SQLAlchemy's optimistic disconnect handling: the first statement that
+    finds its connection lost invalidates it and every connection the pool
+    opened before it, so later checkouts connect afresh; that request answers
+    503 ("try again"). Not `pool_pre_ping`: with asyncpg it costs every checkout
+    three round trips (BEGIN, a ping, ROLLBACK)."""
     url = async_url(settings.database_url)
-    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    options: dict[str, Any] = {}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, **options)
+        engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
-        # Not with AUTOCOMMIT, which SQLAlchemy's docs say the recipe is incompatible with.
-        if not autocommit:
-            event.listen(engine.sync_engine, "connect", _sqlite_driver_stays_out)
-            event.listen(engine.sync_engine, "begin", _sqlite_new_transaction)
-            event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_begin_before_write)
+        event.listen(engine.sync_engine, "connect", _sqlite_driver_stays_out)
+        event.listen(engine.sync_engine, "begin", _sqlite_new_transaction)
+        event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_begin_before_write)
         return engine
     # No overflow: connections opened above the pool size are closed again at once,
     # so under load they churn; requests wait for a pooled one instead.
@@ -330,6 +335,32 @@ def create_engine(
     return engine
 
 
+async def ping_database(engine: AsyncEngine) -> None:
+    """Return once the database answers a trivial statement through the engine;
+    raise `DatabaseUnavailable` if it cannot (bound the wait with `asyncio.timeout`).
+
+    A pooled connection found dead (the server restarted) invalidates the pool, so
+    the ping is tried once more on a fresh connection before the answer is no."""
+    for attempt in (1, 2):
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(_PING)
+            return
+        except DatabaseUnavailable:
+            raise
+        except (sqlalchemy.exc.SQLAlchemyError, OSError) as error:
+            retry = (
+                attempt == 1
+                and isinstance(error, sqlalchemy.exc.DBAPIError)
+                and error.connection_invalidated
+            )
+            if not retry:
+                raise DatabaseUnavailable("the database could not be reached") from error
+
+
+_PING = select(literal(1))
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
@@ -341,3 +372,20 @@ async def unit_of_work(
     """One transaction: committed if the block succeeds, rolled back if it raises."""
     async with sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def read_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session for work that only reads, or writes with single statements each
+    safe on its own (recording a session's activity): on PostgreSQL each statement
+    runs by itself (DBAPI autocommit, SQLAlchemy's documented per-session isolation
+    level), without the BEGIN and COMMIT round trips of a unit of work, which on the
+    busiest page cost more than its queries. On SQLite, whose transactions cost no
+    round trip (and whose BEGIN handling here needs one), an ordinary transaction."""
+    async with sessions() as session:
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+        await session.commit()

@@ -7,3 +7,5 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
+# Where the app serves STATIC_DIR (the `static` Mount); pages link to its files under it.
+STATIC_PATH = "/static"

@@ -152,9 +152,9 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(
         10,
-        description="PostgreSQL connections per pool in each process (one pool for "
-        "transactions, one for the candidate's pages); requests beyond it wait their turn. A "
-        "few per database CPU core is best: more makes PostgreSQL slower under load.",
+        description="PostgreSQL connections in each process's pool; requests beyond it wait "
+        "their turn. A few per database CPU core is best: more makes PostgreSQL slower under "
+        "load.",
     )
     pdf_workers: int = Field(
         2,

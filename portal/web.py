@@ -30,13 +30,18 @@ from portal.auth import (
 from portal.auth.middleware import ACTOR_KEY
 from portal.auth.service import end_session
 from portal.concurrency import Conflict
-from portal.db import DatabaseUnavailable, is_database_unavailable, unit_of_work, utcnow
+from portal.db import (
+    DatabaseUnavailable,
+    is_database_unavailable,
+    read_session,
+    unit_of_work,
+    utcnow,
+)
 from portal.feedback.service import read_branding
 from portal.feedback.view import Branding
 from portal.formats import long_date
 from portal.forms import FormState, InputModel, read_form, validate_input
-from portal.paths import TEMPLATES_DIR
-from portal.reader import Reader
+from portal.paths import STATIC_PATH, TEMPLATES_DIR
 
 # Registers the `{name:id}` path convertor, before any routes module (each imports
 # this one) declares a route with it.
@@ -61,7 +66,6 @@ class Portal:
 
     settings: Settings
     engine: AsyncEngine
-    reader: Reader  # autocommit, for pages answered by one statement
     sessions: async_sessionmaker[AsyncSession]
     templates: Jinja2Blocks
     limiter: RateLimiter
@@ -81,57 +85,14 @@ def _request_context(request: Request) -> dict[str, Any]:
     return {
         "csrf_token": csrf_token(request.scope),
         "referrer_policy": referrer_policy(request.scope),
+        # The static files' address, built from the constant the app mounts them at
+        # rather than looked up among the routes for each file.
+        "static_root": app_root_path(request.scope) + STATIC_PATH + "/",
         # The staff navigation: who is signed in (once asked), and the queue's counts
         # (portal.threads.nav counts them for staff pages).
         "nav_staff": actor if isinstance(actor, Staff) else None,
         "nav_counts": state.get("nav_counts"),
     }
-
-
-# Path parameters whose values are few (files, organizations): their URLs are cached.
-_CACHEABLE_PARAMS = frozenset({"path", "slug"})
-# (id of the router, route name, parameters) -> (the router, path). Routers are not
-# hashable; the router is kept to tell a reused id from the same router.
-_PATHS: dict[tuple[int, str, tuple[tuple[str, Any], ...]], tuple[Any, str]] = {}
-
-
-def _cached_path(provider: Router | Starlette, name: str, params: dict[str, Any]) -> str:
-    key = (id(provider), name, tuple(sorted(params.items())))
-    found = _PATHS.get(key)
-    if found is not None and found[0] is provider:
-        return found[1]
-    path = str(provider.url_path_for(name, **params))
-    if len(_PATHS) >= 512:
-        _PATHS.clear()
-    _PATHS[key] = (provider, path)
-    return path
-
-
-# Ids (ints) are many, so their paths are not cached one by one: each route's path is
-# built once with these marks where the ids go, and the ids are put in their place.
-_ID_MARK = 907_310_000_000
-# (id of the router, route name, parameter names) -> (the router, path with marks).
-_ID_PATHS: dict[tuple[int, str, tuple[str, ...]], tuple[Any, str]] = {}
-
-
-def _id_path(provider: Router | Starlette, name: str, params: dict[str, int]) -> str:
-    names = tuple(sorted(params))
-    key = (id(provider), name, names)
-    found = _ID_PATHS.get(key)
-    if found is None or found[0] is not provider:
-        marks = {param: _ID_MARK + number for number, param in enumerate(names)}
-        found = (provider, str(provider.url_path_for(name, **marks)))
-        if len(_ID_PATHS) >= 512:
-            _ID_PATHS.clear()
-        _ID_PATHS[key] = found
-    path = found[1]
-    for number, param in enumerate(names):
-        path = path.replace(str(_ID_MARK + number), str(params[param]))
-    return path
-
-
-def _all_ids(params: dict[str, Any]) -> bool:
-    return all(type(value) is int and 0 <= value < _ID_MARK for value in params.values())
 
 
 def path_for(request: Request, name: str, /, **params: Any) -> str:
@@ -141,15 +102,7 @@ def path_for(request: Request, name: str, /, **params: Any) -> str:
     """
     # The router, or the app for pages rendered by middleware before routing.
     provider: Router | Starlette = request.scope.get("router") or request.scope["app"]
-    if _CACHEABLE_PARAMS.issuperset(params):
-        path = _cached_path(provider, name, params)
-    elif _all_ids(params):
-        # Starlette tries every route in turn on each call: a list of 25 links did
-        # that 25 times (most of the queue page's time).
-        path = _id_path(provider, name, params)
-    else:
-        path = str(provider.url_path_for(name, **params))
-    return app_root_path(request.scope) + path
+    return app_root_path(request.scope) + str(provider.url_path_for(name, **params))
 
 
 def app_root_path(scope: Scope) -> str:
@@ -178,16 +131,18 @@ def redirect(
 def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
     """A link for a page: the path, under the app's root path.
 
-    Starlette's own `url_for` builds an absolute URL, trying every route in
-    turn, on every call; a page has half a dozen links and is rendered on every
-    request. Paths are all a page needs (redirects build absolute URLs
-    themselves), and links without per-visitor values are computed once.
+    Starlette's own `url_for` builds an absolute URL from the Host header; paths
+    are all a page needs.
     """
     return path_for(context["request"], name, **params)
 
 
-def make_templates() -> Jinja2Blocks:
+def make_templates(*, auto_reload: bool = False) -> Jinja2Blocks:
+    """The pages' templates. With `auto_reload` (development) a template edited on
+    disk is read again; otherwise each is loaded once, and rendering a page does not
+    look at the files of the templates it extends, includes and imports."""
     templates = Jinja2Blocks(directory=str(TEMPLATES_DIR), context_processors=[_request_context])
+    templates.env.auto_reload = auto_reload
     templates.env.globals["url_for"] = url_for
     templates.env.globals["htmx_js"] = HTMX_JS
     templates.env.filters["long_date"] = long_date
@@ -200,6 +155,14 @@ def make_templates() -> Jinja2Blocks:
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: services flush, this commits (or rolls back)."""
     async with unit_of_work(portal(request).sessions) as db:
+        yield db
+
+
+@asynccontextmanager
+async def db_reads(request: Request) -> AsyncIterator[AsyncSession]:
+    """For a request that only reads (`portal.db.read_session`): no BEGIN and COMMIT
+    round trips on PostgreSQL."""
+    async with read_session(portal(request).sessions) as db:
         yield db
 
 
@@ -433,14 +396,14 @@ async def visitor_context(request: Request) -> dict[str, Any]:
     or page the browser last came through. Empty when the database cannot say."""
     try:
         actor = await current_actor(request)
-        reader = portal(request).reader
         branding: Branding | None = None
+        slug = request.cookies.get(ORG_COOKIE, "")
         if isinstance(actor, Candidate):
-            branding = await read_branding(reader, organization_id=actor.organization_id)
-        else:
-            slug = request.cookies.get(ORG_COOKIE, "")
-            if _SLUG.match(slug):
-                branding = await read_branding(reader, slug=slug)
+            async with db_reads(request) as db:
+                branding = await read_branding(db, organization_id=actor.organization_id)
+        elif _SLUG.match(slug):
+            async with db_reads(request) as db:
+                branding = await read_branding(db, slug=slug)
     except (DatabaseUnavailable, sqlalchemy.exc.SQLAlchemyError, OSError) as error:
         logger.warning("no visitor context for %s: %r", redact_path(request.url.path), error)
         return {}

@@ -63,9 +63,10 @@ async def _fresh_postgres(url: str, worker: str | None) -> str:
     if worker is not None:
         base = make_url(url)
         name = f"{base.database}_{worker}"
-        engine = create_engine(Settings(database_url=url), pool_size=1, autocommit=True)
+        engine = create_engine(Settings(database_url=url), pool_size=1)
         try:
             async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
                 exists = await connection.scalar(
                     text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
                 )
@@ -116,7 +117,6 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
         for table in reversed(Base.metadata.sorted_tables):
             await connection.execute(table.delete())
     await engine.dispose()
-    await app.state.portal.reader.close()
     await app.state.portal.pdf.aclose()
 
 

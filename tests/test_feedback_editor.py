@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.audit.models import AuditEvent
 from portal.candidates.models import Requirement
-from portal.candidates.service import readable_applications
 from portal.db import unit_of_work, utcnow
 from portal.feedback.check import Draft, DraftItem
 from portal.feedback.drafts import SavedVersion, UnknownRequirement, load_draft, save_draft
@@ -176,7 +175,7 @@ async def test_rows_are_added_and_removed_without_javascript(
     async with sessions() as db:
         stored = await load_draft(
             db,
-            readable=readable_applications(_anyone(world)),
+            actor=_anyone(world),
             application_id=world.application_id,
         )
     assert stored is not None and stored.version == 2
@@ -281,7 +280,7 @@ async def test_links_for_suggestions_and_roles_are_kept_and_reach_the_candidate(
     async with sessions() as db:
         stored = await load_draft(
             db,
-            readable=readable_applications(_anyone(world)),
+            actor=_anyone(world),
             application_id=world.application_id,
         )
     assert stored is not None and stored.version == 2
@@ -494,7 +493,7 @@ async def test_save_draft_resolves_requirements_by_name_and_refuses_unknown_ones
     sessions: Sessions,
 ) -> None:
     world = await make_world(sessions, published=False)
-    readable = readable_applications(_anyone(world))
+    actor = _anyone(world)
     draft = Draft(
         decision_summary="Thank you.",
         items=(
@@ -507,7 +506,7 @@ async def test_save_draft_resolves_requirements_by_name_and_refuses_unknown_ones
         async with unit_of_work(sessions) as db:
             return await save_draft(
                 db,
-                readable=readable,
+                actor=actor,
                 application_id=world.application_id,
                 draft=draft,
                 author_staff_id=None,

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+import pytest
+from jinja2 import Template
+from pydantic import SecretStr
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from portal.app import create_app
 from portal.db import unit_of_work
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.orgs.models import Organization
+from portal.settings import Settings
 from portal.staff.models import StaffUser
 from tests.factories import make_staff, make_world, sign_in
 from tests.html import Page, text
+from tests.pool_support import offer_pool
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -258,3 +266,45 @@ async def test_the_requirement_table_keeps_its_roles_when_phones_stack_it(
         assert row.get("role") == "row"
         cells = [cell.get("role") for cell in row]
         assert cells == ["rowheader", "cell", "cell"]
+
+
+async def test_rendering_the_feedback_page_again_builds_no_template_module(
+    client: httpx.AsyncClient, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await make_world(sessions)
+    await offer_pool(sessions, world)
+    await sign_in(client, sessions, world)
+    page = f"/feedback/{world.application_id}"
+    assert (await client.get(page)).status_code == 200  # templates loaded and compiled
+    built: list[str | None] = []
+    make_module = Template.make_module
+
+    def counted(self: Template, *args: Any, **kwargs: Any) -> Any:
+        built.append(self.name)
+        return make_module(self, *args, **kwargs)
+
+    monkeypatch.setattr(Template, "make_module", counted)
+    response = await client.get(page)
+    assert response.status_code == 200
+    assert 'id="pool"' in response.text and 'id="conversation"' in response.text
+    # Macros imported with the page's context are built anew on every render.
+    assert built == []
+
+
+async def test_templates_are_read_again_from_disk_only_in_development(
+    settings: Settings,
+) -> None:
+    production = settings.model_copy(
+        update={
+            "env": "production",
+            "secret_key": SecretStr("s" * 48),
+            "base_url": "https://feedback.example.com",
+        }
+    )
+    for each, reloads in ((settings, True), (production, False)):
+        app = create_app(each, run_worker=False)
+        try:
+            assert app.state.portal.templates.env.auto_reload is reloads
+        finally:
+            await app.state.portal.engine.dispose()
+            await app.state.portal.pdf.aclose()

@@ -4,33 +4,29 @@ recruiter's preview of a draft, a given version (a PDF, an API client)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from portal.candidates.models import Application, Candidate
-from portal.db import unit_of_work, utcnow
+from portal.auth import ANONYMOUS, Staff, StaffRole
+from portal.auth import Candidate as CandidateActor
+from portal.db import unit_of_work
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.feedback.service import load_feedback_page
 from portal.feedback.view import FeedbackView, Version, load_feedback_view
-from portal.security.sessions import start_session
-from portal.security.tokens import token_digest
 from portal.settings import Settings
 from tests.factories import World, make_world
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
-def _readable_by_organization(organization_id: int) -> Select[Any]:
-    """What a staff member of one organization may read: its applications."""
-    return (
-        select(Application)
-        .join(Candidate, Candidate.id == Application.candidate_id)
-        .where(Candidate.organization_id == organization_id)
-    )
+def _recruiter_of(organization_id: int) -> Staff:
+    return Staff(0, organization_id, StaffRole.RECRUITER, "Rita", b"")
+
+
+def _candidate_of(world: World) -> CandidateActor:
+    return CandidateActor(world.candidate_id, world.organization_id, "Ana", b"")
 
 
 async def _add_draft(sessions: Sessions, world: World, *, version: int = 2) -> None:
@@ -71,8 +67,8 @@ async def _view(
     async with sessions() as db:
         return await load_feedback_view(
             db,
+            actor=_recruiter_of(organization_id or world.organization_id),
             application_id=world.application_id,
-            readable=_readable_by_organization(organization_id or world.organization_id),
             version=version,
         )
 
@@ -83,24 +79,13 @@ async def test_the_published_view_is_what_the_candidate_page_shows(
     world = await make_world(sessions, email="ana@example.com", name="Ana Lima")
     await make_world(sessions, email="ana@example.com", job_title="Data Engineer")
     await _add_draft(sessions, world)
-    now = utcnow()
-    async with unit_of_work(sessions) as db:
-        token = await start_session(
-            db,
-            candidate_id=world.candidate_id,
-            absolute_hours=settings.session_absolute_hours,
-            now=now,
+    async with sessions() as db:
+        found = await load_feedback_page(
+            db, actor=_candidate_of(world), application_id=world.application_id
         )
-    who, page, _ = await load_feedback_page(
-        app.state.portal.reader,
-        id_hash=token_digest(token),
-        application_id=world.application_id,
-        now=now,
-        settings=settings,
-    )
     view = await _view(sessions, world)
-    assert who is not None and page is not None and view is not None
-    assert page == view
+    assert found is not None and view is not None
+    assert found[0] == view
     assert view.version == 1 and view.state == "published" and not view.is_draft
     assert view.candidate_name == "Ana Lima" and view.first_name == "Ana"
     assert view.has_other_applications
@@ -166,27 +151,38 @@ async def test_an_application_outside_the_scope_is_not_found(sessions: Sessions)
     assert await _view(sessions, theirs, organization_id=theirs.organization_id) is not None
 
 
-async def test_a_scope_with_its_own_conditions_is_not_bent_by_the_statement(
+async def test_a_candidate_reads_only_the_published_version_whatever_is_asked(
     sessions: Sessions,
 ) -> None:
     world = await make_world(sessions)
-    other = await make_world(sessions, job_title="Data Engineer")
-    only_other = select(Application.id).where(Application.id == other.application_id)
+    await _add_draft(sessions, world)
     async with sessions() as db:
-        view = await load_feedback_view(
-            db, application_id=world.application_id, readable=only_other
-        )
-        assert view is None
-        view = await load_feedback_view(
-            db, application_id=other.application_id, readable=only_other
-        )
-        assert view is not None and view.job_title == "Data Engineer"
+        for version in (Version.LATEST, 2, Version.PUBLISHED):
+            view = await load_feedback_view(
+                db, actor=_candidate_of(world), application_id=world.application_id, version=version
+            )
+            assert view is not None and view.version == 1 and not view.is_draft
+
+
+async def test_someone_else_reads_nothing(sessions: Sessions) -> None:
+    world = await make_world(sessions)
+    stranger = CandidateActor(world.candidate_id + 1000, world.organization_id, "Eve", b"")
+    async with sessions() as db:
+        for actor in (ANONYMOUS, stranger):
+            view = await load_feedback_view(db, actor=actor, application_id=world.application_id)
+            assert view is None
+        page = await load_feedback_page(db, actor=stranger, application_id=world.application_id)
+        assert page is None
 
 
 async def test_an_unknown_application_is_not_found(sessions: Sessions) -> None:
     world = await make_world(sessions)
     async with sessions() as db:
         assert (
-            await load_feedback_view(db, application_id=world.application_id + 1000, readable=None)
+            await load_feedback_view(
+                db,
+                actor=_recruiter_of(world.organization_id),
+                application_id=world.application_id + 1000,
+            )
             is None
         )

@@ -66,7 +66,6 @@ async def serving(settings: Settings, **changes: Any) -> AsyncIterator[Starlette
     finally:
         await app.state.portal.pdf.aclose()
         await app.state.portal.engine.dispose()
-        await app.state.portal.reader.close()
 
 
 def renderer(app: Starlette) -> PdfRenderer:

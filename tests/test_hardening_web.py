@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,8 +27,9 @@ from portal.routing import walk_routes
 from portal.security.csrf import cookie_name
 from portal.security.token_paths import TOKEN_PATH_PREFIXES
 from portal.settings import Settings
-from tests.factories import invitation, make_staff, make_world, open_session
+from tests.factories import World, invitation, make_staff, make_world, open_session
 from tests.pool_support import add_member, leave_path, offer_pool, renew_path
+from tests.tcpproxy import TcpProxy
 
 Sessions = async_sessionmaker[AsyncSession]
 COOKIE = "afterword_session"
@@ -357,7 +359,6 @@ async def _down(outage: str, tmp_path: Path) -> AsyncIterator[Starlette]:
         yield app
     finally:
         await app.state.portal.engine.dispose()
-        await app.state.portal.reader.close()
         await app.state.portal.pdf.aclose()
         if refusing is not None:
             await refusing.close()
@@ -459,5 +460,128 @@ async def test_a_500_page_carries_the_security_headers(settings: Settings) -> No
                     assert https == (scheme == "https")
         finally:
             await app.state.portal.engine.dispose()
-            await app.state.portal.reader.close()
             await app.state.portal.pdf.aclose()
+
+
+# --- 7. a database that restarts or stops answering (PostgreSQL, through a proxy) ------
+
+
+@pytest.fixture
+async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("the proxy stands between the app and a PostgreSQL server")
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+@contextlib.asynccontextmanager
+async def _proxied_app(
+    proxy: TcpProxy, settings: Settings, sessions: Sessions, *, db_timeout: float
+) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    """A second app whose database connections all go through the proxy, with
+    database timeouts of `db_timeout` seconds, and a client signed in to it."""
+    url = make_url(settings.database_url).set(host="127.0.0.1", port=proxy.port)
+    proxied_settings = settings.model_copy(
+        update={
+            "database_url": url.render_as_string(hide_password=False),
+            "db_acquire_timeout_seconds": db_timeout,
+            "db_statement_timeout_seconds": db_timeout,
+            "db_pool_size": 4,
+        }
+    )
+    app = create_app(proxied_settings, run_worker=False)
+    world = await make_world(sessions)
+    token = await open_session(sessions, candidate_id=world.candidate_id)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", cookies={COOKIE: token}
+        ) as client:
+            yield client, world
+    finally:
+        proxy.resume()
+        await proxy.restore()
+        await app.state.portal.engine.dispose()
+        await app.state.portal.pdf.aclose()
+
+
+@pytest.fixture
+async def proxied(
+    proxy: TcpProxy, settings: Settings, sessions: Sessions
+) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    """Timeouts of half a second, for the tests of a database that stops answering."""
+    async with _proxied_app(proxy, settings, sessions, db_timeout=0.5) as pair:
+        yield pair
+
+
+@pytest.fixture
+async def proxied_patient(
+    proxy: TcpProxy, settings: Settings, sessions: Sessions
+) -> AsyncIterator[tuple[httpx.AsyncClient, World]]:
+    """Timeouts a busy test machine can meet, for the tests of lost connections."""
+    async with _proxied_app(proxy, settings, sessions, db_timeout=10.0) as pair:
+        yield pair
+
+
+async def _page_views(client: httpx.AsyncClient, path: str, count: int) -> list[int]:
+    # Bounded, so that a request that never ends fails the test instead of hanging it
+    # (a guard, not a measure: the database's own timeouts are far shorter).
+    async with asyncio.timeout(60):
+        responses = await asyncio.gather(*(client.get(path) for _ in range(count)))
+    for response in responses:
+        if response.status_code == 503 and path != "/readyz":
+            assert "try again" in response.text
+            assert response.headers["retry-after"] == "5"
+    return [response.status_code for response in responses]
+
+
+async def test_connections_lost_in_a_database_restart_are_replaced(
+    proxy: TcpProxy, proxied_patient: tuple[httpx.AsyncClient, World]
+) -> None:
+    client, world = proxied_patient
+    page = f"/feedback/{world.application_id}"
+    assert await _page_views(client, page, 8) == [200] * 8  # several connections open
+    proxy.cut_silently()
+    await asyncio.sleep(0.5)
+    await proxy.restore()
+    # Every pooled connection is dead, and the app does not know it yet: the views
+    # that meet one answer the friendly 503, and the pool replaces them all.
+    after_restart = await _page_views(client, page, 8)
+    assert set(after_restart) <= {200, 503}, after_restart
+    for _ in range(10):
+        assert await _page_views(client, page, 1) == [200]
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_readiness_replaces_a_connection_lost_in_a_restart(
+    proxy: TcpProxy, proxied_patient: tuple[httpx.AsyncClient, World]
+) -> None:
+    client, _ = proxied_patient
+    assert (await client.get("/readyz")).status_code == 200
+    proxy.cut_silently()
+    await asyncio.sleep(0.5)
+    await proxy.restore()
+    # The pooled connection is dead: readiness tries a fresh one before saying no.
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_a_database_that_stops_answering_gets_a_503(
+    proxy: TcpProxy, proxied: tuple[httpx.AsyncClient, World]
+) -> None:
+    client, world = proxied
+    page = f"/feedback/{world.application_id}"
+    assert await _page_views(client, page, 1) == [200]
+    proxy.pause()
+    # The first view waits on a pooled connection's statement, the next ones on a
+    # connection that cannot be opened: each is bounded by the database timeouts.
+    for _ in range(3):
+        assert await _page_views(client, page, 1) == [503]
+    assert await _page_views(client, "/feedback", 1) == [503]
+    assert await _page_views(client, "/readyz", 1) == [503]
+    proxy.resume()
+    assert await _page_views(client, page, 1) == [200]
+    assert await _page_views(client, "/feedback", 1) == [303]  # one application: its page
+    assert await _page_views(client, "/readyz", 1) == [200]

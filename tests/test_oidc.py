@@ -239,7 +239,6 @@ async def _portal(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield client
     finally:
         await app.state.portal.engine.dispose()
-        await app.state.portal.reader.close()
         await app.state.portal.pdf.aclose()
 
 

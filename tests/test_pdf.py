@@ -20,17 +20,16 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from portal.auth import Candidate
 from portal.candidates.models import Application
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
-from portal.feedback.service import load_feedback_page
 from portal.feedback.summary import AnsweredQuestion, with_extras
-from portal.feedback.view import FeedbackView
+from portal.feedback.view import FeedbackView, load_feedback_view
 from portal.orgs.models import Organization
 from portal.paths import STATIC_DIR
 from portal.pdf.fetcher import RefusedURL, StaticAssetFetcher
 from portal.pdf.renderer import PdfRenderer, summary_filename
-from portal.security.models import Session
 from portal.settings import Settings, SettingsError
 from portal.threads.models import Message, Thread
 from tests.factories import World, make_staff, make_world, open_session, sign_in
@@ -269,18 +268,9 @@ async def test_the_downloaded_pdf_holds_the_answered_questions_and_the_pool_stat
 
 
 async def _view(app: Starlette, world: World) -> FeedbackView:
+    actor = Candidate(world.candidate_id, world.organization_id, "", b"")
     async with unit_of_work(app.state.portal.sessions) as db:
-        id_hash = await db.scalar(
-            select(Session.id_hash).where(Session.candidate_id == world.candidate_id)
-        )
-    assert id_hash is not None
-    _, view, _ = await load_feedback_page(
-        app.state.portal.reader,
-        id_hash=id_hash,
-        application_id=world.application_id,
-        now=utcnow(),
-        settings=app.state.portal.settings,
-    )
+        view = await load_feedback_view(db, actor=actor, application_id=world.application_id)
     assert view is not None
     return view
 
@@ -514,7 +504,6 @@ async def test_a_render_that_takes_too_long_gives_a_clear_page(
     finally:
         await app.state.portal.pdf.aclose()
         await app.state.portal.engine.dispose()
-        await app.state.portal.reader.close()
 
 
 def crash_first_time(marker: str) -> str:

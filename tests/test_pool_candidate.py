@@ -17,6 +17,7 @@ from portal.mail.jobs import LINK_MARKER, OutgoingEmail, envelope
 from portal.orgs.models import Organization
 from portal.pool import expiry
 from portal.pool.models import PoolConsentEvent, PoolMembership
+from portal.pool.panel import PoolPanel
 from portal.pool.service import record_consent_text
 from portal.pool.tokens import LinkPurpose, member_token
 from portal.security.token_paths import redact_path
@@ -548,3 +549,21 @@ def test_pool_tokens_never_reach_the_access_log() -> None:
         "/careers/pool/renew/[redacted]?done=renewed"
     )
     assert redact_path("/staff/pool/12") == "/staff/pool/12"
+
+
+def test_the_pool_forms_option_lists_are_built_once() -> None:
+    panels = [
+        PoolPanel(
+            application_id=n,
+            organization="Acme",
+            consent_text="We keep your details.",
+            consent_version=1,
+            durations=(6, 12),
+            membership=None,
+        )
+        for n in (1, 2)
+    ]
+    for name in ("role_families", "remote_choices", "frequency_choices", "duration_choices"):
+        first, second = (getattr(panel, name) for panel in panels)
+        assert first is second, name  # the same constant, not a new dict per render
+    assert dict(panels[0].duration_choices) == {"6": "6 months", "12": "1 year"}

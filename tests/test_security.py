@@ -172,7 +172,6 @@ async def test_readiness_fails_without_a_database() -> None:
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/readyz")).status_code == 503
     await app.state.portal.engine.dispose()
-    await app.state.portal.reader.close()
 
 
 async def test_branding_stylesheet(client: httpx.AsyncClient, sessions: Sessions) -> None:

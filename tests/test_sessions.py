@@ -131,4 +131,3 @@ async def test_session_cookie_is_secure_and_host_prefixed_over_https(
             for table in reversed(Base.metadata.sorted_tables):
                 await connection.execute(table.delete())
         await app.state.portal.engine.dispose()
-        await app.state.portal.reader.close()

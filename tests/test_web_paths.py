@@ -1,4 +1,4 @@
-"""Links to records: built from a cached path per route, the same as Starlette's."""
+"""Links to records: paths under the app's root path, the same as Starlette's."""
 
 from __future__ import annotations
 

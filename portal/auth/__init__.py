@@ -3,8 +3,7 @@
 `ActorMiddleware` reads the session cookie (the only code that does) and keeps
 its hash in the request scope. `current_actor` turns it into an actor on first
 use and caches it for the rest of the request, so pages that never ask cost no
-query. A page answered by one statement may check the session inside that
-statement (with `check_session_row`) and hand the result to `remember_actor`.
+query.
 """
 
 from __future__ import annotations
@@ -13,16 +12,14 @@ from portal.auth.middleware import (
     ActorMiddleware,
     clear_session_cookie,
     current_actor,
-    remember_actor,
     session_id_hash,
     set_session_cookie,
 )
-from portal.auth.sessions import CANDIDATE_SESSION_COLUMNS, TOUCH_INTERVAL, check_session_row
+from portal.auth.sessions import TOUCH_INTERVAL, check_session_row
 from portal.security.actors import ANONYMOUS, Actor, Anonymous, ApiKey, Candidate, Staff, StaffRole
 
 __all__ = [
     "ANONYMOUS",
-    "CANDIDATE_SESSION_COLUMNS",
     "TOUCH_INTERVAL",
     "Actor",
     "ActorMiddleware",
@@ -34,7 +31,6 @@ __all__ = [
     "check_session_row",
     "clear_session_cookie",
     "current_actor",
-    "remember_actor",
     "session_id_hash",
     "set_session_cookie",
 ]

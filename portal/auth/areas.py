@@ -7,7 +7,6 @@ enter (`tests/test_area_guards.py` fails for a route outside one):
 |---|---|---|
 | `PUBLIC` | anyone | (nobody else) |
 | `CANDIDATE` | a signed-in candidate | the sign-in page (401), as `sign_in_required` answers |
-| `CANDIDATE_PAGE` | the same, for pages whose own statement checks the session | the same |
 | `STAFF` | a signed-in staff member | 303 to the staff sign-in page (htmx: HX-Redirect) |
 | `ADMIN` | an admin of their organization | other staff: 404; anyone else as `STAFF` |
 | `API` | API clients, each request authenticating itself | (nothing is routed there yet) |
@@ -25,7 +24,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal.auth.middleware import current_actor, remember_actor, session_id_hash
+from portal.auth.middleware import current_actor, session_id_hash
 from portal.routing import Guard
 from portal.security.actors import Actor, Candidate, Staff, is_admin
 from portal.web import path_for, sign_in_required
@@ -42,24 +41,13 @@ def _forget(scope: Scope) -> None:
     scope.setdefault("state", {}).pop(ADMITTED_KEY, None)
 
 
-class SignInRequired(Exception):
-    """A page's own statement found no candidate behind the session
-    (`candidate_found`): the candidate area's guard answers as for anyone else."""
-
-
 class CandidateGuard:
     """A signed-in candidate may enter; anyone else gets the sign-in page (401), which
-    says "you were signed out" to a browser whose session has just ended.
+    says "you were signed out" to a browser whose session has just ended. A browser
+    without a session cookie is refused with no query."""
 
-    With `checked_by_page`, for pages answered by one statement that checks the
-    session itself (the feedback page, the busiest): a browser without a session
-    cookie is refused here, with no query; the page's statement says who the
-    session belongs to and hands it to `candidate_found`, which lets a candidate
-    in and refuses anyone else (`SignInRequired`, answered here)."""
-
-    def __init__(self, app: ASGIApp, *, checked_by_page: bool = False) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.checked_by_page = checked_by_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,18 +56,11 @@ class CandidateGuard:
         _forget(scope)
         request = Request(scope, receive)
         if session_id_hash(request) is not None:
-            if self.checked_by_page:
-                try:
-                    await self.app(scope, receive, send)
-                    return
-                except SignInRequired:
-                    pass
-            else:
-                actor = await current_actor(request)
-                if isinstance(actor, Candidate):
-                    _admit(scope, actor)
-                    await self.app(scope, receive, send)
-                    return
+            actor = await current_actor(request)
+            if isinstance(actor, Candidate):
+                _admit(scope, actor)
+                await self.app(scope, receive, send)
+                return
         response = await sign_in_required(request)
         await response(scope, receive, send)
 
@@ -123,12 +104,6 @@ CANDIDATE = Guard(
     "a signed-in candidate; anyone else gets the sign-in page (401)",
     [Middleware(CandidateGuard)],
 )
-CANDIDATE_PAGE = Guard(
-    "candidate",
-    "a signed-in candidate, as the page's own statement finds the session; anyone else "
-    "gets the sign-in page (401)",
-    [Middleware(CandidateGuard, checked_by_page=True)],
-)
 STAFF = Guard(
     "staff",
     "a signed-in staff member; anyone else is sent to the staff sign-in page",
@@ -145,7 +120,7 @@ API = Guard(
     "API clients, each request authenticating itself (no keys are issued yet); the "
     "session cookie is never read",
 )
-GUARDS = (PUBLIC, CANDIDATE, CANDIDATE_PAGE, STAFF, ADMIN, API)
+GUARDS = (PUBLIC, CANDIDATE, STAFF, ADMIN, API)
 
 
 class OutsideArea(RuntimeError):
@@ -179,26 +154,6 @@ def admin_of(connection: HTTPConnection) -> Staff:
     if actor is None or not is_admin(actor):
         raise OutsideArea(f"no admin let in on {connection.url.path}")
     return actor
-
-
-def candidate_session(connection: HTTPConnection) -> bytes:
-    """The session the `CANDIDATE_PAGE` guard saw, for the page's statement to check."""
-    id_hash = session_id_hash(connection)
-    if id_hash is None:
-        raise OutsideArea(f"no session let in on {connection.url.path}")
-    return id_hash
-
-
-def candidate_found(connection: HTTPConnection, who: Actor | None) -> Candidate:
-    """In the `CANDIDATE_PAGE` area: the actor the page's statement found for the
-    session (None when it found no session), remembered for the rest of the request;
-    a candidate is let in, anyone else gets what the guard gives them."""
-    if who is not None:
-        remember_actor(connection, who)
-    if not isinstance(who, Candidate):
-        raise SignInRequired
-    _admit(connection.scope, who)
-    return who
 
 
 async def signed_in_candidate(connection: HTTPConnection) -> Candidate | None:

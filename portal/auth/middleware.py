@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam
 from starlette.requests import HTTPConnection, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.auth.sessions import SESSION_ACTOR, check_session_row
-from portal.db import utcnow
+from portal.db import read_session, utcnow
 from portal.security.actors import ANONYMOUS, Actor
 from portal.security.models import Session
 from portal.security.sessions import TOUCH_SESSION, cookie_name, session_hash
@@ -21,8 +20,6 @@ from portal.settings import Settings
 # Keys in the request's scope["state"].
 SESSION_KEY = "session_id_hash"
 ACTOR_KEY = "actor"
-
-_SESSION_ACTOR_BY_HASH = SESSION_ACTOR.where(Session.id_hash == bindparam("id_hash"))
 
 
 class ActorMiddleware:
@@ -57,11 +54,6 @@ def session_id_hash(connection: HTTPConnection) -> bytes | None:
     return found
 
 
-def remember_actor(connection: HTTPConnection, actor: Actor) -> None:
-    """Cache an actor resolved elsewhere (inside a page's own statement)."""
-    connection.scope.setdefault("state", {})[ACTOR_KEY] = actor
-
-
 async def current_actor(connection: HTTPConnection) -> Actor:
     """Who is asking: resolved with one statement on first use, then cached."""
     state = connection.scope.setdefault("state", {})
@@ -72,14 +64,19 @@ async def current_actor(connection: HTTPConnection) -> Actor:
     actor = ANONYMOUS
     if id_hash is not None:
         portal: Any = connection.app.state.portal
-        rows = await portal.reader.fetch(_SESSION_ACTOR_BY_HASH, {"id_hash": id_hash})
-        if rows:
-            now = utcnow()
-            actor, touch = check_session_row(
-                rows[0], id_hash=id_hash, now=now, settings=portal.settings, with_staff=True
+        async with read_session(portal.sessions) as db:
+            row = (
+                (await db.execute(SESSION_ACTOR.where(Session.id_hash == id_hash)))
+                .mappings()
+                .first()
             )
-            if touch:
-                await portal.reader.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
+            if row is not None:
+                now = utcnow()
+                actor, touch = check_session_row(
+                    row, id_hash=id_hash, now=now, settings=portal.settings
+                )
+                if touch:
+                    await db.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
     state[ACTOR_KEY] = actor
     return actor
 

@@ -18,10 +18,9 @@ from portal.staff.models import StaffUser
 # write; once a minute is precise enough for a 30-minute idle timeout.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
-# What a statement selects to check a candidate's session and know whose it is
-# (the feedback page's single statement selects these too). Labelled: rows are
-# read by name, beside other columns of the same names.
-CANDIDATE_SESSION_COLUMNS = (
+# What SESSION_ACTOR selects to check a session and know whose it is. Labelled:
+# rows are read by name.
+_CANDIDATE_COLUMNS = (
     Session.last_seen_at.label("session_last_seen_at"),
     Session.expires_at.label("session_expires_at"),
     Session.revoked_at.label("session_revoked_at"),
@@ -40,7 +39,7 @@ _STAFF_COLUMNS = (
 # Any session, candidate's or staff member's: one row, one round trip.
 # Parameter: id_hash.
 SESSION_ACTOR = (
-    select(*CANDIDATE_SESSION_COLUMNS, *_STAFF_COLUMNS)
+    select(*_CANDIDATE_COLUMNS, *_STAFF_COLUMNS)
     .select_from(Session)
     .outerjoin(CandidateRow, CandidateRow.id == Session.candidate_id)
     .outerjoin(StaffUser, StaffUser.id == Session.staff_user_id)
@@ -53,10 +52,8 @@ def check_session_row(
     id_hash: bytes,
     now: dt.datetime,
     settings: Settings,
-    with_staff: bool = False,
 ) -> tuple[Actor, bool]:
-    """From a row with CANDIDATE_SESSION_COLUMNS (and the staff columns when
-    `with_staff`, as SESSION_ACTOR selects), read by name: who is signed in,
+    """From a row of SESSION_ACTOR, read by name: who is signed in,
     Anonymous if the session is past its idle or absolute limit, revoked, or its
     staff account deactivated; and whether to record activity (run TOUCH_SESSION)
     on this request."""
@@ -74,7 +71,7 @@ def check_session_row(
         actor = Candidate(
             candidate_id, row["session_organization_id"], row["session_candidate_name"], id_hash
         )
-    elif with_staff and row["session_staff_id"] is not None:
+    elif row["session_staff_id"] is not None:
         if not row["session_staff_active"]:
             return ANONYMOUS, False
         actor = Staff(

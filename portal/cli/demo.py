@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from portal.cli.common import with_engine
-from portal.cli.serving import base_url_for, serve
+from portal.cli.serving import base_url_for, bind_socket, serve
 from portal.db import unit_of_work, utcnow
 from portal.demo.content import DEMO_STAFF_PASSWORD
 from portal.demo.seed import (
@@ -22,7 +22,6 @@ from portal.demo.seed import (
     issue_demo_links,
     seed_demo_organizations,
 )
-from portal.server import bind_socket
 from portal.settings import Settings
 
 

@@ -16,10 +16,26 @@ from portal.app import create_app
 from portal.cli import DEFAULT_HOST, DEFAULT_PORT
 from portal.cli.common import with_engine
 from portal.jobs.worker import Worker
-from portal.server import HeadLimitedHttpToolsProtocol, bind_socket
 from portal.settings import Settings
 
 log = logging.getLogger("portal")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0 picks a free one).
+
+    The protocol must be named: asyncio sets TCP_NODELAY only on sockets whose
+    `proto` is IPPROTO_TCP, and an accepted socket inherits it from this one.
+    Without it, every keep-alive response written in two parts waited ~40 ms
+    for the client's delayed ACK (Nagle's algorithm).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def base_url_for(settings: Settings, sock: socket.socket, host: str) -> Settings:
@@ -38,9 +54,14 @@ def serve(
     on_ready: Callable[[], None] | None = None,
 ) -> None:
     app = create_app(settings, run_worker=run_worker)
+    # httptools bounds neither a request head's size nor how much of one it
+    # buffers (uvicorn's only such option, h11_max_incomplete_event_size, is h11's,
+    # and h11 costs the busiest page a good share of its throughput): the app
+    # refuses heads over 32 KiB with 431 (portal.security.bodylimit), and the
+    # reverse proxy in front caps them before they arrive (docs/admin/production.md).
     config = uvicorn.Config(
         app,
-        http=HeadLimitedHttpToolsProtocol,
+        http="httptools",
         log_config=None,
         access_log=False,
         proxy_headers=True,

@@ -7,10 +7,9 @@ next version of that application's feedback (never changing an earlier one);
 `publish_version` makes a version what the candidate reads, refusing one with
 risky findings unless a second recruiter overrides with a written reason.
 
-Scoping is the caller's, as for `portal.feedback.view.load_feedback_view`: pass
-as `readable` the applications the writer may touch (a ``select`` from
-`Application`, such as `readable_applications(actor)`); an application outside
-it is `ApplicationNotFound`, as a missing one is.
+Each function takes the writer (`actor`) and reads only the applications it
+may (`readable_applications`); an application outside them is
+`ApplicationNotFound`, as a missing one is.
 """
 
 from __future__ import annotations
@@ -18,15 +17,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access.service import send_invitation
 from portal.audit import service as audit
+from portal.auth import Actor
 from portal.candidates.models import Application, Requirement
+from portal.candidates.service import readable_applications
 from portal.concurrency import Conflict
 from portal.feedback.check import Draft, DraftItem, Finding, blocks_publishing, check_feedback
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride, FeedbackState
@@ -81,13 +81,14 @@ class SavedVersion:
 
 
 async def _application(
-    db: AsyncSession, *, readable: Select[Any], application_id: int, lock: bool = False
+    db: AsyncSession, *, actor: Actor, application_id: int, lock: bool = False
 ) -> tuple[int, int]:
-    """(job id, organization id) of an application in scope; locked for writing when
-    `lock`, so that two saves on PostgreSQL take turns."""
-    scope = readable.with_only_columns(Application.id, maintain_column_froms=True).correlate(None)
-    statement = select(Application.job_id, Application.organization_id).where(
-        Application.id == application_id, Application.id.in_(scope)
+    """(job id, organization id) of an application `actor` may read; locked for
+    writing when `lock`, so that two saves on PostgreSQL take turns."""
+    statement = (
+        readable_applications(actor)
+        .with_only_columns(Application.job_id, Application.organization_id)
+        .where(Application.id == application_id)
     )
     if lock:
         statement = statement.with_for_update(of=Application)
@@ -106,11 +107,11 @@ async def newest_version(db: AsyncSession, *, application_id: int) -> int:
 
 
 async def load_draft(
-    db: AsyncSession, *, readable: Select[Any], application_id: int, version: int | None = None
+    db: AsyncSession, *, actor: Actor, application_id: int, version: int | None = None
 ) -> StoredDraft | None:
     """A stored version (the newest when `version` is None) as a `Draft`, internal
     items included and requirements by id; None when there is no such version."""
-    await _application(db, readable=readable, application_id=application_id)
+    await _application(db, actor=actor, application_id=application_id)
     if version is None:
         version = await newest_version(db, application_id=application_id)
     feedback = await db.scalar(
@@ -206,7 +207,7 @@ async def _resolved(db: AsyncSession, *, job_id: int, draft: Draft) -> Draft:
 async def save_draft(
     db: AsyncSession,
     *,
-    readable: Select[Any],
+    actor: Actor,
     application_id: int,
     draft: Draft,
     author_staff_id: int | None,
@@ -226,14 +227,14 @@ async def save_draft(
     ``feedback.saved``.
     """
     job_id, organization_id = await _application(
-        db, readable=readable, application_id=application_id, lock=True
+        db, actor=actor, application_id=application_id, lock=True
     )
     current = await newest_version(db, application_id=application_id)
     if based_on is not None and based_on != current:
         raise Conflict(version=current)
     draft = await _resolved(db, job_id=job_id, draft=draft)
     if current:
-        stored = await load_draft(db, readable=readable, application_id=application_id)
+        stored = await load_draft(db, actor=actor, application_id=application_id)
         if stored is not None and stored.draft == draft:
             return SavedVersion(current, created=False)
     feedback = Feedback(
@@ -288,7 +289,7 @@ async def save_draft(
 async def publish_version(
     db: AsyncSession,
     *,
-    readable: Select[Any],
+    actor: Actor,
     application_id: int,
     version: int,
     staff_id: int,
@@ -307,14 +308,14 @@ async def publish_version(
     audited (``feedback.check_overridden``), then ``feedback.published``.
     """
     _job_id, organization_id = await _application(
-        db, readable=readable, application_id=application_id, lock=True
+        db, actor=actor, application_id=application_id, lock=True
     )
     current = await newest_version(db, application_id=application_id)
     if not current:
         raise NothingToPublish(application_id)
     if version != current:
         raise Conflict(version=current)
-    stored = await load_draft(db, readable=readable, application_id=application_id)
+    stored = await load_draft(db, actor=actor, application_id=application_id)
     assert stored is not None
     if stored.state == FeedbackState.PUBLISHED:
         return False

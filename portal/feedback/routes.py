@@ -5,22 +5,25 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.auth.areas import candidate_found, candidate_of, candidate_session
+from portal.auth.areas import candidate_of
 from portal.db import utcnow
 from portal.feedback import service
 from portal.feedback.summary import summary_view
-from portal.feedback.view import FeedbackView
+from portal.feedback.view import FeedbackView, load_feedback_view
 from portal.forms import FormState, read_form
 from portal.pdf.download import summary_download
 from portal.pool import panel as talent_pool
+from portal.security.actors import Candidate
 from portal.threads import service as threads
 from portal.threads.forms import QuestionForm, one_newline
-from portal.threads.service import NO_THREAD, ThreadHead
+from portal.threads.service import ThreadHead
 from portal.web import (
+    db_reads,
     db_session,
     is_htmx,
     not_found,
@@ -57,59 +60,57 @@ async def applications(request: Request) -> Response:
     return response
 
 
-async def _feedback_page(request: Request) -> tuple[FeedbackView, ThreadHead] | Response:
-    """The signed-in candidate's page for the application in the path with what its
-    statement found of the conversation, or the answer to give instead (not found).
-    The statement checks the session too: the area's guard (`CANDIDATE_PAGE`) lets
-    in only the candidate it finds."""
+def _application_id(request: Request) -> int:
     application_id: int = request.path_params["application_id"]
-    id_hash = candidate_session(request)
-    # The busiest page: its one statement checks the session too, and the actor it
-    # finds is handed to portal.auth, so nothing asks the database twice.
-    who, page, head = await service.load_feedback_page(
-        portal(request).reader,
-        id_hash=id_hash,
-        application_id=application_id,
-        now=utcnow(),
-        settings=portal(request).settings,
-    )
-    candidate_found(request, who)
-    if page is None:
-        # Not theirs, or nothing published yet: the same answer, so ids reveal nothing.
-        return await not_found(request, LookupError(application_id))
-    return page, head
+    return application_id
 
 
-async def feedback_context(
-    request: Request, page: FeedbackView, head: ThreadHead
+async def _page_context(
+    request: Request,
+    db: AsyncSession,
+    actor: Candidate,
+    found: tuple[FeedbackView, ThreadHead],
+    *,
+    form: FormState | None = None,
 ) -> dict[str, Any]:
-    """What candidate/feedback.html needs besides the feedback: the conversation."""
+    """What candidate/feedback.html needs: the feedback, the conversation (nothing
+    more to read when there is none) and the talent-pool panel (only when the
+    feedback offers it)."""
+    page, head = found
     thread = await threads.load_candidate_thread(
-        portal(request).reader,
-        head=head,
-        organization=page.branding.display_name,
-        now=utcnow(),
+        db, head=head, organization=page.branding.display_name, now=utcnow()
     )
     return {
         "page": page,
         "thread": thread,
-        "form": FormState(),
-        "pool": await pool_panel(request, page),
+        "form": form or FormState(),
+        "pool": await pool_panel(request, db, actor, page),
     }
 
 
-async def pool_panel(request: Request, page: FeedbackView) -> talent_pool.PoolPanel | None:
+async def _context(
+    request: Request, actor: Candidate, *, form: FormState | None = None
+) -> dict[str, Any] | None:
+    """The page's context in a unit of work of its own; None if the application is
+    not theirs or nothing is published (the same answer, so ids reveal nothing).
+    Reads (and marking replies read, one statement), outside a transaction."""
+    async with db_reads(request) as db:
+        found = await service.load_feedback_page(
+            db, actor=actor, application_id=_application_id(request)
+        )
+        if found is None:
+            return None
+        return await _page_context(request, db, actor, found, form=form)
+
+
+async def pool_panel(
+    request: Request, db: AsyncSession, actor: Candidate, page: FeedbackView
+) -> talent_pool.PoolPanel | None:
     """The talent-pool panel: one more small indexed statement, only on pages whose
     feedback offers the pool."""
     if not page.pool_invitation_offered:
         return None
-    actor = candidate_of(request)
-    pool = await talent_pool.load_panel(
-        portal(request).reader,
-        candidate_id=actor.candidate_id,
-        organization_id=actor.organization_id,
-        application_id=page.application_id,
-    )
+    pool = await talent_pool.load_panel(db, actor=actor, application_id=page.application_id)
     done = request.query_params.get("pool", "")
     if pool is not None and done in POOL_DONE:
         pool = dataclasses.replace(pool, done=done)
@@ -117,40 +118,25 @@ async def pool_panel(request: Request, page: FeedbackView) -> talent_pool.PoolPa
 
 
 async def feedback(request: Request) -> Response:
-    found = await _feedback_page(request)
-    if isinstance(found, Response):
-        return found
-    page, head = found
-    if head is NO_THREAD:
-        # The common case, kept to the bare render: no thread, nothing to load (but
-        # the talent-pool panel, when the feedback offers it).
-        pool = await pool_panel(request, page)
-        response = render(
-            request, "candidate/feedback.html", {"page": page, "pool": pool}, headers=PRIVATE
-        )
-    else:
-        context = await feedback_context(request, page, head)
-        response = render(request, "candidate/feedback.html", context, headers=PRIVATE)
-    remember_organization(request, response, page.branding.slug)
+    actor = candidate_of(request)
+    context = await _context(request, actor)
+    if context is None:
+        return await not_found(request, LookupError(_application_id(request)))
+    response = render(request, "candidate/feedback.html", context, headers=PRIVATE)
+    remember_organization(request, response, context["page"].branding.slug)
     return response
 
 
 async def feedback_pdf(request: Request) -> Response:
-    """The page as a PDF to keep."""
-    found = await _feedback_page(request)
-    if isinstance(found, Response):
-        return found
-    page, head = found
-    # What the page shows below the feedback, in the PDF too: the answered questions
-    # and the talent-pool status.
+    """The page as a PDF to keep, with what the page shows below the feedback: the
+    answered questions and the talent-pool status."""
     actor = candidate_of(request)
-    page = await summary_view(
-        portal(request).reader,
-        page,
-        candidate_id=actor.candidate_id,
-        organization_id=actor.organization_id,
-        thread_id=head.thread_id,
-    )
+    async with db_reads(request) as db:
+        page = await load_feedback_view(db, actor=actor, application_id=_application_id(request))
+        if page is not None:
+            page = await summary_view(db, page, actor=actor)
+    if page is None:
+        return await not_found(request, LookupError(_application_id(request)))
     return await summary_download(request, page)
 
 
@@ -162,15 +148,11 @@ QUESTION_FLOOD = (
 
 async def _conversation(
     request: Request,
-    page: FeedbackView,
-    head: ThreadHead,
+    context: dict[str, Any],
     *,
-    form: FormState,
     status_code: int = 200,
 ) -> Response:
     """The conversation as it is now: only its block for htmx, else the whole page."""
-    context = await feedback_context(request, page, head)
-    context["form"] = form
     if is_htmx(request):
         return render(
             request,
@@ -191,47 +173,51 @@ async def _conversation(
 
 async def ask(request: Request) -> Response:
     """A candidate's question or follow-up about the application in the path."""
-    found = await _feedback_page(request)
-    if isinstance(found, Response):
-        return found
-    page, head = found
     actor = candidate_of(request)
+    application_id = _application_id(request)
+    async with db_reads(request) as db:
+        found = await service.load_feedback_page(db, actor=actor, application_id=application_id)
+    if found is None:
+        return await not_found(request, LookupError(application_id))
     data, form = await read_form(request, QuestionForm, values=one_newline)
+    refused: int | None = None
     if data is None:
-        return await _conversation(request, page, head, form=form, status_code=422)
-    if not await portal(request).limiter.allow("question", str(actor.candidate_id)):
+        refused = 422
+    elif not await portal(request).limiter.allow("question", str(actor.candidate_id)):
         form.errors["body"] = QUESTION_FLOOD
-        return await _conversation(request, page, head, form=form, status_code=429)
-    try:
-        async with db_session(request) as db:
-            thread = await threads.ask(
-                db,
-                actor=actor,
-                application_id=page.application_id,
-                body=data.body,
-                now=utcnow(),
-            )
-    except (threads.Blocked, threads.ThreadClosed) as refused:
-        # The page says why (closed, or no longer able to post); the text stays.
-        found = await _feedback_page(request)
-        if isinstance(found, Response):
-            return found
-        status = 403 if isinstance(refused, threads.Blocked) else 409
-        return await _conversation(request, *found, form=form, status_code=status)
-    if thread is None:  # feedback withdrawn a moment ago
-        return await not_found(request, LookupError(page.application_id))
-    if is_htmx(request):
-        return await _conversation(request, page, threads.head_of(thread), form=FormState())
-    return RedirectResponse(
-        path_for(request, "candidate.feedback", application_id=page.application_id)
-        + "#conversation",
-        status_code=303,
-        headers={"cache-control": "no-store"},
-    )
+        refused = 429
+    else:
+        try:
+            async with db_session(request) as db:
+                thread = await threads.ask(
+                    db,
+                    actor=actor,
+                    application_id=application_id,
+                    body=data.body,
+                    now=utcnow(),
+                )
+        except (threads.Blocked, threads.ThreadClosed) as error:
+            # The page says why (closed, or no longer able to post); the text stays.
+            refused = 403 if isinstance(error, threads.Blocked) else 409
+        else:
+            if thread is None:  # feedback withdrawn a moment ago
+                return await not_found(request, LookupError(application_id))
+            if not is_htmx(request):
+                return RedirectResponse(
+                    path_for(request, "candidate.feedback", application_id=application_id)
+                    + "#conversation",
+                    status_code=303,
+                    headers={"cache-control": "no-store"},
+                )
+            form = FormState()
+    context = await _context(request, actor, form=form)
+    if context is None:
+        return await not_found(request, LookupError(application_id))
+    return await _conversation(request, context, status_code=refused or 200)
 
 
-# The busiest routes first: routes are tried in order. For a signed-in candidate, as
-# their page's own statement finds them (portal.auth.areas.CANDIDATE_PAGE).
+# For a signed-in candidate (portal.auth.areas.CANDIDATE); the busiest routes first,
+# as routes are tried in order.
 page_routes = [
     Route("/feedback/{application_id:id}", feedback, name="candidate.feedback"),
     Route("/feedback/{application_id:id}/summary.pdf", feedback_pdf, name="candidate.feedback_pdf"),

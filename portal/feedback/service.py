@@ -2,48 +2,36 @@
 
 Queries select plain columns into small dataclasses: the page shows a few
 fields of many rows, and the candidate page is the busiest in the product.
-The feedback itself is built by `portal.feedback.view`, as for every reader.
+The feedback itself is built by `portal.feedback.view`, for every reader of it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.auth import CANDIDATE_SESSION_COLUMNS, Actor, check_session_row
+from portal.auth import Actor
 from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application, Candidate, Job
 from portal.candidates.service import readable_applications
 from portal.feedback.models import Feedback
 from portal.feedback.view import (
     BRANDING_COLUMNS,
-    ITEM_COLUMNS,
     STAGE_WORDS,
-    VIEW_COLUMNS,
     Branding,
     FeedbackView,
     Version,
     branding_from,
     build_feedback_view,
-    view_joins,
+    feedback_view_statement,
 )
 from portal.orgs.models import Organization
-from portal.reader import Reader
-from portal.security.models import Session
-from portal.security.sessions import TOUCH_SESSION
-from portal.settings import Settings
 from portal.threads.models import Thread
-from portal.threads.service import (
-    HEAD_COLUMNS,
-    NO_THREAD,
-    ThreadHead,
-    blocked_column,
-    head_from_row,
-)
+from portal.threads.service import HEAD_COLUMNS, ThreadHead, blocked_column, head_from_row
 
 
 @dataclass(frozen=True)
@@ -107,78 +95,61 @@ _BRANDING_BY_SLUG = select(*BRANDING_COLUMNS).where(Organization.slug == bindpar
 
 
 async def read_branding(
-    reader: Reader, *, organization_id: int | None = None, slug: str | None = None
+    db: AsyncSession, *, organization_id: int | None = None, slug: str | None = None
 ) -> Branding | None:
-    """An organization's branding by id or by slug, in one autocommit statement (for
-    pages outside a unit of work: sign-in, error pages). None if there is none."""
+    """An organization's branding by id or by slug (for pages anyone may land on:
+    sign-in, error pages). None if there is none."""
     if organization_id is not None:
-        rows = await reader.fetch(_BRANDING_BY_ID, {"organization_id": organization_id})
+        result = await db.execute(_BRANDING_BY_ID, {"organization_id": organization_id})
     else:
-        rows = await reader.fetch(_BRANDING_BY_SLUG, {"slug": slug})
-    return branding_from(rows[0]) if rows else None
+        result = await db.execute(_BRANDING_BY_SLUG, {"slug": slug})
+    row = result.mappings().first()
+    return branding_from(row) if row is not None else None
 
 
-def _feedback_page_statement() -> Select[Any]:
-    """Session, candidate, and the newest published version of one of their
-    applications with its visible items (see `portal.feedback.view`).
+def _page_statement() -> Select[Any]:
+    """The candidate's page for one application, from `readable_applications` of a
+    candidate: the version and its visible items, the thread's head and whether
+    the candidate is blocked, so that a page without a conversation needs no other
+    query.
 
-    One statement (one row per item) because this is the busiest page of the
-    product: every round trip and every statement SQLAlchemy prepares shows in
-    its throughput (see bench/). Built once; only the bound values change, and
-    it runs through `Reader`, on the driver directly on PostgreSQL. The session
-    columns are checked by portal.auth's `check_session_row`; the rest is read
-    by `build_feedback_view`, by name.
-    """
-    statement = (
-        select(
-            *CANDIDATE_SESSION_COLUMNS,
-            *VIEW_COLUMNS,
-            *ITEM_COLUMNS,
-            # The conversation under the feedback (portal.threads): one unique-index
-            # look-up each, so a page without a thread needs no other query.
-            *HEAD_COLUMNS,
-            blocked_column(Candidate.id, Candidate.organization_id),
-        )
-        .select_from(Session)
-        .join(Candidate, Candidate.id == Session.candidate_id)
-        # Scoped to the signed-in candidate, as readable_applications() scopes a
-        # candidate (inlined: this page is one statement): anyone else's id finds
-        # no application.
-        .outerjoin(
-            Application,
-            and_(
-                Application.id == bindparam("application_id"),
-                Application.candidate_id == Candidate.id,
-            ),
-        )
-        .outerjoin(Thread, Thread.application_id == Application.id)
-        .where(Session.id_hash == bindparam("id_hash"))
+    Built once: building this statement and its cache key cost more CPU than the
+    rest of the busiest request. So the candidate it is scoped to is one whose ids
+    are bound parameters (``candidate_id``, ``organization_id``), and the scope is
+    still `readable_applications`'s own."""
+    candidate = CandidateActor(
+        candidate_id=cast(int, bindparam("candidate_id")),
+        organization_id=cast(int, bindparam("organization_id")),
+        name="",
+        session_id_hash=b"",
     )
-    return view_joins(statement, Version.PUBLISHED)
+    return (
+        feedback_view_statement(
+            actor=candidate,
+            application_id=cast(int, bindparam("application_id")),
+            version=Version.PUBLISHED,
+        )
+        .add_columns(*HEAD_COLUMNS, blocked_column(Candidate.id, Candidate.organization_id))
+        .outerjoin(Thread, Thread.application_id == Application.id)
+    )
 
 
-FEEDBACK_PAGE = _feedback_page_statement()
+FEEDBACK_PAGE = _page_statement()
 
 
 async def load_feedback_page(
-    reader: Reader,
-    *,
-    id_hash: bytes,
-    application_id: int,
-    now: dt.datetime,
-    settings: Settings,
-) -> tuple[Actor | None, FeedbackView | None, ThreadHead]:
-    """Who the session belongs to (None if there is no such session; checked by
-    portal.auth's check_session_row) and, for a candidate, their page for one
-    application (None if it is not theirs or nothing is published) with what
-    the statement found of its conversation."""
-    rows = await reader.fetch(FEEDBACK_PAGE, {"id_hash": id_hash, "application_id": application_id})
-    if not rows:
-        return None, None, NO_THREAD
-    who, touch = check_session_row(rows[0], id_hash=id_hash, now=now, settings=settings)
-    if touch:
-        await reader.execute(TOUCH_SESSION, {"session_id_hash": id_hash, "now": now})
-    if not isinstance(who, CandidateActor):
-        return who, None, NO_THREAD
+    db: AsyncSession, *, actor: CandidateActor, application_id: int
+) -> tuple[FeedbackView, ThreadHead] | None:
+    """The candidate's page for one of their applications (see `_page_statement`)
+    with what is known of its conversation; None if it is not theirs or nothing
+    is published."""
+    params = {
+        "candidate_id": actor.candidate_id,
+        "organization_id": actor.organization_id,
+        "application_id": application_id,
+    }
+    rows = (await db.execute(FEEDBACK_PAGE, params)).mappings().all()
     view = build_feedback_view(rows)
-    return who, view, NO_THREAD if view is None else head_from_row(rows[0])
+    if view is None:
+        return None
+    return view, head_from_row(rows[0])

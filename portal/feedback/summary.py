@@ -12,13 +12,15 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.auth import Actor
 from portal.feedback.view import FeedbackView
 from portal.formats import long_date
 from portal.pool.models import PoolState
-from portal.pool.panel import Membership, load_panel
-from portal.reader import Reader
-from portal.threads.models import AuthorKind
-from portal.threads.service import CANDIDATE_MESSAGES
+from portal.pool.panel import Membership, application_panel
+from portal.threads.models import AuthorKind, Thread
+from portal.threads.service import CANDIDATE_MESSAGES, readable_threads
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,21 @@ class SummaryView(FeedbackView):
     pool_status: str = ""
 
 
-async def answered_questions(reader: Reader, thread_id: int | None) -> tuple[AnsweredQuestion, ...]:
-    """Each question of the thread with the replies sent to it, in order; questions
-    still waiting, withheld messages and replies awaiting approval are left out (the
-    same messages the candidate sees on the page, as plain text)."""
+async def answered_questions(
+    db: AsyncSession, *, actor: Actor, application_id: int
+) -> tuple[AnsweredQuestion, ...]:
+    """Each question of the application's thread (one `actor` may read) with the
+    replies sent to it, in order; questions still waiting, withheld messages and
+    replies awaiting approval are left out (the same messages the candidate sees on
+    the page, as plain text)."""
+    thread_id = await db.scalar(
+        readable_threads(actor)
+        .with_only_columns(Thread.id)
+        .where(Thread.application_id == application_id)
+    )
     if thread_id is None:
         return ()
-    rows = await reader.fetch(CANDIDATE_MESSAGES, {"thread_id": thread_id})
+    rows = (await db.execute(CANDIDATE_MESSAGES, {"thread_id": thread_id})).mappings().all()
     exchanges: list[tuple[list[str], list[str], dt.datetime | None]] = []
     for row in rows:
         if row["hidden_at"] is not None:
@@ -76,27 +86,15 @@ def pool_status(membership: Membership | None, organization: str) -> str:
     return f"Your place in {organization}'s talent pool ended on {ended}."
 
 
-async def summary_view(
-    reader: Reader,
-    page: FeedbackView,
-    *,
-    candidate_id: int,
-    organization_id: int,
-    thread_id: int | None,
-) -> FeedbackView:
-    """What the PDF shows, for the candidate and for staff alike: the feedback view,
-    with the answered questions of the application's thread (`thread_id`, None when
-    there is none) and, when the feedback offers the pool, the candidate's place in
-    it. Nothing more is read for a page with neither. Scoping is the caller's."""
-    questions = await answered_questions(reader, thread_id)
+async def summary_view(db: AsyncSession, page: FeedbackView, *, actor: Actor) -> FeedbackView:
+    """What the PDF shows, for the candidate and for staff alike: the feedback view
+    (read by `actor`), with the answered questions of the application's thread and,
+    when the feedback offers the pool, the candidate's place in it. Only what
+    `actor` may read is read."""
+    questions = await answered_questions(db, actor=actor, application_id=page.application_id)
     membership = None
     if page.pool_invitation_offered:
-        panel = await load_panel(
-            reader,
-            candidate_id=candidate_id,
-            organization_id=organization_id,
-            application_id=page.application_id,
-        )
+        panel = await application_panel(db, actor=actor, application_id=page.application_id)
         membership = panel.membership if panel else None
     status = pool_status(membership, page.branding.display_name)
     if not questions and not status:

@@ -33,10 +33,13 @@ from portal.candidates.models import (
     Requirement,
     Stage,
 )
+from portal.candidates.service import readable_applications
 from portal.db import NamedRow
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
 from portal.forms import WEB_ADDRESS
 from portal.orgs.models import Organization
+from portal.security.actors import Actor
+from portal.security.actors import Candidate as CandidateActor
 from portal.staff.models import StaffUser
 
 STAGE_WORDS: dict[str, str] = {
@@ -290,9 +293,8 @@ def view_joins(statement: Select[Any], version: Version | int) -> Select[Any]:
     """`statement` (whose FROM already has `Application` and `Candidate`) with
     what a view needs joined on, visible items only, in the page's order.
 
-    Outer joins, so a statement that starts from something else (a session)
-    still answers a row when there is no such application or version; such a
-    row has ``feedback_version`` NULL."""
+    Outer joins, so the application's row comes back even when it has no such
+    version; that row has ``feedback_version`` NULL."""
     return (
         statement.outerjoin(Job, Job.id == Application.job_id)
         .outerjoin(Organization, Organization.id == Job.organization_id)
@@ -375,44 +377,33 @@ def build_feedback_view(rows: Iterable[NamedRow]) -> FeedbackView | None:
 
 
 def feedback_view_statement(
-    *, application_id: int, readable: Select[Any] | None, version: Version | int
+    *, actor: Actor, application_id: int, version: Version | int
 ) -> Select[Any]:
-    """The statement `load_feedback_view` runs (see there for `readable`)."""
+    """The statement `load_feedback_view` runs: from the applications `actor` may
+    read (`readable_applications`), the one asked for, with what a view shows."""
+    if isinstance(actor, CandidateActor):
+        # A candidate reads only what was published to them, whatever is asked.
+        version = Version.PUBLISHED
     statement = (
-        select(*VIEW_COLUMNS, *ITEM_COLUMNS)
-        .select_from(Application)
+        readable_applications(actor)
+        .with_only_columns(*VIEW_COLUMNS, *ITEM_COLUMNS, maintain_column_froms=True)
         .join(Candidate, Candidate.id == Application.candidate_id)
         .where(Application.id == application_id)
     )
-    if readable is not None:
-        # Whatever the scope selects, only its application ids matter here.
-        # Not correlated: the scope is a statement of its own, not a condition on
-        # this statement's row.
-        scope = readable.with_only_columns(Application.id, maintain_column_froms=True)
-        statement = statement.where(Application.id.in_(scope.correlate(None)))
     return view_joins(statement, version)
 
 
 async def load_feedback_view(
     db: AsyncSession,
     *,
+    actor: Actor,
     application_id: int,
-    readable: Select[Any] | None,
     version: Version | int = Version.PUBLISHED,
 ) -> FeedbackView | None:
     """One version of the feedback on one application as its candidate would see
-    it, or None if there is no such application (in scope) or version.
-
-    Scoping is the caller's: pass as `readable` the statement of the
-    applications the actor may read (a ``select`` from `Application`, such as a
-    domain's readable statement; only ``Application.id`` is taken from it), and
-    an application outside it answers None, as a missing one does. Pass
-    ``readable=None`` only when `application_id` itself came from such a
-    statement (say, a list the actor was shown in this request); there is no
-    default, so a caller cannot forget the scope by accident.
-    """
-    statement = feedback_view_statement(
-        application_id=application_id, readable=readable, version=version
-    )
+    it, or None if `actor` may not read that application (`readable_applications`)
+    or there is no such application or version. A candidate gets only the
+    published version."""
+    statement = feedback_view_statement(actor=actor, application_id=application_id, version=version)
     rows = (await db.execute(statement)).mappings().all()
     return build_feedback_view(rows)

@@ -5,12 +5,16 @@ member's choices in words."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import and_, bindparam, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.auth import Actor
 from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application
 from portal.candidates.service import readable_applications
@@ -30,7 +34,6 @@ from portal.pool.models import (
     PoolMembership,
     PoolState,
 )
-from portal.reader import Reader
 
 
 def _months(n: int) -> str:
@@ -38,6 +41,22 @@ def _months(n: int) -> str:
         years = n // 12
         return f"{years} year{'' if years == 1 else 's'}"
     return f"{n} month{'' if n == 1 else 's'}"
+
+
+# The option lists of the panel's forms (value as posted -> label), built once rather
+# than on every render of the feedback page.
+ROLE_FAMILY_CHOICES: Mapping[str, str] = MappingProxyType(dict(ROLE_FAMILIES))
+REMOTE_CHOICES: Mapping[str, str] = MappingProxyType({str(k): v for k, v in REMOTE_WORDS.items()})
+FREQUENCY_CHOICES: Mapping[str, str] = MappingProxyType(
+    {str(k): v for k, v in FREQUENCY_WORDS.items()}
+)
+
+
+@functools.cache
+def duration_choices(durations: tuple[int, ...]) -> Mapping[str, str]:
+    """The consent durations an organization offers, as choices (an organization's
+    list seldom changes, so each is built once)."""
+    return MappingProxyType({str(n): _months(n) for n in durations})
 
 
 @dataclass(frozen=True)
@@ -127,20 +146,25 @@ class PoolPanel:
     notice: str = ""  # e.g. the statement changed while they read it
 
     @property
-    def role_families(self) -> dict[str, str]:
-        return ROLE_FAMILIES
+    def role_families(self) -> Mapping[str, str]:
+        return ROLE_FAMILY_CHOICES
 
     @property
-    def remote_choices(self) -> dict[str, str]:
-        return {str(k): v for k, v in REMOTE_WORDS.items()}
+    def remote_choices(self) -> Mapping[str, str]:
+        return REMOTE_CHOICES
 
     @property
-    def frequency_choices(self) -> dict[str, str]:
-        return {str(k): v for k, v in FREQUENCY_WORDS.items()}
+    def frequency_choices(self) -> Mapping[str, str]:
+        return FREQUENCY_CHOICES
 
     @property
-    def duration_choices(self) -> dict[str, str]:
-        return {str(n): _months(n) for n in self.durations}
+    def duration_choices(self) -> Mapping[str, str]:
+        return duration_choices(self.durations)
+
+    @property
+    def consent_paragraphs(self) -> tuple[str, ...]:
+        """The organization's statement as paragraphs (split at blank lines)."""
+        return tuple(p.strip() for p in self.consent_text.split("\n\n") if p.strip())
 
     def value(self, name: str) -> str:
         """A field's value: as typed (after an error), else the member's choice."""
@@ -149,9 +173,14 @@ class PoolPanel:
         return self.membership.form_values().get(name, "")
 
     def chosen(self, name: str, option: str) -> bool:
+        return option in self.chosen_values(name)
+
+    def chosen_values(self, name: str) -> frozenset[str]:
+        """The options of a choice field to show ticked (role families are several)."""
+        value = self.value(name)
         if name == "role_families":
-            return option in self.value(name).split(",")
-        return self.value(name) == option
+            return frozenset(value.split(","))
+        return frozenset((value,))
 
 
 # One statement, only for feedback that offers the pool: the organization's
@@ -193,15 +222,56 @@ def _panel_from_row(row: Any, application_id: int) -> PoolPanel | None:
     )
 
 
-async def load_panel(
-    reader: Reader, *, candidate_id: int, organization_id: int, application_id: int
+async def _read_panel(
+    db: AsyncSession, *, candidate_id: int, organization_id: int, application_id: int
 ) -> PoolPanel | None:
-    """The panel for a page whose feedback offers the pool (None when the
-    organization has turned the pool off); scoping is the caller's."""
-    rows = await reader.fetch(
-        PANEL, {"candidate_id": candidate_id, "organization_id": organization_id}
+    row = (
+        (
+            await db.execute(
+                PANEL, {"candidate_id": candidate_id, "organization_id": organization_id}
+            )
+        )
+        .mappings()
+        .first()
     )
-    return _panel_from_row(rows[0], application_id) if rows else None
+    return _panel_from_row(row, application_id) if row is not None else None
+
+
+async def load_panel(
+    db: AsyncSession, *, actor: CandidateActor, application_id: int
+) -> PoolPanel | None:
+    """The panel of the candidate's page for one of their applications whose
+    feedback offers the pool (None when the organization has turned the pool off).
+    The page's own statement has found the application theirs and the offer made."""
+    return await _read_panel(
+        db,
+        candidate_id=actor.candidate_id,
+        organization_id=actor.organization_id,
+        application_id=application_id,
+    )
+
+
+async def application_panel(
+    db: AsyncSession, *, actor: Actor, application_id: int
+) -> PoolPanel | None:
+    """The panel as the candidate of an application `actor` may read sees it (for
+    the PDF summary, which staff download too); None when the application is not
+    readable or the organization has turned the pool off."""
+    subject = (
+        await db.execute(
+            readable_applications(actor)
+            .with_only_columns(Application.candidate_id, Application.organization_id)
+            .where(Application.id == application_id)
+        )
+    ).first()
+    if subject is None:
+        return None
+    return await _read_panel(
+        db,
+        candidate_id=subject.candidate_id,
+        organization_id=subject.organization_id,
+        application_id=application_id,
+    )
 
 
 async def panel_for(
@@ -211,17 +281,7 @@ async def panel_for(
     None when the application is not theirs or its feedback offers no pool."""
     if not await offers_pool(db, actor=actor, application_id=application_id):
         return None
-    row = (
-        (
-            await db.execute(
-                PANEL,
-                {"candidate_id": actor.candidate_id, "organization_id": actor.organization_id},
-            )
-        )
-        .mappings()
-        .one_or_none()
-    )
-    return _panel_from_row(row, application_id) if row else None
+    return await load_panel(db, actor=actor, application_id=application_id)
 
 
 async def offers_pool(db: AsyncSession, *, actor: CandidateActor, application_id: int) -> bool:

@@ -13,7 +13,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.auth.areas import candidate_of
-from portal.candidates.service import readable_applications
 from portal.db import utcnow
 from portal.feedback.view import load_feedback_view
 from portal.forms import FormState, InputModel, read_form
@@ -78,9 +77,7 @@ async def _panel_response(
         if is_htmx(request):
             page = None
         else:
-            page = await load_feedback_view(
-                db, application_id=application_id, readable=readable_applications(actor)
-            )
+            page = await load_feedback_view(db, actor=actor, application_id=application_id)
             if page is None:
                 raise HTTPException(404)
     if page is None:

@@ -326,17 +326,17 @@ async def member_detail(
             .order_by(PoolContact.contacted_at.desc(), PoolContact.id.desc())
         )
     ]
-    readable = readable_applications(actor)
     application_ids = (
         await db.scalars(
-            readable.with_only_columns(Application.id)
+            readable_applications(actor)
+            .with_only_columns(Application.id)
             .where(Application.candidate_id == found.candidate_id)
             .order_by(Application.decided_at.desc().nulls_last(), Application.id.desc())
         )
     ).all()
     feedback = []
     for application_id in application_ids:
-        view = await load_feedback_view(db, application_id=application_id, readable=readable)
+        view = await load_feedback_view(db, actor=actor, application_id=application_id)
         if view is not None:
             feedback.append(view)
     return MemberDetail(

@@ -22,7 +22,6 @@ from portal.candidates.service import readable_applications
 from portal.db import NamedRow
 from portal.feedback.models import Feedback, FeedbackState
 from portal.orgs.models import Organization
-from portal.reader import Reader
 from portal.security.actors import Actor, Candidate, Staff
 from portal.threads.abuse import assess_message
 from portal.threads.models import (
@@ -186,15 +185,15 @@ MARK_READ = (
 
 
 async def load_candidate_thread(
-    reader: Reader, *, head: ThreadHead, organization: str, now: dt.datetime
+    db: AsyncSession, *, head: ThreadHead, organization: str, now: dt.datetime
 ) -> CandidateThread:
     """The messages of the thread the feedback page's statement found (one indexed
     query, none without a thread), marking staff messages read."""
     if head.thread_id is None:
         return CandidateThread(head, ())
-    rows = await reader.fetch(CANDIDATE_MESSAGES, {"thread_id": head.thread_id})
+    rows = (await db.execute(CANDIDATE_MESSAGES, {"thread_id": head.thread_id})).mappings().all()
     if head.unread:
-        await reader.execute(MARK_READ, {"thread_id": head.thread_id, "now": now})
+        await db.execute(MARK_READ, {"thread_id": head.thread_id, "now": now})
     return CandidateThread(head, tuple(_shown(row, organization) for row in rows))
 
 

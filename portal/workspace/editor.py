@@ -12,7 +12,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.auth.areas import staff_of
-from portal.candidates.service import readable_applications
 from portal.concurrency import Conflict
 from portal.db import utcnow
 from portal.feedback import drafts
@@ -99,9 +98,7 @@ async def editor(request: Request) -> Response:
     application_id = application_id_of(request)
     context = await _editor_context(request, actor, application_id)
     async with db_session(request) as db:
-        stored = await drafts.load_draft(
-            db, readable=readable_applications(actor), application_id=application_id
-        )
+        stored = await drafts.load_draft(db, actor=actor, application_id=application_id)
     requirements = context["requirements"]
     form = form_from_draft(
         stored.draft if stored else None,
@@ -148,7 +145,7 @@ async def save(request: Request) -> Response:
         async with db_session(request) as db:
             saved = await drafts.save_draft(
                 db,
-                readable=readable_applications(actor),
+                actor=actor,
                 application_id=application_id,
                 draft=built.draft,
                 author_staff_id=actor.staff_id,
@@ -178,9 +175,7 @@ async def _conflict(
     """409: someone saved a newer version meanwhile. What they saved beside what this
     recruiter typed, field by field; "save mine instead" makes theirs the next version."""
     async with db_session(request) as db:
-        stored = await drafts.load_draft(
-            db, readable=readable_applications(actor), application_id=application_id
-        )
+        stored = await drafts.load_draft(db, actor=actor, application_id=application_id)
     if stored is None:  # every version was deleted meanwhile (the whole job, say)
         raise HTTPException(404)
     theirs = form_from_draft(stored.draft, version=stored.version, requirements=requirements)
@@ -258,11 +253,10 @@ async def _preview_context(request: Request, actor: Staff, application_id: int) 
     context = await application_context(request, actor, application_id)
     requirements = _requirements(context)
     async with db_session(request) as db:
-        readable = readable_applications(actor)
         page = await load_feedback_view(
-            db, application_id=application_id, readable=readable, version=Version.LATEST
+            db, actor=actor, application_id=application_id, version=Version.LATEST
         )
-        stored = await drafts.load_draft(db, readable=readable, application_id=application_id)
+        stored = await drafts.load_draft(db, actor=actor, application_id=application_id)
     if page is None or stored is None:
         raise HTTPException(404)
     form = form_from_draft(stored.draft, version=stored.version, requirements=requirements)
@@ -317,7 +311,7 @@ async def publish(request: Request) -> Response:
         async with db_session(request) as db:
             await drafts.publish_version(
                 db,
-                readable=readable_applications(actor),
+                actor=actor,
                 application_id=application_id,
                 version=data.version,
                 staff_id=actor.staff_id,

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.auth.areas import staff_of
-from portal.candidates.service import readable_applications
 from portal.db import utcnow
 from portal.feedback.summary import summary_view
 from portal.feedback.view import Version, load_feedback_view
@@ -123,23 +122,14 @@ async def summary_pdf(request: Request) -> Response:
     async with db_session(request) as db:
         page = await load_feedback_view(
             db,
+            actor=actor,
             application_id=application_id,
-            readable=readable_applications(actor),
             version=Version.LATEST if latest else Version.PUBLISHED,
         )
         if page is None:
             raise HTTPException(404)
-        candidate_id, thread_id = await service.summary_subjects(
-            db, actor=actor, application_id=application_id
-        )
-    # The same document the candidate downloads, answered questions and pool included.
-    page = await summary_view(
-        portal(request).reader,
-        page,
-        candidate_id=candidate_id,
-        organization_id=actor.organization_id,
-        thread_id=thread_id,
-    )
+        # The same document the candidate downloads, answered questions and pool included.
+        page = await summary_view(db, page, actor=actor)
     return await summary_download(request, page)
 
 

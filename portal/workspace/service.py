@@ -26,7 +26,6 @@ from portal.feedback.view import STAGE_WORDS
 from portal.security.actors import Staff
 from portal.settings import Settings
 from portal.staff.models import StaffUser as StaffName
-from portal.threads.models import Thread
 from portal.workspace.drafting import Requirement
 from portal.workspace.forms import ApplicationFilter, FeedbackFilter, Sort
 
@@ -418,25 +417,3 @@ async def revoke_link(
         details={"application_id": application_id},
     )
     return True
-
-
-async def summary_subjects(
-    db: AsyncSession, *, actor: Staff, application_id: int
-) -> tuple[int, int | None]:
-    """For an application's PDF: its candidate, and its question thread (None when the
-    candidate has asked nothing). The application must be in `actor`'s scope."""
-    row = (
-        await db.execute(
-            select(Application.candidate_id, Thread.id.label("thread_id"))
-            .outerjoin(Thread, Thread.application_id == Application.id)
-            .where(
-                Application.id == application_id,
-                Application.id.in_(
-                    readable_applications(actor)
-                    .with_only_columns(Application.id, maintain_column_froms=True)
-                    .correlate(None)
-                ),
-            )
-        )
-    ).one()
-    return row.candidate_id, row.thread_id
