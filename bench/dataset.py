@@ -22,7 +22,8 @@ from typing import Any
 from portal.candidates.models import Stage
 from portal.demo.content import ORGANIZATION, DemoApplication
 from portal.feedback.models import FeedbackState, Rating
-from portal.feedback.view import Assessment, Branding, FeedbackView, GrowthArea, Strength
+from portal.feedback.view import Assessment, FeedbackView, GrowthArea, Strength
+from portal.orgs.branding import Branding
 from portal.pool.panel import PoolPanel
 
 # Bump when the generated content changes: a seeded database is reused only if it matches.

@@ -360,3 +360,11 @@ async def read_upload(
     pairs = [(name, value) for name, value in posted.multi_items() if isinstance(value, str)]
     data, form = validate_input(model, dict(pairs))
     return data, form, upload if isinstance(upload, UploadFile) else None
+
+
+def web_link(value: str | None) -> str | None:
+    """`value` if it is an http(s) address to link to, else None (never a javascript:
+    or data: URL, whatever was stored)."""
+    if value and WEB_ADDRESS.match(value):
+        return value
+    return None

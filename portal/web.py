@@ -37,10 +37,9 @@ from portal.db import (
     unit_of_work,
     utcnow,
 )
-from portal.feedback.service import read_branding
-from portal.feedback.view import Branding
 from portal.formats import long_date
 from portal.forms import FormState, InputModel, read_form, validate_input
+from portal.orgs.branding import Branding, read_branding
 from portal.paths import STATIC_PATH, TEMPLATES_DIR
 
 # Registers the `{name:id}` path convertor, before any routes module (each imports

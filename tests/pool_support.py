@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback
 from portal.jobs.models import BackgroundJob
+from portal.orgs.consent import current_consent_text
 from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership
-from portal.pool.service import add_months, current_consent_text
+from portal.pool.service import add_months
 from portal.pool.tokens import LinkPurpose, member_token
 from portal.settings import Settings
 from tests.factories import CSRF_FIELD, World

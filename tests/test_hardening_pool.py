@@ -19,11 +19,11 @@ from portal.candidates.models import Job
 from portal.db import unit_of_work, utcnow
 from portal.mail.backends import Envelope, build_message
 from portal.mail.jobs import OutgoingEmail, envelope
+from portal.orgs.consent import record_consent_text
 from portal.orgs.models import Organization
 from portal.pool import expiry
 from portal.pool.invite import ALREADY_INVITED, INVITED_MEANWHILE
 from portal.pool.models import PoolConsentEvent, PoolContact
-from portal.pool.service import record_consent_text
 from portal.settings import Settings
 from tests.factories import World, csrf_token, make_staff, make_world, sign_in, staff_sign_in
 from tests.pool_support import (

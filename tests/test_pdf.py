@@ -24,12 +24,12 @@ from portal.auth import Candidate
 from portal.candidates.models import Application
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
-from portal.feedback.summary import AnsweredQuestion, with_extras
 from portal.feedback.view import FeedbackView, load_feedback_view
 from portal.orgs.models import Organization
 from portal.paths import STATIC_DIR
 from portal.pdf.fetcher import RefusedURL, StaticAssetFetcher
 from portal.pdf.renderer import PdfRenderer, summary_filename
+from portal.pdf.summary import AnsweredQuestion, with_extras
 from portal.settings import Settings, SettingsError
 from portal.threads.models import Message, Thread
 from tests.factories import World, make_staff, make_world, open_session, sign_in

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.audit.models import AuditEvent
 from portal.db import unit_of_work, utcnow
 from portal.mail.jobs import LINK_MARKER, OutgoingEmail, envelope
+from portal.orgs.consent import record_consent_text
 from portal.orgs.models import Organization
 from portal.pool import expiry
 from portal.pool.models import PoolConsentEvent, PoolMembership
 from portal.pool.panel import PoolPanel
-from portal.pool.service import record_consent_text
 from portal.pool.tokens import LinkPurpose, member_token
 from portal.security.token_paths import redact_path
 from portal.settings import Settings

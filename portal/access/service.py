@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.access.models import AccessLink, LinkPurpose
 from portal.audit import service as audit
 from portal.candidates.models import Application, Candidate, Job
-from portal.feedback.view import BRANDING_COLUMNS, Branding, branding_from
 from portal.mail import service as mail
+from portal.orgs.branding import BRANDING_COLUMNS, Branding, branding_from
 from portal.orgs.models import Organization
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.candidates.models import Application, Candidate
+from portal.orgs.consent import current_consent_text
 from portal.pool.models import (
     ConsentActor,
     ConsentEventKind,
@@ -24,7 +25,7 @@ from portal.pool.models import (
     PoolState,
     RemotePreference,
 )
-from portal.pool.service import add_months, current_consent_text
+from portal.pool.service import add_months
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from starlette.routing import Route
 from portal.auth.areas import candidate_of
 from portal.db import utcnow
 from portal.feedback import service
-from portal.feedback.summary import summary_view
 from portal.feedback.view import FeedbackView, load_feedback_view
 from portal.forms import FormState, read_form
+from portal.orgs.branding import organization_branding
 from portal.pdf.download import summary_download
+from portal.pdf.summary import summary_view
 from portal.pool import panel as talent_pool
 from portal.security.actors import Candidate
 from portal.threads import service as threads
@@ -49,7 +50,7 @@ async def applications(request: Request) -> Response:
             return redirect(
                 request, "candidate.feedback", application_id=published[0].application_id
             )
-        branding = await service.branding(db, organization_id=actor.organization_id)
+        branding = await organization_branding(db, organization_id=actor.organization_id)
     response = render(
         request,
         "candidate/applications.html",

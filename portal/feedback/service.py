@@ -20,16 +20,12 @@ from portal.candidates.models import Application, Candidate, Job
 from portal.candidates.service import readable_applications
 from portal.feedback.models import Feedback
 from portal.feedback.view import (
-    BRANDING_COLUMNS,
     STAGE_WORDS,
-    Branding,
     FeedbackView,
     Version,
-    branding_from,
     build_feedback_view,
     feedback_view_statement,
 )
-from portal.orgs.models import Organization
 from portal.threads.models import Thread
 from portal.threads.service import HEAD_COLUMNS, ThreadHead, blocked_column, head_from_row
 
@@ -81,30 +77,6 @@ async def list_applications(db: AsyncSession, *, actor: Actor) -> list[Applicati
         .order_by(Application.decided_at.desc().nulls_last(), Application.id.desc())
     )
     return [ApplicationSummary(**row) for row in rows.mappings()]
-
-
-async def branding(db: AsyncSession, *, organization_id: int) -> Branding:
-    row = (
-        await db.execute(select(*BRANDING_COLUMNS).where(Organization.id == organization_id))
-    ).one()
-    return branding_from(row._mapping)
-
-
-_BRANDING_BY_ID = select(*BRANDING_COLUMNS).where(Organization.id == bindparam("organization_id"))
-_BRANDING_BY_SLUG = select(*BRANDING_COLUMNS).where(Organization.slug == bindparam("slug"))
-
-
-async def read_branding(
-    db: AsyncSession, *, organization_id: int | None = None, slug: str | None = None
-) -> Branding | None:
-    """An organization's branding by id or by slug (for pages anyone may land on:
-    sign-in, error pages). None if there is none."""
-    if organization_id is not None:
-        result = await db.execute(_BRANDING_BY_ID, {"organization_id": organization_id})
-    else:
-        result = await db.execute(_BRANDING_BY_SLUG, {"slug": slug})
-    row = result.mappings().first()
-    return branding_from(row) if row is not None else None
 
 
 def _page_statement() -> Select[Any]:

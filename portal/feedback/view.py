@@ -36,7 +36,8 @@ from portal.candidates.models import (
 from portal.candidates.service import readable_applications
 from portal.db import NamedRow
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
-from portal.forms import WEB_ADDRESS
+from portal.forms import web_link
+from portal.orgs.branding import BRANDING_COLUMNS, Branding, branding_from
 from portal.orgs.models import Organization
 from portal.security.actors import Actor
 from portal.security.actors import Candidate as CandidateActor
@@ -56,34 +57,11 @@ RATING_WORDS: dict[str, str] = {
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
-def web_link(value: str | None) -> str | None:
-    """`value` if it is an http(s) address to link to, else None (never a javascript:
-    or data: URL, whatever was stored)."""
-    if value and WEB_ADDRESS.match(value):
-        return value
-    return None
-
-
 class Version(enum.Enum):
     """Which version of an application's feedback to show (or a version number)."""
 
     PUBLISHED = "published"  # the newest published version: what the candidate sees
     LATEST = "latest"  # the newest version in any state: a draft's preview
-
-
-@dataclass(frozen=True)
-class Branding:
-    """An organization as its candidates see it, on every page of theirs."""
-
-    display_name: str
-    slug: str
-    accent_colour: str
-    privacy_url: str | None = None  # the footer's link to the privacy notice
-    contact_email: str | None = None  # the footer's contact
-
-    @property
-    def privacy_link(self) -> str | None:
-        return web_link(self.privacy_url)
 
 
 @dataclass(frozen=True)
@@ -213,27 +191,6 @@ class FeedbackView:
 
 
 _OtherApplication = aliased(Application)
-
-# An organization's branding, read by `branding_from` (here, and wherever a page
-# shows an organization's name and colour).
-BRANDING_COLUMNS = (
-    Organization.display_name.label("organization_name"),
-    Organization.slug.label("organization_slug"),
-    Organization.accent_colour.label("accent_colour"),
-    Organization.privacy_url.label("privacy_url"),
-    Organization.contact_email.label("contact_email"),
-)
-
-
-def branding_from(row: NamedRow) -> Branding:
-    return Branding(
-        display_name=row["organization_name"],
-        slug=row["organization_slug"],
-        accent_colour=row["accent_colour"],
-        privacy_url=row["privacy_url"],
-        contact_email=row["contact_email"],
-    )
-
 
 # One value per view, repeated on each of its rows. Labelled, so that rows are
 # read by name and no two columns share one.

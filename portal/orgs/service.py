@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal import concurrency
 from portal.audit import service as audit
 from portal.db import utcnow
+from portal.orgs.consent import record_consent_text
 from portal.orgs.forms import OrganizationSettingsForm
 from portal.orgs.models import Organization
-from portal.pool import service as pool
 
 # Columns where NULL means "the installation's default"; the form sends them empty.
 _EMPTY_MEANS_DEFAULT = ("mail_from_name", "privacy_url", "contact_email")
@@ -56,7 +56,7 @@ async def update_settings(
     if new_statement is not None:
         # Never silently: a changed statement is a new version, which members agree
         # to only by joining or renewing (it flushes everything, once).
-        await pool.record_consent_text(
+        await record_consent_text(
             db,
             org=org,
             text=new_statement,

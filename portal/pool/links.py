@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.candidates.models import Candidate
+from portal.orgs.consent import current_consent_text
 from portal.orgs.models import Organization
 from portal.pool.models import (
     ConsentActor,
@@ -22,7 +23,6 @@ from portal.pool.panel import MEMBERSHIP_COLUMNS, Membership, membership_from_ro
 from portal.pool.service import (
     StatementChanged,
     add_months,
-    current_consent_text,
     leave_membership,
     record_change,
 )

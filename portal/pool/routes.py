@@ -16,6 +16,7 @@ from portal.auth.areas import candidate_of
 from portal.db import utcnow
 from portal.feedback.view import load_feedback_view
 from portal.forms import FormState, InputModel, read_form
+from portal.orgs.consent import current_consent_text
 from portal.pool import links, service
 from portal.pool import panel as pool_panel
 from portal.pool.forms import JoinForm, OneClickForm, PreferencesForm, RenewForm
@@ -236,7 +237,7 @@ async def _renew_page(request: Request, *, notice: str = "", status: int = 200) 
     linked = await _linked(request, LinkPurpose.RENEW)
     settings = portal(request).settings
     async with db_session(request) as db:
-        text = await service.current_consent_text(
+        text = await current_consent_text(
             db, organization_id=await links.organization_of(db, linked)
         )
     context = {

@@ -17,10 +17,10 @@ from portal.concurrency import Conflict
 from portal.csvexport import csv_response
 from portal.db import utcnow
 from portal.forms import FormState, parse_number, read_form, validate_input
+from portal.orgs.consent import record_consent_text
 from portal.orgs.models import Organization
 from portal.pool import invite, search
 from portal.pool.forms import ROLE_FAMILIES, ConsentSettingsForm, InviteForm, PoolFilter
-from portal.pool.service import record_consent_text
 from portal.security.actors import Staff
 from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
 

@@ -13,10 +13,10 @@ from starlette.routing import Route
 
 from portal.auth.areas import staff_of
 from portal.db import utcnow
-from portal.feedback.summary import summary_view
 from portal.feedback.view import Version, load_feedback_view
 from portal.forms import validate_input
 from portal.pdf.download import summary_download
+from portal.pdf.summary import summary_view
 from portal.security.actors import Staff
 from portal.web import (
     client_ip_hash,
