@@ -1,0 +1,93 @@
+"""Templates: the Jinja environment (jinja2-fragments, for htmx blocks) and
+rendering a page or one of its blocks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import pass_context
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+
+from portal.auth import (
+    Staff,
+)
+from portal.auth.middleware import ACTOR_KEY
+from portal.formats import long_date
+from portal.paths import STATIC_PATH, TEMPLATES_DIR
+from portal.security.csrf import csrf_token
+from portal.security.headers import referrer_policy
+from portal.web.paths import app_root_path, path_for
+from portal.web.state import is_htmx, portal
+
+if TYPE_CHECKING:
+    pass
+
+
+HTMX_JS = "js/htmx-2.0.11.min.js"
+
+
+def _request_context(request: Request) -> dict[str, Any]:
+    state = request.scope.get("state", {})
+    actor = state.get(ACTOR_KEY)
+    return {
+        "csrf_token": csrf_token(request.scope),
+        "referrer_policy": referrer_policy(request.scope),
+        # The static files' address, built from the constant the app mounts them at
+        # rather than looked up among the routes for each file.
+        "static_root": app_root_path(request.scope) + STATIC_PATH + "/",
+        # The staff navigation: who is signed in (once asked), and the queue's counts
+        # (portal.threads.nav counts them for staff pages).
+        "nav_staff": actor if isinstance(actor, Staff) else None,
+        "nav_counts": state.get("nav_counts"),
+    }
+
+
+@pass_context
+def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
+    """A link for a page: the path, under the app's root path.
+
+    Starlette's own `url_for` builds an absolute URL from the Host header; paths
+    are all a page needs.
+    """
+    return path_for(context["request"], name, **params)
+
+
+def make_templates(*, auto_reload: bool = False) -> Jinja2Blocks:
+    """The pages' templates. With `auto_reload` (development) a template edited on
+    disk is read again; otherwise each is loaded once, and rendering a page does not
+    look at the files of the templates it extends, includes and imports."""
+    templates = Jinja2Blocks(directory=str(TEMPLATES_DIR), context_processors=[_request_context])
+    templates.env.auto_reload = auto_reload
+    templates.env.globals["url_for"] = url_for
+    templates.env.globals["htmx_js"] = HTMX_JS
+    templates.env.filters["long_date"] = long_date
+    templates.env.trim_blocks = True
+    templates.env.lstrip_blocks = True
+    return templates
+
+
+VARY_COOKIE = {"vary": "Cookie"}
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | tuple[str, ...] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render a page, or only `block` of it (or those blocks, one after another) when
+    htmx asked for the fragment."""
+    # Every page carries the visitor's CSRF token (and may show who is signed in).
+    headers = {**headers, "vary": "Cookie"} if headers else VARY_COOKIE
+    kwargs: dict[str, Any] = {"status_code": status_code, "headers": headers}
+    if block is not None and is_htmx(request):
+        if isinstance(block, tuple):
+            kwargs["block_names"] = list(block)
+        else:
+            kwargs["block_name"] = block
+    return portal(request).templates.TemplateResponse(request, template, context or {}, **kwargs)
