@@ -70,11 +70,8 @@ async def current_actor(connection: HTTPConnection) -> Actor:
     if id_hash is not None:
         portal: Any = connection.app.state.portal
         async with read_session(portal.sessions) as db:
-            row = (
-                (await db.execute(SESSION_ACTOR.where(Session.id_hash == id_hash)))
-                .mappings()
-                .first()
-            )
+            result = await db.execute(_SESSION_ACTOR_BY_HASH, {"id_hash": id_hash})
+            row = result.mappings().first()
             if row is not None:
                 now = utcnow()
                 actor, touch = check_session_row(
