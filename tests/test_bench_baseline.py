@@ -8,6 +8,8 @@ benchmark (a 500 in the baseline) without failing any other test.
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
 import sys
 
 import httpx
@@ -27,3 +29,29 @@ async def test_the_baseline_renders_the_feedback_page(monkeypatch: pytest.Monkey
         assert baseline.PAGE.job_title in response.text
     finally:
         sys.modules.pop("bench.baseline_app", None)
+
+
+def test_the_render_cost_compares_the_same_page_before_and_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench import render_cost
+
+    known = subprocess.run(
+        ["git", "-C", str(render_cost.ROOT), "cat-file", "-e", render_cost.TEMPLATES_BEFORE_COMMIT],
+        capture_output=True,
+        check=False,
+    )
+    if known.returncode != 0:
+        pytest.skip("the commit of the templates before their rework is not in this clone")
+    sys.modules.pop("bench.baseline_app", None)
+    try:
+        measured = render_cost.measure(
+            applications=10, index=5, csrf_token="x" * 43, cpu=min(os.sched_getaffinity(0)),
+            rounds=1, renders=100,
+        )  # fmt: skip
+    finally:
+        sys.modules.pop("bench.baseline_app", None)
+        for name in ("BENCH_APPLICATIONS", "BENCH_APPLICATION_INDEX", "BENCH_CSRF_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+    assert measured["same_page"]
+    assert measured["before_ms"] > 0 and measured["after_ms"] > 0
