@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from portal import job_kinds, models  # noqa: F401  (every table and job kind known first)
+from portal import job_kinds, models, urls  # noqa: F401  (every table and job kind known first)
 from portal.access import routes as access
 from portal.audit import routes as audit
 from portal.auth import ActorMiddleware
@@ -161,7 +161,7 @@ def route_table() -> list[BaseRoute]:
 
     Every route is in one area, whose guard says who may enter (portal.auth.areas).
     Routes are tried in order, each a regular expression: the busiest first. Links in
-    email are built from this table too, by route name (`portal.urls`).
+    email are built from this table too, by route name (`portal.urls.use_routes`).
     """
     return [
         # The candidate's pages: the feedback page first.
@@ -271,6 +271,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             await state.pdf.aclose()
 
     routes = route_table()
+    # Email links are built from the same table (portal.urls), by route name.
+    urls.use_routes(routes)
     # Outside the 500 handler: every answer is logged and carries these headers.
     outer = [
         Middleware(AccessLogMiddleware),

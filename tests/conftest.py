@@ -18,8 +18,8 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from portal import migrate
-from portal.app import create_app
+from portal import migrate, urls
+from portal.app import create_app, route_table
 from portal.db import async_url, create_engine
 from portal.models import Base
 from portal.settings import Settings
@@ -32,6 +32,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # The suite makes hundreds of staff password hashes: at argon2's production cost
     # (64 MiB each) they take minutes. test_passwords.py checks the production ones.
     passwords.use_parameters(profiles.CHEAPEST)
+    # Services that write email build links from the app's routes, as in the app.
+    urls.use_routes(route_table())
 
 
 def _on_postgres() -> bool:

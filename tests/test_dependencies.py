@@ -26,13 +26,8 @@ FOUNDATION = {
     "portal.routing",
     "portal.security",
 }
-# The top: what assembles the app and the command line. Nothing imports them...
+# The top: what assembles the app and the command line. Nothing imports them.
 ENTRY = {"portal.app", "portal.cli", "portal.models", "portal.job_kinds"}
-# ...but for these late look-ups, each made inside a function on first use.
-LATE_LOOKUPS = {
-    # Email links are built by route name from the table the app serves.
-    ("portal.urls", "portal.app.route_table"),
-}
 # Modules that answer requests, besides the domains' `routes` modules: they may use
 # `portal.web` (templates, error pages, the unit of work), which nothing else may.
 HANDLERS = {
@@ -95,13 +90,7 @@ def test_the_foundation_uses_no_domain() -> None:
 
 
 def test_nothing_imports_the_app_or_the_command_line() -> None:
-    found = [
-        i
-        for i in IMPORTS
-        if _part(i.target) in ENTRY
-        and _part(i.source) not in ENTRY
-        and (i.source, i.target) not in LATE_LOOKUPS
-    ]
+    found = [i for i in IMPORTS if _part(i.target) in ENTRY and _part(i.source) not in ENTRY]
     assert not found, "only the entry points assemble the app:\n" + _where(found)
 
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from portal import urls
 from portal.cli import DEFAULT_HOST, DEFAULT_PORT
 from portal.db import create_engine, session_factory
 from portal.settings import Settings
@@ -16,7 +17,11 @@ T = TypeVar("T")
 
 
 def with_engine(settings: Settings, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
-    """Run `work(sessions)` on a short-lived engine, outside any server."""
+    """Run `work(sessions)` on a short-lived engine, outside any server (email it
+    writes links to the app's routes, by name)."""
+    from portal.app import route_table  # the whole app: only for commands that run
+
+    urls.use_routes(route_table())
 
     async def run() -> T:
         engine = create_engine(settings, pool_size=1)
