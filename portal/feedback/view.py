@@ -287,7 +287,6 @@ def build_feedback_view(rows: Iterable[NamedRow]) -> FeedbackView | None:
                 Assessment(
                     requirement=row["requirement_name"] or "",
                     description=row["requirement_description"] or "",
-                    # Rows from the reader (portal.reader) hold the plain values.
                     rating=Rating(row["item_rating"]),
                     evidence=row["item_body"],
                 )
