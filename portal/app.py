@@ -34,6 +34,7 @@ from portal.db import (
     DatabaseUnavailable,
     create_engine,
     ping_database,
+    reads_engine,
     session_factory,
 )
 from portal.feedback import routes as feedback
@@ -232,12 +233,15 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     logging.getLogger("uvicorn.access").disabled = True
     engine = create_engine(settings)
     sessions = session_factory(engine)
+    reads = reads_engine(engine)
     worker = Worker(settings=settings, sessions=sessions)
     start_worker = settings.run_worker if run_worker is None else run_worker
     state = Portal(
         settings=settings,
         engine=engine,
         sessions=sessions,
+        reads=reads,
+        read_sessions=session_factory(reads),
         templates=make_templates(auto_reload=not settings.production),
         limiter=RateLimiter(settings.rate_limit_storage),
         wake_worker=worker.wake if start_worker else (lambda: None),

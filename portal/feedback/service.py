@@ -18,6 +18,7 @@ from portal.auth import Actor
 from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application, Candidate, Job
 from portal.candidates.service import readable_applications
+from portal.db import column_rows
 from portal.feedback.models import Feedback
 from portal.feedback.view import (
     STAGE_WORDS,
@@ -120,7 +121,7 @@ async def load_feedback_page(
         "organization_id": actor.organization_id,
         "application_id": application_id,
     }
-    rows = (await db.execute(FEEDBACK_PAGE, params)).mappings().all()
+    rows = await column_rows(db, FEEDBACK_PAGE, params)
     view = build_feedback_view(rows)
     if view is None:
         return None

@@ -18,6 +18,7 @@ from portal.auth import Actor
 from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application
 from portal.candidates.service import readable_applications
+from portal.db import column_rows
 from portal.feedback.models import Feedback
 from portal.feedback.view import Version, version_condition
 from portal.forms import FormState
@@ -225,16 +226,10 @@ def _panel_from_row(row: Any, application_id: int) -> PoolPanel | None:
 async def _read_panel(
     db: AsyncSession, *, candidate_id: int, organization_id: int, application_id: int
 ) -> PoolPanel | None:
-    row = (
-        (
-            await db.execute(
-                PANEL, {"candidate_id": candidate_id, "organization_id": organization_id}
-            )
-        )
-        .mappings()
-        .first()
+    rows = await column_rows(
+        db, PANEL, {"candidate_id": candidate_id, "organization_id": organization_id}
     )
-    return _panel_from_row(row, application_id) if row is not None else None
+    return _panel_from_row(rows[0], application_id) if rows else None
 
 
 async def load_panel(

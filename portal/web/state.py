@@ -32,6 +32,9 @@ class Portal:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # For reads (portal.db.reads_engine): the engine, and sessions bound to it.
+    reads: AsyncEngine
+    read_sessions: async_sessionmaker[AsyncSession]
     templates: Jinja2Blocks
     limiter: RateLimiter
     wake_worker: Any  # () -> None, nudges the in-process worker after a commit
@@ -55,7 +58,7 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 async def db_reads(request: Request) -> AsyncIterator[AsyncSession]:
     """For a request that only reads (`portal.db.read_session`): no BEGIN and COMMIT
     round trips on PostgreSQL."""
-    async with read_session(portal(request).sessions) as db:
+    async with read_session(portal(request).read_sessions) as db:
         yield db
 
 
