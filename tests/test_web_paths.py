@@ -55,7 +55,7 @@ def test_the_portals_router_builds_every_named_path_as_starlettes_own_does() -> 
         name = getattr(route, "name", None)
         if name is None:
             continue
-        params = {param: 7 for param in getattr(route, "param_convertors", {})}
+        params: dict[str, object] = {p: 7 for p in getattr(route, "param_convertors", {})}
         if isinstance(route, Mount):
             params = {"path": "app.css"}
         if "token" in params:
