@@ -141,6 +141,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         stamp: dt.datetime = value
+        if stamp.tzinfo is dt.UTC:  # as asyncpg returns timestamptz: nothing to do
+            return stamp
         if stamp.tzinfo is None:
             return stamp.replace(tzinfo=dt.UTC)
         return stamp.astimezone(dt.UTC)
@@ -193,12 +195,18 @@ class EnumText(TypeDecorator[E]):
         super().__init__(length)
         self.enum_type = enum_type
         self.length = length
+        # Members by value: a look-up per value read, several times cheaper than
+        # calling the enum (a page's rows carry dozens of enum values).
+        self.members: dict[str, E] = {member.value: member for member in enum_type}
 
     def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
         return None if value is None else str(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
-        return None if value is None else self.enum_type(value)
+        if value is None:
+            return None
+        member = self.members.get(value)
+        return self.enum_type(value) if member is None else member  # else: ValueError
 
 
 def enum_column(values: type[E], *, length: int = 20, **options: Any) -> MappedColumn[Any]:
