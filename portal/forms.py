@@ -308,6 +308,7 @@ _OUR_OWN = frozenset(
         "durations",
         "roles",
         "one_line",
+        "slug",
     }
 )
 

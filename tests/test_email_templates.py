@@ -31,6 +31,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "staff_invitation": {
         "link": "https://feedback.example.org/staff/l/StF9tokenvalue",
         "invited_by": "Ada Admin",
+        "first_admin": False,
         "expires_on": "2026-12-01 10:00 UTC",
         "single_sign_on": False,
     },

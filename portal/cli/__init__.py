@@ -22,39 +22,78 @@ DEFAULT_PORT = 8000
 Handler = Callable[[argparse.Namespace, "Settings"], int]
 
 
-_CHECK_DESCRIPTION = "\n\n".join(
-    textwrap.fill(paragraph, width=78)
-    for paragraph in (
-        "Run the feedback check on one text per line (for example feedback exported from an "
-        "ATS) and report what it flags, with the words and what to write instead: risky "
-        "(protected characteristics and their proxies, culture fit, judgements of personality "
-        "or appearance, comparisons with the person hired), vague (generic lines) and tone "
-        "(absolutes, sarcasm, blame). Spans are character offsets in the line.",
-        "Exit status: 0 when no line has a risky finding, 1 when at least one does, 2 on a "
-        "usage error (bad arguments, unreadable or non-UTF-8 input).",
-    )
+def _paragraphs(*paragraphs: str) -> str:
+    return "\n\n".join(textwrap.fill(paragraph, width=78) for paragraph in paragraphs)
+
+
+_CHECK_DESCRIPTION = _paragraphs(
+    "Run the feedback check on one text per line (for example feedback exported from an "
+    "ATS) and report what it flags, with the words and what to write instead: risky "
+    "(protected characteristics and their proxies, culture fit, judgements of personality "
+    "or appearance, comparisons with the person hired), vague (generic lines) and tone "
+    "(absolutes, sarcasm, blame). Spans are character offsets in the line.",
+    "Exit status: 0 when no line has a risky finding, 1 when at least one does, 2 on a "
+    "usage error (bad arguments, unreadable or non-UTF-8 input).",
 )
 
 
-_IMPORT_DESCRIPTION = "\n\n".join(
-    textwrap.fill(paragraph, width=78)
-    for paragraph in (
-        "Import rejections with their feedback from a CSV file (UTF-8, at most 1 GB): one row "
-        "per application, with the candidate (email, name), the job (its title or number), the "
-        "stage reached, the decision summary, a rating and evidence per requirement, strengths, "
-        "growth areas with suggestions, next steps and a personal note. The columns are listed "
-        'in docs/staff/import.md ("Importing feedback from a CSV"); the staff import page offers a '
-        "template for each job.",
-        "Every row is checked first, and the feedback check runs on each; errors are reported "
-        "by row (the header is row 1) and column, and nothing is written unless every row is "
-        "valid. The whole file is imported in one transaction. Importing the same file again "
-        "changes nothing. Rows become draft feedback, unless --publish, which publishes it, "
-        "queues each candidate's invitation email, and is refused when any row has risky "
-        "wording.",
-        "Exit status: 0 when the file was imported (or, with --dry-run, would be), 1 when it "
-        "has errors (nothing written), 2 on a usage error (bad arguments, unknown "
-        "organization, unreadable file).",
-    )
+_IMPORT_DESCRIPTION = _paragraphs(
+    "Import rejections with their feedback from a CSV file (UTF-8, at most 1 GB): one row "
+    "per application, with the candidate (email, name), the job (its title or number), the "
+    "stage reached, the decision summary, a rating and evidence per requirement, strengths, "
+    "growth areas with suggestions, next steps and a personal note. The columns are listed "
+    'in docs/staff/import.md ("Importing feedback from a CSV"); the staff import page offers a '
+    "template for each job.",
+    "Every row is checked first, and the feedback check runs on each; errors are reported "
+    "by row (the header is row 1) and column, and nothing is written unless every row is "
+    "valid. The whole file is imported in one transaction. Importing the same file again "
+    "changes nothing. Rows become draft feedback, unless --publish, which publishes it, "
+    "queues each candidate's invitation email, and is refused when any row has risky "
+    "wording.",
+    "Exit status: 0 when the file was imported (or, with --dry-run, would be), 1 when it "
+    "has errors (nothing written), 2 on a usage error (bad arguments, unknown "
+    "organization, unreadable file).",
+)
+
+
+_SERVE_DESCRIPTION = _paragraphs(
+    "Serve the portal with one process. Run several behind a TLS-terminating proxy to scale "
+    "out (on PostgreSQL). Request heads (request line and headers) over 32 KiB are refused "
+    "with 431.",
+    "Needs: PORTAL_DATABASE_URL, with the migrations applied first (`portal db upgrade`); "
+    "PORTAL_BASE_URL, the public address in emailed links (default: this server's own "
+    "http://HOST:PORT); in production (PORTAL_ENV=production) a PORTAL_SECRET_KEY of 32+ "
+    "characters and an https:// PORTAL_BASE_URL, or it refuses to start, saying what to "
+    "set. Unless --no-worker (or PORTAL_RUN_WORKER=false), it also runs the background "
+    "jobs, email included: then it needs what `portal worker` needs.",
+    "Settings are PORTAL_* environment variables: see docs/admin/settings.md.",
+)
+
+_WORKER_DESCRIPTION = _paragraphs(
+    "Run due background jobs (sign-in requests, email delivery, periodic jobs) until "
+    "interrupted. On PostgreSQL any number of workers can run, beside any number of "
+    "`portal serve --no-worker` processes.",
+    "Needs the settings the app processes have: the same PORTAL_DATABASE_URL (migrated); "
+    "the same PORTAL_SECRET_KEY (queued email holds its links sealed with it); "
+    "PORTAL_BASE_URL (the links in the email it writes); and PORTAL_SMTP_URL to send mail "
+    "(without it, each message is written as an .eml file to PORTAL_MAIL_DIR). In "
+    "production the same checks as `portal serve` apply.",
+    "Settings are PORTAL_* environment variables: see docs/admin/settings.md.",
+)
+
+_ORG_CREATE_DESCRIPTION = _paragraphs(
+    "Create an organization from nothing, with default settings (the name shown to "
+    "candidates is NAME, the default accent colour, a 5-day reply promise, 14-day "
+    "invitation links, a plain talent-pool consent statement; an admin changes them at "
+    "/staff/settings), and its first admin: an admin account with no password yet. The "
+    "admin's invitation is emailed through the outbox (sent by `portal worker`, or by "
+    "`portal serve` when it runs jobs) and printed: opening it, they choose a password "
+    "(or link single sign-on, when configured) and land on /staff/. It works once, for "
+    "7 days. Links are built on PORTAL_BASE_URL.",
+    "Everything is written in one transaction, or nothing: bad input (an empty or "
+    "too long name, a malformed slug or email address) or a slug already taken gives "
+    "one line on stderr naming the problem.",
+    "Exit status: 0 when the organization was created, 2 on bad input or a slug already taken.",
 )
 
 
@@ -88,9 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve the portal",
-        description="Serve the portal with one process. Run several behind a load balancer "
-        "to scale out (on PostgreSQL). Apply migrations first with `portal db upgrade`. "
-        "Request heads (request line and headers) over 32 KiB are refused with 431.",
+        description=_SERVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _host_port(serve)
     serve.add_argument(
@@ -103,8 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser(
         "worker",
         help="run background jobs: sign-in requests, email, periodic jobs",
-        description="Run due background jobs (sign-in requests, email delivery, periodic "
-        "jobs) until interrupted. On PostgreSQL any number of workers can run.",
+        description=_WORKER_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     worker.add_argument("--once", action="store_true", help="do one pass and exit")
     worker.set_defaults(handler="serving:cmd_worker")
@@ -223,6 +261,64 @@ def build_parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="no progress bar, even on a terminal"
     )
     import_parser.set_defaults(handler="texts:cmd_import")
+
+    org = commands.add_parser(
+        "org", help="organizations", description="The installation's organizations."
+    )
+    org_commands = org.add_subparsers(dest="org_command", required=True, metavar="COMMAND")
+    create = org_commands.add_parser(
+        "create",
+        help="create an organization and invite its first admin",
+        description=_ORG_CREATE_DESCRIPTION,
+        epilog='examples:  portal org create --name "Acme Corp" --admin-email ada@acme.example\n'
+        '           portal org create --name "Acme Corp" --slug acme \\\n'
+        '               --admin-email ada@acme.example --admin-name "Ada Lovelace" --json',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    create.add_argument(
+        "--name",
+        required=True,
+        metavar="NAME",
+        help="the organization's name, as candidates see it (one line, at most 200 characters)",
+    )
+    create.add_argument(
+        "--slug",
+        metavar="SLUG",
+        help="its short name in addresses: lower-case letters a-z and digits in words joined "
+        "by single hyphens, at most 63 characters (default: made from NAME, e.g. acme-corp)",
+    )
+    create.add_argument(
+        "--admin-email",
+        required=True,
+        metavar="EMAIL",
+        help="the first admin's email address: the invitation goes there",
+    )
+    create.add_argument(
+        "--admin-name",
+        metavar="NAME",
+        help="the first admin's name, as colleagues and candidates see it (default: the part "
+        "of EMAIL before the @)",
+    )
+    create.add_argument(
+        "--json",
+        action="store_true",
+        help='print one line of JSON on stdout instead of text: {"organization": {"id", '
+        '"slug", "name"}, "admin": {"email"}, "invitation_url"}',
+    )
+    create.set_defaults(handler="orgs:cmd_org_create")
+    org_list = org_commands.add_parser(
+        "list",
+        help="list organizations",
+        description="List every organization, oldest first: id, slug, name, active staff "
+        "accounts (invited ones included) and when it was created (UTC).",
+    )
+    org_list.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON array on one line instead of a table: [{"id", "slug", "name", '
+        '"staff_count", "created_at"}], created_at in ISO 8601 (UTC)',
+    )
+    org_list.set_defaults(handler="orgs:cmd_org_list")
     return parser
 
 

@@ -33,10 +33,12 @@ def with_engine(settings: Settings, work: Callable[[Any], Coroutine[Any, Any, T]
     return asyncio.run(run())
 
 
-def for_links(settings: Settings) -> Settings:
-    """Links printed or emailed from the command line need a public address."""
+def for_links(settings: Settings, *, warn: bool = True) -> Settings:
+    """Links printed or emailed from the command line need a public address (a
+    command whose errors must be one line warns itself, once it has succeeded)."""
     if settings.base_url:
         return settings
     settings = settings.with_base_url(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
-    log.warning("PORTAL_BASE_URL is not set; links use %s", settings.base_url)
+    if warn:
+        log.warning("PORTAL_BASE_URL is not set; links use %s", settings.base_url)
     return settings

@@ -28,6 +28,7 @@ from portal.demo.content import (
 )
 from portal.demo.pool import seed_pool
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
+from portal.orgs.creation import DEFAULT_CONSENT_TEXT
 from portal.orgs.models import Organization
 from portal.security.actors import StaffRole
 from portal.settings import Settings
@@ -39,12 +40,6 @@ from portal.threads.working_days import reply_due
 
 # An employer and a recruitment agency (DESIGN §7).
 DEMO_ORGANIZATIONS: tuple[DemoOrganization, ...] = (ORGANIZATION, AGENCY)
-
-CONSENT_TEXT = (
-    "By joining our talent pool you agree that we keep your name, email address, the "
-    "feedback on your applications and your preferences, and contact you about roles that "
-    "match them, for the period you choose. You can leave at any time with one click."
-)
 
 
 async def seed_demo(
@@ -64,7 +59,7 @@ async def seed_demo(
         reply_promise_days=content.reply_promise_days,
         privacy_url=content.privacy_url or None,
         contact_email=content.contact_email or None,
-        consent_text=CONSENT_TEXT,
+        consent_text=DEFAULT_CONSENT_TEXT,
         created_at=now,
     )
     db.add(org)

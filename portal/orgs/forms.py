@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from portal.forms import Id, InputModel, OneLine, OptionalEmail, Say, WebAddress
+from portal.forms import Email, Id, InputModel, OneLine, OptionalEmail, Say, WebAddress
 from portal.orgs.colours import COLOUR, MIN_CONTRAST, WHITE, contrast_ratio, darker_shade
 
 
@@ -30,6 +31,59 @@ def _colour(value: str) -> str:
             },
         )
     return value
+
+
+# An organization's short name in addresses (its branding stylesheet, the cookie that
+# remembers it): lower-case ASCII letters and digits, in words joined by single
+# hyphens, 63 characters at most (the column's length, and a DNS label's).
+SLUG_MAX = 63
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_RULE = (
+    "That is not a valid slug: use lower-case letters a-z and digits, in words joined by "
+    f"single hyphens, at most {SLUG_MAX} characters, like acme-corp."
+)
+
+
+def is_slug(value: str) -> bool:
+    return len(value) <= SLUG_MAX and SLUG.match(value) is not None
+
+
+def _slug(value: str) -> str:
+    if not is_slug(value):
+        raise PydanticCustomError("slug", SLUG_RULE)
+    return value
+
+
+NAME_MAX = 200
+
+
+class NewOrganizationForm(InputModel):
+    """A new organization and the address of its first admin (`portal org create`)."""
+
+    name: Annotated[
+        str,
+        Field(min_length=1, max_length=NAME_MAX),
+        OneLine,  # the name shown to candidates, and the sender name of its emails
+        Say(missing="Give the organization's name, like Acme Corp."),
+    ]
+    slug: Annotated[
+        str,
+        Field(min_length=1, max_length=SLUG_MAX),
+        AfterValidator(_slug),
+        Say(missing="Give a slug, like acme-corp."),
+    ]
+    admin_email: Annotated[Email, Say(missing="Give the first admin's email address.")]
+    admin_name: Annotated[
+        str,
+        Field(min_length=1, max_length=NAME_MAX),
+        OneLine,
+        Say(missing="Give the first admin's name, like Ada Lovelace."),
+    ]
+
+    @field_validator("admin_email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
 
 
 class OrganizationSettingsForm(InputModel):

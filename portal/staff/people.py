@@ -10,7 +10,9 @@ which the colleague sets a password or links their single sign-on identity.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,9 +193,39 @@ async def reinvite(
     await _send_invitation(db, admin=admin, settings=settings, person_id=person.id, now=now)
 
 
+@dataclass(frozen=True)
+class SentInvitation:
+    url: str  # the link itself: shown only to whoever created the account
+    expires_at: dt.datetime
+
+
 async def _send_invitation(
     db: AsyncSession, *, admin: Staff, settings: Settings, person_id: int, now: dt.datetime
 ) -> None:
+    await _email_invitation(
+        db,
+        settings=settings,
+        organization_id=admin.organization_id,
+        person_id=person_id,
+        invited_by=admin.name,
+        created_by_staff_id=admin.staff_id,
+        now=now,
+    )
+
+
+async def _email_invitation(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    organization_id: int,
+    person_id: int,
+    invited_by: str | None,
+    created_by_staff_id: int | None,
+    now: dt.datetime,
+) -> SentInvitation:
+    """A new invitation for the account (older ones stop working), emailed through
+    the outbox. `invited_by` None: the organization's first admin, whom nobody in it
+    invited."""
     await _revoke_invitations(db, staff_user_id=person_id, now=now)
     token = new_token()
     expires_at = now + INVITATION_LIFETIME
@@ -201,7 +233,7 @@ async def _send_invitation(
         StaffInvitation(
             staff_user_id=person_id,
             token_hash=token_digest(token),
-            created_by_staff_id=admin.staff_id,
+            created_by_staff_id=created_by_staff_id,
             created_at=now,
             expires_at=expires_at,
         )
@@ -209,20 +241,68 @@ async def _send_invitation(
     invited = (
         await db.execute(select(StaffUser.name, StaffUser.email).where(StaffUser.id == person_id))
     ).one()
+    url = invitation_url(settings, token)
     await mail.enqueue_email(
         db,
         settings=settings,
         to_address=invited.email,
         template="staff_invitation",
-        organization_id=admin.organization_id,
+        organization_id=organization_id,
         idempotency_key=f"staff_invitation:{token_digest(token).hex()}",
         context={
             "name": invited.name,
-            "invited_by": admin.name,
+            "invited_by": invited_by or "",
+            "first_admin": invited_by is None,
             "expires_on": f"{expires_at:%Y-%m-%d %H:%M} UTC",
             "single_sign_on": bool(settings.oidc_issuer),
         },
-        link=invitation_url(settings, token),
+        link=url,
+        now=now,
+    )
+    return SentInvitation(url=url, expires_at=expires_at)
+
+
+async def invite_first_admin(
+    db: AsyncSession,
+    *,
+    organization_id: int,
+    settings: Settings,
+    name: str,
+    email: str,
+    now: dt.datetime,
+    source: Mapping[str, Any],
+) -> SentInvitation:
+    """The first admin of a new organization, created by the installation's operator
+    (`source` says how, e.g. the command line): an admin account with no way to sign
+    in yet, and an emailed invitation to set a password or link single sign-on.
+    The caller may show the returned link to the operator; nobody else sees it."""
+    person = StaffUser(
+        organization_id=organization_id,
+        email=email,
+        name=name,
+        role=StaffRole.ADMIN,
+        password_hash=None,
+        active=True,
+        created_at=now,
+    )
+    db.add(person)
+    await db.flush()
+    audit.record(
+        db,
+        action="staff.invited",
+        actor_kind="system",
+        organization_id=organization_id,
+        subject_type="staff_user",
+        subject_id=person.id,
+        details={**source, "role": str(StaffRole.ADMIN)},
+    )
+    return await _email_invitation(
+        db,
+        settings=settings,
+        organization_id=organization_id,
+        person_id=person.id,
+        invited_by=None,
+        created_by_staff_id=None,
         now=now,
     )
 

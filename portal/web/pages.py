@@ -4,7 +4,6 @@ and the branding a visitor sees."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy.exc
@@ -25,6 +24,7 @@ from portal.db import (
 )
 from portal.forms import FormState
 from portal.orgs.branding import Branding, read_branding
+from portal.orgs.forms import is_slug
 from portal.security.token_paths import redact_path
 from portal.web.paths import app_root_path
 from portal.web.state import db_reads, is_htmx, portal
@@ -208,12 +208,9 @@ ORG_COOKIE = "afterword_org"
 ORG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
 def remember_organization(request: Request, response: Response, slug: str) -> None:
     """Have the browser remember the organization whose page this is (if it does not)."""
-    if request.cookies.get(ORG_COOKIE) == slug or not _SLUG.match(slug):
+    if request.cookies.get(ORG_COOKIE) == slug or not is_slug(slug):
         return
     response.set_cookie(
         ORG_COOKIE,
@@ -237,7 +234,7 @@ async def visitor_context(request: Request) -> dict[str, Any]:
         if isinstance(actor, Candidate):
             async with db_reads(request) as db:
                 branding = await read_branding(db, organization_id=actor.organization_id)
-        elif _SLUG.match(slug):
+        elif is_slug(slug):
             async with db_reads(request) as db:
                 branding = await read_branding(db, slug=slug)
     except (DatabaseUnavailable, sqlalchemy.exc.SQLAlchemyError, OSError) as error:
