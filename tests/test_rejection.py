@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from portal.audit.models import AuditEvent
 from portal.candidates.decisions import earliest_day
@@ -22,6 +23,7 @@ from portal.jobs.worker import Worker
 from portal.orgs.models import Organization
 from portal.settings import Settings
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, open_link, staff_sign_in
+from tests.test_import_page import NEW_JOB, routes_named, stand_in_jobs_page
 
 Sessions = async_sessionmaker[AsyncSession]
 NEW = "/staff/applications/new"
@@ -402,7 +404,7 @@ async def test_markup_in_the_name_is_shown_as_text(
 
 
 async def test_an_organization_without_jobs_is_told_to_add_one_first(
-    client: httpx.AsyncClient, sessions: Sessions
+    app: Starlette, client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
     async with unit_of_work(sessions) as db:
         org = Organization(
@@ -417,3 +419,9 @@ async def test_an_organization_without_jobs_is_told_to_add_one_first(
     assert page.status_code == 200
     assert "Your organization has no jobs yet" in page.text
     assert "<select" not in page.text
+    if not routes_named(app, NEW_JOB):
+        assert "/staff/jobs/new" not in page.text
+        stand_in_jobs_page(app)
+    # With a jobs page in the app, the way there.
+    page = await client.get(NEW)
+    assert '<a href="/staff/jobs/new">add a job</a>' in page.text
