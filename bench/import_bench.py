@@ -48,8 +48,9 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from portal import migrate  # noqa: E402
+from portal import migrate, urls  # noqa: E402
 from portal import models as _models  # noqa: E402, F401  (every table known)
+from portal.app import route_table  # noqa: E402
 from portal.candidates.models import Job, Requirement  # noqa: E402
 from portal.db import create_engine, session_factory, unit_of_work, utcnow  # noqa: E402
 from portal.feedback.check import check_feedback  # noqa: E402
@@ -240,6 +241,8 @@ async def one_size(sessions: Any, settings: Settings, rows: int) -> dict[str, An
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    # The published import writes invitation emails, whose links come from the routes.
+    urls.use_routes(route_table())
     await recreate(args.database_url)
     settings = Settings(database_url=args.database_url, base_url="https://bench.example.com")
     await asyncio.to_thread(migrate.upgrade, settings)

@@ -76,6 +76,7 @@ from portal.web import (
     visitor_context,
 )
 from portal.workspace.editor import routes as editor_routes
+from portal.workspace.rejection_routes import routes as rejection_routes
 from portal.workspace.routes import routes as workspace_routes
 
 READY_TIMEOUT_SECONDS = 1.5
@@ -199,6 +200,7 @@ def route_table() -> list[BaseRoute]:
                             *staff.routes,
                             *workspace_routes,
                             *editor_routes,
+                            *rejection_routes,
                             *threads.routes,
                             *pool_staff.routes,
                             *import_routes,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.audit.models import AuditEvent
-from portal.candidates.models import Application, Candidate
+from portal.candidates.models import Application, Candidate, Job
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.imports import checking, service
@@ -84,6 +87,7 @@ async def run(
     *,
     publish: bool = False,
     dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> service.ImportResult:
     async with unit_of_work(sessions) as db:
         return await service.import_csv(
@@ -94,7 +98,7 @@ async def run(
             dry_run=dry_run,
             staff_id=None,
             settings=settings,
-            now=utcnow(),
+            now=now or utcnow(),
             source={"source": "test"},
         )
 
@@ -139,6 +143,7 @@ async def test_a_file_becomes_draft_feedback_and_importing_it_again_changes_noth
         "new_candidates": 2,
         "new_applications": 2,
         "stage_changes": 0,
+        "date_changes": 0,
         "new_versions": 3,
         "unchanged": 0,
         "published": 0,
@@ -225,7 +230,14 @@ async def test_every_problem_names_its_row_and_column(
     assert await state(sessions) == before
     found = problems_of(result)
     assert (3, "email", '"not-an-email" is not an email address.') in found
-    assert (4, "job", 'Acme Corp has no job "Welder".') in found
+    assert (
+        4,
+        "job",
+        'Acme Corp has no job "Welder". Add the job first (or correct the title), then import '
+        "the file again.",
+    ) in found
+    [welder] = [p for p in result.checked.problems if p.row == 4]
+    assert welder.missing_job == "Welder" and welder.as_dict()["missing_job"] == "Welder"
     assert (5, "rating: SQL", '"great" is not a rating: use met, partly met or not yet met.') in (
         found
     )
@@ -506,3 +518,122 @@ async def test_links_for_suggestions_and_roles_are_imported(
     assert problems_of(await run(sessions, settings, world, orphan)) == [
         (1, "suggestion_2_url", "There is no growth_area_2 column.")
     ]
+
+
+# The day the imports below run: decision dates are checked against it.
+IMPORT_TIME = dt.datetime(2026, 3, 31, 15, 30, tzinfo=dt.UTC)
+DATED = [*HEADER, "decided_on"]
+
+
+async def decided(sessions: Sessions, email: str, job: str = "Data Analyst") -> dt.datetime | None:
+    async with sessions() as db:
+        return await db.scalar(
+            select(Application.decided_at)
+            .join(Candidate, Candidate.id == Application.candidate_id)
+            .join(Job, Job.id == Application.job_id)
+            .where(Candidate.email == email, Job.title == job)
+        )
+
+
+async def test_decided_on_is_the_decision_date_and_empty_means_the_day_of_the_import(
+    sessions: Sessions, settings: Settings, world: World
+) -> None:
+    before = await decided(sessions, world.email)
+    data = csv_bytes(
+        [
+            row(decided_on="2026-03-02"),
+            row("kim@example.com", decided_on=""),
+            row("ray@example.com", decided_on="2026-03-31"),  # the day of the import
+            row(world.email, decided_on=""),  # an application already there: kept as it is
+        ],
+        DATED,
+    )
+    result = await run(sessions, settings, world, data, now=IMPORT_TIME)
+    assert result.written and result.outcome is not None
+    assert result.outcome.date_changes == 0
+    assert await decided(sessions, "lee@example.com") == dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    assert await decided(sessions, "kim@example.com") == IMPORT_TIME
+    assert await decided(sessions, "ray@example.com") == IMPORT_TIME
+    assert await decided(sessions, world.email) == before
+    # The same file again changes nothing, dates included.
+    again = await run(sessions, settings, world, data, now=IMPORT_TIME + dt.timedelta(days=1))
+    assert again.outcome is not None
+    assert (again.outcome.new_versions, again.outcome.date_changes) == (0, 0)
+    assert await decided(sessions, "kim@example.com") == IMPORT_TIME
+
+    # A date given for an application already there moves it, once.
+    moved = csv_bytes(
+        [row(decided_on="2026-03-02"), row(world.email, decided_on="2026-03-20")], DATED
+    )
+    dry = await run(sessions, settings, world, moved, dry_run=True, now=IMPORT_TIME)
+    assert dry.outcome is not None and dry.outcome.date_changes == 1
+    assert await decided(sessions, world.email) == before
+    third = await run(sessions, settings, world, moved, now=IMPORT_TIME)
+    assert third.outcome is not None
+    assert (third.outcome.date_changes, third.outcome.new_versions) == (1, 0)
+    assert await decided(sessions, world.email) == dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
+    assert await decided(sessions, "lee@example.com") == dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    fourth = await run(sessions, settings, world, moved, now=IMPORT_TIME)
+    assert fourth.outcome is not None and fourth.outcome.date_changes == 0
+    async with sessions() as db:
+        event = await db.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == "feedback.imported")
+            .order_by(AuditEvent.id.desc())
+            .offset(1)
+        )
+    assert event is not None and event.details["date_changes"] == 1
+
+
+async def test_a_decision_date_that_is_malformed_in_the_future_or_too_old_is_a_row_error(
+    sessions: Sessions, settings: Settings, world: World
+) -> None:
+    data = csv_bytes(
+        [
+            row("a@example.com", decided_on="31/03/2026"),
+            row("b@example.com", decided_on="2026-02-30"),
+            row("c@example.com", decided_on="20260301"),
+            row("d@example.com", decided_on="2026-04-01"),
+            row("e@example.com", decided_on="2021-03-30"),
+            row("f@example.com", decided_on="2021-03-31"),  # five years to the day: fine
+        ],
+        DATED,
+    )
+    before = await state(sessions)
+    result = await run(sessions, settings, world, data, now=IMPORT_TIME)
+    assert not result.written
+    assert await state(sessions) == before
+    not_a_date = (
+        "is not a date: write it as YYYY-MM-DD, like 2026-03-31, or leave it empty for the "
+        "day of the import."
+    )
+    assert problems_of(result) == [
+        (2, "decided_on", f'"31/03/2026" {not_a_date}'),
+        (3, "decided_on", f'"2026-02-30" {not_a_date}'),
+        (4, "decided_on", f'"20260301" {not_a_date}'),
+        (
+            5,
+            "decided_on",
+            "2026-04-01 is in the future: the decision date is the day the candidate was "
+            "turned down, today (2026-03-31) at the latest.",
+        ),
+        (
+            6,
+            "decided_on",
+            "2021-03-30 is more than 5 years ago: the earliest decision date accepted is "
+            "2021-03-31.",
+        ),
+    ]
+
+
+async def test_the_guides_example_file_imports(
+    sessions: Sessions, settings: Settings, world: World
+) -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "staff" / "import.md").read_text()
+    found = re.search(r"```csv\n(.*?)```", guide, re.S)
+    assert found, "no example file in the guide"
+    result = await run(sessions, settings, world, found.group(1).encode(), now=IMPORT_TIME)
+    assert result.written, problems_of(result)
+    assert result.checked.risky_rows == 0
+    assert await decided(sessions, "lee@example.com") == dt.datetime(2026, 3, 27, tzinfo=dt.UTC)
+    assert await decided(sessions, "kim@example.com") == IMPORT_TIME

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +12,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from portal.candidates.models import Application, Candidate
 from portal.cli import main
+from portal.db import utcnow
 from portal.feedback.models import Feedback
+from portal.imports.format import EXAMPLE_EMAIL
 from portal.jobs.models import BackgroundJob
 from portal.settings import Settings
 from tests.factories import make_world
-from tests.test_import import csv_bytes, row
+from tests.test_import import DATED, csv_bytes, row
 
 Sessions = async_sessionmaker[AsyncSession]
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,3 +119,52 @@ def test_help_explains_the_columns_and_exit_status() -> None:
     for words in ("--dry-run", "--publish", "--organization SLUG", "Exit status: 0", "row 1"):
         assert words in done.stdout
     assert _portal("import").returncode == 2
+
+
+@pytest.mark.usefixtures("env")
+async def test_decided_on_the_example_row_and_a_missing_job_on_the_command_line(
+    sessions: Sessions, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await make_world(sessions, published=False)
+    today = utcnow().date()
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(
+        csv_bytes(
+            [
+                row(decided_on="2026-13-01"),
+                row("kim@example.com", decided_on=tomorrow),
+                row(EXAMPLE_EMAIL),
+                row("ray@example.com", job="Welder"),
+            ],
+            DATED,
+        )
+    )
+    assert await portal_import(str(bad)) == 1
+    out = capsys.readouterr().out
+    assert (
+        'row 2, column "decided_on": error: "2026-13-01" is not a date: write it as YYYY-MM-DD'
+        in out
+    )
+    assert f'row 3, column "decided_on": error: {tomorrow} is in the future' in out
+    assert 'row 4, column "email": error: This is the template\'s example row' in out
+    assert 'row 5, column "job": error: Acme Corp has no job "Welder". Add the job first' in out
+    assert await versions(sessions) == 1
+
+    good = tmp_path / "good.csv"
+    ten_days_ago = today - dt.timedelta(days=10)
+    good.write_bytes(
+        csv_bytes([row(decided_on=ten_days_ago.isoformat()), row("kim@example.com")], DATED)
+    )
+    assert await portal_import(str(good)) == 0
+    assert "0 decision date change(s)" in capsys.readouterr().out
+    async with sessions() as db:
+        found = await db.execute(
+            select(Candidate.email, Application.decided_at).join(
+                Application, Application.candidate_id == Candidate.id
+            )
+        )
+        dates = {found_row.email: found_row.decided_at for found_row in found}
+    assert dates["lee@example.com"] == dt.datetime.combine(ten_days_ago, dt.time(), dt.UTC)
+    kim = dates["kim@example.com"]
+    assert kim is not None and kim.date() == today  # left empty: the day of the import

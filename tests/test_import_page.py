@@ -7,14 +7,21 @@ import io
 import re
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 
 from portal.audit.models import AuditEvent
-from portal.candidates.models import Application, Job
-from portal.db import unit_of_work
+from portal.auth.areas import STAFF
+from portal.candidates.models import Application, Candidate, Job
+from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback
-from portal.imports.format import MAX_FILE_BYTES
+from portal.imports.format import EXAMPLE_EMAIL, MAX_FILE_BYTES
+from portal.routing import Area
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, staff_sign_in
 from tests.test_import import csv_bytes, row
 
@@ -50,6 +57,11 @@ async def upload(
     return await client.post(
         "/staff/import", data=fields, files={"file": (filename, data, "text/csv")}
     )
+
+
+async def applications(sessions: Sessions) -> int:
+    async with sessions() as db:
+        return int(await db.scalar(select(func.count()).select_from(Application)) or 0)
 
 
 async def versions(sessions: Sessions) -> int:
@@ -183,24 +195,53 @@ async def test_uploading_and_importing_need_the_csrf_token(
     assert await versions(sessions) == 1
 
 
-async def test_a_template_lists_the_jobs_requirements_and_imports_as_it_is(
+def _csv(header: list[str], *rows: list[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([header, *rows])
+    return buffer.getvalue().encode()
+
+
+async def test_a_templates_example_row_shows_the_columns_and_is_never_imported(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
     world = await signed_in(client, sessions)
     async with unit_of_work(sessions) as db:
         job_id = (await db.get_one(Application, world.application_id)).job_id
+    page = await client.get("/staff/import")
+    assert EXAMPLE_EMAIL in page.text and "decided_on" in page.text
     response = await client.get(f"/staff/import/jobs/{job_id}/template.csv")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
     header, example = list(csv.reader(io.StringIO(response.text, newline="")))
-    assert header[:5] == ["email", "name", "job", "stage", "decision_summary"]
+    assert header[:6] == ["email", "name", "job", "stage", "decided_on", "decision_summary"]
     assert "rating: SQL" in header and "evidence: Statistics" in header
     assert example[header.index("job")] == "Data Analyst"
-    # The template, as downloaded, passes the check.
+    assert example[header.index("email")] == EXAMPLE_EMAIL
+    assert example[header.index("decided_on")] == utcnow().date().isoformat()
+    before = await applications(sessions)
+
+    # Left in the file, the example row is refused, and with it the file.
     checked = await upload(client, response.content)
-    page = await client.get(checked.headers["location"])
-    assert "Every row passed its check" in page.text
+    refused = await client.get(checked.headers["location"])
+    assert "1 problem:" in refused.text and "Import as drafts" not in refused.text
+    assert "<td>2</td>" in refused.text and "<td>email</td>" in refused.text
+    assert "This is the template&#39;s example row: delete it" in refused.text
+    # Beside real rows too: they wait until it is gone.
+    real = list(example)
+    real[header.index("email")] = "lee@example.com"
+    real[header.index("name")] = "Lee Park"
+    both = await client.get((await upload(client, _csv(header, example, real))).headers["location"])
+    assert "1 problem:" in both.text and "<td>2</td>" in both.text
+    # Written over with a real candidate, every other cell of it imports as shown.
+    fine = await client.get((await upload(client, _csv(header, real))).headers["location"])
+    assert "Every row passed its check" in fine.text
+    done = await client.post(form_action(fine.text), data={"csrftoken": await token(client)})
+    assert done.status_code == 303
+    async with sessions() as db:
+        emails = set((await db.scalars(select(Candidate.email))).all())
+    assert "lee@example.com" in emails and EXAMPLE_EMAIL not in emails
+    assert await applications(sessions) == before + 1
 
 
 async def test_a_template_cannot_carry_a_formula(
@@ -213,10 +254,11 @@ async def test_a_template_cannot_carry_a_formula(
         await db.flush()
         job_id = job.id
     response = await client.get(f"/staff/import/jobs/{job_id}/template.csv")
-    _, example = list(csv.reader(io.StringIO(response.text, newline="")))
+    header, example = list(csv.reader(io.StringIO(response.text, newline="")))
     assert example[2] == '\'=HYPERLINK("https://x.test")'
     # What the export guarded reads back as written: the row names the job.
-    checked = await upload(client, response.content)
+    example[0] = "lee@example.com"
+    checked = await upload(client, _csv(header, example))
     page = await client.get(checked.headers["location"])
     assert "Every row passed its check" in page.text
 
@@ -242,3 +284,94 @@ async def test_another_organizations_job_and_upload_are_not_found(
     assert (await client.get(f"/staff/import/jobs/{2**40}/template.csv")).status_code == 404
     assert (await client.get(f"/staff/import/{2**40}")).status_code == 404
     assert await versions(sessions) == 2
+
+
+# --- a row naming a job the organization lacks ----------------------------------------
+
+NEW_JOB = "staff.job_new"  # the jobs page's "new job" form, with ?title= to prefill
+
+
+def routes_named(app: Starlette, name: str) -> list[tuple[list[BaseRoute], BaseRoute]]:
+    """(the list holding it, the route) for each route called `name`, through every Mount."""
+    found: list[tuple[list[BaseRoute], BaseRoute]] = []
+
+    def walk(routes: list[BaseRoute]) -> None:
+        for route in routes:
+            if getattr(route, "name", None) == name:
+                found.append((routes, route))
+            if isinstance(route, Mount):
+                walk(route.routes)
+
+    walk(app.router.routes)
+    return found
+
+
+def _areas(routes: list[BaseRoute]) -> list[Area]:
+    found: list[Area] = []
+    for route in routes:
+        if isinstance(route, Area):
+            found.append(route)
+        if isinstance(route, Mount):
+            found.extend(_areas(route.routes))
+    return found
+
+
+def stand_in_jobs_page(app: Starlette) -> None:
+    """A stand-in for the jobs page's "new job" form, for an app that has none yet."""
+
+    async def new_job(request: Request) -> Response:
+        return PlainTextResponse(f"new job: {request.query_params.get('title', '')}")
+
+    [area] = [area for area in _areas(app.router.routes) if area.guard is STAFF]
+    area.routes.append(Route("/jobs/new", new_job, name=NEW_JOB))
+
+
+async def _missing_job_result(client: httpx.AsyncClient, title: str) -> str:
+    checked = await upload(client, csv_bytes([row(), row("kim@example.com", job=title)]))
+    page = await client.get(checked.headers["location"])
+    assert page.status_code == 200
+    assert "<td>3</td>" in page.text and "<td>job</td>" in page.text
+    return page.text
+
+
+async def test_a_missing_job_links_to_the_jobs_page(
+    app: Starlette, client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    if not routes_named(app, NEW_JOB):
+        pytest.skip(f"the app has no {NEW_JOB} route (the jobs page) yet")
+    await signed_in(client, sessions)
+    page = await _missing_job_result(client, "Welder")
+    link = re.search(r'<a href="([^"]+)">Create the job “Welder”</a>', page)
+    assert link, "no link to create the missing job"
+    assert link.group(1) == "/staff/jobs/new?title=Welder"
+    form = await client.get(link.group(1))
+    assert form.status_code == 200 and 'value="Welder"' in form.text
+
+
+async def test_a_missing_job_is_linked_by_route_name_once_a_jobs_page_exists(
+    app: Starlette, client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    if not routes_named(app, NEW_JOB):
+        stand_in_jobs_page(app)
+    await signed_in(client, sessions)
+    page = await _missing_job_result(client, "Welder & <b>Fitter</b>  ")
+    assert (
+        "Corp has no job &#34;Welder &amp; &lt;b&gt;Fitter&lt;/b&gt;&#34;. Add the job first"
+        in page
+    )
+    assert (
+        '<a href="/staff/jobs/new?title=Welder+%26+%3Cb%3EFitter%3C%2Fb%3E">'
+        "Create the job “Welder &amp; &lt;b&gt;Fitter&lt;/b&gt;”</a>"
+    ) in page
+    assert "<b>Fitter" not in page
+
+
+async def test_without_a_jobs_page_a_missing_job_is_named_in_words(
+    app: Starlette, client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    for routes, route in routes_named(app, NEW_JOB):
+        routes.remove(route)
+    await signed_in(client, sessions)
+    page = await _missing_job_result(client, "Welder")
+    assert "Acme Corp has no job &#34;Welder&#34;. Add the job first (or correct the title)" in page
+    assert "Create the job" not in page and "/staff/jobs/new" not in page

@@ -40,7 +40,8 @@ _CHECK_DESCRIPTION = _paragraphs(
 _IMPORT_DESCRIPTION = _paragraphs(
     "Import rejections with their feedback from a CSV file (UTF-8, at most 1 GB): one row "
     "per application, with the candidate (email, name), the job (its title or number), the "
-    "stage reached, the decision summary, a rating and evidence per requirement, strengths, "
+    "stage reached, the decision date (decided_on, YYYY-MM-DD; left empty, the day of the "
+    "import), the decision summary, a rating and evidence per requirement, strengths, "
     "growth areas with suggestions, next steps and a personal note. The columns are listed "
     'in docs/staff/import.md ("Importing feedback from a CSV"); the staff import page offers a '
     "template for each job.",

@@ -9,6 +9,7 @@ slower on two CPUs, each process paying for its own cold lemma cache.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -50,10 +51,12 @@ def check_file(
     publish: bool,
     progress: Progress | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    today: dt.date | None = None,
 ) -> CheckedFile:
     """Read the file (raises `FileProblem` when it cannot be read at all) and run
     the feedback check on every valid row. Risky findings are problems of kind
-    "risky", counted as errors only when publishing."""
+    "risky", counted as errors only when publishing. `today` (by default the
+    current day, UTC) bounds the rows' decision dates."""
     text = decode(data, max_bytes=max_bytes)
     # Rows, roughly, for the progress bar: the number of lines is an upper bound.
     estimate = max(1, text.count("\n"))
@@ -63,7 +66,7 @@ def check_file(
             progress("Reading", min(number, estimate), estimate)
 
     rows, problems, problem_count, data_rows = read_rows(
-        text, catalog, max_problems=MAX_PROBLEMS, on_row=on_row
+        text, catalog, max_problems=MAX_PROBLEMS, on_row=on_row, today=today
     )
     risky = _risky_findings(rows, progress)
     for index, findings in risky:

@@ -8,24 +8,31 @@ the row (the header is row 1, as in a spreadsheet) and the column.
 The columns (names are case-insensitive; spaces, hyphens and underscores are
 the same) are described in docs/staff/import.md ("Importing feedback from a CSV"):
 `email`, `name`, `job` (title or number), `stage` and `decision_summary` are
-required; `rating: <requirement>` and `evidence: <requirement>` assess one of
+required; `decided_on` is the day of the decision (YYYY-MM-DD; empty: the day of
+the import); `rating: <requirement>` and `evidence: <requirement>` assess one of
 the job's requirements; `strength_<n>`, `growth_area_<n>` with `suggestion_<n>`
 (each optionally with `..._requirement`) are items in the order of `<n>`, and
 `suggestion_<n>_url` a link for a suggestion; `reapply_after_months`,
 `suggested_roles` (one per line, each optionally followed by its posting's
 address),
 `pool_invitation_offered` and `personal_note` are the next steps and the note.
+
+The template offered for each job carries an example row whose email address is
+`EXAMPLE_EMAIL`: the import refuses that row, so an example left in a file never
+becomes a candidate.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from portal.candidates.decisions import day_problem, parse_day
 from portal.candidates.models import Stage
 from portal.characters import control_character_problem
 from portal.csvexport import FORMULA_STARTS
@@ -48,6 +55,7 @@ MAX_COLUMNS = 500
 REQUIRED = ("email", "name", "job", "stage", "decision_summary")
 SIMPLE = (
     *REQUIRED,
+    "decided_on",
     "reapply_after_months",
     "suggested_roles",
     "pool_invitation_offered",
@@ -71,21 +79,36 @@ _SPACES = re.compile(r"[\s_-]+")
 
 ProblemKind = Literal["error", "risky"]
 
+# The email address of the templates' example row (`.invalid` can never receive
+# mail, RFC 2606): a row with it is refused, whatever else it says.
+EXAMPLE_EMAIL = "example-row@example.invalid"
+
 
 @dataclass(frozen=True)
 class Problem:
     """What is wrong with one cell (or one row, or the header), for a person to fix.
 
     `kind` is "error" (the file cannot be imported as it is) or "risky" (the
-    feedback check found risky words: they stop an import that publishes)."""
+    feedback check found risky words: they stop an import that publishes).
+    `missing_job` is the title of a job the row names and the organization lacks,
+    for the staff page to offer creating it."""
 
     row: int
     column: str
     message: str
     kind: ProblemKind = "error"
+    missing_job: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        return {"row": self.row, "column": self.column, "message": self.message, "kind": self.kind}
+        found: dict[str, object] = {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+            "kind": self.kind,
+        }
+        if self.missing_job:
+            found["missing_job"] = self.missing_job
+        return found
 
 
 class FileProblem(ValueError):
@@ -126,6 +149,7 @@ class ImportRow:
     job_id: int
     stage: str
     draft: Draft
+    decided_on: dt.date | None = None  # None: the day of the import
     reapply_after_months: int | None = None
     pool_invitation_offered: bool = False
     # the column each of draft.items came from (body, suggestion), for findings
@@ -324,13 +348,13 @@ class _RowReader:
             self.fail(index, f"Keep it to {limit:,} characters or fewer (this has {len(value):,}).")
         return value
 
-    def fail(self, index: int | str, message: str) -> None:
+    def fail(self, index: int | str, message: str, *, missing_job: str = "") -> None:
         if isinstance(index, int):
             if index in self.reported:
                 return
             self.reported.add(index)
         column = self.name_of(index) if isinstance(index, int) else index
-        self.problems.append(Problem(self.number, column, message))
+        self.problems.append(Problem(self.number, column, message, missing_job=missing_job))
 
 
 def read_rows(
@@ -339,9 +363,12 @@ def read_rows(
     *,
     max_problems: int = 1_000,
     on_row: Callable[[int], None] | None = None,
+    today: dt.date | None = None,
 ) -> tuple[list[ImportRow], list[Problem], int, int]:
     """Every valid row, every problem (at most `max_problems` kept), the number of
-    problems in all and the number of rows read (blank ones aside)."""
+    problems in all and the number of rows read (blank ones aside). `today` (by
+    default the current day, UTC) bounds the decision dates."""
+    today = today or dt.datetime.now(dt.UTC).date()
     problems: list[Problem] = []
     total_problems = 0
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -370,7 +397,7 @@ def read_rows(
             continue  # blank lines, as spreadsheets leave at the end
         data_rows += 1
         found: list[Problem] = []
-        row = _read_row(_RowReader(number, cells, columns, found), catalog)
+        row = _read_row(_RowReader(number, cells, columns, found), catalog, today)
         if row is not None:
             duplicate_of = seen.get((row.email, row.job_id))
             if duplicate_of is not None:
@@ -413,7 +440,7 @@ def _records(
         yield number, cells
 
 
-def _read_row(cells: _RowReader, catalog: Catalog) -> ImportRow | None:
+def _read_row(cells: _RowReader, catalog: Catalog, today: dt.date) -> ImportRow | None:
     columns = cells.columns
     if len(cells.cells) > len(columns.names):
         cells.fail(
@@ -425,6 +452,13 @@ def _read_row(cells: _RowReader, catalog: Catalog) -> ImportRow | None:
     cells.refuse_control_characters()
     simple = columns.simple
     email = cells.cell(simple["email"]).lower()
+    if email == EXAMPLE_EMAIL:
+        cells.fail(
+            simple["email"],
+            "This is the template's example row: delete it (or write a real application over "
+            "it), then import the file again.",
+        )
+        return None
     if not email:
         cells.fail(simple["email"], "Enter the candidate's email address.")
     elif len(email) > EMAIL_MAX or not EMAIL_SHAPE.match(email):
@@ -440,6 +474,7 @@ def _read_row(cells: _RowReader, catalog: Catalog) -> ImportRow | None:
             simple["stage"],
             f"{given} is not a stage: use {', '.join(s.value for s in Stage)}.",
         )
+    decided_on = _decided_on(cells, simple.get("decided_on"), today)
     summary = cells.text(simple["decision_summary"])
     if not summary:
         cells.fail(simple["decision_summary"], "Write the decision in a sentence or two.")
@@ -465,6 +500,7 @@ def _read_row(cells: _RowReader, catalog: Catalog) -> ImportRow | None:
         name=name,
         job_id=job.id,
         stage=stage,
+        decided_on=decided_on,
         draft=Draft(
             decision_summary=summary,
             personal_note=note,
@@ -494,9 +530,37 @@ def _job(cells: _RowReader, catalog: Catalog) -> JobEntry | None:
     if matches:
         numbers = ", ".join(str(job.id) for job in matches)
         cells.fail(index, f'Several jobs are called "{given}": use its number instead ({numbers}).')
+    elif number is not None:
+        cells.fail(index, f"{catalog.organization_name} has no job number {number}.")
     else:
-        cells.fail(index, f'{catalog.organization_name} has no job "{given[:100]}".')
+        title = " ".join(given.split())[:100]
+        cells.fail(
+            index,
+            f'{catalog.organization_name} has no job "{title}". Add the job first (or correct '
+            "the title), then import the file again.",
+            missing_job=title,
+        )
     return None
+
+
+def _decided_on(cells: _RowReader, index: int | None, today: dt.date) -> dt.date | None:
+    """The row's decision date, or None when the cell is empty (the day of the import)."""
+    value = cells.cell(index)
+    if not value or index is None:
+        return None
+    day = parse_day(value)
+    if day is None:
+        cells.fail(
+            index,
+            f'"{value[:40]}" is not a date: write it as YYYY-MM-DD, like 2026-03-31, or leave '
+            "it empty for the day of the import.",
+        )
+        return None
+    problem = day_problem(day, today=today)
+    if problem:
+        cells.fail(index, problem)
+        return None
+    return day
 
 
 def _requirement(
@@ -611,7 +675,7 @@ def _reapply(cells: _RowReader, index: int | None) -> int | None:
 
 def template_columns(requirement_names: Sequence[str]) -> list[str]:
     """The header of the template for a job with these requirements."""
-    header = ["email", "name", "job", "stage", "decision_summary"]
+    header = ["email", "name", "job", "stage", "decided_on", "decision_summary"]
     for name in requirement_names:
         header += [f"rating: {name}", f"evidence: {name}"]
     header += [

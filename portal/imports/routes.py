@@ -8,6 +8,7 @@ route alone accepts bodies up to `IMPORT_BODY_BYTES` (`portal.app.BODY_LIMITS`).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,10 +21,18 @@ from portal.csvexport import attachment_headers, csv_text
 from portal.db import utcnow
 from portal.forms import parse_number, read_upload
 from portal.imports import uploads
-from portal.imports.format import MAX_FILE_BYTES, FileProblem
+from portal.imports.format import EXAMPLE_EMAIL, MAX_FILE_BYTES, FileProblem
 from portal.imports.forms import UploadForm
 from portal.security.actors import Staff
-from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
+from portal.web import (
+    client_ip_hash,
+    db_session,
+    optional_path_for,
+    path_for,
+    portal,
+    redirect_page,
+    render,
+)
 
 NO_STORE = {"cache-control": "no-store"}
 # The file, plus room for the multipart framing and the form's other fields.
@@ -44,6 +53,8 @@ async def _form_page(
         "error": error,
         "publish": publish,
         "max_mb": MAX_FILE_BYTES // 1024 // 1024,
+        "new_job_url": optional_path_for(request, "staff.job_new"),
+        "example_email": EXAMPLE_EMAIL,
     }
     return render(request, "staff/import.html", context, status_code=status, headers=NO_STORE)
 
@@ -98,7 +109,9 @@ async def result(request: Request) -> Response:
     problems = found.problems
     pages = max(1, -(-len(problems) // PROBLEMS_PER_PAGE))
     page = min(_page_number(request), pages)
-    shown = problems[(page - 1) * PROBLEMS_PER_PAGE : page * PROBLEMS_PER_PAGE]
+    shown = _with_job_links(
+        request, problems[(page - 1) * PROBLEMS_PER_PAGE : page * PROBLEMS_PER_PAGE]
+    )
     context: dict[str, Any] = {
         "staff": actor,
         "upload": found,
@@ -108,6 +121,21 @@ async def result(request: Request) -> Response:
         "changed": request.query_params.get("changed") == "1",
     }
     return render(request, "staff/import_result.html", context, headers=NO_STORE)
+
+
+def _with_job_links(request: Request, problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The problems, each naming a job the organization lacks with a link to create it
+    (titled as the row names it) when the app has a page for new jobs: otherwise the
+    message alone says to add the job first."""
+    new_job = optional_path_for(request, "staff.job_new")
+    if new_job is None:
+        return problems
+    return [
+        {**problem, "create_job_url": f"{new_job}?{urlencode({'title': problem['missing_job']})}"}
+        if problem.get("missing_job")
+        else problem
+        for problem in problems
+    ]
 
 
 async def confirm(request: Request) -> Response:
@@ -135,7 +163,7 @@ async def template(request: Request) -> Response:
     actor = staff_of(request)
     job_id = request.path_params["job_id"]
     async with db_session(request) as db:
-        found = await uploads.job_template(db, actor=actor, job_id=job_id)
+        found = await uploads.job_template(db, actor=actor, job_id=job_id, today=utcnow().date())
     if found is None:
         raise HTTPException(404)
     filename, header, example = found

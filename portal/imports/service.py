@@ -3,8 +3,8 @@
 `check_file` reads the file against the organization's jobs and runs the
 feedback check on every row (CPU only, no database). `plan_import` compares
 the valid rows with what the database holds: which candidates and
-applications are new, which stages change, which rows would make a new
-feedback version and which are already there. `apply_import` writes the plan
+applications are new, which stages and decision dates change, which rows would
+make a new feedback version and which are already there. `apply_import` writes the plan
 in bulk (a few multi-row INSERTs per table, never one flush per row) inside
 the caller's transaction, queues the invitation emails of published feedback
 and records one audit event with the counts. The caller's unit of work
@@ -13,6 +13,11 @@ commits, so a failure anywhere leaves nothing behind.
 Importing the same file twice changes nothing: each imported version keeps
 the SHA-256 of its content (`Feedback.content_hash`), and a row whose content
 matches the application's latest version makes no new one.
+
+A row's `decided_on` (empty: the day of the import) is a new application's
+decision date (`portal.candidates.decisions.decided_at`); given for an existing
+application whose decision date is another day, it moves that date. Left empty,
+an existing application's date stays as it is.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access.service import send_invitation
 from portal.audit import service as audit
+from portal.candidates.decisions import decided_at
 from portal.candidates.models import (
     Application,
     ApplicationStatus,
@@ -124,6 +130,7 @@ class Outcome:
     new_candidates: int = 0
     new_applications: int = 0
     stage_changes: int = 0
+    date_changes: int = 0
     new_versions: int = 0
     unchanged: int = 0
     published: int = 0
@@ -140,6 +147,7 @@ class _Target:
     candidate_id: int | None = None
     application_id: int | None = None
     stage_was: Stage | None = None
+    decided_was: dt.datetime | None = None
     next_version: int = 1
     write: bool = True
 
@@ -205,10 +213,16 @@ async def plan_import(
     outcome.new_candidates = len(plan.new_candidates)
 
     # The newest application of each (candidate, job) the rows name.
-    applications: dict[tuple[int, int], tuple[int, Stage]] = {}
+    applications: dict[tuple[int, int], tuple[int, Stage, dt.datetime | None]] = {}
     for chunk in _chunks(sorted(known.values())):
         for application in await db.execute(
-            select(Application.id, Application.candidate_id, Application.job_id, Application.stage)
+            select(
+                Application.id,
+                Application.candidate_id,
+                Application.job_id,
+                Application.stage,
+                Application.decided_at,
+            )
             .where(
                 Application.organization_id == organization_id,
                 Application.candidate_id.in_(chunk),
@@ -218,16 +232,18 @@ async def plan_import(
             applications[(application.candidate_id, application.job_id)] = (
                 application.id,
                 application.stage,
+                application.decided_at,
             )
     for target in plan.targets:
         if target.candidate_id is not None:
             found = applications.get((target.candidate_id, target.row.job_id))
             if found is not None:
-                target.application_id, target.stage_was = found
+                target.application_id, target.stage_was, target.decided_was = found
     outcome.new_applications = sum(1 for t in plan.targets if t.application_id is None)
     outcome.stage_changes = sum(
         1 for t in plan.targets if t.stage_was is not None and t.stage_was != t.row.stage
     )
+    outcome.date_changes = sum(1 for t in plan.targets if _date_moves(t))
 
     latest: dict[int, tuple[int, FeedbackState, str | None]] = {}
     existing = sorted(t.application_id for t in plan.targets if t.application_id is not None)
@@ -258,6 +274,14 @@ async def plan_import(
     outcome.published = outcome.new_versions if publish else 0
     outcome.emails_queued = outcome.published
     return plan
+
+
+def _date_moves(target: _Target) -> bool:
+    """Whether the row gives an existing application a decision date on another day."""
+    day = target.row.decided_on
+    if target.application_id is None or day is None:
+        return False
+    return target.decided_was is None or target.decided_was.date() != day
 
 
 async def apply_import(
@@ -323,7 +347,9 @@ async def apply_import(
                     "job_id": target.row.job_id,
                     "stage": target.row.stage,
                     "status": ApplicationStatus.REJECTED,
-                    "decided_at": now,
+                    "decided_at": now
+                    if target.row.decided_on is None
+                    else decided_at(target.row.decided_on, now=now),
                     "created_at": now,
                 }
                 for target in fresh
@@ -339,6 +365,21 @@ async def apply_import(
             .where(_applications.c.id == bindparam("target_id"))
             .values(stage=bindparam("new_stage")),
             [{"target_id": t.application_id, "new_stage": t.row.stage} for t in moved],
+        )
+    redated = [t for t in targets if _date_moves(t)]
+    if redated:
+        await db.execute(
+            update(_applications)
+            .where(_applications.c.id == bindparam("target_id"))
+            .values(decided_at=bindparam("new_decided_at")),
+            [
+                {
+                    "target_id": t.application_id,
+                    "new_decided_at": decided_at(t.row.decided_on, now=now),
+                }
+                for t in redated
+                if t.row.decided_on is not None
+            ],
         )
     advance()
 
@@ -496,7 +537,13 @@ async def import_csv(
     # Reading and checking is CPU work: off the event loop, in a thread of its own.
     checked = await anyio.to_thread.run_sync(
         functools.partial(
-            check_file, data, catalog, publish=publish, progress=progress, max_bytes=max_bytes
+            check_file,
+            data,
+            catalog,
+            publish=publish,
+            progress=progress,
+            max_bytes=max_bytes,
+            today=now.date(),
         ),
         limiter=CHECKS_AT_ONCE,
     )
@@ -542,6 +589,7 @@ COUNT_WORDS = {
     "new_candidates": "new candidate(s)",
     "new_applications": "new application(s)",
     "stage_changes": "stage change(s)",
+    "date_changes": "decision date change(s)",
     "new_versions": "new feedback version(s)",
     "unchanged": "row(s) already imported, unchanged",
     "published": "published",

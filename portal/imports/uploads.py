@@ -15,7 +15,7 @@ from sqlalchemy import Select, delete, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.candidates.models import Job, Requirement
-from portal.imports.format import template_columns
+from portal.imports.format import EXAMPLE_EMAIL, template_columns
 from portal.imports.models import ImportUpload
 from portal.imports.service import Outcome, import_csv
 from portal.security.actors import Actor, Staff
@@ -198,10 +198,14 @@ async def import_upload(
 
 
 async def job_template(
-    db: AsyncSession, *, actor: Staff, job_id: int
+    db: AsyncSession, *, actor: Staff, job_id: int, today: dt.date
 ) -> tuple[str, list[str], list[str]] | None:
     """(file name, header, example row) of the import template for one of the actor's
-    organization's jobs, or None."""
+    organization's jobs, or None.
+
+    The example row shows how each column is filled in, and is marked as the
+    example by its email address (`EXAMPLE_EMAIL`): an import refuses it, so a file
+    that still holds it never makes "Alex Example" a candidate."""
     title = await db.scalar(
         select(Job.title).where(Job.id == job_id, Job.organization_id == actor.organization_id)
     )
@@ -218,10 +222,11 @@ async def job_template(
     )
     header = template_columns(names)
     example = {
-        "email": "candidate@example.com",
-        "name": "Alex Example",
+        "email": EXAMPLE_EMAIL,
+        "name": "Alex Example (an example: delete this row)",
         "job": title,
         "stage": "interview",
+        "decided_on": today.isoformat(),
         "decision_summary": "Thank you for interviewing with us. We will not be moving forward "
         "with your application this time.",
         "strength_1": "A clear, well-structured walkthrough of your take-home exercise.",

@@ -34,7 +34,13 @@ from portal.web.pages import (
     speaks_json,
     visitor_context,
 )
-from portal.web.paths import app_root_path, path_for, redirect, redirect_page
+from portal.web.paths import (
+    app_root_path,
+    optional_path_for,
+    path_for,
+    redirect,
+    redirect_page,
+)
 from portal.web.sessions import sign_out, signed_in
 from portal.web.state import (
     Portal,
@@ -69,6 +75,7 @@ __all__ = [
     "make_templates",
     "method_not_allowed",
     "not_found",
+    "optional_path_for",
     "parse_form",
     "parse_query",
     "path_for",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Router
+from starlette.routing import NoMatchFound, Router
 from starlette.types import Scope
 
 from portal.web.state import is_htmx
@@ -24,6 +24,15 @@ def path_for(request: Request, name: str, /, **params: Any) -> str:
     # The router, or the app for pages rendered by middleware before routing.
     provider: Router | Starlette = request.scope.get("router") or request.scope["app"]
     return app_root_path(request.scope) + str(provider.url_path_for(name, **params))
+
+
+def optional_path_for(request: Request, name: str, /, **params: Any) -> str | None:
+    """`path_for`, or None when the app has no route called `name`: for a link to a
+    page that another part of the app may or may not offer."""
+    try:
+        return path_for(request, name, **params)
+    except NoMatchFound:
+        return None
 
 
 def app_root_path(scope: Scope) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+from portal.candidates.decisions import parse_day
 from portal.candidates.models import Stage
 from portal.feedback.roles import SuggestedRoles
-from portal.forms import DbInt, Id, InputModel, Say, WebAddress
+from portal.forms import DbInt, Email, Id, InputModel, OneLine, Say, WebAddress
 
 TEXT_MAX = 2_000
 ITEM_MAX = 1_000
@@ -128,3 +130,40 @@ class PublishForm(InputModel):
 
 class LinkForm(InputModel):
     link: Id
+
+
+# --- a rejection added by hand --------------------------------------------------------
+
+
+def _day(value: Any) -> Any:
+    """A decision date as typed: empty is None (the default, today), YYYY-MM-DD a date."""
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        day = parse_day(value.strip())
+        if day is None:
+            raise PydanticCustomError("date_parsing", "not a date")
+        return day
+    return value
+
+
+class RejectionForm(InputModel):
+    """A rejection recorded by hand: the candidate (found by email address, or new), the
+    job, how far they got and when they were turned down (empty: today)."""
+
+    name: Annotated[
+        str,
+        Field(min_length=1, max_length=200),
+        OneLine,
+        Say(missing="Enter the candidate's name."),
+    ]
+    email: Annotated[Email, Say(missing="Enter the candidate's email address.")]
+    job: Annotated[Id, Say(missing="Choose the job.", invalid="Choose the job.")]
+    stage: Annotated[
+        Stage,
+        Say(
+            missing="Choose how far the application got.",
+            invalid="Choose how far the application got.",
+        ),
+    ]
+    decided_on: Annotated[dt.date | None, BeforeValidator(_day)] = None

@@ -40,6 +40,14 @@ DONE = {
     "saved": "Saved as a new version.",
     "unchanged": "Nothing had changed, so no new version was saved.",
     "published": "Published. The candidate can read it, and their invitation email is queued.",
+    # After a rejection added by hand (portal.workspace.rejection_routes).
+    "added": "Rejection added. Write the feedback now or later: the candidate hears nothing "
+    "until it is published.",
+    "added_existing": "Rejection added to a candidate already on file: the email address "
+    "matched their record.",
+    "added_existing_name": "Rejection added to a candidate already on file: the email address "
+    "matched their record. The name on file, shown here, was kept; the name you typed was "
+    "different and was not saved.",
 }
 FEEDBACK_WORDS = {"none": "No feedback", "draft": "Draft", "published": "Published"}
 SORT_WORDS = {
