@@ -462,3 +462,123 @@ async def test_a_bad_slug_in_a_real_process_prints_one_line(
     )
     async with unit_of_work(app.state.portal.sessions) as db:
         assert await db.scalar(select(func.count()).select_from(Organization)) == 0
+
+
+# --- inviting an admin again ------------------------------------------------------------------
+
+
+async def invite_admin(*args: str) -> int:
+    return await portal("org", "invite-admin", *args)
+
+
+@pytest.mark.usefixtures("env")
+async def test_invite_admin_replaces_a_lost_first_invitation_and_the_old_link_stops_working(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    sessions: Sessions,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await create("--name", "Acme Corp", *ADMIN, "--json") == 0
+    first = json.loads(capsys.readouterr().out)["invitation_url"].removeprefix(BASE_URL)
+
+    assert (
+        await invite_admin("--organization", "acme-corp", "--admin-email", "ADA@acme.example") == 0
+    )
+    out, err = capsys.readouterr()
+    assert err == "" and "ada@acme.example is invited" in out
+    second = next(line.strip() for line in out.splitlines() if "/staff/l/" in line)
+    async with sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(StaffUser)) == 1
+        reinvited = (
+            await db.scalars(select(AuditEvent).where(AuditEvent.action == "staff.reinvited"))
+        ).one()
+    assert reinvited.actor_kind == "system" and reinvited.details == {"source": "command line"}
+
+    assert (await client.get(first)).status_code == 404
+    path = second.removeprefix(BASE_URL)
+    token = await csrf_token(client, path)
+    done = await client.post(
+        path, data={"csrftoken": token, "password": PASSWORD, "confirm": PASSWORD}
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("/staff/")
+
+    # Signed in now: the operator cannot take the account over with a new link.
+    before = await counts(sessions)
+    capsys.readouterr()
+    assert (
+        await invite_admin("--organization", "acme-corp", "--admin-email", "ada@acme.example") == 2
+    )
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "can sign in already" in err
+    assert await counts(sessions) == before
+
+
+@pytest.mark.usefixtures("env")
+async def test_invite_admin_with_a_new_address_creates_another_admin(
+    sessions: Sessions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await create("--name", "Acme Corp", *ADMIN) == 0
+    capsys.readouterr()
+    code = await invite_admin(
+        "--organization", "acme-corp", "--admin-email", "grace@acme.example",
+        "--admin-name", "Grace Hopper", "--json",
+    )  # fmt: skip
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["admin"] == {"email": "grace@acme.example", "new": True}
+    async with sessions() as db:
+        grace = (
+            await db.scalars(select(StaffUser).where(StaffUser.email == "grace@acme.example"))
+        ).one()
+    assert (grace.name, grace.role, grace.password_hash) == ("Grace Hopper", StaffRole.ADMIN, None)
+
+
+@pytest.mark.anyio  # before collection ends: parametrized, it needs the marker early
+@pytest.mark.usefixtures("env")
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        (["--organization", "nobody", "--admin-email", "ada@acme.example"], "no organization"),
+        (["--organization", "Not A Slug", "--admin-email", "ada@acme.example"], "--organization"),
+        (["--organization", "acme-corp", "--admin-email", "not-an-address"], "--admin-email"),
+        (
+            [
+                "--organization",
+                "acme-corp",
+                "--admin-email",
+                "bo@acme.example",
+                "--admin-name",
+                "Bo\x07",
+            ],
+            "--admin-name",
+        ),
+    ],
+)
+async def test_invite_admin_refuses_bad_input_in_one_line(
+    sessions: Sessions, capsys: pytest.CaptureFixture[str], given: list[str], says: str
+) -> None:
+    assert await create("--name", "Acme Corp", *ADMIN) == 0
+    capsys.readouterr()
+    before = await counts(sessions)
+    assert await invite_admin(*given) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and says in err
+    assert await counts(sessions) == before
+
+
+@pytest.mark.usefixtures("env")
+async def test_invite_admin_refuses_a_recruiter_and_a_deactivated_admin(
+    sessions: Sessions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await create("--name", "Acme Corp", *ADMIN, "--json") == 0
+    org_id = json.loads(capsys.readouterr().out)["organization"]["id"]
+    async with unit_of_work(sessions) as db:
+        db.add(StaffUser(organization_id=org_id, email="rae@acme.example", name="Rae"))
+        ada = (
+            await db.scalars(select(StaffUser).where(StaffUser.email == "ada@acme.example"))
+        ).one()
+        ada.active = False
+    for address in ("rae@acme.example", "ada@acme.example"):
+        assert await invite_admin("--organization", "acme-corp", "--admin-email", address) == 2
+        assert "not an admin" in capsys.readouterr().err

@@ -82,6 +82,18 @@ _WORKER_DESCRIPTION = _paragraphs(
     "Settings are PORTAL_* environment variables: see docs/admin/settings.md.",
 )
 
+_ORG_INVITE_ADMIN_DESCRIPTION = _paragraphs(
+    "Send an admin of an organization a fresh invitation, when the first one expired or "
+    "was lost: for an account that has not signed in yet (no password, no single sign-on), "
+    "earlier links stop working. When no account of the organization has the address, a "
+    "new admin is created and invited, as `portal org create` invites the first. The link "
+    "is emailed through the outbox and printed; it works once, for 7 days.",
+    "An account that can sign in already, a deactivated one or one that is not an admin "
+    "is refused: the organization's admins manage their colleagues at /staff/people.",
+    "Exit status: 0 when the invitation was made, 2 on bad input, an unknown organization "
+    "or a refused account.",
+)
+
 _ORG_CREATE_DESCRIPTION = _paragraphs(
     "Create an organization from nothing, with default settings (the name shown to "
     "candidates is NAME, the default accent colour, a 5-day reply promise, 14-day "
@@ -307,6 +319,37 @@ def build_parser() -> argparse.ArgumentParser:
         '"slug", "name"}, "admin": {"email"}, "invitation_url"}',
     )
     create.set_defaults(handler="orgs:cmd_org_create")
+    invite_admin = org_commands.add_parser(
+        "invite-admin",
+        help="invite an admin again, or a new admin",
+        description=_ORG_INVITE_ADMIN_DESCRIPTION,
+        epilog="examples:  portal org invite-admin --organization acme --admin-email "
+        "ada@acme.example\n"
+        "           portal org invite-admin --organization acme --admin-email "
+        'grace@acme.example --admin-name "Grace Hopper" --json',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    invite_admin.add_argument(
+        "--organization",
+        required=True,
+        metavar="SLUG",
+        help="the organization's slug (`portal org list` shows them)",
+    )
+    invite_admin.add_argument(
+        "--admin-email", required=True, metavar="EMAIL", help="the admin's email address"
+    )
+    invite_admin.add_argument(
+        "--admin-name",
+        metavar="NAME",
+        help="for a new admin only: their name (default: the part of EMAIL before the @)",
+    )
+    invite_admin.add_argument(
+        "--json",
+        action="store_true",
+        help='print one line of JSON on stdout instead of text: {"organization": {"id", '
+        '"slug", "name"}, "admin": {"email", "new"}, "invitation_url"}',
+    )
+    invite_admin.set_defaults(handler="orgs:cmd_org_invite_admin")
     org_list = org_commands.add_parser(
         "list",
         help="list organizations",

@@ -12,7 +12,7 @@ from portal.cli.common import for_links, log, with_engine
 from portal.db import unit_of_work, utcnow
 from portal.forms import validate_input
 from portal.orgs import creation
-from portal.orgs.forms import NewOrganizationForm
+from portal.orgs.forms import AdminInvitationForm, NewOrganizationForm
 from portal.settings import Settings
 from portal.staff import people
 
@@ -121,6 +121,101 @@ def _new_organization(args: argparse.Namespace) -> NewOrganizationForm | str:
 def _refuse(problem: str) -> int:
     print(f"portal: {problem}", file=sys.stderr)
     return 2
+
+
+INVITE_OPTIONS = {
+    "slug": "--organization",
+    "admin_email": "--admin-email",
+    "admin_name": "--admin-name",
+}
+
+
+@dataclass(frozen=True)
+class _Invited:
+    organization: creation.CreatedOrganization
+    invitation: people.SentInvitation
+    new_account: bool
+
+
+class _UnknownOrganization(LookupError):
+    pass
+
+
+def cmd_org_invite_admin(args: argparse.Namespace, settings: Settings) -> int:
+    """A fresh invitation for an admin who has not signed in yet, or a new admin."""
+    email = args.admin_email.strip()
+    admin_name = args.admin_name if args.admin_name is not None else email.partition("@")[0]
+    wanted, form = validate_input(
+        AdminInvitationForm,
+        {"slug": args.organization, "admin_email": email, "admin_name": admin_name},
+    )
+    if wanted is None:
+        field = next(name for name in INVITE_OPTIONS if name in form.errors)
+        return _refuse(f"{INVITE_OPTIONS[field]}: {form.errors[field]}")
+    unset_base_url = not settings.base_url
+    settings = for_links(settings, warn=False)
+
+    async def invite(sessions: Any) -> _Invited:
+        now = utcnow()
+        async with unit_of_work(sessions) as db:
+            organization = await creation.organization_by_slug(db, wanted.slug)
+            if organization is None:
+                raise _UnknownOrganization(wanted.slug)
+            invitation, new_account = await people.invite_admin_again(
+                db,
+                organization_id=organization.id,
+                settings=settings,
+                email=wanted.admin_email,
+                name=wanted.admin_name,
+                now=now,
+                source=SOURCE,
+            )
+        return _Invited(organization, invitation, new_account)
+
+    try:
+        invited = with_engine(settings, invite)
+    except _UnknownOrganization:
+        return _refuse(
+            f'--organization: no organization has the slug "{wanted.slug}"; '
+            "`portal org list` shows them."
+        )
+    except people.AlreadySignsIn:
+        return _refuse(
+            f"--admin-email: {wanted.admin_email} can sign in already; the organization's "
+            "admins manage their colleagues at /staff/people."
+        )
+    except people.PersonNotFound:
+        return _refuse(
+            f"--admin-email: {wanted.admin_email} is a deactivated account or not an admin; "
+            "the organization's admins manage their colleagues at /staff/people."
+        )
+    if unset_base_url:
+        log.warning("PORTAL_BASE_URL is not set; the invitation link uses %s", settings.base_url)
+    organization, invitation = invited.organization, invited.invitation
+    if args.json:
+        payload = {
+            "organization": {
+                "id": organization.id,
+                "slug": organization.slug,
+                "name": organization.name,
+            },
+            "admin": {"email": wanted.admin_email, "new": invited.new_account},
+            "invitation_url": invitation.url,
+        }
+        sys.stdout.write(json.dumps(payload) + "\n")
+        return 0
+    who = (
+        f"A new admin of {organization.name}, {wanted.admin_name} <{wanted.admin_email}>, is"
+        if invited.new_account
+        else f"{wanted.admin_email} is"
+    )
+    sys.stdout.write(
+        f"{who} invited: the email is queued (`portal worker` sends it); earlier links to "
+        "this account stop working.\n"
+        f"Invitation link (works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n"
+        f"  {invitation.url}\n"
+    )
+    return 0
 
 
 def cmd_org_list(args: argparse.Namespace, settings: Settings) -> int:

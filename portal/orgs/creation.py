@@ -141,3 +141,15 @@ async def list_organizations(db: AsyncSession) -> list[OrganizationSummary]:
         )
     ).all()
     return [OrganizationSummary(**row._mapping) for row in rows]
+
+
+async def organization_by_slug(db: AsyncSession, slug: str) -> CreatedOrganization | None:
+    """The organization with this slug, for the operator's commands."""
+    row = (
+        await db.execute(
+            select(Organization.id, Organization.slug, Organization.name).where(
+                Organization.slug == slug
+            )
+        )
+    ).one_or_none()
+    return None if row is None else CreatedOrganization(row.id, row.slug, row.name)

@@ -86,6 +86,30 @@ class NewOrganizationForm(InputModel):
         return value.lower()
 
 
+class AdminInvitationForm(InputModel):
+    """An admin to invite (again) into an existing organization (`portal org
+    invite-admin`)."""
+
+    slug: Annotated[
+        str,
+        Field(min_length=1, max_length=SLUG_MAX),
+        AfterValidator(_slug),
+        Say(missing="Give the organization's slug (portal org list shows them)."),
+    ]
+    admin_email: Annotated[Email, Say(missing="Give the admin's email address.")]
+    admin_name: Annotated[
+        str,
+        Field(min_length=1, max_length=NAME_MAX),
+        OneLine,
+        Say(missing="Give the admin's name, like Ada Lovelace."),
+    ]
+
+    @field_validator("admin_email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
 class OrganizationSettingsForm(InputModel):
     """The settings page's fields, and the version of the settings the admin saw."""
 

@@ -307,6 +307,74 @@ async def invite_first_admin(
     )
 
 
+class AlreadySignsIn(ValueError):
+    """The account has a password or a linked single sign-on identity already."""
+
+
+async def invite_admin_again(
+    db: AsyncSession,
+    *,
+    organization_id: int,
+    settings: Settings,
+    email: str,
+    name: str,
+    now: dt.datetime,
+    source: Mapping[str, Any],
+) -> tuple[SentInvitation, bool]:
+    """For the installation's operator (`source`): a fresh invitation for an admin of
+    the organization who has not signed in yet (the first one's expired or was lost;
+    older links stop working), or, when no account has the address, a new admin
+    invited as the first one was. Answers the invitation and whether the account is
+    new. Raises `AlreadySignsIn` for an account that can sign in already, and
+    `PersonNotFound` for a deactivated one or one that is not an admin (their
+    organization's admins manage them)."""
+    person = (
+        await db.execute(
+            select(
+                StaffUser.id,
+                StaffUser.role,
+                StaffUser.active,
+                StaffUser.password_hash,
+                StaffUser.oidc_subject,
+            ).where(StaffUser.organization_id == organization_id, StaffUser.email == email)
+        )
+    ).one_or_none()
+    if person is None:
+        sent = await invite_first_admin(
+            db,
+            organization_id=organization_id,
+            settings=settings,
+            name=name,
+            email=email,
+            now=now,
+            source=source,
+        )
+        return sent, True
+    if person.password_hash is not None or person.oidc_subject is not None:
+        raise AlreadySignsIn(email)
+    if not person.active or person.role != StaffRole.ADMIN:
+        raise PersonNotFound(email)
+    audit.record(
+        db,
+        action="staff.reinvited",
+        actor_kind="system",
+        organization_id=organization_id,
+        subject_type="staff_user",
+        subject_id=person.id,
+        details=dict(source),
+    )
+    sent = await _email_invitation(
+        db,
+        settings=settings,
+        organization_id=organization_id,
+        person_id=person.id,
+        invited_by=None,
+        created_by_staff_id=None,
+        now=now,
+    )
+    return sent, False
+
+
 async def _revoke_invitations(db: AsyncSession, *, staff_user_id: int, now: dt.datetime) -> None:
     await db.execute(
         update(StaffInvitation)
