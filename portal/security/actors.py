@@ -51,6 +51,8 @@ class Staff:
     role: StaffRole
     name: str
     session_id_hash: bytes
+    # The tz database name they read times in: their own choice, or their organization's.
+    time_zone: str = "UTC"
 
     @property
     def is_admin(self) -> bool:
