@@ -54,6 +54,7 @@ from portal.security.ratelimit import RateLimiter
 from portal.settings import Settings
 from portal.staff import oidc_routes as oidc
 from portal.staff import people_routes as people
+from portal.staff import profile_routes as profile
 from portal.staff import routes as staff
 from portal.staff.oidc import SingleSignOn
 from portal.threads import staff_routes as threads
@@ -196,6 +197,7 @@ def route_table() -> list[BaseRoute]:
                     Area(
                         [
                             *staff.routes,
+                            *profile.routes,
                             *workspace_routes,
                             *editor_routes,
                             *threads.routes,
