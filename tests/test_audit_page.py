@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
@@ -24,8 +24,9 @@ from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership
 from portal.staff.models import StaffUser
 from portal.threads.models import SavedAnswer, Thread
-from tests.factories import make_staff, make_world, open_session, staff_sign_in
+from tests.factories import make_staff, make_world, open_session, sign_in, staff_sign_in
 from tests.pool_support import add_member
+from tests.test_queue import _ask
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -496,3 +497,28 @@ async def test_markup_in_names_and_details_is_shown_as_text(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "&lt;img src=x onerror=alert(2)&gt;" in page.text
     assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page.text
+
+
+async def test_a_candidates_question_is_in_the_trail_in_words(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions, name="Sam Lee")
+    admin = await make_staff(
+        sessions, organization_id=world.organization_id, email="ada@acme.example", role="admin"
+    )
+    await sign_in(client, sessions, world)
+    await _ask(client, world, "What did my SQL answer lack?")
+    async with sessions() as db:
+        asked = (
+            await db.scalars(select(AuditEvent).where(AuditEvent.action == "thread.question_asked"))
+        ).one()
+        thread = (await db.scalars(select(Thread))).one()
+    assert (asked.actor_kind, asked.actor_id) == ("candidate", world.candidate_id)
+    assert (asked.subject_type, asked.subject_id) == ("thread", thread.id)
+    assert asked.organization_id == world.organization_id and asked.ip_hash
+    await _as(other_client, sessions, admin)
+    page = await other_client.get("/staff/audit")
+    assert "Sam Lee asked a question about their application for Data Analyst." in _sentences(
+        page.text
+    )
+    assert _links(page.text)["a question"] == f"/staff/queue/{thread.id}"
