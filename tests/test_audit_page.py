@@ -68,6 +68,15 @@ async def _admin_and_recruiter(sessions: Sessions) -> tuple[int, int, int, int]:
     return acme.organization_id, globex.organization_id, admin, recruiter
 
 
+async def _application_of(sessions: Sessions, organization_id: int) -> int:
+    async with sessions() as db:
+        return (
+            await db.scalars(
+                select(Application.id).where(Application.organization_id == organization_id)
+            )
+        ).one()
+
+
 async def _as(client: httpx.AsyncClient, sessions: Sessions, staff_id: int) -> None:
     client.cookies.set(COOKIE, await open_session(sessions, staff_user_id=staff_id))
 
@@ -91,6 +100,7 @@ async def test_admin_reads_their_organizations_trail_and_nothing_else(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
     acme, globex, _, recruiter = await _admin_and_recruiter(sessions)
+    application_id = await _application_of(sessions, acme)
     await _events(
         sessions,
         _event(
@@ -98,7 +108,7 @@ async def test_admin_reads_their_organizations_trail_and_nothing_else(
             "feedback.published",
             actor_id=recruiter,
             subject_type="application",
-            subject_id=1,
+            subject_id=application_id,
             ip_hash="0123456789abcdef0123456789abcdef",
             details={"version": 2, "overridden": False},
         ),
@@ -116,10 +126,11 @@ async def test_admin_reads_their_organizations_trail_and_nothing_else(
     # The technical details, on demand.
     assert "<details" in page.text and "<summary>Technical details" in page.text
     assert "<code>feedback.published</code>" in page.text
-    assert "<code>application</code> #1" in page.text
+    assert f"<code>application</code> #{application_id}" in page.text
     assert "<code>0123456789abcdef0123456789abcdef</code>" in page.text
     assert "&#34;overridden&#34;: false" in page.text and "&#34;version&#34;: 2" in page.text
     assert "&lt;b&gt;wrong_password&lt;/b&gt;" in page.text  # markup shown as text
+    assert "A sign-in as an unknown account failed: <b>wrong password</b>." in sentences
     assert "globex.secret_action" not in page.text and "Globex" not in page.text
     assert 'href="/staff/audit"' in (await client.get("/staff/")).text  # in the navigation
 
@@ -325,15 +336,14 @@ async def test_a_page_costs_the_same_queries_however_many_events_it_shows(
                 sessions, organization_id=acme, email=f"s{n}@acme.example", name=f"Staff {n}"
             )
         )
-    async with sessions() as db:
-        application = await db.get_one(Application, 1)
+    application_id = await _application_of(sessions, acme)
     await _as(client, sessions, admin)
     counts = []
     for total in (6, 60):
         async with unit_of_work(sessions) as db:
             await db.execute(delete(AuditEvent))
         await _events(
-            sessions, *(_varied(acme, application.id, staff_ids, n) for n in range(total))
+            sessions, *(_varied(acme, application_id, staff_ids, n) for n in range(total))
         )
         with _counting(app) as statements:
             page = await client.get("/staff/audit")
@@ -388,7 +398,7 @@ async def test_date_filters_are_whole_days_in_the_readers_time_zone(
     on_11th = await client.get(
         "/staff/audit", params={"since": "2026-03-11", "until": "2026-03-11"}
     )
-    assert _sentences(on_11th.text) == ["Sam Recruiter reopened something."]
+    assert _sentences(on_11th.text) == ["Sam Recruiter reopened a conversation."]
     on_10th = await client.get(
         "/staff/audit", params={"since": "2026-03-10", "until": "2026-03-10"}
     )

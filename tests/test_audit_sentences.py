@@ -18,7 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from portal.audit.sentences import SENTENCES, Link, Named, Part, plain, readable, render
+from portal.audit.sentences import (
+    SENTENCES,
+    UNNAMED,
+    Link,
+    Named,
+    Part,
+    plain,
+    readable,
+    render,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "portal"
@@ -345,6 +354,7 @@ def test_each_sentence_reads_as_a_sentence(action: str) -> None:
         text = plain(parts)
         assert "{" not in text and "}" not in text, (action, details, text)
         assert "something" not in text and "someone" not in text, (action, details, text)
+        assert not any(words in text for words in UNNAMED.values()), (action, details, text)
         assert text[:1].isupper(), (action, text)
         assert "  " not in text and not text.endswith((" ", ".")), (action, text)
         # The names are links where they have a page.
@@ -367,6 +377,14 @@ def test_the_sentences_of_the_examples() -> None:
     )
     assert plain(render("staff.sign_in_failed", {"reason": "inactive"}, NAMES)) == (
         "A sign-in as Jo Park failed: the account is deactivated"
+    )
+    # With nothing to name: general words.
+    unknown = {"actor": Named("someone not signed in", ours=True)}
+    assert plain(render("staff.sign_in_failed", {"reason": "unknown"}, unknown)) == (
+        "A sign-in as an unknown account failed: no account has that email address"
+    )
+    assert plain(render("link.unknown", {}, unknown)) == (
+        "Someone not signed in tried a link that Afterword never issued"
     )
 
 

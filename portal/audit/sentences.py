@@ -42,12 +42,15 @@ class Link:
 @dataclass(frozen=True)
 class Named:
     """Something an event names, as the page shows it: its words, the page to read
-    it on when the reader may open it, and a note after it ("(since deleted)")."""
+    it on when the reader may open it, and a note after it ("(since deleted)").
+    `ours`: words of the portal's ("someone not signed in"), not a name as written,
+    so they take a capital at the start of a sentence."""
 
     text: str
     link: Link | None = None
     note: str = ""
     deleted: bool = False
+    ours: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,15 +132,15 @@ SIGN_IN_FAILURES = {
 }
 
 
-def _sign_in_failure(reason: Any) -> str:
+def _sign_in_failure(reason: Any, *, single_sign_on: bool) -> str:
     reason = str(reason or "")
     if reason in SIGN_IN_FAILURES:
         return SIGN_IN_FAILURES[reason]
     if reason.startswith("provider:"):
         return f"the identity provider refused ({_text(reason.removeprefix('provider:'), 40)})"
-    if reason:
+    if reason and single_sign_on:
         return f"the identity provider's answer did not check out ({readable(reason).lower()})"
-    return "for a reason not recorded"
+    return readable(_text(reason, 60)).lower() if reason else "for a reason not recorded"
 
 
 def _purpose(details: Details) -> str:
@@ -162,8 +165,9 @@ def _staff_signed_in(details: Details) -> Said:
 
 
 def _sign_in_failed(details: Details) -> Said:
-    words = {"reason": _sign_in_failure(details.get("reason"))}
-    if details.get("method") == "single_sign_on":
+    single_sign_on = details.get("method") == "single_sign_on"
+    words = {"reason": _sign_in_failure(details.get("reason"), single_sign_on=single_sign_on)}
+    if single_sign_on:
         return "A single sign-on failed: {reason}", words
     return "A sign-in as {person} failed: {reason}", words
 
@@ -420,6 +424,22 @@ SENTENCES: dict[str, Sentence] = {
 }
 
 SINCE_DELETED = " (since deleted)"
+# What a placeholder says when the event names nothing for it (a sign-in with an
+# address no account has, an event recorded without its subject).
+UNNAMED = {
+    "actor": "someone",
+    "person": "an unknown account",
+    "assignee": "someone",
+    "candidate": "a candidate",
+    "job": "a job",
+    "position": "a job",
+    "application": "an application",
+    "thread": "a conversation",
+    "membership": "a talent-pool membership",
+    "saved_answer": "a saved answer",
+    "requirement": "a requirement",
+    "organization": "an organization",
+}
 # Actions that themselves say their subject is gone: no "(since deleted)" after it.
 _DELETIONS = (".deleted", ".removed")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
@@ -439,7 +459,8 @@ def template_for(action: str, details: Details) -> Said:
 
 def render(action: str, details: Details, names: Mapping[str, Named | None]) -> tuple[Part, ...]:
     """The sentence of an event as parts: `names` fills the placeholders that name
-    something; a placeholder with nothing to fill it says "someone" or "something"."""
+    something; a placeholder with nothing to fill it says so in general words
+    (`UNNAMED`: "an unknown account", "a conversation")."""
     template, words = template_for(action, details)
     if action not in SENTENCES and names.get("subject") is None:
         template = template.replace(" ({subject})", "")
@@ -457,7 +478,7 @@ def render(action: str, details: Details, names: Mapping[str, Named | None]) -> 
         if key in words:
             parts.append(Part(words[key]))
         elif named is None:
-            parts.append(Part(other_words or ("someone" if key == "actor" else "something")))
+            parts.append(Part(other_words or UNNAMED.get(key, "something")))
             capital = capital or match.start() == 0
         else:
             deletion = action.endswith(_DELETIONS)
@@ -469,7 +490,9 @@ def render(action: str, details: Details, names: Mapping[str, Named | None]) -> 
                 parts.append(Part(named.text, named.link))
                 if named.note and not deletion:
                     parts.append(Part(named.note))
-            capital = capital or (match.start() == 0 and (named.deleted or bool(other_words)))
+            capital = capital or (
+                match.start() == 0 and (named.deleted or named.ours or bool(other_words))
+            )
     if position < len(template):
         parts.append(Part(template[position:]))
     if capital and parts:

@@ -435,18 +435,18 @@ class _Namer:
             found = self.get("candidate", actor_id)
             return Named(found.name or "") if found else Named("a deleted candidate", deleted=True)
         if kind == ANONYMOUS:
-            return Named("someone not signed in")
+            return Named("someone not signed in", ours=True)
         if kind == COMMAND_LINE or (
             kind == SYSTEM and self.details.get("source") == "command line"
         ):
-            return Named("Command line")
+            return Named("Command line", ours=True)
         if kind == SYSTEM:
-            return Named("Afterword")
-        return Named(readable(kind) + (f" #{actor_id}" if actor_id is not None else ""))
+            return Named("Afterword", ours=True)
+        return Named(readable(kind) + (f" #{actor_id}" if actor_id is not None else ""), ours=True)
 
     def staff(self, found: Found | None, *, known: bool = True) -> Named:
         if found is None:
-            return Named("a deleted staff account" if known else "someone", deleted=known)
+            return Named("a deleted staff account" if known else "someone", deleted=True)
         return Named(found.name or "", _link("staff.person", staff_user_id=found.id))
 
     def person(self) -> Named | None:
