@@ -203,7 +203,7 @@ def _profile_changed(details: Details) -> Said:
     words = {"fields": _fields(details)}
     if zone is None:
         return "{actor} changed their profile: {fields}", words
-    words["zone"] = zone or "their organization's"
+    words["zone"] = zone or "their organization's zone"
     return "{actor} changed their profile: {fields} (times now in {zone})", words
 
 
