@@ -55,6 +55,7 @@ from portal.security.ratelimit import RateLimiter
 from portal.settings import Settings
 from portal.staff import oidc_routes as oidc
 from portal.staff import people_routes as people
+from portal.staff import profile_routes as profile
 from portal.staff import routes as staff
 from portal.staff.oidc import SingleSignOn
 from portal.threads import staff_routes as threads
@@ -198,6 +199,7 @@ def route_table() -> list[BaseRoute]:
                     Area(
                         [
                             *staff.routes,
+                            *profile.routes,
                             *workspace_routes,
                             *editor_routes,
                             *rejection_routes,

@@ -37,6 +37,7 @@ from starlette.requests import Request
 
 from portal.characters import control_character_problem
 from portal.db import MAX_ID
+from portal.formats import time_zone_name
 
 EMAIL_MAX = 320
 # Deliberately loose: one @, something either side, a dot in the domain.
@@ -143,6 +144,32 @@ def _web_address(value: str) -> str:
 WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 # A web page's address (http or https only: it becomes a link), or nothing.
 WebAddress = Annotated[str, StringConstraints(max_length=URL_MAX), AfterValidator(_web_address)]
+
+
+ZONE_MAX = 64
+
+
+def _time_zone(value: str) -> str:
+    if not value:
+        return value
+    name = time_zone_name(value)
+    if name is None:
+        raise PydanticCustomError(
+            "time_zone",
+            "Enter a time zone by its region and city, like Europe/Berlin, America/New_York "
+            "or UTC.",
+        )
+    return name
+
+
+# A time zone of the tz database, as written there ("europe/berlin" becomes
+# "Europe/Berlin"); empty for none.
+OptionalTimeZone = Annotated[
+    str, StringConstraints(max_length=ZONE_MAX), AfterValidator(_time_zone)
+]
+TimeZone = Annotated[
+    str, StringConstraints(min_length=1, max_length=ZONE_MAX), AfterValidator(_time_zone)
+]
 
 
 @dataclass
@@ -309,6 +336,7 @@ _OUR_OWN = frozenset(
         "roles",
         "one_line",
         "slug",
+        "time_zone",
     }
 )
 

@@ -68,12 +68,17 @@ async def _emails(sessions: Sessions) -> list[dict[str, object]]:
 
 
 async def _actions(sessions: Sessions) -> list[str]:
+    """What staff did to threads and saved answers, in order (candidates' questions are
+    audited too, as `thread.question_asked`)."""
     async with sessions() as db:
         return list(
             (
                 await db.scalars(
                     select(AuditEvent.action)
-                    .where(AuditEvent.subject_type.in_(("thread", "saved_answer")))
+                    .where(
+                        AuditEvent.subject_type.in_(("thread", "saved_answer")),
+                        AuditEvent.actor_kind == "staff",
+                    )
                     .order_by(AuditEvent.id)
                 )
             ).all()

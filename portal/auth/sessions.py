@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.candidates.models import Candidate as CandidateRow
 from portal.db import NamedRow
+from portal.orgs.models import Organization
 from portal.security.actors import ANONYMOUS, Actor, Candidate, Staff, StaffRole
 from portal.security.models import Session
 from portal.settings import Settings
@@ -34,6 +35,7 @@ _STAFF_COLUMNS = (
     StaffUser.role.label("session_staff_role"),
     StaffUser.name.label("session_staff_name"),
     StaffUser.active.label("session_staff_active"),
+    func.coalesce(StaffUser.time_zone, Organization.time_zone).label("session_staff_time_zone"),
 )
 
 # Any session, candidate's or staff member's: one row, one round trip.
@@ -43,6 +45,7 @@ SESSION_ACTOR = (
     .select_from(Session)
     .outerjoin(CandidateRow, CandidateRow.id == Session.candidate_id)
     .outerjoin(StaffUser, StaffUser.id == Session.staff_user_id)
+    .outerjoin(Organization, Organization.id == StaffUser.organization_id)
 )
 
 
@@ -80,6 +83,7 @@ def check_session_row(
             StaffRole(row["session_staff_role"]),
             row["session_staff_name"],
             id_hash,
+            time_zone=row["session_staff_time_zone"],
         )
     else:
         return ANONYMOUS, False

@@ -24,6 +24,7 @@ from portal.threads import service as threads
 from portal.threads.forms import QuestionForm, one_newline
 from portal.threads.service import ThreadHead
 from portal.web import (
+    client_ip_hash,
     db_reads,
     db_session,
     is_htmx,
@@ -196,6 +197,7 @@ async def ask(request: Request) -> Response:
                     application_id=application_id,
                     body=data.body,
                     now=utcnow(),
+                    ip_hash=client_ip_hash(request),
                 )
         except (threads.Blocked, threads.ThreadClosed) as error:
             # The page says why (closed, or no longer able to post); the text stays.

@@ -8,7 +8,17 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from portal.forms import Email, Id, InputModel, OneLine, OptionalEmail, Say, WebAddress
+from portal.formats import DEFAULT_TIME_ZONE
+from portal.forms import (
+    Email,
+    Id,
+    InputModel,
+    OneLine,
+    OptionalEmail,
+    Say,
+    TimeZone,
+    WebAddress,
+)
 from portal.orgs.colours import COLOUR, MIN_CONTRAST, WHITE, contrast_ratio, darker_shade
 
 
@@ -128,6 +138,10 @@ class OrganizationSettingsForm(InputModel):
     # Shown in the footer of every page of the organization's candidates.
     privacy_url: WebAddress = ""
     contact_email: OptionalEmail = ""
+    # What staff read times in, unless they chose their own zone.
+    time_zone: Annotated[TimeZone, Say(missing="Enter a time zone, like Europe/Berlin or UTC.")] = (
+        DEFAULT_TIME_ZONE
+    )
     version: Id
 
 
@@ -140,4 +154,5 @@ LABELS = {
     "mail_from_name": "Sender name of emails",
     "privacy_url": "Privacy notice (web address)",
     "contact_email": "Contact for candidates (email address)",
+    "time_zone": "Time zone",
 }

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, CheckConstraint, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, utcnow
+from portal.formats import DEFAULT_TIME_ZONE
 
 
 class Organization(Base):
@@ -38,6 +39,10 @@ class Organization(Base):
     # write to (empty: not shown).
     privacy_url: Mapped[str | None] = mapped_column(String(500))
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # The tz database name staff read times in, unless they chose their own.
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Admins edit settings: every update checks and bumps this (portal.concurrency).
     version: Mapped[int] = mapped_column(server_default="1")

@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from portal.formats import DEFAULT_TIME_ZONE
+
 __all__ = [
     "ANONYMOUS",
     "Actor",
@@ -51,6 +53,8 @@ class Staff:
     role: StaffRole
     name: str
     session_id_hash: bytes
+    # The tz database name they read times in: their own choice, or their organization's.
+    time_zone: str = DEFAULT_TIME_ZONE
 
     @property
     def is_admin(self) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from portal.forms import EMAIL_MAX, Email, Id, InputModel, Say
+from portal.forms import EMAIL_MAX, Email, Id, InputModel, OneLine, OptionalTimeZone, Say
 from portal.security.actors import StaffRole
 
 PASSWORD_MIN = 12
@@ -92,3 +92,16 @@ class LockForm(InputModel):
     """The sign-in lock to clear (the page's hidden field)."""
 
     lock: Id
+
+
+class ProfileForm(InputModel):
+    """What a staff member may change about themselves on their profile page.
+    `seen_title` is the job title the page showed: an admin may change it
+    meanwhile, and a save that leaves the field as it was keeps theirs."""
+
+    name: Annotated[
+        str, Field(min_length=1, max_length=200), OneLine, Say(missing="Enter your name.")
+    ]
+    title: Annotated[str, Field(max_length=200), OneLine] = ""
+    seen_title: Annotated[str, Field(max_length=200)] = ""
+    time_zone: OptionalTimeZone = ""

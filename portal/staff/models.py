@@ -32,6 +32,8 @@ class StaffUser(Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The tz database name they read times in; empty: their organization's.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class StaffInvitation(Base):

@@ -17,6 +17,7 @@ from sqlalchemy import Select, bindparam, exists, false, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.audit import service as audit
 from portal.candidates.models import Application
 from portal.candidates.service import readable_applications
 from portal.db import NamedRow
@@ -215,13 +216,20 @@ def _shown(row: NamedRow, organization: str) -> ShownMessage:
 
 
 async def ask(
-    db: AsyncSession, *, actor: Candidate, application_id: int, body: str, now: dt.datetime
+    db: AsyncSession,
+    *,
+    actor: Candidate,
+    application_id: int,
+    body: str,
+    now: dt.datetime,
+    ip_hash: str | None = None,
 ) -> Thread | None:
     """Post the candidate's question (or follow-up) about one of their applications
     with published feedback; None when there is no such application for them.
 
     Raises `Blocked` or `ThreadClosed`. The message is assessed for abuse here and
-    flagged for a person; it is never refused for its content.
+    flagged for a person; it is never refused for its content. Audited as
+    ``thread.question_asked``.
     """
     published = (
         select(Feedback.id)
@@ -286,19 +294,29 @@ async def ask(
         thread.flagged = True
         thread.flag_reasons = _merge_reasons(thread.flag_reasons, assessment.reasons)
     await db.flush()
-    db.add(
-        Message(
-            thread_id=thread.id,
-            author_kind=AuthorKind.CANDIDATE,
-            body=body,
-            state=MessageState.SENT,
-            created_at=now,
-            sent_at=now,
-            flagged=assessment.flagged,
-            flag_reasons=", ".join(assessment.reasons),
-        )
+    message = Message(
+        thread_id=thread.id,
+        author_kind=AuthorKind.CANDIDATE,
+        body=body,
+        state=MessageState.SENT,
+        created_at=now,
+        sent_at=now,
+        flagged=assessment.flagged,
+        flag_reasons=", ".join(assessment.reasons),
     )
+    db.add(message)
     await db.flush()
+    audit.record(
+        db,
+        action="thread.question_asked",
+        actor_kind="candidate",
+        actor_id=actor.candidate_id,
+        organization_id=organization_id,
+        subject_type="thread",
+        subject_id=thread.id,
+        ip_hash=ip_hash,
+        details={"message_id": message.id, "flagged": assessment.flagged},
+    )
     return thread
 
 

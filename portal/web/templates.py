@@ -3,10 +3,13 @@ rendering a page or one of its blocks."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import pass_context
 from jinja2_fragments.starlette import Jinja2Blocks
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,7 +17,7 @@ from portal.auth import (
     Staff,
 )
 from portal.auth.middleware import ACTOR_KEY
-from portal.formats import long_date
+from portal.formats import DEFAULT_TIME_ZONE, date_and_time, long_date, time_zone_choices
 from portal.paths import STATIC_PATH, TEMPLATES_DIR
 from portal.security.csrf import csrf_token
 from portal.security.headers import referrer_policy
@@ -54,6 +57,35 @@ def url_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
     return path_for(context["request"], name, **params)
 
 
+@pass_context
+def viewer_time_zone(context: dict[str, Any]) -> str:
+    """The time zone the signed-in staff member reads times in (UTC for anyone else)."""
+    staff = context.get("nav_staff")
+    return staff.time_zone if isinstance(staff, Staff) else DEFAULT_TIME_ZONE
+
+
+@pass_context
+def when(context: dict[str, Any], value: dt.datetime | None) -> Markup:
+    """A moment for the page's reader: `<time datetime="2026-12-06T13:05:00+00:00">6 Dec
+    2026, 14:05 CET</time>`, in their time zone (`viewer_time_zone`); nothing for None."""
+    if value is None:
+        return Markup("")
+    shown = date_and_time(value, viewer_time_zone(context))
+    stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return Markup('<time datetime="{}">{}</time>').format(
+        stamp.isoformat(timespec="seconds"), shown
+    )
+
+
+@functools.cache
+def time_zone_datalist(list_id: str) -> Markup:
+    """A `<datalist>` of the time zones to choose from, for a text field's `list`
+    (built once: several hundred options)."""
+    option = Markup('<option value="{}">')
+    options = Markup("").join(option.format(zone) for zone in time_zone_choices())
+    return Markup('<datalist id="{}">{}</datalist>').format(list_id, options)
+
+
 def make_templates(*, auto_reload: bool = False) -> Jinja2Blocks:
     """The pages' templates. With `auto_reload` (development) a template edited on
     disk is read again; otherwise each is loaded once, and rendering a page does not
@@ -62,6 +94,9 @@ def make_templates(*, auto_reload: bool = False) -> Jinja2Blocks:
     templates.env.auto_reload = auto_reload
     templates.env.globals["url_for"] = url_for
     templates.env.globals["htmx_js"] = HTMX_JS
+    templates.env.globals["when"] = when
+    templates.env.globals["viewer_time_zone"] = viewer_time_zone
+    templates.env.globals["time_zone_datalist"] = time_zone_datalist
     templates.env.filters["long_date"] = long_date
     templates.env.trim_blocks = True
     templates.env.lstrip_blocks = True
