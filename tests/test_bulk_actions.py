@@ -291,8 +291,8 @@ async def test_drafts_missing_or_already_published_are_skipped_with_a_reason(
     page = Page(result.text)
     assert text(page.one("h1")) == "Published 1. Skipped 2."
     skipped = text(page.one("ul.skipped"))
-    assert "Pat Published" in skipped and "published already" in skipped
-    assert "Backend Person 000" in skipped and "No feedback has been written yet" in skipped
+    assert "Pat Published" in skipped and "already published" in skipped
+    assert "Backend Person 000" in skipped and "no feedback has been written yet" in skipped
 
     # Nothing publishable at all: the confirmation says why, with no button.
     nothing = await _bulk(client, {"action": "publish", "application": _ids(done)})
@@ -320,7 +320,7 @@ async def test_a_draft_changed_after_the_confirmation_is_skipped_not_published(
         )
     result = await _confirm(client, confirmation)
     assert text(Page(result.text).one("h1")) == "Published 1. Skipped 1."
-    assert "A newer version was saved after you confirmed" in result.text
+    assert "a newer version was saved after you confirmed" in result.text
     assert await _states(sessions, [first, second]) == [
         FeedbackState.DRAFT,
         FeedbackState.PUBLISHED,
@@ -557,6 +557,10 @@ async def test_nothing_chosen_or_no_colleague_comes_back_with_a_message_and_the_
     assert [box.get("value") for box in ticked] == _ids(worlds[1])
     no_action = await _bulk(client, {"application": _ids(worlds[1])})
     assert no_action.status_code == 422 and "Choose what to do." in no_action.text
+    # Both mistakes at once are both told.
+    both = await _bulk(client, {"action": "assign"})
+    assert "Tick at least one application" in both.text
+    assert "Choose who to assign them to" in both.text
 
 
 # --- what an attacker may try ---------------------------------------------------------------

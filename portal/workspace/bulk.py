@@ -113,11 +113,11 @@ class SkipReason(StrEnum):
 
 
 SKIP_WORDS = {
-    SkipReason.NO_FEEDBACK: "No feedback has been written yet.",
-    SkipReason.PUBLISHED: "Its newest version is published already.",
-    SkipReason.RISKY: "The feedback check finds risky wording: change it in the editor, or "
-    "ask a colleague to review it and publish it with a written reason.",
-    SkipReason.CHANGED: "A newer version was saved after you confirmed: review it, then "
+    SkipReason.NO_FEEDBACK: "no feedback has been written yet.",
+    SkipReason.PUBLISHED: "already published, with no newer draft.",
+    SkipReason.RISKY: "the feedback check finds risky wording. Change it in the editor, or "
+    "ask a colleague to review it: a second recruiter can publish it with a written reason.",
+    SkipReason.CHANGED: "a newer version was saved after you confirmed. Review it, then "
     "publish it.",
 }
 

@@ -22,6 +22,7 @@ from portal.workspace.forms import (
     BulkAction,
     BulkForm,
     BulkPublishForm,
+    Scope,
     joined_ids,
 )
 from portal.workspace.routes import applications_page
@@ -60,8 +61,13 @@ async def bulk_action(request: Request) -> Response:
     if data is None:
         filters, _ = validate_input(ApplicationFilter, form.values)
         return await _corrected(request, actor, filters or ApplicationFilter(), form)
+    # What the form alone shows is wrong, all said at once.
+    given = {Scope.TICKED: data.ticked_ids, Scope.PAGE: data.shown_ids}
+    if data.scope in given and not given[data.scope]:
+        form.errors["application"] = NOTHING_CHOSEN
     if data.action == BulkAction.ASSIGN and not data.assign_to:
         form.errors["assign_to"] = NO_ASSIGNEE
+    if form.errors:
         return await _corrected(request, actor, data, form)
     assignee = None if data.assign_to in ("", "none") else int(data.assign_to)
     plan, outcome = None, None
