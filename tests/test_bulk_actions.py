@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-from sqlalchemy import event, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -21,6 +21,7 @@ from portal.candidates.models import Application, Candidate, Job
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackState
 from portal.jobs.models import BackgroundJob
+from portal.orgs.models import Organization
 from portal.staff.models import StaffUser
 from portal.workspace.forms import BULK_MAX
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, staff_sign_in
@@ -732,3 +733,14 @@ async def test_the_database_keeps_an_assignee_in_the_applications_organization(
     async with unit_of_work(sessions) as db:
         await db.delete(await db.get_one(StaffUser, colleague))
     assert await _assignees(sessions, [mine.application_id]) == {mine.application_id: None}
+    # Deleting a whole organization takes its assigned applications and staff with it.
+    other = await make_staff(sessions, organization_id=mine.organization_id, email="o@acme.example")
+    async with unit_of_work(sessions) as db:
+        await db.execute(
+            update(Application)
+            .where(Application.id == mine.application_id)
+            .values(assignee_staff_id=other)
+        )
+    async with unit_of_work(sessions) as db:
+        await db.execute(delete(Organization).where(Organization.id == mine.organization_id))
+    assert await _assignees(sessions, [mine.application_id]) == {}

@@ -261,7 +261,9 @@ async def publish(
         if skipped.item.version > confirmed[skipped.item.application_id]:
             skipped = Skipped(skipped.item, SkipReason.CHANGED)
         outcome.skipped.append(skipped)
-    for item in plan.ready:
+    # In the order of their ids: two batches publishing some of the same applications
+    # lock them in the same order, and so never wait for each other in a circle.
+    for item in sorted(plan.ready, key=lambda item: item.application_id):
         if item.version != confirmed[item.application_id]:
             outcome.skipped.append(Skipped(item, SkipReason.CHANGED))
             continue
@@ -277,7 +279,8 @@ async def publish(
                 ip_hash=ip_hash,
             )
         except drafts.RiskyFindings as risky:
-            # Not in this transaction's reading of it; kept for safety all the same.
+            # The plan ran the same check on the same version, so this should not
+            # happen; but publish_version's own check is the one that decides.
             draft = plan.drafts[item.application_id]
             outcome.skipped.append(Skipped(item, SkipReason.RISKY, _risky(draft, risky.findings)))
             continue
@@ -292,6 +295,7 @@ async def publish(
         else:
             outcome.skipped.append(Skipped(item, SkipReason.PUBLISHED))
     # In the order confirmed, as the confirmation page listed them.
+    outcome.published.sort(key=lambda item: plan.order[item.application_id])
     outcome.skipped.sort(key=lambda skipped: plan.order[skipped.item.application_id])
     return outcome
 
@@ -339,6 +343,7 @@ async def assign(
             readable_applications(actor)
             .with_only_columns(Application.id, Application.assignee_staff_id)
             .where(Application.id.in_(chosen.ids))
+            .order_by(Application.id)  # locked in one order, as publishing does
             .with_for_update(of=Application)
         )
     ).all()
