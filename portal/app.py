@@ -76,6 +76,7 @@ from portal.web import (
     speaks_json,
     visitor_context,
 )
+from portal.workspace.bulk_routes import routes as bulk_routes
 from portal.workspace.editor import routes as editor_routes
 from portal.workspace.rejection_routes import routes as rejection_routes
 from portal.workspace.routes import routes as workspace_routes
@@ -203,6 +204,7 @@ def route_table() -> list[BaseRoute]:
                             *workspace_routes,
                             *editor_routes,
                             *rejection_routes,
+                            *bulk_routes,
                             *threads.routes,
                             *pool_staff.routes,
                             *import_routes,

@@ -4,8 +4,8 @@ Times on staff pages are shown in the reader's time zone: their own choice
 (`staff_users.time_zone`, empty for their organization's), or their
 organization's (`organizations.time_zone`, UTC until an admin chooses one).
 
-Revision ID: 0019
-Revises: 0016_thread_and_link_consistency
+Revision ID: 0019_time_zones
+Revises: 0018_application_assignee
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019"
-down_revision: str | None = "0016_thread_and_link_consistency"
+revision: str = "0019_time_zones"
+down_revision: str | None = "0018_application_assignee"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

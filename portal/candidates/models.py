@@ -101,6 +101,19 @@ class Application(Base):
             unique=True,
         ),
         Index("uq_applications_id_candidate_id", "id", "candidate_id", unique=True),
+        # The assignee is a colleague of the application's organization. Checked at
+        # commit: deleting a staff account first clears its assignments (the plain
+        # foreign key's ON DELETE SET NULL), which a composite key could not do
+        # without clearing organization_id too.
+        ForeignKeyConstraint(
+            ["assignee_staff_id", "organization_id"],
+            ["staff_users.id", "staff_users.organization_id"],
+            name="fk_applications_assignee_organization_staff_users",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        # The list's "assigned to" filter, and clearing a deleted account's assignments.
+        Index("ix_applications_assignee", "assignee_staff_id", "organization_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,3 +126,7 @@ class Application(Base):
     )
     decided_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The recruiter who looks after it (set from the applications list), or nobody.
+    assignee_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )

@@ -15,8 +15,9 @@ may (`readable_applications`); an application outside them is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -122,18 +123,27 @@ async def load_draft(
     if feedback is None:
         return None
     rows = await db.execute(
-        select(
-            FeedbackItem.kind,
-            FeedbackItem.body,
-            FeedbackItem.suggestion,
-            FeedbackItem.rating,
-            FeedbackItem.requirement_id,
-            FeedbackItem.visible,
-            FeedbackItem.suggestion_url,
+        _ITEM_COLUMNS.where(FeedbackItem.feedback_id == feedback.id).order_by(
+            FeedbackItem.position, FeedbackItem.id
         )
-        .where(FeedbackItem.feedback_id == feedback.id)
-        .order_by(FeedbackItem.position, FeedbackItem.id)
     )
+    return _stored(feedback, rows)
+
+
+_ITEM_COLUMNS = select(
+    FeedbackItem.feedback_id,
+    FeedbackItem.kind,
+    FeedbackItem.body,
+    FeedbackItem.suggestion,
+    FeedbackItem.rating,
+    FeedbackItem.requirement_id,
+    FeedbackItem.visible,
+    FeedbackItem.suggestion_url,
+)
+
+
+def _stored(feedback: Feedback, rows: Iterable[Any]) -> StoredDraft:
+    """A stored version as a `Draft`, from its row and its items' rows (in order)."""
     items = sorted(
         (
             DraftItem(
@@ -166,6 +176,48 @@ async def load_draft(
         created_by_staff_id=feedback.created_by_staff_id,
         created_at=feedback.created_at,
     )
+
+
+async def load_newest_drafts(
+    db: AsyncSession, *, actor: Actor, application_ids: Sequence[int]
+) -> dict[int, StoredDraft]:
+    """`load_draft` of the newest version for many applications at once, in two
+    statements whatever their number: application id -> its newest version, for those
+    of `application_ids` that `actor` may read and that have feedback."""
+    if not application_ids:
+        return {}
+    newest = (
+        select(Feedback.application_id, func.max(Feedback.version).label("version"))
+        .where(
+            Feedback.application_id.in_(
+                readable_applications(actor)
+                .with_only_columns(Application.id)
+                .where(Application.id.in_(application_ids))
+            )
+        )
+        .group_by(Feedback.application_id)
+        .subquery()
+    )
+    versions = (
+        await db.scalars(
+            select(Feedback).join(
+                newest,
+                (newest.c.application_id == Feedback.application_id)
+                & (newest.c.version == Feedback.version),
+            )
+        )
+    ).all()
+    if not versions:
+        return {}
+    items: dict[int, list[Any]] = {feedback.id: [] for feedback in versions}
+    rows = await db.execute(
+        _ITEM_COLUMNS.where(FeedbackItem.feedback_id.in_(list(items))).order_by(
+            FeedbackItem.feedback_id, FeedbackItem.position, FeedbackItem.id
+        )
+    )
+    for row in rows:
+        items[row.feedback_id].append(row)
+    return {feedback.application_id: _stored(feedback, items[feedback.id]) for feedback in versions}
 
 
 async def _resolved(db: AsyncSession, *, job_id: int, draft: Draft) -> Draft:

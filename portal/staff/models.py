@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, enum_column, utcnow
@@ -16,6 +16,10 @@ class StaffUser(Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "email"),
         UniqueConstraint("oidc_issuer", "oidc_subject"),
+        # (id, organization_id) is unique because id is: the target of the composite
+        # foreign key that keeps an application's assignee in its organization (an
+        # index, as for jobs and candidates, so that SQLite need not rebuild the table).
+        Index("uq_staff_users_id_organization_id", "id", "organization_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from portal.auth.areas import staff_of
 from portal.db import utcnow
 from portal.feedback.view import Version, load_feedback_view
-from portal.forms import validate_input
+from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
 from portal.pdf.summary import summary_view
 from portal.security.actors import Staff
@@ -29,7 +29,7 @@ from portal.web import (
     render,
 )
 from portal.workspace import service
-from portal.workspace.forms import ApplicationFilter, FeedbackFilter, LinkForm, Sort
+from portal.workspace.forms import BULK_MAX, ApplicationFilter, FeedbackFilter, LinkForm, Sort
 from portal.workspace.service import STAGE_NAMES
 
 NO_STORE = {"cache-control": "no-store"}
@@ -67,6 +67,20 @@ def application_id_of(request: Request) -> int:
 async def applications(request: Request) -> Response:
     actor = staff_of(request)
     filters, form, status = parse_query(request, ApplicationFilter)
+    return await applications_page(request, actor, filters=filters, form=form, status=status)
+
+
+async def applications_page(
+    request: Request,
+    actor: Staff,
+    *,
+    filters: ApplicationFilter,
+    form: FormState,
+    status: int = 200,
+    bulk: FormState | None = None,
+) -> Response:
+    """The list for `filters` (the filter form as typed: `form`); `bulk` is the bulk
+    bar's form as posted, when it comes back to be corrected."""
     async with db_session(request) as db:
         listing = await service.list_applications(db, actor=actor, filters=filters)
     kept = {name: value for name, value in form.values.items() if name != "page"}
@@ -80,6 +94,8 @@ async def applications(request: Request) -> Response:
         "feedback_words": FEEDBACK_WORDS,
         "feedback_filters": [f.value for f in FeedbackFilter],
         "sorts": SORT_WORDS,
+        "bulk": bulk or FormState(),
+        "bulk_max": BULK_MAX,
     }
     return render(
         request,

@@ -26,6 +26,7 @@ from portal.feedback.view import STAGE_WORDS
 from portal.security.actors import Staff
 from portal.settings import Settings
 from portal.staff.models import StaffUser as StaffName
+from portal.threads.queue import colleagues
 from portal.workspace.drafting import Requirement
 from portal.workspace.forms import ApplicationFilter, FeedbackFilter, Sort
 
@@ -70,6 +71,7 @@ class ListedApplication:
     decided_at: dt.datetime | None
     feedback_state: FeedbackFilter  # of the newest version: none, draft, published
     ever_published: bool
+    assignee_name: str | None
 
     @property
     def stage_name(self) -> str:
@@ -85,9 +87,10 @@ class ApplicationList:
     pages: int
     jobs: list[tuple[int, str]]  # the organization's jobs, to filter by
     everything: int  # the organization's applications, whatever the filters
+    colleagues: list[tuple[int, str]]  # active staff, to filter by and assign to
 
 
-def _searched(statement: Select[Any], filters: ApplicationFilter) -> Select[Any]:
+def _searched(statement: Select[Any], filters: ApplicationFilter, actor: Staff) -> Select[Any]:
     if filters.q:
         words = filters.q.split()
         for word in words[:8]:
@@ -102,7 +105,34 @@ def _searched(statement: Select[Any], filters: ApplicationFilter) -> Select[Any]
         statement = statement.where(Application.job_id == filters.job)
     if filters.stage is not None:
         statement = statement.where(Application.stage == filters.stage)
+    if filters.assignee == "me":
+        statement = statement.where(Application.assignee_staff_id == actor.staff_id)
+    elif filters.assignee == "none":
+        statement = statement.where(Application.assignee_staff_id.is_(None))
+    elif filters.assignee is not None:
+        statement = statement.where(Application.assignee_staff_id == filters.assignee)
     return statement
+
+
+def _filtered(actor: Staff, filters: ApplicationFilter) -> Select[Any]:
+    """The actor's applications (with candidate and job) matching every filter but
+    the feedback state's."""
+    return _searched(
+        readable_applications(actor)
+        .join(Candidate, Candidate.id == Application.candidate_id)
+        .join(Job, Job.id == Application.job_id),
+        filters,
+        actor,
+    )
+
+
+def matching_ids(actor: Staff, filters: ApplicationFilter) -> Select[Any]:
+    """The ids of every application the list shows for `filters`, on every page, in
+    the list's order."""
+    statement = _filtered(actor, filters)
+    if filters.feedback is not None:
+        statement = statement.where(_newest_state() == filters.feedback.value)
+    return statement.with_only_columns(Application.id).order_by(*_ORDER[filters.sort])
 
 
 _ORDER: dict[Sort, tuple[ColumnElement[Any], ...]] = {
@@ -119,12 +149,7 @@ async def list_applications(
     """One page of the organization's applications, searched, filtered and sorted,
     with the counts the page shows."""
     state = _newest_state().label("feedback_state")
-    base = _searched(
-        readable_applications(actor)
-        .join(Candidate, Candidate.id == Application.candidate_id)
-        .join(Job, Job.id == Application.job_id),
-        filters,
-    )
+    base = _filtered(actor, filters)
     counted = (
         await db.execute(
             base.with_only_columns(
@@ -142,6 +167,7 @@ async def list_applications(
         total = sum(counts.values())
     pages = max(1, -(-total // per_page))
     page = min(filters.page, pages)
+    assignee = aliased(StaffName)
     rows = await db.execute(
         matching.with_only_columns(
             Application.id,
@@ -152,7 +178,9 @@ async def list_applications(
             Application.decided_at,
             state,
             _ever_published().label("ever_published"),
+            assignee.name.label("assignee_name"),
         )
+        .outerjoin(assignee, assignee.id == Application.assignee_staff_id)
         .order_by(*_ORDER[filters.sort])
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -169,6 +197,7 @@ async def list_applications(
         pages=pages,
         jobs=jobs,
         everything=everything or 0,
+        colleagues=await colleagues(db, actor),
     )
 
 
@@ -215,6 +244,7 @@ class ApplicationDetail:
     location: str
     stage: Stage
     decided_at: dt.datetime | None
+    assignee_name: str | None
     requirements: list[Requirement]
     versions: list[VersionRow]  # newest first
     links: list[LinkRow]  # newest first
@@ -235,6 +265,7 @@ class ApplicationDetail:
 async def application_detail(
     db: AsyncSession, *, actor: Staff, application_id: int
 ) -> ApplicationDetail:
+    assignee = aliased(StaffName)
     row = (
         await db.execute(
             readable_applications(actor)
@@ -248,9 +279,11 @@ async def application_detail(
                 Job.location,
                 Application.stage,
                 Application.decided_at,
+                assignee.name.label("assignee_name"),
             )
             .join(Candidate, Candidate.id == Application.candidate_id)
             .join(Job, Job.id == Application.job_id)
+            .outerjoin(assignee, assignee.id == Application.assignee_staff_id)
             .where(Application.id == application_id)
         )
     ).one_or_none()
