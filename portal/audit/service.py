@@ -58,22 +58,23 @@ def record(
     subject_id: int | None = None,
     ip_hash: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Add an event to the trail. A new `action` needs a sentence in
-    `portal.audit.sentences.SENTENCES` (a test reads the source for them)."""
-    db.add(
-        AuditEvent(
-            action=action,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
-            organization_id=organization_id,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            ip_hash=ip_hash,
-            details=details or {},
-            created_at=utcnow(),
-        )
+) -> AuditEvent:
+    """Add an event to the trail (written with the rest of the transaction); the event.
+    A new `action` needs a sentence in `portal.audit.sentences.SENTENCES` (a test
+    reads the source for them)."""
+    event = AuditEvent(
+        action=action,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        organization_id=organization_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        ip_hash=ip_hash,
+        details=details or {},
+        created_at=utcnow(),
     )
+    db.add(event)
+    return event
 
 
 def by_staff(
@@ -85,9 +86,9 @@ def by_staff(
     subject_id: int | None = None,
     ip_hash: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
+) -> AuditEvent:
     """Record what a staff member did in their own organization."""
-    record(
+    return record(
         db,
         action=action,
         actor_kind="staff",

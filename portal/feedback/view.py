@@ -228,8 +228,11 @@ ITEM_COLUMNS = (
     FeedbackItem.body.label("item_body"),
     FeedbackItem.suggestion.label("item_suggestion"),
     FeedbackItem.suggestion_url.label("item_suggestion_url"),
-    Requirement.name.label("requirement_name"),
-    Requirement.description.label("requirement_description"),
+    # A published item's requirement as the candidate read it; a draft's as it is now.
+    func.coalesce(FeedbackItem.requirement_name, Requirement.name).label("requirement_name"),
+    func.coalesce(FeedbackItem.requirement_description, Requirement.description).label(
+        "requirement_description"
+    ),
 )
 
 
