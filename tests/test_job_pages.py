@@ -215,6 +215,10 @@ async def test_an_archived_job_is_not_offered_for_new_rejections_but_keeps_its_d
         assert await job_titles(db, actor=actor) == [(job_id, "Data Analyst")]
     listing = await d.get("/staff/applications")
     assert "Dana Scully" in listing.text
+    # Nor is a CSV template offered for it.
+    imports = await d.get("/staff/import")
+    assert "Template for Data Analyst" not in imports.text
+    assert 'href="/staff/jobs/new"' in imports.text
     # Archiving twice changes nothing; the version a colleague edits is left alone.
     await d.post(f"/staff/jobs/{job_id}/archive")
     assert await actions(sessions, d.organization_id) == ["job.archived"]
@@ -222,6 +226,7 @@ async def test_an_archived_job_is_not_offered_for_new_rejections_but_keeps_its_d
         assert (await db.get_one(Job, job_id)).version == 1
     back = await d.post(f"/staff/jobs/{job_id}/unarchive")
     assert back.headers["location"] == f"/staff/jobs/{job_id}?done=unarchived"
+    assert "Template for Data Analyst" in (await d.get("/staff/import")).text
     async with unit_of_work(sessions) as db:
         assert await job_titles(db, actor=actor, archived=False) == [(job_id, "Data Analyst")]
     assert await actions(sessions, d.organization_id) == ["job.archived", "job.unarchived"]

@@ -194,6 +194,8 @@ async def test_a_removed_requirement_is_no_longer_one_to_import_or_save_a_draft_
     job_id = await job_of(sessions, world)
     stats = await requirement_id(sessions, job_id, "Statistics")
     assert (await d.post(f"/staff/jobs/{job_id}/requirements/{stats}/remove")).status_code == 303
+    template = await d.get(f"/staff/import/jobs/{job_id}/template.csv")
+    assert "rating: SQL" in template.text and "Statistics" not in template.text
     result = await run(sessions, settings, world, csv_bytes([row()]))
     assert not result.written
     assert any("Statistics" in p.message + p.column for p in result.checked.problems), [
