@@ -48,6 +48,7 @@ from portal.pdf.renderer import PdfRenderer
 from portal.pool import routes as pool
 from portal.pool import staff_routes as pool_staff
 from portal.postings import library_routes as requirement_library
+from portal.postings import requirement_routes as requirements
 from portal.postings import routes as postings
 from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
@@ -211,6 +212,7 @@ def route_table() -> list[BaseRoute]:
                             *pool_staff.routes,
                             *import_routes,
                             *postings.routes,
+                            *requirements.routes,
                             *requirement_library.routes,
                         ],
                         guard=STAFF,

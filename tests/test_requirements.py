@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal.candidates.models import Application, Job, Requirement
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind
-from portal.postings.service import JobNotFound, Removal, remove_requirement
+from portal.postings.requirements import Removal, remove_requirement
+from portal.postings.service import JobNotFound
 from portal.security.actors import Staff, StaffRole
 from tests.factories import World, make_world, sign_in
 

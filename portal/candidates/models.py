@@ -69,7 +69,7 @@ class Requirement(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # A requirement that feedback uses is retired rather than deleted when it is
     # removed from the job: gone from the job's list and from new drafts, kept for
-    # the feedback that names it (portal.postings.service.remove_requirement).
+    # the feedback that names it (portal.postings.requirements.remove_requirement).
     retired_at: Mapped[dt.datetime | None]
 
 

@@ -16,12 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit import service as audit
 from portal.postings.models import LibraryRequirement
-from portal.postings.service import (
-    NameTaken,
-    active_requirements,
-    add_requirement,
-    requirement_of,
-)
+from portal.postings.requirements import NameTaken, add_requirement, requirement_of
+from portal.postings.service import active_requirements
 from portal.security.actors import Actor, Staff, admin_only
 
 PER_PAGE = 25

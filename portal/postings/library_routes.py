@@ -16,7 +16,7 @@ from portal.forms import FormState, read_form
 from portal.postings import library
 from portal.postings.forms import LibraryQuery, RequirementForm
 from portal.postings.library import LibraryEntry, LibraryNotFound
-from portal.postings.service import NameTaken
+from portal.postings.requirements import NameTaken
 from portal.security.actors import Staff
 from portal.web import client_ip_hash, db_session, parse_query, path_for, redirect_page, render
 
