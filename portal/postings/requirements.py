@@ -62,9 +62,6 @@ def _same(name: str) -> str:
     return name.strip().casefold()
 
 
-# --- requirements ----------------------------------------------------------------------
-
-
 async def _requirement(
     db: AsyncSession, *, actor: Staff, job_id: int, requirement_id: int, lock: bool = False
 ) -> Requirement:
