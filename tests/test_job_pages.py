@@ -326,7 +326,7 @@ async def test_requirements_are_added_edited_and_reordered_without_javascript(
         "requirement.moved",
         "requirement.moved",
         "requirement.moved",
-        "requirement.changed",
+        "requirement.updated",
     ]
 
 
@@ -506,3 +506,39 @@ async def test_both_roles_manage_jobs(client: httpx.AsyncClient, sessions: Sessi
         await add_requirement(d, job_id, "Teamwork")
         assert listed_requirements((await d.get(f"/staff/jobs/{job_id}")).text) == ["Teamwork"]
         assert await csrf_token(client, f"/staff/jobs/{job_id}") == d.token
+
+
+async def test_a_new_rejection_cannot_be_for_an_archived_job(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    d = await desk(client, sessions)
+    job_id = await job_of(sessions, d.world)
+    other = await create_job(d, "Zookeeper")
+    form = await d.get("/staff/applications/new")
+    assert f'<option value="{job_id}">Data Analyst</option>' in form.text
+    await d.post(f"/staff/jobs/{job_id}/archive")
+    form = await d.get("/staff/applications/new")
+    assert "Data Analyst" not in form.text
+    assert f'<option value="{other}">Zookeeper</option>' in form.text
+    # A form opened before the job was archived is refused, with what was typed kept.
+    refused = await d.post(
+        "/staff/applications/new",
+        name="Lee Park",
+        email="lee@example.com",
+        job=str(job_id),
+        stage="screen",
+    )
+    assert refused.status_code == 422
+    assert "That job was archived" in refused.text and 'value="Lee Park"' in refused.text
+    await d.post(f"/staff/jobs/{other}/archive")
+    empty = await d.get("/staff/applications/new")
+    assert "no active jobs yet" in empty.text and 'href="/staff/jobs/new"' in empty.text
+
+
+async def test_the_new_job_form_takes_its_title_from_the_address(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    d = await desk(client, sessions)
+    form = await d.get("/staff/jobs/new?title=Welder+%26+%3Cb%3EFitter%3C%2Fb%3E")
+    assert 'value="Welder &amp; &lt;b&gt;Fitter&lt;/b&gt;"' in form.text
+    assert 'value=""' in (await d.get("/staff/jobs/new")).text

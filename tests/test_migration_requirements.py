@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, make_url, text
 from sqlalchemy.engine import Connection
 
@@ -15,7 +16,6 @@ from portal import migrate
 from portal.db import async_url, create_engine
 from portal.settings import Settings
 
-BEFORE = "0016_thread_and_link_consistency"
 WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
@@ -152,7 +152,10 @@ async def test_0017_keeps_published_requirements_as_they_were_read(
     database_url: str, tmp_path: Path
 ) -> None:
     settings = Settings(database_url=await _empty_database(database_url, tmp_path))
-    await anyio.to_thread.run_sync(migrate.upgrade, settings, BEFORE)
+    scripts = ScriptDirectory.from_config(migrate.alembic_config(settings))
+    before = scripts.get_revision("0017").down_revision
+    assert isinstance(before, str)
+    await anyio.to_thread.run_sync(migrate.upgrade, settings, before)
     engine = create_engine(settings, pool_size=1)
     try:
         async with engine.begin() as connection:

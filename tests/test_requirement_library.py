@@ -82,9 +82,9 @@ async def test_requirements_are_saved_searched_and_edited_in_the_library(
     clash = await d.post(f"/staff/jobs/library/{communication}", name="Kotlin")
     assert clash.status_code == 422
     assert await actions(sessions, d.organization_id) == [
-        "library.requirement_saved",
-        "library.requirement_saved",
-        "library.requirement_changed",
+        "library_requirement.saved",
+        "library_requirement.saved",
+        "library_requirement.updated",
     ]
 
 
@@ -125,7 +125,7 @@ async def test_a_job_requirement_is_saved_to_the_library_and_added_to_another_jo
     await d.post(f"/staff/jobs/library/{entry}", name="SQL", description="Changed in library")
     assert "Writes queries" in (await d.get(f"/staff/jobs/{engineer}")).text
     events = await actions(sessions, d.organization_id)
-    assert events[:3] == ["library.requirement_saved", "job.created", "requirement.added"]
+    assert events[:3] == ["library_requirement.saved", "job.created", "requirement.added"]
 
 
 async def test_all_requirements_are_copied_from_another_job_skipping_those_it_has(
@@ -236,3 +236,32 @@ async def test_another_organizations_jobs_and_library_are_not_found(
         assert "Globex secret" not in page.text
         assert f'<option value="{their_job}"' not in page.text
     assert our_sql
+
+
+async def test_the_audit_log_tells_each_change_in_words(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    d = await desk(client, sessions, role="admin")
+    analyst = await job_of(sessions, d.world)
+    engineer = await create_job(d, "Data Engineer")
+    await add_requirement(d, engineer, "Python", "Writes tested code")
+    python = await requirement_id(sessions, engineer, "Python")
+    await d.post(f"/staff/jobs/{engineer}/requirements/{python}", name="Python 3")
+    await d.post(f"/staff/jobs/{engineer}/requirements/copy", from_job=str(analyst))
+    await d.post(f"/staff/jobs/{engineer}/requirements/{python}/remove")
+    entry = await _save(d, "Kotlin")
+    await d.post(f"/staff/jobs/library/{entry}", name="Kotlin 2")
+    page = html.unescape((await d.get("/staff/audit")).text)
+    text = re.sub(r"<[^>]+>", "", page)
+    for sentence in (
+        "created the job Data Engineer",
+        # Deleted since (nothing used it): named by what the events kept.
+        "added the requirement “Python” (since deleted) to Data Engineer",
+        "changed the requirement “Python 3” (since deleted) of Data Engineer",
+        "copied “SQL” and “Statistics” from another job to Data Engineer",
+        "removed the requirement “Python 3” from Data Engineer",
+        "added “Kotlin 2” to the requirement library",
+        "changed “Kotlin 2” in the requirement library",
+    ):
+        assert sentence in text, sentence
+    assert f'href="/staff/jobs/library/{entry}"' in page

@@ -8,9 +8,11 @@ version is published: filled here for every published item); and organizations
 get a library of requirements to reuse.
 
 Only columns are added (no table is rebuilt on SQLite), so nothing cascades.
+Written beside 0018 and 0019 and applied after them, so that a database already
+at 0019 gets it too.
 
 Revision ID: 0017
-Revises: 0016_thread_and_link_consistency
+Revises: 0019_time_zones
 """
 
 from collections.abc import Sequence
@@ -20,7 +22,7 @@ from alembic import op
 
 # Short: PostgreSQL's alembic_version column holds 32 characters.
 revision: str = "0017"
-down_revision: str | None = "0016_thread_and_link_consistency"
+down_revision: str | None = "0019_time_zones"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -36,6 +36,7 @@ from portal.db import utcnow
 from portal.formats import zone_info
 from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership, PoolState
+from portal.postings.models import LibraryRequirement
 from portal.security.actors import Actor, Staff, is_admin
 from portal.staff.models import StaffUser
 from portal.threads.models import SavedAnswer, Thread
@@ -123,6 +124,7 @@ SUBJECT_KINDS = {
     "access_link": "link",
     "job": "job",
     "requirement": "requirement",
+    "library_requirement": "library_requirement",
     "saved_answer": "saved_answer",
     "organization": "organization",
 }
@@ -307,6 +309,17 @@ def _lookups(
             )
             .join(Job, Job.id == Requirement.job_id)
             .where(Job.organization_id == organization_id, Requirement.id.in_(ids["requirement"]))
+        )
+    if ids.get("library_requirement"):
+        parts.append(
+            select(
+                *_columns(
+                    "library_requirement", LibraryRequirement.id, name=LibraryRequirement.name
+                )
+            ).where(
+                LibraryRequirement.organization_id == organization_id,
+                LibraryRequirement.id.in_(ids["library_requirement"]),
+            )
         )
     if ids.get("saved_answer"):
         parts.append(
@@ -551,6 +564,12 @@ class _Namer:
         return Named(f"“{found.name}”", _link("staff.saved_answer", answer_id=found.id))
 
     def requirement(self) -> Named | None:
+        entry = self.subject("library_requirement")
+        if entry is not None:
+            return Named(
+                f"“{entry.name}”",
+                _link("staff.library_requirement", library_requirement_id=entry.id),
+            )
         found = self.subject("requirement") or self.detail("requirement")
         if found is not None:
             return Named(f"“{found.name}”")
@@ -582,6 +601,7 @@ class _Namer:
             "link": "application",
             "job": "job",
             "requirement": "requirement",
+            "library_requirement": "requirement",
             "saved_answer": "saved_answer",
             "organization": "organization",
         }

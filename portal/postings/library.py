@@ -149,7 +149,7 @@ async def save_to_library(
     audit.by_staff(
         db,
         actor,
-        action="library.requirement_saved",
+        action="library_requirement.saved",
         subject_type="library_requirement",
         subject_id=entry.id,
         ip_hash=ip_hash,
@@ -203,7 +203,7 @@ async def edit_library_entry(
     audit.by_staff(
         db,
         actor,
-        action="library.requirement_changed",
+        action="library_requirement.updated",
         subject_type="library_requirement",
         subject_id=entry.id,
         ip_hash=ip_hash,
@@ -223,7 +223,7 @@ async def delete_library_entry(
     audit.by_staff(
         db,
         actor,
-        action="library.requirement_deleted",
+        action="library_requirement.deleted",
         subject_type="library_requirement",
         subject_id=entry_id,
         ip_hash=ip_hash,

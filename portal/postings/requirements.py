@@ -213,7 +213,7 @@ async def edit_requirement(
     _record(
         db,
         actor,
-        "requirement.changed",
+        "requirement.updated",
         job_id=job_id,
         ip_hash=ip_hash,
         requirement_id=requirement.id,

@@ -20,6 +20,7 @@ from portal.forms import FormState, parse_number, read_form
 from portal.postings import library, requirements, service
 from portal.postings.forms import (
     JOB_LABELS,
+    TITLE_MAX,
     JobEditForm,
     JobForm,
     JobListQuery,
@@ -108,7 +109,10 @@ def _job_form_page(
 
 
 async def new_job(request: Request) -> Response:
-    return _job_form_page(request, staff_of(request), FormState())
+    """The form for a new job; ``?title=`` fills in its title (an import's missing job
+    links here with the title its rows gave)."""
+    title = request.query_params.get("title", "").strip()[:TITLE_MAX]
+    return _job_form_page(request, staff_of(request), FormState(values={"title": title}))
 
 
 async def create_job(request: Request) -> Response:
