@@ -410,8 +410,10 @@ class Dataset:
             for item in self.items(i):
                 item_id += 1
                 req = item.requirement
+                # Published: the requirement as the candidate read it, kept on the item.
                 yield (
                     item_id, i + 1, item.kind, item.position, req.id if req else None,
+                    req.name if req else None, req.description if req else None,
                     item.rating, item.body, item.suggestion, item.visible,
                 )  # fmt: skip
 
@@ -434,6 +436,6 @@ FEEDBACK_COLUMNS = (
     "created_at", "published_at",
 )  # fmt: skip
 ITEM_COLUMNS = (
-    "id", "feedback_id", "kind", "position", "requirement_id", "rating", "body", "suggestion",
-    "visible",
+    "id", "feedback_id", "kind", "position", "requirement_id", "requirement_name",
+    "requirement_description", "rating", "body", "suggestion", "visible",
 )  # fmt: skip

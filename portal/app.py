@@ -47,6 +47,9 @@ from portal.paths import STATIC_DIR, STATIC_PATH
 from portal.pdf.renderer import PdfRenderer
 from portal.pool import routes as pool
 from portal.pool import staff_routes as pool_staff
+from portal.postings import library_routes as requirement_library
+from portal.postings import requirement_routes as requirements
+from portal.postings import routes as postings
 from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
@@ -208,6 +211,9 @@ def route_table() -> list[BaseRoute]:
                             *threads.routes,
                             *pool_staff.routes,
                             *import_routes,
+                            *postings.routes,
+                            *requirements.routes,
+                            *requirement_library.routes,
                         ],
                         guard=STAFF,
                         middleware=[Middleware(NavCountsMiddleware)],
@@ -219,6 +225,8 @@ def route_table() -> list[BaseRoute]:
                             *orgs.admin_routes,
                             *threads.admin_routes,
                             *pool_staff.admin_routes,
+                            *postings.admin_routes,
+                            *requirement_library.admin_routes,
                         ],
                         guard=ADMIN,
                         middleware=[Middleware(NavCountsMiddleware)],

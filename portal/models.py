@@ -9,6 +9,7 @@ from portal.imports.models import ImportUpload
 from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
+from portal.postings.models import LibraryRequirement
 from portal.security.models import Session
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
@@ -27,6 +28,7 @@ __all__ = [
     "ImportUpload",
     "InternalNote",
     "Job",
+    "LibraryRequirement",
     "Message",
     "Organization",
     "PoolConsentEvent",

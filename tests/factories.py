@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal.access.service import issue_invitation_link, issue_sign_in_link
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import unit_of_work, utcnow
+from portal.feedback.drafts import keep_requirements_as_published
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.orgs.models import Organization
 from portal.security.sessions import start_session
@@ -114,6 +115,9 @@ async def make_world(
             ]
         )
         await db.flush()
+        if published:
+            # As publishing does: the requirements as the candidate reads them.
+            await keep_requirements_as_published(db, feedback_ids=[feedback.id])
         return World(org.id, candidate.id, application.id, email)
 
 

@@ -417,7 +417,7 @@ async def test_an_organization_without_jobs_is_told_to_add_one_first(
     assert (await staff_sign_in(client)).status_code == 303
     page = await client.get(NEW)
     assert page.status_code == 200
-    assert "Your organization has no jobs yet" in page.text
+    assert "Your organization has no active jobs yet" in page.text
     assert "<select" not in page.text
     if not routes_named(app, NEW_JOB):
         assert "/staff/jobs/new" not in page.text

@@ -1,4 +1,5 @@
-"""Deleting a job's requirement never breaks or strips the feedback that uses it."""
+"""Removing a job's requirement never breaks or strips the feedback that uses it: one
+that feedback uses is retired, one that nothing uses is deleted."""
 
 from __future__ import annotations
 
@@ -9,26 +10,116 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.candidates.models import Application, Job, Requirement
-from portal.candidates.service import RequirementInUse, delete_requirement
-from portal.db import unit_of_work
+from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind
+from portal.postings.requirements import Removal, remove_requirement
+from portal.postings.service import JobNotFound
+from portal.security.actors import Staff, StaffRole
 from tests.factories import World, make_world, sign_in
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def _requirement(sessions: Sessions, world: World, name: str) -> int:
+def _staff(world: World) -> Staff:
+    return Staff(0, world.organization_id, StaffRole.RECRUITER, "Rita", b"")
+
+
+async def _job_and_requirement(sessions: Sessions, world: World, name: str) -> tuple[int, int]:
     async with unit_of_work(sessions) as db:
-        found = await db.scalar(
-            select(Requirement.id)
-            .join(Application, Application.job_id == Requirement.job_id)
-            .where(Application.id == world.application_id, Requirement.name == name)
+        found = (
+            await db.execute(
+                select(Requirement.job_id, Requirement.id)
+                .join(Application, Application.job_id == Requirement.job_id)
+                .where(Application.id == world.application_id, Requirement.name == name)
+            )
+        ).one()
+    return found.job_id, found.id
+
+
+async def _remove(sessions: Sessions, world: World, name: str) -> Removal:
+    job_id, requirement_id = await _job_and_requirement(sessions, world, name)
+    async with unit_of_work(sessions) as db:
+        removed = await remove_requirement(
+            db,
+            actor=_staff(world),
+            job_id=job_id,
+            requirement_id=requirement_id,
+            now=utcnow(),
+            ip_hash=None,
         )
-    assert found is not None
-    return found
+    return removed.how
 
 
-async def _remove_assessments(sessions: Sessions, requirement_id: int) -> None:
+async def test_a_requirement_in_published_feedback_is_retired_and_the_page_unchanged(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    _, requirement_id = await _job_and_requirement(sessions, world, "SQL")
+    await sign_in(client, sessions, world)
+    before = (await client.get(f"/feedback/{world.application_id}")).text
+
+    assert await _remove(sessions, world, "SQL") == Removal.RETIRED
+
+    after = await client.get(f"/feedback/{world.application_id}")
+    assert after.status_code == 200
+    assert after.text == before
+    async with unit_of_work(sessions) as db:
+        kept = await db.get_one(Requirement, requirement_id)
+        assert kept.retired_at is not None
+
+
+async def test_a_requirement_a_draft_uses_is_retired_and_the_draft_keeps_it(
+    sessions: Sessions,
+) -> None:
+    world = await make_world(sessions, published=False)
+    _, requirement_id = await _job_and_requirement(sessions, world, "SQL")
+    assert await _remove(sessions, world, "SQL") == Removal.RETIRED
+    async with unit_of_work(sessions) as db:
+        linked = await db.scalars(
+            select(FeedbackItem.kind).where(FeedbackItem.requirement_id == requirement_id)
+        )
+        assert sorted(linked.all()) == [ItemKind.ASSESSMENT, ItemKind.STRENGTH]
+
+
+async def test_an_unused_requirement_is_deleted_and_a_retired_one_is_not_found_again(
+    sessions: Sessions,
+) -> None:
+    world = await make_world(sessions)
+    async with unit_of_work(sessions) as db:
+        job_id = await db.scalar(
+            select(Application.job_id).where(Application.id == world.application_id)
+        )
+        db.add(Requirement(job_id=job_id, position=9, name="Spare", description=""))
+    assert await _remove(sessions, world, "Spare") == Removal.DELETED
+    async with unit_of_work(sessions) as db:
+        assert await db.scalar(select(Requirement).where(Requirement.name == "Spare")) is None
+    assert await _remove(sessions, world, "SQL") == Removal.RETIRED
+    with pytest.raises(JobNotFound):
+        await _remove(sessions, world, "SQL")
+
+
+async def test_another_organizations_requirement_is_not_found(sessions: Sessions) -> None:
+    world = await make_world(sessions)
+    other = await make_world(sessions, slug="globex", email="bo@example.com")
+    job_id, requirement_id = await _job_and_requirement(sessions, world, "SQL")
+    async with unit_of_work(sessions) as db:
+        with pytest.raises(JobNotFound):
+            await remove_requirement(
+                db,
+                actor=_staff(other),
+                job_id=job_id,
+                requirement_id=requirement_id,
+                now=utcnow(),
+                ip_hash=None,
+            )
+
+
+async def test_the_database_itself_refuses_to_strip_published_feedback(
+    sessions: Sessions,
+) -> None:
+    world = await make_world(sessions)
+    _, requirement_id = await _job_and_requirement(sessions, world, "Statistics")
+    # Only the published growth area mentions it now; once, the delete silently unlinked it.
     async with unit_of_work(sessions) as db:
         await db.execute(
             delete(FeedbackItem).where(
@@ -36,32 +127,6 @@ async def _remove_assessments(sessions: Sessions, requirement_id: int) -> None:
                 FeedbackItem.kind == ItemKind.ASSESSMENT,
             )
         )
-
-
-async def test_a_requirement_in_published_feedback_is_kept_with_a_reason(
-    client: httpx.AsyncClient, sessions: Sessions
-) -> None:
-    world = await make_world(sessions)
-    requirement_id = await _requirement(sessions, world, "SQL")
-    await sign_in(client, sessions, world)
-    before = (await client.get(f"/feedback/{world.application_id}")).text
-
-    with pytest.raises(RequirementInUse, match="“SQL” is part of feedback already published"):
-        async with unit_of_work(sessions) as db:
-            await delete_requirement(db, requirement_id=requirement_id)
-
-    after = await client.get(f"/feedback/{world.application_id}")
-    assert after.status_code == 200
-    assert after.text == before
-
-
-async def test_the_database_itself_refuses_to_strip_published_feedback(
-    sessions: Sessions,
-) -> None:
-    world = await make_world(sessions)
-    requirement_id = await _requirement(sessions, world, "Statistics")
-    # Only the published growth area mentions it now; once, the delete silently unlinked it.
-    await _remove_assessments(sessions, requirement_id)
     with pytest.raises(IntegrityError):
         async with unit_of_work(sessions) as db:
             await db.execute(delete(Requirement).where(Requirement.id == requirement_id))
@@ -69,43 +134,6 @@ async def test_the_database_itself_refuses_to_strip_published_feedback(
         assert await db.get(Requirement, requirement_id) is not None
         growth = await db.scalar(select(FeedbackItem).where(FeedbackItem.kind == "growth_area"))
         assert growth is not None and growth.requirement_id == requirement_id
-
-
-async def test_a_draft_assessment_must_be_removed_first(sessions: Sessions) -> None:
-    world = await make_world(sessions, published=False)
-    requirement_id = await _requirement(sessions, world, "SQL")
-    with pytest.raises(RequirementInUse, match="assessed in draft feedback \\(1 draft\\)"):
-        async with unit_of_work(sessions) as db:
-            await delete_requirement(db, requirement_id=requirement_id)
-
-
-async def test_draft_strengths_are_unlinked_and_the_requirement_goes(sessions: Sessions) -> None:
-    world = await make_world(sessions, published=False)
-    requirement_id = await _requirement(sessions, world, "SQL")
-    await _remove_assessments(sessions, requirement_id)
-    async with unit_of_work(sessions) as db:
-        assert await delete_requirement(db, requirement_id=requirement_id) is True
-    async with unit_of_work(sessions) as db:
-        assert await db.get(Requirement, requirement_id) is None
-        strength = await db.scalar(
-            select(FeedbackItem).where(FeedbackItem.body == "Clear, well-commented queries.")
-        )
-        assert strength is not None and strength.requirement_id is None
-
-
-async def test_an_unused_requirement_is_deleted(sessions: Sessions) -> None:
-    world = await make_world(sessions)
-    async with unit_of_work(sessions) as db:
-        job_id = await db.scalar(
-            select(Application.job_id).where(Application.id == world.application_id)
-        )
-        spare = Requirement(job_id=job_id, position=9, name="Spare", description="")
-        db.add(spare)
-        await db.flush()
-        spare_id = spare.id
-    async with unit_of_work(sessions) as db:
-        assert await delete_requirement(db, requirement_id=spare_id) is True
-        assert await delete_requirement(db, requirement_id=spare_id) is False
 
 
 async def test_deleting_a_job_still_takes_its_feedback_with_it(sessions: Sessions) -> None:

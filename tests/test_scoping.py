@@ -19,9 +19,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
 from portal.access.models import AccessLink
-from portal.candidates.models import Application
+from portal.candidates.models import Application, Requirement
 from portal.db import unit_of_work, utcnow
 from portal.imports.models import ImportUpload
+from portal.postings.models import LibraryRequirement
 from portal.routing import walk_routes
 from portal.threads.models import Message, SavedAnswer, Thread
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, open_session
@@ -53,6 +54,8 @@ class Record:
     membership_id: int = 0  # the candidate's talent-pool membership
     job_id: int = 0
     upload_id: int = 0
+    requirement_id: int = 0  # a requirement of the job
+    library_requirement_id: int = 0  # an entry of its organization's requirement library
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,14 @@ class Actor:
 
 
 # Pages for an organization's admins only: other staff find nothing there.
-ADMIN_ONLY = ("/staff/people", "/staff/audit", "/staff/saved-answers", "/staff/settings")
+ADMIN_ONLY = (
+    "/staff/people",
+    "/staff/audit",
+    "/staff/saved-answers",
+    "/staff/settings",
+    "/staff/jobs/{job_id:id}/delete",
+    "/staff/jobs/library/{library_requirement_id:id}/delete",
+)
 
 
 @dataclass
@@ -104,7 +114,14 @@ async def _scene(sessions: Sessions) -> Scene:
             Record(
                 world,
                 staff,
-                (*markers, f"Quokka question {key}", f"Saved reply {key}", f"import-{key}.csv"),
+                (
+                    *markers,
+                    f"Quokka question {key}",
+                    f"Saved reply {key}",
+                    f"Quokka requirement {key}",
+                    f"Quokka library entry {key}",
+                    f"import-{key}.csv",
+                ),
                 *await _conversation(sessions, world, key),
                 membership_id=await add_member(sessions, world),
             ),
@@ -165,10 +182,16 @@ async def _conversation(sessions: Sessions, world: World, key: str) -> tuple[int
 
 
 async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
-    """The record with its application's job and an import upload of its organization
-    (named after the record's last marker)."""
+    """The record with its application's job, a requirement of that job, an entry of
+    its organization's requirement library (named after the record's markers) and an
+    import upload of its organization (named after the record's last marker)."""
     async with unit_of_work(sessions) as db:
         job_id = (await db.get_one(Application, record.world.application_id)).job_id
+        requirement = Requirement(job_id=job_id, position=9, name=record.markers[-3])
+        entry = LibraryRequirement(
+            organization_id=record.world.organization_id, name=record.markers[-2]
+        )
+        db.add_all([requirement, entry])
         upload = ImportUpload(
             organization_id=record.world.organization_id,
             staff_user_id=record.staff_id,
@@ -180,7 +203,13 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
         )
         db.add(upload)
         await db.flush()
-        return replace(record, job_id=job_id, upload_id=upload.id)
+        return replace(
+            record,
+            job_id=job_id,
+            upload_id=upload.id,
+            requirement_id=requirement.id,
+            library_requirement_id=entry.id,
+        )
 
 
 # Path parameter -> the id of a record, for those that name records.
@@ -193,6 +222,8 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "membership_id": lambda record: record.membership_id,
     "job_id": lambda record: record.job_id,
     "upload_id": lambda record: record.upload_id,
+    "requirement_id": lambda record: record.requirement_id,
+    "library_requirement_id": lambda record: record.library_requirement_id,
 }
 
 
@@ -284,6 +315,20 @@ async def test_every_route_answers_404_for_another_owners_record(
         ("POST", "/staff/applications/{application_id:id}/publish", ("application_id",)),
     ]
     assert set(workspace) <= set(map(_key, endpoints))
+    # The job pages, the requirement library and the admins' deletions.
+    jobs = [
+        ("GET", "/staff/jobs", ()),
+        ("GET", "/staff/jobs/{job_id:id}", ("job_id",)),
+        ("POST", "/staff/jobs/{job_id:id}/requirements/copy", ("job_id",)),
+        (
+            "POST",
+            "/staff/jobs/{job_id:id}/requirements/{requirement_id:id}/remove",
+            ("job_id", "requirement_id"),
+        ),
+        ("POST", "/staff/jobs/{job_id:id}/delete", ("job_id",)),
+        ("GET", "/staff/jobs/library/{library_requirement_id:id}", ("library_requirement_id",)),
+    ]
+    assert set(jobs) <= set(map(_key, endpoints))
     for method, template, params in endpoints:
         unknown = [p for p in params if p not in OWNED and p not in NOT_OWNED]
         assert not unknown, (

@@ -341,6 +341,14 @@ def _job_updated(details: Details) -> Said:
     return "{actor} changed the job {job}", {}
 
 
+def _requirements_copied(details: Details) -> Said:
+    names = [" ".join(str(name).split()) for name in details.get("names") or ()]
+    if not names:
+        return "{actor} copied requirements from another job to {job}", {}
+    listed = _listed([f"“{name}”" for name in names])
+    return "{actor} copied {copied} from another job to {job}", {"copied": listed}
+
+
 SENTENCES: dict[str, Sentence] = {
     # Signing in and out (portal.auth, portal.staff).
     "session.signed_in": _signed_in,
@@ -415,6 +423,7 @@ SENTENCES: dict[str, Sentence] = {
     "requirement.moved": "{actor} moved the requirement {requirement} within {job}",
     "requirement.removed": "{actor} removed the requirement {requirement} from {job}",
     "requirement.restored": "{actor} restored the requirement {requirement} to {job}",
+    "requirement.copied": _requirements_copied,
     "library_requirement.saved": "{actor} added {requirement} to the requirement library",
     "library_requirement.updated": "{actor} changed {requirement} in the requirement library",
     "library_requirement.deleted": "{actor} deleted {requirement} from the requirement library",

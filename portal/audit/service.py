@@ -36,6 +36,7 @@ from portal.db import utcnow
 from portal.formats import zone_info
 from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership, PoolState
+from portal.postings.models import LibraryRequirement
 from portal.security.actors import Actor, Staff, is_admin
 from portal.staff.models import StaffUser
 from portal.threads.models import SavedAnswer, Thread
@@ -58,22 +59,23 @@ def record(
     subject_id: int | None = None,
     ip_hash: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Add an event to the trail. A new `action` needs a sentence in
-    `portal.audit.sentences.SENTENCES` (a test reads the source for them)."""
-    db.add(
-        AuditEvent(
-            action=action,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
-            organization_id=organization_id,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            ip_hash=ip_hash,
-            details=details or {},
-            created_at=utcnow(),
-        )
+) -> AuditEvent:
+    """Add an event to the trail (written with the rest of the transaction); the event.
+    A new `action` needs a sentence in `portal.audit.sentences.SENTENCES` (a test
+    reads the source for them)."""
+    event = AuditEvent(
+        action=action,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        organization_id=organization_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        ip_hash=ip_hash,
+        details=details or {},
+        created_at=utcnow(),
     )
+    db.add(event)
+    return event
 
 
 def by_staff(
@@ -85,9 +87,9 @@ def by_staff(
     subject_id: int | None = None,
     ip_hash: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
+) -> AuditEvent:
     """Record what a staff member did in their own organization."""
-    record(
+    return record(
         db,
         action=action,
         actor_kind="staff",
@@ -122,6 +124,7 @@ SUBJECT_KINDS = {
     "access_link": "link",
     "job": "job",
     "requirement": "requirement",
+    "library_requirement": "library_requirement",
     "saved_answer": "saved_answer",
     "organization": "organization",
 }
@@ -306,6 +309,17 @@ def _lookups(
             )
             .join(Job, Job.id == Requirement.job_id)
             .where(Job.organization_id == organization_id, Requirement.id.in_(ids["requirement"]))
+        )
+    if ids.get("library_requirement"):
+        parts.append(
+            select(
+                *_columns(
+                    "library_requirement", LibraryRequirement.id, name=LibraryRequirement.name
+                )
+            ).where(
+                LibraryRequirement.organization_id == organization_id,
+                LibraryRequirement.id.in_(ids["library_requirement"]),
+            )
         )
     if ids.get("saved_answer"):
         parts.append(
@@ -550,6 +564,12 @@ class _Namer:
         return Named(f"“{found.name}”", _link("staff.saved_answer", answer_id=found.id))
 
     def requirement(self) -> Named | None:
+        entry = self.subject("library_requirement")
+        if entry is not None:
+            return Named(
+                f"“{entry.name}”",
+                _link("staff.library_requirement", library_requirement_id=entry.id),
+            )
         found = self.subject("requirement") or self.detail("requirement")
         if found is not None:
             return Named(f"“{found.name}”")
@@ -581,6 +601,7 @@ class _Namer:
             "link": "application",
             "job": "job",
             "requirement": "requirement",
+            "library_requirement": "requirement",
             "saved_answer": "saved_answer",
             "organization": "organization",
         }

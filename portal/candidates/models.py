@@ -46,7 +46,16 @@ class Job(Base):
     title: Mapped[str] = mapped_column(String(200))
     team: Mapped[str] = mapped_column(String(200), default="")
     location: Mapped[str] = mapped_column(String(200), default="")
+    # The job's advertisement on the organization's careers site (https), if any.
+    posting_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # An archived job keeps its applications and feedback but is no longer offered
+    # for new rejections (portal.candidates.service.job_titles).
+    archived_at: Mapped[dt.datetime | None]
+    # Recruiters edit jobs: every update checks and bumps this (portal.concurrency).
+    version: Mapped[int] = mapped_column(server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class Requirement(Base):
@@ -58,6 +67,10 @@ class Requirement(Base):
     position: Mapped[int]
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
+    # A requirement that feedback uses is retired rather than deleted when it is
+    # removed from the job: gone from the job's list and from new drafts, kept for
+    # the feedback that names it (portal.postings.requirements.remove_requirement).
+    retired_at: Mapped[dt.datetime | None]
 
 
 class Candidate(Base):

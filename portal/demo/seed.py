@@ -27,6 +27,7 @@ from portal.demo.content import (
     validate,
 )
 from portal.demo.pool import seed_pool
+from portal.feedback.drafts import keep_requirements_as_published
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
 from portal.orgs.creation import DEFAULT_CONSENT_TEXT
 from portal.orgs.models import Organization
@@ -117,6 +118,7 @@ async def seed_demo(
         return application.id
 
     applications: dict[int, Application] = {}
+    published_versions: list[int] = []
     for demo in content.applications:
         application_id = await application_of(
             demo.candidate_name, demo.candidate_email, demo.job, demo.stage, demo.decided_days_ago
@@ -142,6 +144,7 @@ async def seed_demo(
         await db.flush()
         if published:
             published_applications.append(applications[application_id])
+            published_versions.append(feedback.id)
 
         def requirement_id(name: str | None, job_key: str = demo.job) -> int | None:
             return requirements[(job_key, name)].id if name else None
@@ -183,6 +186,8 @@ async def seed_demo(
                     visible=growth.visible,
                 )
             )
+    await db.flush()
+    await keep_requirements_as_published(db, feedback_ids=published_versions)
     for waiting in content.awaiting:
         await application_of(
             waiting.candidate_name,

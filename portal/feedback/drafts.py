@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -222,10 +222,13 @@ async def load_newest_drafts(
 
 async def _resolved(db: AsyncSession, *, job_id: int, draft: Draft) -> Draft:
     """The draft with every item's requirement as an id of the job's requirements
-    (given by id or by name, any case), in a form that compares equal to a stored one."""
+    (given by id or by name, any case), in a form that compares equal to a stored one.
+    A requirement removed from the job (retired) is no longer one of them."""
     rows = (
         await db.execute(
-            select(Requirement.id, Requirement.name).where(Requirement.job_id == job_id)
+            select(Requirement.id, Requirement.name).where(
+                Requirement.job_id == job_id, Requirement.retired_at.is_(None)
+            )
         )
     ).all()
     by_id = {row.id for row in rows}
@@ -413,6 +416,7 @@ async def publish_version(
     feedback.state = FeedbackState.PUBLISHED
     feedback.published_at = now
     await db.flush()
+    await keep_requirements_as_published(db, feedback_ids=[feedback.id])
     audit.record(
         db,
         action="feedback.published",
@@ -432,6 +436,33 @@ async def publish_version(
         created_by_staff_id=staff_id,
     )
     return True
+
+
+# Ids per statement: well within SQLite's limit on bound parameters.
+_SNAPSHOT_CHUNK = 500
+
+
+async def keep_requirements_as_published(db: AsyncSession, *, feedback_ids: Iterable[int]) -> None:
+    """Copy the name and description of the requirement each item of these versions
+    names onto the item, as they are now: what the candidate reads from then on,
+    whatever later happens to the job's requirement (renamed, reworded, reordered,
+    removed). Called whenever a version is published; drafts keep none, and show
+    the job's requirements as they are (portal.feedback.view)."""
+    ids = list(feedback_ids)
+    for start in range(0, len(ids), _SNAPSHOT_CHUNK):
+        chunk = ids[start : start + _SNAPSHOT_CHUNK]
+        requirement = select(Requirement).where(Requirement.id == FeedbackItem.requirement_id)
+        await db.execute(
+            update(FeedbackItem)
+            .where(FeedbackItem.feedback_id.in_(chunk), FeedbackItem.requirement_id.is_not(None))
+            .values(
+                requirement_name=requirement.with_only_columns(Requirement.name).scalar_subquery(),
+                requirement_description=requirement.with_only_columns(
+                    Requirement.description
+                ).scalar_subquery(),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def field_text(draft: Draft, field: str) -> str:

@@ -96,6 +96,12 @@ class FeedbackItem(Base):
     requirement_id: Mapped[int | None] = mapped_column(
         ForeignKey("requirements.id", deferrable=True, initially="DEFERRED")
     )
+    # The requirement as the candidate read it, copied when the version is published
+    # (portal.feedback.drafts.keep_requirements_as_published): renaming, describing
+    # anew, reordering or removing the job's requirement never changes published
+    # feedback. NULL on drafts, which follow the job's requirements as they are.
+    requirement_name: Mapped[str | None] = mapped_column(String(100))
+    requirement_description: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[Rating | None] = enum_column(Rating)
     body: Mapped[str] = mapped_column(Text)
     suggestion: Mapped[str] = mapped_column(Text, default="")

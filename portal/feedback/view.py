@@ -10,6 +10,11 @@ candidate *would* see.
 Which version: `Version.PUBLISHED` (the newest published one, what the
 candidate sees), `Version.LATEST` (the newest in any state: the draft being
 written, else the published one) or a version number.
+
+A published version's items name their requirement as the candidate read it
+(the copy kept when it was published: `drafts.keep_requirements_as_published`),
+so later changes to the job's requirements never show in it; a draft's items
+name it as the job has it now.
 """
 
 from __future__ import annotations
@@ -228,8 +233,11 @@ ITEM_COLUMNS = (
     FeedbackItem.body.label("item_body"),
     FeedbackItem.suggestion.label("item_suggestion"),
     FeedbackItem.suggestion_url.label("item_suggestion_url"),
-    Requirement.name.label("requirement_name"),
-    Requirement.description.label("requirement_description"),
+    # A published item's requirement as the candidate read it; a draft's as it is now.
+    func.coalesce(FeedbackItem.requirement_name, Requirement.name).label("requirement_name"),
+    func.coalesce(FeedbackItem.requirement_description, Requirement.description).label(
+        "requirement_description"
+    ),
 )
 
 

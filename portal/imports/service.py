@@ -45,6 +45,7 @@ from portal.candidates.models import (
     Requirement,
     Stage,
 )
+from portal.feedback.drafts import keep_requirements_as_published
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState
 from portal.imports.checking import CheckedFile, Progress, check_file
 from portal.imports.format import (
@@ -109,7 +110,7 @@ async def load_catalog(db: AsyncSession, *, organization_id: int) -> Catalog:
     for requirement in await db.execute(
         select(Requirement.job_id, Requirement.id, Requirement.name)
         .join(Job, Job.id == Requirement.job_id)
-        .where(Job.organization_id == organization_id)
+        .where(Job.organization_id == organization_id, Requirement.retired_at.is_(None))
         .order_by(Requirement.position)
     ):
         requirements[requirement.job_id][key_of(requirement.name)] = (
@@ -412,6 +413,8 @@ async def apply_import(
         advance()
         items = list(_item_rows(writing, [row.id for row in created]))
         await _bulk_insert(db, _items, items)
+        if plan.publish:
+            await keep_requirements_as_published(db, feedback_ids=[row.id for row in created])
         advance()
     else:
         advance(2)

@@ -41,9 +41,10 @@ class JobChoice:
 
 
 async def job_choices(db: AsyncSession, *, actor: Staff) -> list[JobChoice]:
+    """The jobs to offer templates for: not the archived ones (no new rejections)."""
     rows = await db.execute(
         select(Job.id, Job.title, Job.location)
-        .where(Job.organization_id == actor.organization_id)
+        .where(Job.organization_id == actor.organization_id, Job.archived_at.is_(None))
         .order_by(Job.title, Job.id)
     )
     return [JobChoice(**row._mapping) for row in rows]
@@ -215,7 +216,8 @@ async def job_template(
         (
             await db.scalars(
                 select(Requirement.name)
-                .where(Requirement.job_id == job_id)
+                # A requirement removed from the job (retired) is no longer importable.
+                .where(Requirement.job_id == job_id, Requirement.retired_at.is_(None))
                 .order_by(Requirement.position)
             )
         ).all()

@@ -30,6 +30,10 @@ class UnknownJob(LookupError):
     """The job is not one of the recruiter's organization's (or no longer exists)."""
 
 
+class ArchivedJob(LookupError):
+    """The job is archived: it takes no new rejections (its own stay)."""
+
+
 class BadDecisionDate(ValueError):
     """The decision date is in the future, or too long ago; the message says which."""
 
@@ -89,17 +93,24 @@ async def add_rejection(
     db: AsyncSession, *, actor: Staff, form: RejectionForm, now: dt.datetime, ip_hash: str
 ) -> AddedRejection:
     """Record a rejection in the actor's organization. Raises `UnknownJob`,
-    `BadDecisionDate` or `AlreadyRejected` (with the existing application) and then
-    writes nothing. Audited as ``application.created`` with source "hand"."""
+    `ArchivedJob`, `BadDecisionDate` or `AlreadyRejected` (with the existing
+    application) and then writes nothing. Audited as ``application.created`` with source "hand"."""
     day = form.decided_on or now.date()
     problem = day_problem(day, today=now.date())
     if problem:
         raise BadDecisionDate(problem)
-    job_id = await db.scalar(
-        readable_jobs(actor).with_only_columns(Job.id).where(Job.id == form.job)
-    )
-    if job_id is None:
+    job = (
+        await db.execute(
+            readable_jobs(actor)
+            .with_only_columns(Job.id, Job.archived_at)
+            .where(Job.id == form.job)
+        )
+    ).one_or_none()
+    if job is None:
         raise UnknownJob(form.job)
+    if job.archived_at is not None:
+        raise ArchivedJob(form.job)
+    job_id = job.id
     email = form.email.lower()
     candidate, existing = await _find_or_add_candidate(
         db, actor=actor, email=email, name=form.name, now=now

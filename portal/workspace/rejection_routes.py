@@ -40,7 +40,8 @@ async def _page(
     duplicate: int | None = None,
 ) -> Response:
     async with db_session(request) as db:
-        jobs = await job_titles(db, actor=actor)
+        # An archived job takes no new rejections: it is not offered.
+        jobs = await job_titles(db, actor=actor, archived=False)
     today = utcnow().date()
     context = {
         "staff": actor,
@@ -78,6 +79,13 @@ async def add_rejection(request: Request) -> Response:
     except rejection.UnknownJob:
         # Not a job of the organization's (a forged id, or one deleted meanwhile).
         form.errors["job"] = "Choose the job."
+        return await _page(request, actor, form, status=422)
+    except rejection.ArchivedJob:
+        # Archived while the form was open.
+        form.errors["job"] = (
+            "That job was archived: it takes no new rejections. Choose another, or bring "
+            "it back from the archive on its page first."
+        )
         return await _page(request, actor, form, status=422)
     except rejection.AlreadyRejected as exc:
         return await _page(request, actor, form, status=409, duplicate=exc.application_id)

@@ -292,7 +292,8 @@ async def application_detail(
     requirements = (
         await db.execute(
             select(RequirementRow.id, RequirementRow.name, RequirementRow.description)
-            .where(RequirementRow.job_id == row.job_id)
+            # A retired requirement is no longer the job's: new drafts leave it out.
+            .where(RequirementRow.job_id == row.job_id, RequirementRow.retired_at.is_(None))
             .order_by(RequirementRow.position)
         )
     ).all()
