@@ -1,4 +1,4 @@
-"""Migration 0017 on either database: feedback published before it keeps the
+"""Migration 0020 on either database: feedback published before it keeps the
 requirements as its candidates read them, and drafts keep following the job."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ async def _empty_database(database_url: str, tmp_path: Path) -> str:
     if not _on_postgres(database_url):
         return f"sqlite:///{tmp_path / 'old.db'}"
     base = make_url(database_url)
-    name = f"{base.database}_m0017"
+    name = f"{base.database}_m0020"
     await _database(database_url, name, create=True)
     return base.set(database=name).render_as_string(hide_password=False)
 
@@ -148,12 +148,12 @@ def _after(connection: Connection) -> dict[str, Any]:
     }
 
 
-async def test_0017_keeps_published_requirements_as_they_were_read(
+async def test_0020_keeps_published_requirements_as_they_were_read(
     database_url: str, tmp_path: Path
 ) -> None:
     settings = Settings(database_url=await _empty_database(database_url, tmp_path))
     scripts = ScriptDirectory.from_config(migrate.alembic_config(settings))
-    before = scripts.get_revision("0017").down_revision
+    before = scripts.get_revision("0020_job_pages").down_revision
     assert isinstance(before, str)
     await anyio.to_thread.run_sync(migrate.upgrade, settings, before)
     engine = create_engine(settings, pool_size=1)

@@ -8,10 +8,9 @@ version is published: filled here for every published item); and organizations
 get a library of requirements to reuse.
 
 Only columns are added (no table is rebuilt on SQLite), so nothing cascades.
-Written beside 0018 and 0019 and applied after them, so that a database already
-at 0019 gets it too.
+Applied after 0019.
 
-Revision ID: 0017
+Revision ID: 0020_job_pages
 Revises: 0019_time_zones
 """
 
@@ -21,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # Short: PostgreSQL's alembic_version column holds 32 characters.
-revision: str = "0017"
+revision: str = "0020_job_pages"
 down_revision: str | None = "0019_time_zones"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
