@@ -9,10 +9,10 @@ import datetime as dt
 import httpx
 from sqlalchemy import select, update
 
+from portal import job_kinds
 from portal.candidates.models import Application
 from portal.db import unit_of_work
 from portal.feedback.models import Feedback
-from portal import job_kinds
 from portal.jobs.registry import registry
 from portal.settings import Settings
 from portal.staff.models import StaffUser
