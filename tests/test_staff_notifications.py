@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from portal import job_kinds
 from portal.candidates.models import Application
@@ -217,7 +217,7 @@ async def test_no_digest_for_blocked_candidates_closed_threads_or_deactivated_st
     assert await _digests(sessions, settings, MORNING) == 0
 
     async with unit_of_work(sessions) as db:
-        await db.execute(CandidateBlock.__table__.delete())
+        await db.execute(delete(CandidateBlock))
         await db.execute(update(Thread).where(Thread.id == thread_id).values(state="closed"))
     assert await _digests(sessions, settings, MORNING) == 0
 
