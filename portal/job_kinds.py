@@ -9,5 +9,6 @@ from portal.jobs import housekeeping
 from portal.mail import jobs as mail_jobs
 from portal.pool import jobs as pool_jobs
 from portal.staff import jobs as staff_jobs
+from portal.threads import jobs as thread_jobs
 
-__all__ = ["access_jobs", "housekeeping", "mail_jobs", "pool_jobs", "staff_jobs"]
+__all__ = ["access_jobs", "housekeeping", "mail_jobs", "pool_jobs", "staff_jobs", "thread_jobs"]

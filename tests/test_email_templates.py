@@ -41,7 +41,36 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "reply": {
         "job_title": "Data Analyst",
-        "link": "https://feedback.example.org/feedback/42",
+        "reply": "Your SQL was strong.\n\nThe **indexing** question is where it fell short.",
+        "link": "https://feedback.example.org/l/RpL9tokenvalue",
+        "link_days": 14,
+    },
+    "staff_question": {
+        "candidate_name": "Eve Example",
+        "job_title": "Data Analyst",
+        "due_on": "9 March 2026",
+        "flagged": False,
+        "thread_url": "https://feedback.example.org/staff/queue/7",
+        "queue_url": "https://feedback.example.org/staff/queue",
+        "profile_url": "https://feedback.example.org/staff/profile",
+    },
+    "staff_digest": {
+        "entries": [
+            {
+                "candidate_name": "Eve Example",
+                "job_title": "Data Analyst",
+                "due_on": "2 March 2026",
+                "overdue": True,
+                "flagged": True,
+                "thread_url": "https://feedback.example.org/staff/queue/7",
+            }
+        ],
+        "overdue_count": 1,
+        "count": 1,
+        "more": 0,
+        "daily": True,
+        "queue_url": "https://feedback.example.org/staff/queue",
+        "profile_url": "https://feedback.example.org/staff/profile",
     },
     "pool_welcome": {
         "consent_text": (
@@ -78,6 +107,8 @@ KEY_LINKS: dict[str, tuple[str, ...]] = {
     "staff_invitation": ("link",),
     "sign_in": ("link",),
     "reply": ("link",),
+    "staff_question": ("thread_url", "queue_url", "profile_url"),
+    "staff_digest": ("queue_url", "profile_url"),
     "pool_welcome": ("manage_url", "leave_url"),
     "pool_renewal": ("renew_url", "leave_url"),
     "pool_job_invitation": ("apply_url", "leave_url"),
@@ -230,6 +261,16 @@ def test_emails_outside_the_pool_do_not_mention_leaving_it(template: str) -> Non
     _, text, html = render_email(template, _context(template))
     assert "Leave the talent pool" not in text
     assert "Leave the talent pool" not in html
+
+
+def test_a_reply_arrives_whole_as_plain_escaped_text() -> None:
+    reply = "<script>alert(1)</script> Thanks!\n\n**Indexing** was the gap."
+    _, text, html = render_email("reply", _context("reply", reply=reply))
+    assert "<script>alert(1)</script> Thanks!" in text
+    assert "**Indexing** was the gap." in text
+    assert "script" not in _parse(html).tags
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Thanks!" in html
+    assert "<strong>Indexing</strong>" not in html and "**Indexing** was the gap." in html
 
 
 def test_optional_content_may_be_empty() -> None:

@@ -123,7 +123,9 @@ async def test_a_recruiter_answers_from_the_queue_and_the_candidate_reads_it(
     assert "Waiting for a reply" not in page.text
     (email,) = await _emails(sessions)
     assert email["to"] == "dana@example.com"
-    assert f"/feedback/{world.application_id}#conversation" in str(email["text"])
+    # The reply itself, and a one-time link (sealed until sending; see test_replies.py).
+    assert "Your window functions were fine; **indexing** was the gap." in str(email["text"])
+    assert "[[afterword:link]]" in str(email["text"])
     async with sessions() as db:
         thread_row = await db.get(Thread, thread_id)
         assert thread_row is not None

@@ -14,6 +14,14 @@ from portal.db import Base, enum_column, utcnow
 class LinkPurpose(enum.StrEnum):
     INVITATION = "invitation"  # to one application's feedback, from the rejection email
     SIGN_IN = "sign_in"  # asked for at /signin
+    # Like an invitation (one application, the invitation lifetime), but landing on
+    # one part of the feedback page: a reply's conversation, the talent-pool panel.
+    REPLY = "reply"  # in the email that carries a recruiter's reply
+    POOL = "pool"  # in talent-pool email, to change the member's preferences
+
+
+# Where a link lands on its application's feedback page (the page's own anchors).
+LANDING: dict[LinkPurpose, str] = {LinkPurpose.REPLY: "conversation", LinkPurpose.POOL: "pool"}
 
 
 class AccessLink(Base):

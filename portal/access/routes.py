@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.access import jobs, service
@@ -21,6 +21,7 @@ from portal.web import (
     db_session,
     is_htmx,
     parse_form,
+    path_for,
     portal,
     rate_limited,
     redirect,
@@ -31,11 +32,13 @@ from portal.web import (
 )
 
 
-def _to_feedback(request: Request, application_id: int | None) -> Response:
-    """Where a candidate's link leads: the application's feedback, or their list."""
+def _to_feedback(request: Request, application_id: int | None, landing: str = "") -> Response:
+    """Where a candidate's link leads: the application's feedback (at the part of the
+    page the link was made for: the conversation, the talent-pool panel), or their list."""
     if application_id is not None:
-        return redirect(
-            request, "candidate.feedback", application_id=application_id, headers=NO_STORE
+        target = path_for(request, "candidate.feedback", application_id=application_id)
+        return RedirectResponse(
+            target + (f"#{landing}" if landing else ""), status_code=303, headers=NO_STORE
         )
     return redirect(request, "candidate.applications", headers=NO_STORE)
 
@@ -80,13 +83,13 @@ async def link_page(request: Request) -> Response:
             service.record_spent_link(db, link=link, ip_hash=client_ip_hash(request))
     if own:
         assert link is not None
-        return _to_feedback(request, link.application_id)
+        return _to_feedback(request, link.application_id, link.landing)
     if link is None or not link.usable:
         return _spent_page(request, link=link, token=token, renewed=False)
     response = render(
         request,
         "candidate/link.html",
-        {"branding": link.branding, "job_title": link.job_title},
+        {"branding": link.branding, "job_title": link.job_title, "landing": link.landing},
         headers=NO_STORE,
     )
     remember_organization(request, response, link.branding.slug)
@@ -119,9 +122,9 @@ async def confirm_link(request: Request) -> Response:
     if redeemed is None:
         if await _own_link(request, link):
             assert link is not None
-            return _to_feedback(request, link.application_id)
+            return _to_feedback(request, link.application_id, link.landing)
         return _spent_page(request, link=link, token=token, renewed=False)
-    response = _to_feedback(request, redeemed.application_id)
+    response = _to_feedback(request, redeemed.application_id, redeemed.landing)
     set_session_cookie(response, session_cookie, settings=settings)
     return response
 

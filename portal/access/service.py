@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access.models import AccessLink, LinkPurpose
+from portal.access.models import LANDING, AccessLink, LinkPurpose
 from portal.audit import service as audit
 from portal.candidates.models import Application, Candidate, Job
 from portal.mail import service as mail
@@ -46,8 +46,15 @@ async def issue_invitation_link(
     application_id: int,
     now: dt.datetime,
     created_by_staff_id: int | None = None,
+    purpose: LinkPurpose = LinkPurpose.INVITATION,
 ) -> str:
-    """A new invitation link to an application's feedback; returns the token."""
+    """A new invitation link to an application's feedback; returns the token.
+
+    With `purpose` REPLY or POOL the link is the same kind of link (single use,
+    the organization's invitation lifetime) but lands on the conversation or the
+    talent-pool panel of the page (`LANDING`)."""
+    if purpose == LinkPurpose.SIGN_IN:
+        raise ValueError("a sign-in link belongs to no application: issue_sign_in_link")
     row = (
         await db.execute(
             select(Application.candidate_id, Organization.invitation_days)
@@ -63,7 +70,7 @@ async def issue_invitation_link(
         AccessLink(
             candidate_id=row.candidate_id,
             application_id=application_id,
-            purpose=LinkPurpose.INVITATION,
+            purpose=purpose,
             token_hash=token_digest(token),
             created_by_staff_id=created_by_staff_id,
             created_at=now,
@@ -71,6 +78,38 @@ async def issue_invitation_link(
         )
     )
     await db.flush()
+    return token
+
+
+async def issue_landing_link(
+    db: AsyncSession,
+    *,
+    application_id: int,
+    purpose: LinkPurpose,
+    organization_id: int,
+    now: dt.datetime,
+    staff_id: int | None = None,
+) -> str:
+    """A link for an email that is not itself about a link (a reply, a talent-pool
+    welcome): issued like an invitation, landing where `purpose` says, audited as
+    ``link.issued``. The caller puts it in its own email; returns the token."""
+    token = await issue_invitation_link(
+        db,
+        application_id=application_id,
+        now=now,
+        created_by_staff_id=staff_id,
+        purpose=purpose,
+    )
+    audit.record(
+        db,
+        action="link.issued",
+        actor_kind="staff" if staff_id else "system",
+        actor_id=staff_id,
+        organization_id=organization_id,
+        subject_type="application",
+        subject_id=application_id,
+        details={"purpose": purpose},
+    )
     return token
 
 
@@ -116,6 +155,11 @@ class LinkState:
     @property
     def usable(self) -> bool:
         return self.spent is None
+
+    @property
+    def landing(self) -> str:
+        """The anchor of the feedback page the link lands on ("" for the top)."""
+        return LANDING.get(self.purpose, "")
 
 
 async def inspect_link(db: AsyncSession, *, token: str, now: dt.datetime) -> LinkState | None:
@@ -191,6 +235,10 @@ class RedeemedLink:
     organization_id: int
     application_id: int | None
     purpose: LinkPurpose
+
+    @property
+    def landing(self) -> str:
+        return LANDING.get(self.purpose, "")
 
 
 async def redeem_link(

@@ -109,6 +109,7 @@ FIELD_NAMES = {
     "consent_durations_months": "consent durations",
     "name": "name",
     "title": "job title",
+    "question_emails": "question emails",
 }
 
 
@@ -144,15 +145,22 @@ def _sign_in_failure(reason: Any, *, single_sign_on: bool) -> str:
 
 
 def _purpose(details: Details) -> str:
-    return {"invitation": "invitation", "sign_in": "sign-in"}.get(
-        str(details.get("purpose") or details.get("via") or ""), "candidate"
-    )
+    return {
+        "invitation": "invitation",
+        "sign_in": "sign-in",
+        "reply": "reply",
+        "pool": "talent pool",
+    }.get(str(details.get("purpose") or details.get("via") or ""), "candidate")
 
 
 def _signed_in(details: Details) -> Said:
     via = details.get("via")
     if via == "invitation":
         return "{actor} signed in with their invitation link", {}
+    if via in ("reply", "pool"):
+        return "{actor} signed in with the link in a {purpose} email", {
+            "purpose": _purpose(details)
+        }
     if via == "sign_in":
         return "{actor} signed in with an emailed sign-in link", {}
     return "{actor} signed in", {}
@@ -210,12 +218,20 @@ def _profile_changed(details: Details) -> Said:
 def _link_used(details: Details) -> Said:
     if _purpose(details) == "sign-in":
         return "{actor} signed in with an emailed sign-in link", {}
+    if _purpose(details) in ("reply", "talent pool"):
+        return "{actor} opened the link in a {purpose} email", {"purpose": _purpose(details)}
     return "{actor} opened their invitation link", {}
 
 
 def _link_issued(details: Details) -> Said:
     if _purpose(details) == "sign-in":
         return "{actor} emailed {candidate} a sign-in link", {}
+    if _purpose(details) in ("reply", "talent pool"):
+        return (
+            "{actor} emailed {candidate} a link to their feedback on {position}"
+            " in a {purpose} email",
+            {"purpose": _purpose(details)},
+        )
     return "{actor} emailed {candidate} a link to their feedback on {position}", {}
 
 

@@ -197,6 +197,7 @@ async def ask(request: Request) -> Response:
                     application_id=application_id,
                     body=data.body,
                     now=utcnow(),
+                    settings=portal(request).settings,
                     ip_hash=client_ip_hash(request),
                 )
         except (threads.Blocked, threads.ThreadClosed) as error:

@@ -17,6 +17,8 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.access.models import LinkPurpose as AccessPurpose
+from portal.access.service import issue_landing_link, link_url
 from portal.audit import service as audit
 from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application, Candidate
@@ -211,13 +213,20 @@ async def _welcome(
     assert candidate is not None
     token = member_token(settings, membership.id, LinkPurpose.LEAVE)
     view = _view(membership, consent_version=text.version)
-    manage = (
-        absolute_url(settings, "candidate.applications")
-        if membership.source_application_id is None
-        else absolute_url(
-            settings, "candidate.feedback", application_id=membership.source_application_id
+    secrets = [token]
+    if membership.source_application_id is None:
+        manage = absolute_url(settings, "candidate.applications")
+    else:
+        # A one-time link that signs the member in on the pool panel of their feedback.
+        access = await issue_landing_link(
+            db,
+            application_id=membership.source_application_id,
+            purpose=AccessPurpose.POOL,
+            organization_id=membership.organization_id,
+            now=now,
         )
-    )
+        manage = link_url(settings, access)
+        secrets.append(access)
     await enqueue_email(
         db,
         settings=settings,
@@ -236,7 +245,7 @@ async def _welcome(
         idempotency_key=f"pool.welcome:{membership.id}",
         now=now,
         organization_id=membership.organization_id,
-        secrets=[token],
+        secrets=secrets,
         unsubscribe_url=leave_url(settings, token),
     )
 

@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from portal.forms import EMAIL_MAX, Email, Id, InputModel, OneLine, OptionalTimeZone, Say
 from portal.security.actors import StaffRole
+from portal.staff.models import QuestionEmails
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
@@ -105,3 +106,5 @@ class ProfileForm(InputModel):
     title: Annotated[str, Field(max_length=200), OneLine] = ""
     seen_title: Annotated[str, Field(max_length=200)] = ""
     time_zone: OptionalTimeZone = ""
+    # When they hear about candidates' questions by email; absent: as it was.
+    question_emails: QuestionEmails | None = None

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, enum_column, utcnow
 from portal.security.actors import StaffRole
+
+
+class QuestionEmails(enum.StrEnum):
+    """When a staff member hears by email about candidates' questions they look after
+    (portal.threads.notifications)."""
+
+    IMMEDIATELY = "immediately"  # an email per new question, and the daily digest
+    DAILY = "daily"  # only the daily digest: questions waiting, the overdue ones first
+    NEVER = "never"  # no email; the queue shows everything
 
 
 class StaffUser(Base):
@@ -38,6 +48,9 @@ class StaffUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The tz database name they read times in; empty: their organization's.
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    question_emails: Mapped[QuestionEmails] = enum_column(
+        QuestionEmails, default=QuestionEmails.IMMEDIATELY, server_default="immediately"
+    )
 
 
 class StaffInvitation(Base):

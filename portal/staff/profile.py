@@ -1,4 +1,5 @@
-"""A staff member's own profile: their name, job title and time zone."""
+"""A staff member's own profile: their name, job title, time zone, and when they hear
+about candidates' questions by email."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from portal.audit import service as audit
 from portal.orgs.models import Organization
 from portal.security.actors import Staff
 from portal.staff.forms import ProfileForm
-from portal.staff.models import StaffUser
+from portal.staff.models import QuestionEmails, StaffUser
 from portal.staff.service import readable_staff
 
 
@@ -27,6 +28,7 @@ class Profile:
     email: str
     time_zone: str | None  # their own choice; None: their organization's
     organization_time_zone: str
+    question_emails: QuestionEmails
 
     def form_values(self) -> dict[str, str]:
         """The profile as its form shows it (what `ProfileForm` reads back)."""
@@ -35,6 +37,7 @@ class Profile:
             "title": self.title or "",
             "seen_title": self.title or "",
             "time_zone": self.time_zone or "",
+            "question_emails": str(self.question_emails),
         }
 
 
@@ -48,6 +51,7 @@ async def my_profile(db: AsyncSession, *, actor: Staff) -> Profile:
                 StaffUser.email,
                 StaffUser.time_zone,
                 Organization.time_zone.label("organization_time_zone"),
+                StaffUser.question_emails,
             )
             .join(Organization, Organization.id == StaffUser.organization_id)
             .where(StaffUser.id == actor.staff_id)
@@ -67,7 +71,14 @@ async def update_profile(
     wanted: dict[str, Any] = {"name": form.name, "time_zone": form.time_zone or None}
     if form.title != form.seen_title:  # left as shown: an admin's newer title stays
         wanted["title"] = form.title or None
-    before = {"name": current.name, "title": current.title, "time_zone": current.time_zone}
+    if form.question_emails is not None:
+        wanted["question_emails"] = form.question_emails
+    before = {
+        "name": current.name,
+        "title": current.title,
+        "time_zone": current.time_zone,
+        "question_emails": current.question_emails,
+    }
     changed = {name: value for name, value in wanted.items() if before[name] != value}
     if not changed:
         return []

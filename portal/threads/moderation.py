@@ -25,6 +25,8 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import concurrency
+from portal.access.models import LinkPurpose
+from portal.access.service import issue_landing_link, link_url
 from portal.audit import service as audit
 from portal.candidates.models import Candidate, Job
 from portal.mail import service as mail
@@ -43,7 +45,7 @@ from portal.threads.models import (
     ThreadState,
 )
 from portal.threads.service import readable_threads
-from portal.urls import absolute_url
+from portal.threads.text import plain_message
 
 
 class ThreadNotFound(LookupError):
@@ -148,7 +150,9 @@ def _staff_message(thread: Thread, act: Act, body: str, **values: Any) -> Messag
 async def _send(
     db: AsyncSession, act: Act, thread: Thread, message: Message, settings: Settings
 ) -> None:
-    """The reply reaches the candidate: the thread is answered and one email queued."""
+    """The reply reaches the candidate: the thread is answered and one email queued,
+    carrying the reply itself (as plain text) and a one-time link that signs the
+    candidate in and lands on the conversation."""
     message.state = MessageState.SENT
     message.sent_at = act.now
     _leave_queue(thread, ThreadState.ANSWERED, act.now)
@@ -159,11 +163,21 @@ async def _send(
     await concurrency.flush(db)
     row = (
         await db.execute(
-            select(Candidate.email, Candidate.name, Job.title)
+            select(Candidate.email, Candidate.name, Job.title, Organization.invitation_days)
+            .select_from(Candidate)
+            .join(Organization, Organization.id == Candidate.organization_id)
             .join(Job, Job.id == thread.job_id)
             .where(Candidate.id == thread.candidate_id)
         )
     ).one()
+    token = await issue_landing_link(
+        db,
+        application_id=thread.application_id,
+        purpose=LinkPurpose.REPLY,
+        organization_id=thread.organization_id,
+        now=act.now,
+        staff_id=act.actor.staff_id,
+    )
     await mail.enqueue_email(
         db,
         settings=settings,
@@ -175,13 +189,11 @@ async def _send(
         context={
             "name": row.name,
             "job_title": row.title,
-            "link": absolute_url(
-                settings,
-                "candidate.feedback",
-                application_id=thread.application_id,
-                fragment="conversation",
-            ),
+            # Autoescaped in the HTML part; Markdown is shown as written, never as HTML.
+            "reply": plain_message(message.body),
+            "link_days": row.invitation_days,
         },
+        link=link_url(settings, token),
         now=act.now,
     )
 

@@ -24,6 +24,7 @@ from portal.db import NamedRow
 from portal.feedback.models import Feedback, FeedbackState
 from portal.orgs.models import Organization
 from portal.security.actors import Actor, Candidate, Staff
+from portal.settings import Settings
 from portal.threads.abuse import assess_message
 from portal.threads.models import (
     AuthorKind,
@@ -33,6 +34,7 @@ from portal.threads.models import (
     Thread,
     ThreadState,
 )
+from portal.threads.notifications import notify_new_question
 from portal.threads.text import render_message
 from portal.threads.working_days import reply_due
 
@@ -222,6 +224,7 @@ async def ask(
     application_id: int,
     body: str,
     now: dt.datetime,
+    settings: Settings,
     ip_hash: str | None = None,
 ) -> Thread | None:
     """Post the candidate's question (or follow-up) about one of their applications
@@ -229,7 +232,9 @@ async def ask(
 
     Raises `Blocked` or `ThreadClosed`. The message is assessed for abuse here and
     flagged for a person; it is never refused for its content. Audited as
-    ``thread.question_asked``.
+    ``thread.question_asked``. A message that puts the conversation in the queue
+    (a first question, or a follow-up after an answer) is emailed to the colleagues
+    who look after it and asked to hear at once (`portal.threads.notifications`).
     """
     published = (
         select(Feedback.id)
@@ -281,7 +286,8 @@ async def ask(
         raise ThreadClosed()
     # Off the event loop: cheap, except the first call of a process loads the model.
     assessment = await asyncio.to_thread(assess_message, body)
-    if thread.state != ThreadState.WAITING or thread.waiting_since is None:
+    starts_wait = thread.state != ThreadState.WAITING or thread.waiting_since is None
+    if starts_wait:
         promise = await db.scalar(
             select(Organization.reply_promise_days).where(Organization.id == organization_id)
         )
@@ -317,6 +323,10 @@ async def ask(
         ip_hash=ip_hash,
         details={"message_id": message.id, "flagged": assessment.flagged},
     )
+    if starts_wait:
+        await notify_new_question(
+            db, thread_id=thread.id, message_id=message.id, settings=settings, now=now
+        )
     return thread
 
 

@@ -22,6 +22,7 @@ from portal.orgs.service import update_question_settings
 from portal.security.actors import Staff
 from portal.settings import Settings
 from portal.threads import moderation, queue
+from portal.threads.context import application_context
 from portal.threads.forms import (
     AssignForm,
     NoteForm,
@@ -106,6 +107,7 @@ async def _thread_page(
         thread = await queue.thread_page(db, actor=actor, thread_id=thread_id)
         if thread is None:
             raise HTTPException(404)
+        about = await application_context(db, actor=actor, application_id=thread.application_id)
         forms = {"no_reply": FormState(values={"body": NO_REPLY_NOTE}), **(forms or {})}
         answer = parse_number(request.query_params.get("answer", ""))
         if "reply" not in forms and answer is not None:
@@ -116,6 +118,7 @@ async def _thread_page(
     context = {
         "staff": actor,
         "thread": thread,
+        "about": about,
         "counts": counts,
         "today": today,
         "forms": forms,

@@ -48,6 +48,12 @@ def render_message(body: str, *, markdown: bool = False) -> Markup:
     )
 
 
+def plain_message(body: str) -> str:
+    """The message as plain text, for email: as it was written (Markdown markers and
+    all, never turned into HTML), line endings made one, outer blank lines dropped."""
+    return body.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _plain(body: str) -> str:
     paragraphs = (part for part in _BLANK_LINES.split(body) if part.strip())
     return "".join(
