@@ -8,8 +8,8 @@ Access links get two purposes beside `invitation` and `sign_in`: `reply` (the
 link in a reply email, landing on the conversation) and `pool` (the link in a
 talent-pool email, landing on the pool panel).
 
-Revision ID: 0031_staff_notifications
-Revises: 0019_time_zones
+Revision ID: 0021_staff_notifications
+Revises: 0020_job_pages
 """
 
 from collections.abc import Sequence
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0031_staff_notifications"
-down_revision: str | None = "0019_time_zones"
+revision: str = "0021_staff_notifications"
+down_revision: str | None = "0020_job_pages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
