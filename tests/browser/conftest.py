@@ -238,7 +238,7 @@ def open_page(browser: Browser, demo: Demo, html_pages: HtmlCollector) -> Iterat
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
-        context.on("page", html_pages.watch)
+        context.on("page", lambda opened: html_pages.watch(opened, demo.base_url))
         return context.new_page()
 
     yield open_page

@@ -40,10 +40,12 @@ EXCEPTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(
-            r"^Bad value “(table|rowgroup|row|cell|columnheader|rowheader)” for attribute “role”"
+            r"^The “role” attribute must not be used on a “(tr|th|td|thead|tbody)” element "
+            r"which has a “table” ancestor"
         ),
-        "table roles on table elements: the stacked tables on phones (display: block) would "
-        "lose their table semantics in some browsers without them.",
+        "ARIA table roles on a table's rows and cells (the candidate's requirement table, "
+        "templates/macros/feedback.html): stacked on phones (display: block), a table "
+        "loses its semantics in browsers without them.",
     ),
 )
 
@@ -62,17 +64,18 @@ class HtmlCollector:
 
     pages: dict[str, list[str]] = field(default_factory=dict)
 
-    def watch(self, page: Page) -> None:
-        page.on("load", self._capture)
+    def watch(self, page: Page, base_url: str) -> None:
+        """Collect `page`'s documents from the portal at `base_url` (not another site's)."""
+        page.on("load", lambda loaded: self._capture(loaded, base_url))
 
-    def _capture(self, page: Page) -> None:
+    def _capture(self, page: Page, base_url: str) -> None:
         try:
             url = page.url
+            if not url.startswith(base_url.rstrip("/") + "/"):
+                return
             html = page.content()
         except Error:
             return  # closed or navigating away before its markup could be read
-        if not url.startswith("http"):
-            return
         versions = self.pages.setdefault(url, [])
         if html not in versions and len(versions) < MAX_VERSIONS_PER_ADDRESS:
             versions.append(html)
