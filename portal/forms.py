@@ -185,6 +185,11 @@ class FormState:
     def error(self, name: str) -> str:
         return self.errors.get(name, "")
 
+    def focused(self, name: str) -> bool:
+        """Whether the field takes the page's focus (`autofocus`): the first one with an
+        error, in the model's order (HTML allows one autofocus per page)."""
+        return next(iter(self.errors), None) == name
+
 
 Model = TypeVar("Model", bound=InputModel)
 

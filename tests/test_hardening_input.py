@@ -171,7 +171,10 @@ async def test_a_nul_in_a_csv_cell_is_reported_by_row_and_column_and_nothing_is_
     assert checked.status_code == 303
     result = await client.get(checked.headers["location"])
     assert f"This contains an {CONTROL_MESSAGE} (U+0000, character 4)" in result.text
-    assert "<td>3</td>" in result.text and "<td>name</td>" in result.text
+    assert (
+        '<td data-label="Row">3</td>' in result.text
+        and '<td data-label="Column">name</td>' in result.text
+    )
     assert "Import as drafts" not in result.text
     async with sessions() as db:
         assert await db.scalar(select(func.count()).select_from(Feedback)) == 1  # make_world's

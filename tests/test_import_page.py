@@ -122,13 +122,19 @@ async def test_problems_are_listed_by_row_and_column_a_page_at_a_time(
     first = await client.get(checked.headers["location"])
     assert "61 problems" in first.text
     assert "Import as drafts" not in first.text
-    assert "<td>2</td>" in first.text and "<td>email</td>" in first.text
+    assert (
+        '<td data-label="Row">2</td>' in first.text
+        and '<td data-label="Column">email</td>' in first.text
+    )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in first.text
     assert "<script>alert(1)" not in first.text
     assert "&lt;b&gt;odd.csv" in first.text
     assert "Page 1 of 2" in first.text and "?page=2" in first.text
     second = await client.get(checked.headers["location"] + "?page=2")
-    assert "<td>62</td>" in second.text and "<td>2</td>" not in second.text
+    assert (
+        '<td data-label="Row">62</td>' in second.text
+        and '<td data-label="Row">2</td>' not in second.text
+    )
     assert await versions(sessions) == 1
 
 
@@ -141,7 +147,10 @@ async def test_publishing_is_refused_for_a_risky_row(
     result = await client.get(checked.headers["location"])
     assert "Import and publish" not in result.text
     assert "<strong>Risky:</strong> &#34;your age&#34;" in result.text
-    assert "<td>3</td>" in result.text and "<td>decision_summary</td>" in result.text
+    assert (
+        '<td data-label="Row">3</td>' in result.text
+        and '<td data-label="Column">decision_summary</td>' in result.text
+    )
     # As drafts, the same file can be imported; the risky row is pointed out.
     drafts = await upload(client, csv_bytes([row(), risky]))
     page = await client.get(drafts.headers["location"])
@@ -225,14 +234,17 @@ async def test_a_templates_example_row_shows_the_columns_and_is_never_imported(
     checked = await upload(client, response.content)
     refused = await client.get(checked.headers["location"])
     assert "1 problem:" in refused.text and "Import as drafts" not in refused.text
-    assert "<td>2</td>" in refused.text and "<td>email</td>" in refused.text
+    assert (
+        '<td data-label="Row">2</td>' in refused.text
+        and '<td data-label="Column">email</td>' in refused.text
+    )
     assert "This is the template&#39;s example row: delete it" in refused.text
     # Beside real rows too: they wait until it is gone.
     real = list(example)
     real[header.index("email")] = "lee@example.com"
     real[header.index("name")] = "Lee Park"
     both = await client.get((await upload(client, _csv(header, example, real))).headers["location"])
-    assert "1 problem:" in both.text and "<td>2</td>" in both.text
+    assert "1 problem:" in both.text and '<td data-label="Row">2</td>' in both.text
     # Written over with a real candidate, every other cell of it imports as shown.
     fine = await client.get((await upload(client, _csv(header, real))).headers["location"])
     assert "Every row passed its check" in fine.text
@@ -330,7 +342,10 @@ async def _missing_job_result(client: httpx.AsyncClient, title: str) -> str:
     checked = await upload(client, csv_bytes([row(), row("kim@example.com", job=title)]))
     page = await client.get(checked.headers["location"])
     assert page.status_code == 200
-    assert "<td>3</td>" in page.text and "<td>job</td>" in page.text
+    assert (
+        '<td data-label="Row">3</td>' in page.text
+        and '<td data-label="Column">job</td>' in page.text
+    )
     return page.text
 
 

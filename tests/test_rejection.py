@@ -326,6 +326,9 @@ async def test_missing_fields_are_named_and_what_was_typed_is_kept(
     assert "Enter the candidate&#39;s name." in page.text
     assert "Enter an email address like name@example.com." in page.text
     assert _value(page, "email") == "not an address"
+    # The first field in error takes the focus; HTML allows one autofocus on a page.
+    assert page.text.count("autofocus") == 1
+    assert re.search(r'<input type="text" id="name"[^>]* autofocus', page.text)
     assert await _counts(sessions) == before
 
 

@@ -11,6 +11,7 @@ one address would otherwise run into them.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -23,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Error, Page, Playwright, sync_playwright
 
+from tests.browser.htmlcheck import HtmlCollector, run_check
 from tests.browser.support import (
     DESKTOP,
     PRIYA_EMAIL,
@@ -195,8 +197,32 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 _client_numbers = itertools.count(1)
 
 
+_unchecked: list[int] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _unchecked:
+        terminalreporter.write_line(
+            f"The Nu HTML Checker is not installed (cd tests/htmlcheck && npm ci): "
+            f"{sum(_unchecked)} pages were not validated."
+        )
+
+
+@pytest.fixture(scope="session")
+def html_pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HtmlCollector]:
+    """Every page the browser tests load, checked by the Nu HTML Checker at the session's end
+    (tests/browser/htmlcheck.py): an error there fails the session's last browser test."""
+    collector = HtmlCollector()
+    yield collector
+    report = run_check(collector, tmp_path_factory.mktemp("htmlcheck"))
+    if report is None:
+        _unchecked.append(len(collector.pages))
+    elif report:
+        pytest.fail(f"the Nu HTML Checker found errors in the pages:\n{report}", pytrace=False)
+
+
 @pytest.fixture
-def open_page(browser: Browser, demo: Demo) -> Iterator[OpenPage]:
+def open_page(browser: Browser, demo: Demo, html_pages: HtmlCollector) -> Iterator[OpenPage]:
     """Pages in fresh browser contexts; all of one test come from one client address."""
     number = next(_client_numbers)
     client_address = f"198.51.100.{number % 250 + 1}"
@@ -212,10 +238,15 @@ def open_page(browser: Browser, demo: Demo) -> Iterator[OpenPage]:
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
+        context.on("page", lambda opened: html_pages.watch(opened, demo.base_url))
         return context.new_page()
 
     yield open_page
     for context in contexts:
+        for page in context.pages:
+            # Let the last page's capture (an event handler, see html_pages) finish first.
+            with contextlib.suppress(Error):
+                page.evaluate("1")
         context.close()
 
 

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -169,6 +170,49 @@ def open_feedback(page: Page, who: DemoCandidate) -> None:
     page.get_by_role("button", name="Show my feedback").click()
     expect(page).to_have_url(FEEDBACK_URL)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Thank you, {who.first_name}")
+
+
+# Links a crawl of the staff pages does not follow: downloads, and what signs out or leaves.
+NOT_PAGES = re.compile(r"\.(pdf|csv)(\?|$)|/signout|/staff/l/|/oidc/")
+
+
+def sign_in_as_admin(page: Page, demo: Demo) -> None:
+    admin = next(s for s in demo.staff if s["role"] == "admin")
+    page.goto("/staff/signin")
+    page.get_by_label("Email address").fill(admin["email"])
+    page.get_by_label("Password").fill(admin["password"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+
+
+def page_kind(path: str) -> str:
+    """A staff page's kind: its path with each id as N, without the query."""
+    return re.sub(r"\d+", "N", path.split("?", 1)[0])
+
+
+def crawl_staff_pages(page: Page, visit: Callable[[str], None], *, limit: int = 60) -> list[str]:
+    """Follow each link within /staff/ from the home page, one page of each kind; `visit`
+    is called on each page once it has loaded. The paths visited, in order."""
+    seen_kinds: set[str] = set()
+    queue = ["/staff/"]
+    visited: list[str] = []
+    while queue and len(visited) < limit:
+        path = queue.pop(0)
+        kind = page_kind(path)
+        if kind in seen_kinds:
+            continue
+        seen_kinds.add(kind)
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        visited.append(path)
+        visit(path)
+        hrefs = page.eval_on_selector_all(
+            "a[href]", "links => links.map(a => a.getAttribute('href'))"
+        )
+        for href in hrefs:
+            if href.startswith("/staff/") and not NOT_PAGES.search(href) and "#" not in href:
+                queue.append(href)
+    return visited
 
 
 def assert_no_horizontal_scroll(page: Page, what: str) -> None:

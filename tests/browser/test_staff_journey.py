@@ -16,6 +16,9 @@ from tests.browser.support import (
     Screenshot,
     assert_no_horizontal_scroll,
     axe_violations,
+    crawl_staff_pages,
+    page_kind,
+    sign_in_as_admin,
 )
 
 pytestmark = pytest.mark.browser
@@ -127,44 +130,20 @@ def test_staff_workspace_fits_a_phone(open_page: OpenPage, demo: Demo) -> None:
     assert_no_horizontal_scroll(page, "the feedback editor")
 
 
-# Links the crawl below does not follow: downloads, and what signs out or leaves.
-NOT_PAGES = re.compile(r"\.(pdf|csv)(\?|$)|/signout|/staff/l/|/oidc/")
-
-
 def test_every_staff_page_has_no_axe_violations(open_page: OpenPage, demo: Demo) -> None:
     """An admin sees every staff page there is: follow each link within /staff/ from
     the home page (one page of each kind) and run axe on each, every impact counted."""
     page = open_page(js=True)
-    admin = next(s for s in demo.staff if s["role"] == "admin")
-    page.goto("/staff/signin")
-    page.get_by_label("Email address").fill(admin["email"])
-    page.get_by_label("Password").fill(admin["password"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-
-    seen_kinds: set[str] = set()
-    queue = ["/staff/"]
+    sign_in_as_admin(page, demo)
     problems: dict[str, str] = {}
-    visited: list[str] = []
-    while queue and len(visited) < 60:
-        path = queue.pop(0)
-        kind = re.sub(r"\d+", "N", path.split("?", 1)[0])
-        if kind in seen_kinds:
-            continue
-        seen_kinds.add(kind)
-        response = page.goto(path)
-        assert response is not None and response.status == 200, path
-        visited.append(path)
+
+    def check(path: str) -> None:
         found = violations(page, js=True, open_page=open_page)
         if found:
             problems[path] = found
-        hrefs = page.eval_on_selector_all(
-            "a[href]", "links => links.map(a => a.getAttribute('href'))"
-        )
-        for href in hrefs:
-            if href.startswith("/staff/") and not NOT_PAGES.search(href) and "#" not in href:
-                queue.append(href)
-    kinds = {re.sub(r"\d+", "N", path.split("?", 1)[0]) for path in visited}
+
+    visited = crawl_staff_pages(page, check)
+    kinds = {page_kind(path) for path in visited}
     # Every kind of staff page an admin reaches by links, not just a few.
     for expected in (
         "/staff/applications",

@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import DEMO_COMMAND, REPO_ROOT, _wait_for_announcement
+from tests.browser.htmlcheck import HtmlCollector
 from tests.browser.support import PHONE, assert_no_horizontal_scroll
 from tests.browser.test_candidate_journey import serious_violations
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, require_provider, start_provider
@@ -148,9 +149,10 @@ def js(request: pytest.FixtureRequest) -> bool:
 
 
 def test_single_sign_on_from_the_sign_in_page(
-    browser: Browser, sso_demo: SsoDemo, js: bool
+    browser: Browser, sso_demo: SsoDemo, js: bool, html_pages: HtmlCollector
 ) -> None:
     page = _open(browser, sso_demo, js=js)
+    html_pages.watch(page, sso_demo.base_url)
 
     def axe(where: Page) -> str:
         return serious_violations(
@@ -187,9 +189,10 @@ def test_single_sign_on_from_the_sign_in_page(
 
 
 def test_an_invitation_links_single_sign_on_on_a_phone(
-    browser: Browser, sso_demo: SsoDemo, js: bool
+    browser: Browser, sso_demo: SsoDemo, js: bool, html_pages: HtmlCollector
 ) -> None:
     page = _open(browser, sso_demo, js=js, phone=True)
+    html_pages.watch(page, sso_demo.base_url)
     page.goto(sso_demo.invite(f"Nia Newbie {js}"))
     assert_no_horizontal_scroll(page, "the invitation page")
     problems = _axe(browser, sso_demo, page, js=js)
