@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.models import KeptForm, KeptFormKind
@@ -73,13 +73,19 @@ async def ended_session_owner(db: AsyncSession, *, id_hash: bytes) -> SessionOwn
     return None
 
 
-def _owned_by(owner: SessionOwner) -> list[object]:
+def _owned_by(owner: SessionOwner) -> ColumnElement[bool]:
     if owner.candidate_id is not None:
-        return [KeptForm.candidate_id == owner.candidate_id]
-    return [KeptForm.staff_user_id == owner.staff_user_id]
+        return KeptForm.candidate_id == owner.candidate_id
+    return KeptForm.staff_user_id == owner.staff_user_id
+
+
+# Control characters (but tab and line breaks) never reach a form's model, nor here:
+# PostgreSQL refuses a NUL in text.
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 def _bounded(fields: dict[str, str]) -> dict[str, str] | None:
+    fields = {name.translate(_CONTROL): value.translate(_CONTROL) for name, value in fields.items()}
     if len(fields) > MAX_FIELDS or sum(len(k) + len(v) for k, v in fields.items()) > (
         MAX_CHARACTERS
     ):
@@ -114,7 +120,7 @@ async def keep(
     await prune(db, now=now)
     await db.execute(
         delete(KeptForm).where(
-            *_owned_by(owner), KeptForm.application_id == application_id, KeptForm.kind == kind
+            _owned_by(owner), KeptForm.application_id == application_id, KeptForm.kind == kind
         )
     )
     db.add(
@@ -145,7 +151,7 @@ async def take(
     found = await db.scalar(
         select(KeptForm)
         .where(
-            *_owned_by(owner),
+            _owned_by(owner),
             KeptForm.application_id == application_id,
             KeptForm.kind == kind,
             KeptForm.expires_at > now,
@@ -158,7 +164,7 @@ async def take(
     fields = dict(found.fields)
     await db.execute(
         delete(KeptForm).where(
-            *_owned_by(owner), KeptForm.application_id == application_id, KeptForm.kind == kind
+            _owned_by(owner), KeptForm.application_id == application_id, KeptForm.kind == kind
         )
     )
     return fields
@@ -171,7 +177,7 @@ async def waiting(
     them when they sign in again."""
     return await db.scalar(
         select(KeptForm.application_id)
-        .where(*_owned_by(owner), KeptForm.kind == kind, KeptForm.expires_at > now)
+        .where(_owned_by(owner), KeptForm.kind == kind, KeptForm.expires_at > now)
         .order_by(KeptForm.id.desc())
         .limit(1)
     )
