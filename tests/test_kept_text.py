@@ -367,3 +367,57 @@ async def test_kept_text_goes_with_its_candidate(sessions: Sessions) -> None:
         await db.delete(await db.get(Candidate, world.candidate_id))
     async with sessions() as db:
         assert await db.scalar(select(func.count()).select_from(KeptForm)) == 0
+
+
+# --- a stale CSRF token as well ------------------------------------------------------
+
+
+async def test_a_stale_form_shows_back_what_was_typed_without_javascript(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    await sign_in(client, sessions, world)
+    await client.get(f"/feedback/{world.application_id}")
+    refused = await client.post(
+        f"/feedback/{world.application_id}/questions",
+        data={"csrftoken": "stale" * 8 + "abc", "body": QUESTION},
+        headers={"sec-fetch-site": "same-origin"},
+    )
+    assert refused.status_code == 403
+    assert "This form has expired" in refused.text
+    assert "here is what you typed" in refused.text
+    assert f">{QUESTION}</textarea>" in refused.text
+    assert "stale" not in refused.text  # the token is not shown
+
+
+async def test_a_cross_site_post_is_never_shown_back(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    await sign_in(client, sessions, world)
+    await client.get(f"/feedback/{world.application_id}")
+    for headers in ({"sec-fetch-site": "cross-site"}, {}):
+        refused = await client.post(
+            f"/feedback/{world.application_id}/questions",
+            data={"csrftoken": "x" * 43, "body": "<script>alert(1)</script> Call 555-0100"},
+            headers=headers,
+        )
+        assert refused.status_code == 403
+        assert "555-0100" not in refused.text and "<script>alert" not in refused.text
+
+
+async def test_a_stale_form_with_htmx_keeps_the_form_in_place(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    await sign_in(client, sessions, world)
+    await client.get(f"/feedback/{world.application_id}")
+    refused = await client.post(
+        f"/feedback/{world.application_id}/questions",
+        data={"body": QUESTION},
+        headers={"hx-request": "true", "x-csrftoken": "x" * 43},
+    )
+    assert refused.status_code == 403
+    assert refused.headers["hx-retarget"] == "#session-message"
+    assert "Your text is still in the form" in refused.text
+    assert "<html" not in refused.text

@@ -22,9 +22,10 @@ from portal.db import (
     DatabaseUnavailable,
     is_database_unavailable,
 )
-from portal.forms import FormState
+from portal.forms import FormState, read_typed_text
 from portal.orgs.branding import Branding, read_branding
 from portal.orgs.forms import is_slug
+from portal.security.csrf import SAME_ORIGIN_PROVEN
 from portal.security.token_paths import redact_path
 from portal.web.paths import app_root_path, path_for
 from portal.web.state import db_reads, is_htmx, portal
@@ -198,6 +199,58 @@ def session_ended_fragment(
             "hx-reswap": "innerHTML",
         },
     )
+
+
+STALE_FORM_TITLE = "This form has expired"
+STALE_FORM = (
+    "For your security the form could not be accepted. Go back, reload the page and try "
+    "again. Cookies must be enabled for this site."
+)
+
+
+def csrf_rejected() -> Any:
+    """The ASGI app answering a post refused for its CSRF token (403). For htmx, a
+    message in the page's message area: the form stays as it is, its text in it.
+    Without JavaScript, when the browser said the post came from a page of ours,
+    the page shows back what was typed, to copy before reloading (nothing is kept
+    on the server: without a valid token we cannot tell who sent it)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if speaks_json(scope):
+            response = error_page(request, 403, STALE_FORM_TITLE, STALE_FORM)
+        elif is_htmx(request):
+            response = render(
+                request,
+                "_form_expired.html",
+                {},
+                status_code=403,
+                headers={
+                    "cache-control": "no-store",
+                    "hx-retarget": SESSION_MESSAGE,
+                    "hx-reswap": "innerHTML",
+                },
+            )
+        else:
+            typed: list[tuple[str, str]] = []
+            if scope.get("state", {}).get(SAME_ORIGIN_PROVEN):
+                typed = await read_typed_text(request)
+            response = render(
+                request,
+                "error.html",
+                {
+                    **await visitor_context(request),
+                    "title": STALE_FORM_TITLE,
+                    "message": STALE_FORM,
+                    "typed": typed,
+                },
+                status_code=403,
+                headers={"cache-control": "no-store"},
+                block="main",
+            )
+        await response(scope, receive, send)
+
+    return app
 
 
 async def sign_in_required(request: Request, *, kept: bool = False) -> Response:

@@ -26,6 +26,7 @@ from portal.web import (
     client_ip_hash,
     conflict_page,
     db_session,
+    is_htmx,
     parse_form,
     path_for,
     portal,
@@ -276,7 +277,10 @@ async def autosave(request: Request) -> Response:
     differs from the newest one (nothing when it does not: 204), under the same
     optimistic check as Save draft, so a newer version saved elsewhere is never
     overwritten (409, and the recruiter is told). Answers "Saved at 14:05" for the
-    form's live region, and the form's new version out of band."""
+    form's live region, and the form's new version out of band. (Only htmx posts
+    here; anything else is a plain Save draft.)"""
+    if not is_htmx(request):
+        return await save(request)
     actor = staff_of(request)
     application_id = application_id_of(request)
     context = await _editor_context(request, actor, application_id)
