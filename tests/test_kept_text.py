@@ -10,10 +10,13 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from portal import job_kinds  # noqa: F401  (every job kind registered)
+from portal.auth import kept
 from portal.auth.models import KeptForm
 from portal.candidates.models import Candidate
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback
+from portal.jobs.registry import registry
 from portal.security.models import Session
 from portal.threads.models import Message
 from tests.factories import (
@@ -421,3 +424,23 @@ async def test_a_stale_form_with_htmx_keeps_the_form_in_place(
     assert refused.headers["hx-retarget"] == "#session-message"
     assert "Your text is still in the form" in refused.text
     assert "<html" not in refused.text
+
+
+async def test_kept_text_expires_and_is_pruned(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions)
+    await _ask_after_session_ended(client, sessions, world, htmx=True)
+    async with unit_of_work(sessions) as db:
+        await db.execute(update(KeptForm).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+    # Past its time, it is not handed back, even to its writer...
+    signed_in = await open_link(client, await sign_in_link(sessions, world))
+    assert "kept" not in signed_in.headers["location"]
+    page = await client.get(f"/feedback/{world.application_id}?kept=1")
+    assert QUESTION not in page.text
+    # ...and the hourly job deletes it.
+    async with unit_of_work(sessions) as db:
+        await kept.prune(db, now=utcnow())
+    async with sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(KeptForm)) == 0
+    assert registry.get("auth.prune_kept_forms") in registry.periodic()

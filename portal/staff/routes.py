@@ -9,9 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.auth import kept, session_id_hash, set_session_cookie
+from portal.auth import session_id_hash
 from portal.auth.areas import signed_in_staff, staff_of
-from portal.auth.models import KeptFormKind
 from portal.db import utcnow
 from portal.forms import FormState
 from portal.staff import service
@@ -24,14 +23,12 @@ from portal.web import (
     db_session,
     error_page,
     parse_form,
-    path_for,
     portal,
     rate_limited,
     redirect,
-    redirect_page,
     render,
     sign_out,
-    signed_in,
+    staff_signed_in,
 )
 
 NO_STORE = {"cache-control": "no-store"}
@@ -105,21 +102,7 @@ async def signin(request: Request) -> Response:
             headers=NO_STORE,
             block="signin_form",
         )
-    async with db_session(request) as db:
-        kept_for = await kept.waiting(
-            db,
-            owner=kept.SessionOwner(staff_user_id=outcome.staff_id),
-            kind=KeptFormKind.FEEDBACK_DRAFT,
-            now=utcnow(),
-        )
-    if kept_for is not None:
-        # A draft kept when their session ended: back to the editor, which restores it.
-        response = redirect_page(
-            request, path_for(request, "staff.feedback_editor", application_id=kept_for)
-        )
-        set_session_cookie(response, cookie, settings=portal(request).settings)
-        return response
-    return signed_in(request, cookie, then="staff.home")
+    return await staff_signed_in(request, cookie, staff_id=outcome.staff_id)
 
 
 async def home(request: Request) -> Response:

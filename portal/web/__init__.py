@@ -43,7 +43,7 @@ from portal.web.paths import (
     redirect,
     redirect_page,
 )
-from portal.web.sessions import sign_out, signed_in
+from portal.web.sessions import sign_out, signed_in, staff_signed_in
 from portal.web.state import (
     Portal,
     client_ip,
@@ -94,6 +94,7 @@ __all__ = [
     "sign_out",
     "signed_in",
     "speaks_json",
+    "staff_signed_in",
     "url_for",
     "visitor_context",
 ]

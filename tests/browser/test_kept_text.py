@@ -62,8 +62,8 @@ def test_a_question_sent_after_the_session_ended_waits_in_its_box(
 
     if js:
         # In place: the message beside the form, the question still in its box.
-        message = page.locator("#session-message")
-        expect(message).to_contain_text("We kept what you typed.")
+        notice = page.locator("#session-message")
+        expect(notice).to_contain_text("We kept what you typed.")
         assert still_same_document(page), "htmx should have said so in place"
         expect(page.locator("#body")).to_have_value(question)
         expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -71,7 +71,7 @@ def test_a_question_sent_after_the_session_ended_waits_in_its_box(
         )
         _no_violations(page, js=js, open_page=open_page, where="the feedback page, signed out")
         screenshot(page, f"kept-question-message-{name}")
-        message.get_by_role("link", name="Get a sign-in link").click()
+        notice.get_by_role("link", name="Get a sign-in link").click()
     else:
         expect(page.get_by_role("status")).to_contain_text("We kept what you typed.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Get a sign-in link")
