@@ -7,7 +7,7 @@ enter (`tests/test_area_guards.py` fails for a route outside one):
 |---|---|---|
 | `PUBLIC` | anyone | (nobody else) |
 | `CANDIDATE` | a signed-in candidate | the sign-in page (401), as `sign_in_required` answers |
-| `STAFF` | a signed-in staff member | 303 to the staff sign-in page (htmx: HX-Redirect) |
+| `STAFF` | a signed-in staff member | 303 to the staff sign-in page (htmx: a 401 message) |
 | `ADMIN` | an admin of their organization | other staff: 404; anyone else as `STAFF` |
 | `API` | API clients, each request authenticating itself | (nothing is routed there yet) |
 
