@@ -68,6 +68,7 @@ from portal.web import (
     Portal,
     asgi_error_page,
     bad_request,
+    csrf_rejected,
     database_error,
     make_templates,
     method_not_allowed,
@@ -322,12 +323,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             CsrfMiddleware,
             https=settings.https,
             allowed_origin=origin_of(settings.base_url),
-            rejected=asgi_error_page(
-                403,
-                "This form has expired",
-                "For your security the form could not be accepted. Go back, reload the page "
-                "and try again. Cookies must be enabled for this site.",
-            ),
+            rejected=csrf_rejected(),
             malformed=asgi_error_page(
                 400, "That request could not be read", "Go back, reload the page and try again."
             ),

@@ -383,6 +383,25 @@ async def read_form(
     return validate_input(model, values(pairs))
 
 
+# Fields no person typed: never shown back as their text.
+NOT_TYPED = frozenset({"csrftoken", "action", "version"})
+
+
+async def read_typed_text(request: Request, *, max_fields: int = 200) -> list[tuple[str, str]]:
+    """The text fields of a posted form that was refused before any handler read it
+    (a stale CSRF token), to show the person what they typed: the non-empty ones,
+    but not the token or buttons. Nothing for a form that cannot be read."""
+    try:
+        posted = await request.form(max_files=0, max_fields=max_fields)
+    except Exception:  # any form Starlette will not parse: nothing to show
+        return []
+    return [
+        (name, value)
+        for name, value in posted.multi_items()
+        if isinstance(value, str) and value.strip() and name not in NOT_TYPED
+    ]
+
+
 async def read_upload(
     request: Request, model: type[Model], *, file: str, max_fields: int
 ) -> tuple[Model | None, FormState, UploadFile | None]:

@@ -2,6 +2,7 @@
 
 from portal.access.models import AccessLink
 from portal.audit.models import AuditEvent
+from portal.auth.models import KeptForm
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import Base
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride
@@ -28,6 +29,7 @@ __all__ = [
     "ImportUpload",
     "InternalNote",
     "Job",
+    "KeptForm",
     "LibraryRequirement",
     "Message",
     "Organization",

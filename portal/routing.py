@@ -9,9 +9,9 @@ its own routes, so areas are tried in turn like routes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import URLPath
@@ -113,11 +113,55 @@ class PathRouter(Router):
 class Guard:
     """Who may enter an area: `name` and `who` say so for people (the docs, the test
     that every route has one), `middleware` makes it so (none for an area open to
-    anyone). The guards themselves are in `portal.auth.areas`."""
+    anyone). The guards themselves are in `portal.auth.areas`.
+
+    A guard middleware class with `sees_routes = True` is given the area's routes
+    (`routes=`), to find the one a refused request was for (`keeper_for`)."""
 
     name: str
     who: str
     middleware: Sequence[Middleware] = ()
+
+    def bound_to(self, routes: Sequence[BaseRoute]) -> list[Middleware]:
+        with_routes: dict[str, Any] = {"routes": routes}
+        return [
+            Middleware(entry.cls, *entry.args, **entry.kwargs, **with_routes)
+            if getattr(entry.cls, "sees_routes", False)
+            else entry
+            for entry in self.middleware
+        ]
+
+
+# What a handler keeps of a form posted after its writer's session ended: called by
+# the area's guard with the request and the ended session's owner, it answers
+# whether it kept anything (see portal.auth.kept).
+Keeper = Callable[..., Awaitable[bool]]
+_KEEPER = "keeps_typed"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def keeps_typed(keeper: Keeper) -> Callable[[Endpoint], Endpoint]:
+    """Mark a handler whose form holds writing: when its area's guard refuses a post
+    because the session ended, `keeper` keeps what was typed first."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _KEEPER, keeper)
+        return endpoint
+
+    return mark
+
+
+def keeper_for(routes: Sequence[BaseRoute], scope: Scope) -> tuple[Keeper, Scope] | None:
+    """The keeper of the route among `routes` that takes this request whole, if it
+    has one, with the scope the route would give its handler (its path parameters)."""
+    for route in routes:
+        match, child_scope = route.matches(scope)
+        if match is Match.FULL:
+            keeper: Keeper | None = getattr(getattr(route, "endpoint", None), _KEEPER, None)
+            if keeper is None:
+                return None
+            return keeper, {**scope, **child_scope}
+    return None
 
 
 # In the scope of a request an area takes only in part (its path, not its method).
@@ -145,7 +189,7 @@ class Area(Mount):
             path,
             app=PathRouter(routes),
             name=name,
-            middleware=[*guard.middleware, *middleware],
+            middleware=[*guard.bound_to(routes), *middleware],
         )
         self.guard = guard
 

@@ -116,7 +116,9 @@ async def test_a_new_admin_page_is_hidden_from_recruiters_without_a_check_of_its
     assert (await client.get("/staff/secret")).headers["location"] == "/staff/signin"
     await _as(client, sessions)
     anonymous = await client.get("/staff/secret", headers={"hx-request": "true"})
-    assert anonymous.status_code == 204 and anonymous.headers["hx-redirect"] == "/staff/signin"
+    # htmx: a message in the page's message area, never the sign-in page in a fragment.
+    assert anonymous.status_code == 401 and anonymous.headers["hx-retarget"] == "#session-message"
+    assert 'href="/staff/signin"' in anonymous.text
 
 
 async def test_a_new_staff_page_lets_in_staff_only(

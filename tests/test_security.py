@@ -185,15 +185,27 @@ async def test_branding_stylesheet(client: httpx.AsyncClient, sessions: Sessions
 
 
 async def test_htmx_error_answers_replace_the_main_content(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nowhere", headers={"hx-request": "true"})
+    assert response.status_code == 404
+    assert response.headers["hx-retarget"] == "#main"
+    assert response.headers["hx-reswap"] == "innerHTML"
+    assert "<html" not in response.text
+    assert "Page not found" in response.text
+
+
+async def test_an_htmx_post_with_a_stale_form_leaves_the_form_in_place(
+    client: httpx.AsyncClient,
+) -> None:
     await client.get("/signin")
     response = await client.post(
         "/signin", data={"email": "a@example.com"}, headers={"hx-request": "true"}
     )
     assert response.status_code == 403
-    assert response.headers["hx-retarget"] == "#main"
+    # Into the page's message area, not over the form (whose text would be lost).
+    assert response.headers["hx-retarget"] == "#session-message"
     assert response.headers["hx-reswap"] == "innerHTML"
     assert "<html" not in response.text
-    assert "This form has expired" in response.text
+    assert "This page has expired" in response.text
 
 
 async def test_page_links_keep_the_root_path_behind_a_proxy(app: Starlette) -> None:

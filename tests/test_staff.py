@@ -155,7 +155,8 @@ async def test_staff_pages_send_everyone_else_to_the_staff_sign_in(
     anonymous = await client.get("/staff/")
     assert anonymous.status_code == 303 and _path(anonymous.headers["location"]) == "/staff/signin"
     htmx = await client.get("/staff/", headers={"hx-request": "true"})
-    assert htmx.headers["hx-redirect"] == "/staff/signin"
+    assert htmx.status_code == 401 and htmx.headers["hx-retarget"] == "#session-message"
+    assert 'href="/staff/signin"' in htmx.text and "<form" not in htmx.text
     await sign_in(client, sessions, world)  # a candidate is not staff
     candidate = await client.get("/staff/")
     assert candidate.status_code == 303 and _path(candidate.headers["location"]) == "/staff/signin"

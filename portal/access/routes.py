@@ -8,8 +8,9 @@ from starlette.routing import Route
 
 from portal.access import jobs, service
 from portal.access.forms import SignInForm
-from portal.auth import session_id_hash, set_session_cookie
+from portal.auth import kept, session_id_hash, set_session_cookie
 from portal.auth.areas import signed_in_candidate
+from portal.auth.models import KeptFormKind
 from portal.auth.signin import SignIn, sign_in
 from portal.db import utcnow
 from portal.forms import EMAIL_MAX, FormState
@@ -119,12 +120,27 @@ async def confirm_link(request: Request) -> Response:
                 details={"via": redeemed.purpose},
             )
             session_cookie = await sign_in(db, request, entry, now=now)
+            # A question kept when their session ended: back to it, in its box.
+            kept_for = await kept.waiting(
+                db,
+                owner=kept.SessionOwner(candidate_id=redeemed.candidate_id),
+                kind=KeptFormKind.QUESTION,
+                now=now,
+            )
     if redeemed is None:
         if await _own_link(request, link):
             assert link is not None
             return _to_feedback(request, link.application_id, link.landing)
         return _spent_page(request, link=link, token=token, renewed=False)
-    response = _to_feedback(request, redeemed.application_id, redeemed.landing)
+    response: Response
+    if kept_for is not None:
+        response = RedirectResponse(
+            path_for(request, "candidate.feedback", application_id=kept_for) + "?kept=1#ask",
+            status_code=303,
+            headers=NO_STORE,
+        )
+    else:
+        response = _to_feedback(request, redeemed.application_id, redeemed.landing)
     set_session_cookie(response, session_cookie, settings=settings)
     return response
 

@@ -7,7 +7,7 @@ enter (`tests/test_area_guards.py` fails for a route outside one):
 |---|---|---|
 | `PUBLIC` | anyone | (nobody else) |
 | `CANDIDATE` | a signed-in candidate | the sign-in page (401), as `sign_in_required` answers |
-| `STAFF` | a signed-in staff member | 303 to the staff sign-in page (htmx: HX-Redirect) |
+| `STAFF` | a signed-in staff member | 303 to the staff sign-in page (htmx: a 401 message) |
 | `ADMIN` | an admin of their organization | other staff: 404; anyone else as `STAFF` |
 | `API` | API clients, each request authenticating itself | (nothing is routed there yet) |
 
@@ -18,16 +18,28 @@ adapt to whoever is there ask `signed_in_candidate` or `signed_in_staff`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from portal.auth import kept
 from portal.auth.middleware import current_actor, session_id_hash
-from portal.routing import Guard
+from portal.routing import Guard, keeper_for
 from portal.security.actors import Actor, Candidate, Staff, is_admin
-from portal.web import path_for, sign_in_required
+from portal.web import (
+    db_session,
+    is_htmx,
+    path_for,
+    session_ended_fragment,
+    sign_in_required,
+)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Key in the request's scope["state"]: the actor the area's guard let in.
 ADMITTED_KEY = "admitted_actor"
@@ -41,13 +53,40 @@ def _forget(scope: Scope) -> None:
     scope.setdefault("state", {}).pop(ADMITTED_KEY, None)
 
 
+async def _keep_typed(request: Request, routes: Sequence[BaseRoute], *, staff: bool) -> bool:
+    """Whether what a refused post held was kept for the owner of the browser's ended
+    session (a candidate's in the candidate area, a staff member's in the staff
+    areas): only for a route that keeps typed text, and only for an owner whose
+    session ended by time. The owner comes from the session row, never the request."""
+    id_hash = session_id_hash(request)
+    if request.method in SAFE_METHODS or id_hash is None:
+        return False
+    found = keeper_for(routes, request.scope)
+    if found is None:
+        return False
+    keeper, scope = found
+    async with db_session(request) as db:
+        owner = await kept.ended_session_owner(db, id_hash=id_hash)
+    if owner is None or (owner.staff_user_id is not None) != staff:
+        return False
+    try:
+        return await keeper(Request(scope, request.receive), owner)
+    except HTTPException:  # a form no page of ours sends (too many fields, say)
+        return False
+
+
 class CandidateGuard:
     """A signed-in candidate may enter; anyone else gets the sign-in page (401), which
-    says "you were signed out" to a browser whose session has just ended. A browser
-    without a session cookie is refused with no query."""
+    says "you were signed out" to a browser whose session has just ended (htmx: that
+    message alone, in the page's message area). A question posted after the session
+    ended is kept for its writer first (`portal.auth.kept`). A browser without a
+    session cookie is refused with no query."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    sees_routes = True
+
+    def __init__(self, app: ASGIApp, *, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,24 +94,33 @@ class CandidateGuard:
             return
         _forget(scope)
         request = Request(scope, receive)
+        was_kept = False
         if session_id_hash(request) is not None:
             actor = await current_actor(request)
             if isinstance(actor, Candidate):
                 _admit(scope, actor)
                 await self.app(scope, receive, send)
                 return
-        response = await sign_in_required(request)
+            was_kept = await _keep_typed(request, self.routes, staff=False)
+        response = await sign_in_required(request, kept=was_kept)
         await response(scope, receive, send)
 
 
 class StaffGuard:
     """A signed-in staff member may enter (with `admin`, only an admin); anyone else
-    is sent to the staff sign-in page. Other staff get a 404 from an admin page:
+    is sent to the staff sign-in page (htmx: a message in the page's message area,
+    with a link there). A draft posted after the session ended is kept for its
+    writer first (`portal.auth.kept`). Other staff get a 404 from an admin page:
     they do not learn it exists."""
 
-    def __init__(self, app: ASGIApp, *, admin: bool = False) -> None:
+    sees_routes = True
+
+    def __init__(
+        self, app: ASGIApp, *, admin: bool = False, routes: Sequence[BaseRoute] = ()
+    ) -> None:
         self.app = app
         self.admin = admin
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -80,7 +128,9 @@ class StaffGuard:
             connection = HTTPConnection(scope, receive)
             actor = await current_actor(connection)
             if not isinstance(actor, Staff):
-                await _to_staff_signin(Request(scope, receive))(scope, receive, send)
+                request = Request(scope, receive)
+                was_kept = await _keep_typed(request, self.routes, staff=True)
+                await _to_staff_signin(request, kept=was_kept)(scope, receive, send)
                 return
             if self.admin and not is_admin(actor):
                 raise HTTPException(404)
@@ -88,13 +138,14 @@ class StaffGuard:
         await self.app(scope, receive, send)
 
 
-def _to_staff_signin(request: Request) -> Response:
-    target = path_for(request, "staff.signin")
+def _to_staff_signin(request: Request, *, kept: bool) -> Response:
+    target = path_for(request, "staff.signin") + ("?kept=1" if kept else "")
     headers = {"cache-control": "no-store"}
-    if request.headers.get("hx-request") == "true":
+    if is_htmx(request):
         # htmx requests follow a 303 unseen and would swap the sign-in page into a
-        # fragment: have htmx load it as a page instead.
-        return Response(status_code=204, headers={**headers, "hx-redirect": target})
+        # fragment; a redirect of the whole page would lose what is in the form. Say
+        # so in the page's message area, with the way back in, and keep the form.
+        return session_ended_fragment(request, signin_url=target, staff=True, kept=kept)
     return RedirectResponse(target, status_code=303, headers=headers)
 
 

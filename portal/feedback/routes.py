@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal.auth import kept
 from portal.auth.areas import candidate_of
+from portal.auth.models import KeptFormKind
 from portal.db import utcnow
 from portal.feedback import service
 from portal.feedback.view import FeedbackView, load_feedback_view
@@ -19,6 +21,7 @@ from portal.orgs.branding import organization_branding
 from portal.pdf.download import summary_download
 from portal.pdf.summary import summary_view
 from portal.pool import panel as talent_pool
+from portal.routing import keeps_typed
 from portal.security.actors import Candidate
 from portal.threads import service as threads
 from portal.threads.forms import QuestionForm, one_newline
@@ -119,11 +122,37 @@ async def pool_panel(
     return pool
 
 
+# In the address after signing in again with a question kept (portal.auth.kept):
+# only then is there anything to look for. Says nothing of whose or what.
+KEPT_QUERY = "kept"
+
+
+async def _restored_question(request: Request, actor: Candidate) -> FormState | None:
+    """The question this candidate typed before their session ended, if it was kept
+    (and it is theirs: kept text is bound to its writer, whoever signs in on the
+    browser); handed back once."""
+    if KEPT_QUERY not in request.query_params:
+        return None
+    async with db_session(request) as db:
+        fields = await kept.take(
+            db,
+            owner=kept.SessionOwner(candidate_id=actor.candidate_id),
+            kind=KeptFormKind.QUESTION,
+            application_id=_application_id(request),
+            now=utcnow(),
+        )
+    if not fields:
+        return None
+    return FormState(values={"body": fields.get("body", "")})
+
+
 async def feedback(request: Request) -> Response:
     actor = candidate_of(request)
-    context = await _context(request, actor)
+    restored = await _restored_question(request, actor)
+    context = await _context(request, actor, form=restored)
     if context is None:
         return await not_found(request, LookupError(_application_id(request)))
+    context["restored"] = restored is not None
     response = render(request, "candidate/feedback.html", context, headers=PRIVATE)
     remember_organization(request, response, context["page"].branding.slug)
     return response
@@ -173,6 +202,22 @@ async def _conversation(
     )
 
 
+async def keep_question(request: Request, owner: kept.SessionOwner) -> bool:
+    """A question posted after the candidate's session ended: kept for them
+    (`portal.auth.kept`), so that it is in the box when they sign in again."""
+    _, form = await read_form(request, QuestionForm, values=one_newline)
+    async with db_session(request) as db:
+        return await kept.keep(
+            db,
+            owner=owner,
+            kind=KeptFormKind.QUESTION,
+            application_id=_application_id(request),
+            fields={"body": form.value("body")},
+            now=utcnow(),
+        )
+
+
+@keeps_typed(keep_question)
 async def ask(request: Request) -> Response:
     """A candidate's question or follow-up about the application in the path."""
     actor = candidate_of(request)

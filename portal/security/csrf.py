@@ -65,6 +65,11 @@ def csrf_token(scope: Scope) -> str:
     return token
 
 
+# In the scope's state of a refused request: whether the browser said the request
+# came from a page of this site (see `CsrfMiddleware`).
+SAME_ORIGIN_PROVEN = "csrf_same_origin"
+
+
 class MalformedBody(ValueError):
     pass
 
@@ -172,6 +177,12 @@ class CsrfMiddleware:
         if not self._same_origin(scope, headers) or cookie_token is None:
             await self.rejected(scope, receive, send_out)
             return
+        # A page of ours sent this (the browser says so): if only its token is stale,
+        # the refusal may show the person what they typed (never for a cross-site post,
+        # which could make our page say anything).
+        state[SAME_ORIGIN_PROVEN] = headers.get(b"sec-fetch-site") == b"same-origin" or (
+            headers.get(b"origin") not in (None, b"null")
+        )
         submitted = headers.get(HEADER, b"").decode("latin-1")
         if submitted:
             replay = receive

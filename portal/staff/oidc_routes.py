@@ -23,6 +23,7 @@ from portal.web import (
     rate_limited,
     render,
     signed_in,
+    staff_signed_in,
 )
 
 NO_STORE = {"cache-control": "no-store"}
@@ -163,7 +164,7 @@ async def _sign_in(request: Request, identity: Identity) -> Response:
             status_code=403,
             headers=NO_STORE,
         )
-    return signed_in(request, cookie, then="staff.home")
+    return await staff_signed_in(request, cookie, staff_id=attempt.staff_id)
 
 
 async def _link(request: Request, identity: Identity, token: str) -> Response:

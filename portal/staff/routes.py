@@ -28,7 +28,7 @@ from portal.web import (
     redirect,
     render,
     sign_out,
-    signed_in,
+    staff_signed_in,
 )
 
 NO_STORE = {"cache-control": "no-store"}
@@ -46,6 +46,8 @@ def _signin_context(request: Request) -> dict[str, Any]:
         "form": FormState(),
         "failed": "",
         "signed_out": "signed_out" in request.query_params,
+        # Sent here by a post made after the session ended, whose text was kept.
+        "kept": "kept" in request.query_params,
         "single_sign_on": portal(request).oidc is not None,
         "provider_name": settings.oidc_provider_name,
     }
@@ -100,7 +102,7 @@ async def signin(request: Request) -> Response:
             headers=NO_STORE,
             block="signin_form",
         )
-    return signed_in(request, cookie, then="staff.home")
+    return await staff_signed_in(request, cookie, staff_id=outcome.staff_id)
 
 
 async def home(request: Request) -> Response:

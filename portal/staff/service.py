@@ -164,6 +164,7 @@ class PasswordSignIn:
     # Why the password was not checked at all: "locked" or "rate_limited" (see
     # `SignInAttempt.reason`); None when it was.
     refused: str | None = None
+    staff_id: int | None = None  # who signed in, when it succeeded
 
 
 async def sign_in_with_password(
@@ -218,4 +219,4 @@ async def sign_in_with_password(
         ip_hash=ip_hash,
         details=details,
     )
-    return PasswordSignIn(cookie)
+    return PasswordSignIn(cookie, staff_id=attempt.staff_id if cookie else None)

@@ -23,6 +23,7 @@ from portal.web.pages import (
     ORG_COOKIE_MAX_AGE,
     asgi_error_page,
     bad_request,
+    csrf_rejected,
     database_error,
     error_page,
     method_not_allowed,
@@ -30,6 +31,7 @@ from portal.web.pages import (
     rate_limited,
     remember_organization,
     server_error,
+    session_ended_fragment,
     sign_in_required,
     speaks_json,
     visitor_context,
@@ -41,7 +43,7 @@ from portal.web.paths import (
     redirect,
     redirect_page,
 )
-from portal.web.sessions import sign_out, signed_in
+from portal.web.sessions import sign_out, signed_in, staff_signed_in
 from portal.web.state import (
     Portal,
     client_ip,
@@ -67,6 +69,7 @@ __all__ = [
     "client_ip",
     "client_ip_hash",
     "conflict_page",
+    "csrf_rejected",
     "database_error",
     "db_reads",
     "db_session",
@@ -86,10 +89,12 @@ __all__ = [
     "remember_organization",
     "render",
     "server_error",
+    "session_ended_fragment",
     "sign_in_required",
     "sign_out",
     "signed_in",
     "speaks_json",
+    "staff_signed_in",
     "url_for",
     "visitor_context",
 ]

@@ -22,11 +22,12 @@ from portal.db import (
     DatabaseUnavailable,
     is_database_unavailable,
 )
-from portal.forms import FormState
+from portal.forms import FormState, read_typed_text
 from portal.orgs.branding import Branding, read_branding
 from portal.orgs.forms import is_slug
+from portal.security.csrf import SAME_ORIGIN_PROVEN
 from portal.security.token_paths import redact_path
-from portal.web.paths import app_root_path
+from portal.web.paths import app_root_path, path_for
 from portal.web.state import db_reads, is_htmx, portal
 from portal.web.templates import render
 
@@ -170,30 +171,124 @@ def rate_limited(request: Request) -> Response:
     )
 
 
-async def sign_in_required(request: Request) -> Response:
+# Where htmx puts "your session ended" (see base.html's `session_message` block):
+# a refused htmx request never swaps a sign-in page into the fragment it targeted,
+# and the form stays as it was, its text in place.
+SESSION_MESSAGE = "#session-message"
+
+
+def session_ended_fragment(
+    request: Request, *, signin_url: str, staff: bool, kept: bool, session_ended: bool = True
+) -> Response:
+    """401 for an htmx request that needs a sign-in: a short message swapped into the
+    page's message area (`SESSION_MESSAGE`), with the way back in."""
+    return render(
+        request,
+        "_session_ended.html",
+        {
+            "signin_url": signin_url,
+            "staff": staff,
+            "kept": kept,
+            "session_ended": session_ended,
+            "idle_minutes": portal(request).settings.session_idle_minutes,
+        },
+        status_code=401,
+        headers={
+            "cache-control": "no-store",
+            "hx-retarget": SESSION_MESSAGE,
+            "hx-reswap": "innerHTML",
+        },
+    )
+
+
+STALE_FORM_TITLE = "This form has expired"
+STALE_FORM = (
+    "For your security the form could not be accepted. Go back, reload the page and try "
+    "again. Cookies must be enabled for this site."
+)
+
+
+def csrf_rejected() -> Any:
+    """The ASGI app answering a post refused for its CSRF token (403). For htmx, a
+    message in the page's message area: the form stays as it is, its text in it.
+    Without JavaScript, when the browser said the post came from a page of ours,
+    the page shows back what was typed, to copy before reloading (nothing is kept
+    on the server: without a valid token we cannot tell who sent it)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if speaks_json(scope):
+            response = error_page(request, 403, STALE_FORM_TITLE, STALE_FORM)
+        elif is_htmx(request):
+            response = render(
+                request,
+                "_form_expired.html",
+                {},
+                status_code=403,
+                headers={
+                    "cache-control": "no-store",
+                    "hx-retarget": SESSION_MESSAGE,
+                    "hx-reswap": "innerHTML",
+                },
+            )
+        else:
+            typed: list[tuple[str, str]] = []
+            if scope.get("state", {}).get(SAME_ORIGIN_PROVEN):
+                typed = await read_typed_text(request)
+            response = render(
+                request,
+                "error.html",
+                {
+                    **await visitor_context(request),
+                    "title": STALE_FORM_TITLE,
+                    "message": STALE_FORM,
+                    "typed": typed,
+                },
+                status_code=403,
+                headers={"cache-control": "no-store"},
+                block="main",
+            )
+        await response(scope, receive, send)
+
+    return app
+
+
+async def sign_in_required(request: Request, *, kept: bool = False) -> Response:
     """Where a signed-out visitor lands: the sign-in page, saying why. "You were
     signed out" only to someone whose session has just ended (their stale cookie
-    is dropped, so it is said once)."""
-    context = await visitor_context(request)
+    is dropped, so it is said once). `kept`: what they posted was kept for them
+    (`portal.auth.kept`), and the page says so. For htmx, only that message, in the
+    page's message area (`session_ended_fragment`)."""
     actor = await current_actor(request)
     session_ended = session_id_hash(request) is not None and not isinstance(
         actor, Candidate | Staff
     )
     settings = portal(request).settings
-    response = render(
-        request,
-        "candidate/signin.html",
-        {
-            **context,
-            "form": FormState(),
-            "sent": False,
-            "sign_in_needed": True,
-            "session_ended": session_ended,
-            "idle_minutes": settings.session_idle_minutes,
-        },
-        status_code=401,
-        headers={"cache-control": "no-store"},
-    )
+    if is_htmx(request):
+        response = session_ended_fragment(
+            request,
+            signin_url=path_for(request, "candidate.signin"),
+            staff=False,
+            kept=kept,
+            session_ended=session_ended,
+        )
+    else:
+        context = await visitor_context(request)
+        response = render(
+            request,
+            "candidate/signin.html",
+            {
+                **context,
+                "form": FormState(),
+                "sent": False,
+                "sign_in_needed": True,
+                "session_ended": session_ended,
+                "kept": kept,
+                "idle_minutes": settings.session_idle_minutes,
+            },
+            status_code=401,
+            headers={"cache-control": "no-store"},
+        )
     if session_ended:
         clear_session_cookie(response, settings=settings)
     return response

@@ -11,17 +11,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.auth import kept
 from portal.auth.areas import staff_of
+from portal.auth.models import KeptFormKind
 from portal.concurrency import Conflict
 from portal.db import utcnow
 from portal.feedback import drafts
 from portal.feedback.view import Version, load_feedback_view
+from portal.formats import in_zone
 from portal.forms import MAX_ROWS_INDEX, FormState, parse_number, read_form
+from portal.routing import keeps_typed
 from portal.security.actors import Staff
 from portal.web import (
     client_ip_hash,
     conflict_page,
     db_session,
+    is_htmx,
     parse_form,
     path_for,
     portal,
@@ -93,13 +98,25 @@ def _page(
 
 
 async def editor(request: Request) -> Response:
-    """The newest version in the form, with the check's findings on it."""
+    """The newest version in the form, with the check's findings on it; or what this
+    recruiter typed before their session ended, when it was kept (`portal.auth.kept`),
+    from the version they started from (saving it meets the usual conflict check)."""
     actor = staff_of(request)
     application_id = application_id_of(request)
     context = await _editor_context(request, actor, application_id)
     async with db_session(request) as db:
+        restored = await kept.take(
+            db,
+            owner=kept.SessionOwner(staff_user_id=actor.staff_id),
+            kind=KeptFormKind.FEEDBACK_DRAFT,
+            application_id=application_id,
+            now=utcnow(),
+        )
         stored = await drafts.load_draft(db, actor=actor, application_id=application_id)
     requirements = context["requirements"]
+    if restored:
+        context["done"] = RESTORED
+        return _page(request, context, FormState(values=restored), None, block=None)
     form = form_from_draft(
         stored.draft if stored else None,
         version=stored.version if stored else 0,
@@ -109,6 +126,28 @@ async def editor(request: Request) -> Response:
     if stored is not None:
         result = check(built_from_stored(stored.draft, requirements=requirements), form.values)
     return _page(request, context, form, result, block=None)
+
+
+RESTORED = (
+    "We restored what you typed before your session ended. It is not saved yet: check it "
+    "and press Save draft."
+)
+
+
+async def keep_draft(request: Request, owner: kept.SessionOwner) -> bool:
+    """The editor posted after the recruiter's session ended: every field as typed,
+    kept for them (`portal.auth.kept`) until they sign in again."""
+    _, form = await read_form(request, EditorForm)
+    fields = {name: value for name, value in form.values.items() if name != "action"}
+    async with db_session(request) as db:
+        return await kept.keep(
+            db,
+            owner=owner,
+            kind=KeptFormKind.FEEDBACK_DRAFT,
+            application_id=application_id_of(request),
+            fields=fields,
+            now=utcnow(),
+        )
 
 
 def _changed_rows(form: FormState, action: str) -> FormState | None:
@@ -123,6 +162,7 @@ def _changed_rows(form: FormState, action: str) -> FormState | None:
     return None
 
 
+@keeps_typed(keep_draft)
 async def save(request: Request) -> Response:
     """Save (a new version), check, preview, or add or remove a row, by the button pressed."""
     actor = staff_of(request)
@@ -221,6 +261,71 @@ def _label(name: str, requirements: list[Requirement]) -> str:
     kind = "Strength" if list_name == "strengths" else "Growth area"
     return (
         f"{kind} {int(number) + 1 if number.isdigit() else number}: {PART_LABELS.get(part, part)}"
+    )
+
+
+AUTOSAVE_REFUSED = {
+    422: "Not saved automatically: some fields need attention. Press Save draft to see which.",
+    409: "Not saved automatically: someone else saved a newer version meanwhile. Press Save "
+    "draft to compare your text with theirs.",
+}
+
+
+@keeps_typed(keep_draft)
+async def autosave(request: Request) -> Response:
+    """For htmx, a few seconds after typing: save the form as a new version when it
+    differs from the newest one (nothing when it does not: 204), under the same
+    optimistic check as Save draft, so a newer version saved elsewhere is never
+    overwritten (409, and the recruiter is told). Answers "Saved at 14:05" for the
+    form's live region, and the form's new version out of band. (Only htmx posts
+    here; anything else is a plain Save draft.)"""
+    if not is_htmx(request):
+        return await save(request)
+    actor = staff_of(request)
+    application_id = application_id_of(request)
+    context = await _editor_context(request, actor, application_id)
+    data, _ = await read_form(request, EditorForm)
+    built = build_draft(data, requirements=context["requirements"]) if data else None
+    status = 422
+    if data is not None and isinstance(built, BuiltDraft):
+        now = utcnow()
+        try:
+            async with db_session(request) as db:
+                saved = await drafts.save_draft(
+                    db,
+                    actor=actor,
+                    application_id=application_id,
+                    draft=built.draft,
+                    author_staff_id=actor.staff_id,
+                    based_on=data.version,
+                    now=now,
+                    ip_hash=client_ip_hash(request),
+                )
+        except drafts.ApplicationNotFound:
+            raise HTTPException(404) from None
+        except Conflict:
+            status = 409
+        else:
+            if not saved.created:
+                return Response(status_code=204, headers=NO_STORE)
+            return render(
+                request,
+                TEMPLATE,
+                {
+                    **context,
+                    "saved_at": f"{in_zone(now, actor.time_zone):%H:%M}",
+                    "saved_version": saved.version,
+                },
+                block="autosaved",
+                headers=NO_STORE,
+            )
+    return render(
+        request,
+        TEMPLATE,
+        {**context, "autosave_refused": AUTOSAVE_REFUSED[status]},
+        status_code=status,
+        block="autosaved",
+        headers=NO_STORE,
     )
 
 
@@ -343,6 +448,7 @@ routes = [
     Route(FEEDBACK, editor, methods=["GET"], name="staff.feedback_editor"),
     Route(FEEDBACK, save, methods=["POST"], name="staff.feedback_save"),
     Route(FEEDBACK + "/check", live_check, methods=["POST"], name="staff.feedback_check"),
+    Route(FEEDBACK + "/autosave", autosave, methods=["POST"], name="staff.feedback_autosave"),
     Route(
         "/applications/{application_id:id}/preview",
         preview,
