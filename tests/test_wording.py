@@ -82,6 +82,7 @@ def _membership(state: str = "active") -> Membership:
         role_families=(),
         locations=(),
         remote="either",
+        only_chosen_roles=False,
         contact_frequency="quarterly",
         duration_months=12,
         joined_at=joined,
@@ -111,9 +112,9 @@ def test_no_template_or_module_puts_a_possessive_after_a_name_it_is_given() -> N
     found = []
     for path in Path(TEMPLATES_DIR).rglob("*.*"):
         for number, line in enumerate(path.read_text().splitlines(), 1):
-            if re.search(r"\}\}\s*['’]s\b", line):
+            if re.search(r"\}\}\s*['\u2019]s\b", line):
                 found.append(f"{path.name}:{number}")
-    organization_name = re.compile(r"\{[^{}]*(organization|display_name)[^{}]*\}['’]s\b")
+    organization_name = re.compile(r"\{[^{}]*(organization|display_name)[^{}]*\}['\u2019]s\b")
     for path in (ROOT / "portal").rglob("*.py"):
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if organization_name.search(line):
@@ -221,4 +222,6 @@ async def test_the_preview_offers_the_staff_pdf_in_the_same_places(
     page = await client.get(f"/staff/applications/{world.application_id}/preview")
     html = Page(page.text)
     top = html.one("header.feedback__intro .download a")
-    assert top.get("href") == f"/staff/applications/{world.application_id}/summary.pdf?version=latest"
+    assert (
+        top.get("href") == f"/staff/applications/{world.application_id}/summary.pdf?version=latest"
+    )

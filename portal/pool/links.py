@@ -20,10 +20,9 @@ from portal.pool.models import (
     PoolMembership,
     PoolState,
 )
-from portal.pool.panel import MEMBERSHIP_COLUMNS, Membership, membership_from_row
+from portal.pool.panel import MEMBERSHIP_COLUMNS, Membership, add_months, membership_from_row
 from portal.pool.service import (
     StatementChanged,
-    add_months,
     leave_membership,
     record_change,
 )
