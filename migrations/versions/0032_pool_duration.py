@@ -50,7 +50,7 @@ def _check_sqlite_foreign_keys() -> None:
 
 
 def _check(condition: str) -> None:
-    with op.batch_alter_table("pool_memberships", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table("pool_memberships", schema=None) as batch_op:
         batch_op.drop_constraint(op.f(CHECK), type_="check")
         batch_op.create_check_constraint(op.f(CHECK), sa.text(condition))
 

@@ -119,9 +119,7 @@ def test_join_the_pool_then_leave_from_the_emailed_link(
     )
     duration.get_by_label(re.compile(r"^6 months, until ")).check()
     page.locator("#pool").get_by_role("button", name="Change how long I stay").click()
-    expect(page.locator("#pool").get_by_role("status")).to_contain_text(
-        "Saved: you are now in the"
-    )
+    expect(page.locator("#pool").get_by_role("status")).to_contain_text("Saved: you are now in the")
     if js:
         assert still_same_document(page), "htmx did not swap the panel in place"
     violations = serious_violations(page, js=js, open_page=open_page)
