@@ -117,7 +117,8 @@ def test_join_the_pool_then_leave_from_the_emailed_link(
     duration = page.locator("#pool").get_by_role(
         "group", name="How long may we keep you in the talent pool?"
     )
-    duration.get_by_label(re.compile(r"^6 months, until ")).check()
+    expect(duration.get_by_role("radio", name=re.compile(r"^1 year, until "))).to_be_checked()
+    duration.get_by_role("radio", name=re.compile(r"^6 months, until ")).check()
     page.locator("#pool").get_by_role("button", name="Change how long I stay").click()
     expect(page.locator("#pool").get_by_role("status")).to_contain_text("Saved: you are now in the")
     if js:
