@@ -127,6 +127,24 @@ def _words(body: bytes | memoryview) -> str:
     return re.sub(r"\s+", " ", text).replace("> <", "><")
 
 
+_PDF_LINK = re.compile(r'<p class="download"><a href="([^"]+)">Download this feedback as a PDF</a>')
+
+
+def changed_since(before: str) -> str:
+    """The page rendered by the templates before the rework, with what the page says
+    differently since then on purpose, so that "the same page" still means the same
+    work: the PDF link also sits with the page's actions at the top, and is called
+    "Download a PDF summary"."""
+    found = _PDF_LINK.search(before)
+    if found is None:
+        return before
+    link = f'<a href="{found.group(1)}">Download a PDF summary</a>'
+    page = before.replace(found.group(0), f'<p class="download">{link}', 1)
+    return page.replace(
+        "</p></header>", f'</p><p class="download download--top">{link}</p></header>', 1
+    )
+
+
 def measure(
     *,
     applications: int,
@@ -150,7 +168,7 @@ def measure(
             templates_then(extract_templates(TEMPLATES_BEFORE_COMMIT, Path(tmp))), baseline
         )
         after = _renderer(make_templates(), baseline)
-        same_page = _words(before().body) == _words(after().body)
+        same_page = changed_since(_words(before().body)) == _words(after().body)
         os.sched_setaffinity(0, {cpu})
         try:
             for render in (before, after):  # warm: templates loaded, code paths hot

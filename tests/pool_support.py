@@ -16,7 +16,7 @@ from portal.jobs.models import BackgroundJob
 from portal.orgs.consent import current_consent_text
 from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership
-from portal.pool.service import add_months
+from portal.pool.panel import add_months
 from portal.pool.tokens import LinkPurpose, member_token
 from portal.settings import Settings
 from tests.factories import CSRF_FIELD, World
@@ -47,6 +47,7 @@ JOIN = {
     "role_families": ["data", "engineering"],
     "locations": "Berlin, Remote in the EU",
     "remote": "either",
+    "which_roles": "any",
     "contact_frequency": "quarterly",
     "duration_months": "12",
     "consent": "yes",
@@ -80,6 +81,7 @@ async def add_member(
     locations: str = "Berlin",
     remote: str = "either",
     contact_frequency: str = "quarterly",
+    only_chosen_roles: bool = False,
     last_contacted_at: dt.datetime | None = None,
 ) -> int:
     """An active member made directly in the database (for staff-side tests)."""
@@ -95,6 +97,7 @@ async def add_member(
             role_families=role_families,
             locations=locations,
             remote=remote,
+            only_chosen_roles=only_chosen_roles,
             contact_frequency=contact_frequency,
             duration_months=months,
             joined_at=joined,

@@ -264,7 +264,9 @@ async def test_two_recruiters_sending_the_same_invitation_at_once_reach_each_mem
     cy = await make_world(sessions, email="cy@example.com", name="Cy Varga")
     # "Matching roles only": no waiting period, so only the database can stop a
     # second invitation to the same job.
-    matching = await add_member(sessions, ada, contact_frequency="matching", role_families="data")
+    matching = await add_member(
+        sessions, ada, contact_frequency="anytime", only_chosen_roles=True, role_families="data"
+    )
     quarterly = await add_member(sessions, cy, contact_frequency="quarterly")
     await make_staff(sessions, organization_id=ada.organization_id)
     await make_staff(sessions, organization_id=ada.organization_id, email="kim@acme.example")

@@ -206,6 +206,7 @@ async def test_changing_preferences_and_leaving_from_the_page(
             "role_families": "design",
             "locations": "Lisbon",
             "remote": "remote",
+            "which_roles": "chosen",
             "contact_frequency": "monthly",
         },
         headers={"hx-request": "true"},

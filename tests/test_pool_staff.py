@@ -203,7 +203,9 @@ async def test_invitations_respect_each_members_limits(
     recent = await add_member(
         sessions, cy, contact_frequency="monthly", last_contacted_at=now - dt.timedelta(days=10)
     )
-    picky = await add_member(sessions, eve, contact_frequency="matching", role_families="design")
+    picky = await add_member(
+        sessions, eve, contact_frequency="anytime", only_chosen_roles=True, role_families="design"
+    )
     foreign = await add_member(sessions, bo)
     await _recruiter(client, sessions, ada)
     async with sessions() as db:

@@ -292,6 +292,15 @@ def _consent_text_changed(details: Details) -> Said:
     return "{actor} published version {version} of {consent_text}", _version(details)
 
 
+def _pool_duration_changed(details: Details) -> Said:
+    months = details.get("duration_months")
+    if not isinstance(months, int):
+        return "{actor} changed how long they stay in {membership:the talent pool}", {}
+    return "{actor} changed how long they stay in {membership:the talent pool} to {months}", {
+        "months": _count(months, "month", "months")
+    }
+
+
 def _pool_exported(details: Details) -> Said:
     rows = details.get("rows")
     members = _count(rows, "member", "members") if isinstance(rows, int) else "members"
@@ -402,6 +411,7 @@ SENTENCES: dict[str, Sentence] = {
     # The talent pool (portal.pool).
     "pool.joined": "{actor} joined {membership:the talent pool}",
     "pool.changed": "{actor} changed their {membership:talent-pool preferences}",
+    "pool.duration_changed": _pool_duration_changed,
     "pool.renewed": "{actor} renewed their {membership:talent-pool consent}",
     "pool.left": "{actor} left {membership:the talent pool}",
     "pool.expired": "{actor} ended the talent-pool membership of {candidate}: "

@@ -25,7 +25,7 @@ from portal.pool.models import (
     PoolState,
     RemotePreference,
 )
-from portal.pool.service import add_months
+from portal.pool.panel import add_months
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from portal.web import (
 PRIVATE = {"cache-control": "private, no-store"}
 NO_STORE_PRIVATE = {"cache-control": "no-store"}
 # What the pool panel says after a change made without JavaScript (?pool=...).
-POOL_DONE = frozenset({"joined", "changed", "left"})
+POOL_DONE = frozenset({"joined", "changed", "duration", "left"})
 
 
 async def applications(request: Request) -> Response:

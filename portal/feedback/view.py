@@ -48,11 +48,20 @@ from portal.security.actors import Actor
 from portal.security.actors import Candidate as CandidateActor
 from portal.staff.models import StaffUser
 
+# How far an application went, in two voices: to the candidate (their page, their
+# list, the PDF) and about the candidate (every staff page). A staff page never
+# says "you" to the recruiter about the candidate's progress.
 STAGE_WORDS: dict[str, str] = {
     Stage.APPLIED: "We reviewed your application",
     Stage.SCREEN: "You reached the screening call",
     Stage.INTERVIEW: "You reached the interviews",
     Stage.FINAL: "You reached the final interview",
+}
+STAFF_STAGE_WORDS: dict[str, str] = {
+    Stage.APPLIED: "Application reviewed",
+    Stage.SCREEN: "Reached the screening call",
+    Stage.INTERVIEW: "Reached the interviews",
+    Stage.FINAL: "Reached the final interview",
 }
 RATING_WORDS: dict[str, str] = {
     Rating.MET: "Met",
@@ -139,6 +148,11 @@ class FeedbackView:
     @property
     def stage_words(self) -> str:
         return STAGE_WORDS[self.stage]
+
+    @property
+    def staff_stage_words(self) -> str:
+        """How far the application went, as staff pages say it ("Reached the interviews")."""
+        return STAFF_STAGE_WORDS[self.stage]
 
     @property
     def outcome(self) -> str:

@@ -34,6 +34,8 @@ class AnsweredQuestion:
 class SummaryView(FeedbackView):
     answered_questions: tuple[AnsweredQuestion, ...] = ()
     pool_status: str = ""
+    # When the candidate's talent-pool consent ends, while they are a member.
+    pool_member_until: dt.datetime | None = None
 
 
 async def answered_questions(
@@ -76,14 +78,14 @@ def pool_status(membership: Membership | None, organization: str) -> str:
         return ""
     if membership.state == PoolState.ACTIVE:
         return (
-            f"You joined {organization}'s talent pool on {long_date(membership.joined_at)}; "
+            f"You joined the {organization} talent pool on {long_date(membership.joined_at)}; "
             f"your consent runs until {long_date(membership.expires_at)}, and you can leave "
             "at any time from your feedback page."
         )
     if membership.state == PoolState.LEFT and membership.left_at is not None:
-        return f"You left {organization}'s talent pool on {long_date(membership.left_at)}."
+        return f"You left the {organization} talent pool on {long_date(membership.left_at)}."
     ended = long_date(membership.expires_at)
-    return f"Your place in {organization}'s talent pool ended on {ended}."
+    return f"Your place in the {organization} talent pool ended on {ended}."
 
 
 async def summary_view(db: AsyncSession, page: FeedbackView, *, actor: Actor) -> FeedbackView:
@@ -99,12 +101,22 @@ async def summary_view(db: AsyncSession, page: FeedbackView, *, actor: Actor) ->
     status = pool_status(membership, page.branding.display_name)
     if not questions and not status:
         return page
-    return with_extras(page, questions, status)
+    until = membership.expires_at if membership and membership.active else None
+    return with_extras(page, questions, status, pool_member_until=until)
 
 
 def with_extras(
-    page: FeedbackView, questions: tuple[AnsweredQuestion, ...], status: str
+    page: FeedbackView,
+    questions: tuple[AnsweredQuestion, ...],
+    status: str,
+    *,
+    pool_member_until: dt.datetime | None = None,
 ) -> SummaryView:
     """The feedback view with the answered questions and the pool status filled in."""
     fields = {f.name: getattr(page, f.name) for f in dataclasses.fields(FeedbackView)}
-    return SummaryView(**fields, answered_questions=questions, pool_status=status)
+    return SummaryView(
+        **fields,
+        answered_questions=questions,
+        pool_status=status,
+        pool_member_until=pool_member_until,
+    )

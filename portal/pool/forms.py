@@ -31,8 +31,13 @@ REMOTE_WORDS = {
     RemotePreference.REMOTE: "Remote only",
     RemotePreference.ON_SITE: "On site or hybrid only",
 }
+# Which roles a member may hear about (as posted -> in words), and how often.
+WHICH_ROLES_WORDS = {
+    "chosen": "Only roles of the kinds I chose",
+    "any": "Any role that may suit me",
+}
 FREQUENCY_WORDS = {
-    ContactFrequency.MATCHING: "Only about roles that match my choices",
+    ContactFrequency.ANYTIME: "Whenever a suitable role comes up",
     ContactFrequency.MONTHLY: "At most once a month",
     ContactFrequency.QUARTERLY: "At most once a quarter",
 }
@@ -40,11 +45,25 @@ FREQUENCY_WORDS = {
 
 class PreferenceWords:
     """A member's choices in words, for anything with `role_families` (codes),
-    `remote` and `contact_frequency`."""
+    `remote`, `only_chosen_roles` and `contact_frequency`."""
 
     role_families: tuple[str, ...]
     remote: str
+    only_chosen_roles: bool
     contact_frequency: str
+
+    @property
+    def which_roles(self) -> str:
+        """The "which roles" choice as posted: only the chosen kinds (when there are
+        any to keep to), or any role."""
+        return "chosen" if self.only_chosen_roles and self.role_families else "any"
+
+    @property
+    def which_roles_words(self) -> str:
+        """Which roles they may hear about, as staff read it."""
+        if self.which_roles == "chosen":
+            return "Only roles of the kinds chosen"
+        return "Any kind of role"
 
     @property
     def role_family_labels(self) -> tuple[str, ...]:
@@ -99,17 +118,40 @@ Locations = Annotated[
 
 
 _REMOTE = "Choose whether you would like remote or on-site work."
+_WHICH = "Choose which roles we may tell you about."
 _OFTEN = "Choose how often we may contact you."
 _LONG = "Choose how long we may keep you in the pool."
 
 
 class PreferencesForm(InputModel):
-    """What a member may change at any time."""
+    """What a member may change at any time: each question of the form is one field
+    (what kinds of role, where, remote or not, which roles to hear about, how often)."""
 
     role_families: RoleFamilies = ""
     locations: Locations = ""
     remote: Annotated[RemotePreference, Say(missing=_REMOTE, invalid=_REMOTE)]
+    which_roles: Annotated[Literal["chosen", "any"], Say(missing=_WHICH)]
     contact_frequency: Annotated[ContactFrequency, Say(missing=_OFTEN, invalid=_OFTEN)]
+
+    @field_validator("which_roles")
+    @classmethod
+    def _kinds_to_keep_to(cls, value: str, info: ValidationInfo) -> str:
+        if value == "chosen" and not info.data.get("role_families", "x"):
+            raise PydanticCustomError(
+                "choice",
+                "Tick at least one kind of role above, or choose to hear about any role.",
+            )
+        return value
+
+    @property
+    def only_chosen_roles(self) -> bool:
+        return self.which_roles == "chosen"
+
+
+class DurationForm(InputModel):
+    """A member's new choice of how long they stay (one of the organization's)."""
+
+    duration_months: Annotated[int, Field(ge=1, le=60), Say(missing=_LONG, invalid=_LONG)]
 
 
 class JoinForm(PreferencesForm):

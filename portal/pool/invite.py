@@ -102,11 +102,7 @@ async def plan(
             result.skipped.append(
                 Skipped(member, f"Contacted on {long_date(member.last_contacted_at)}.", next_at)
             )
-        elif (
-            member.contact_frequency == ContactFrequency.MATCHING
-            and member.role_families
-            and form.role_family not in member.role_families
-        ):
+        elif member.which_roles == "chosen" and form.role_family not in member.role_families:
             wanted = ", ".join(member.role_family_labels)
             result.skipped.append(
                 Skipped(member, f"Only wants roles in {wanted}; this is {family}.")

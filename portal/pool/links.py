@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.candidates.models import Candidate
+from portal.orgs.branding import BRANDING_COLUMNS, Branding, branding_from
 from portal.orgs.consent import current_consent_text
 from portal.orgs.models import Organization
 from portal.pool.models import (
@@ -19,10 +20,9 @@ from portal.pool.models import (
     PoolMembership,
     PoolState,
 )
-from portal.pool.panel import MEMBERSHIP_COLUMNS, Membership, membership_from_row
+from portal.pool.panel import MEMBERSHIP_COLUMNS, Membership, add_months, membership_from_row
 from portal.pool.service import (
     StatementChanged,
-    add_months,
     leave_membership,
     record_change,
 )
@@ -35,11 +35,16 @@ class LinkedMembership:
     """A membership found by the token of an emailed link, with what its pages show."""
 
     membership: Membership
-    organization: str
-    slug: str
-    accent_colour: str
+    # The organization as its candidates see it on every page of theirs: the name, and
+    # the footer's privacy notice and contact address.
+    branding: Branding
     candidate_name: str
+    # The application whose feedback page they joined from, for a link back to it.
     source_application_id: int | None
+
+    @property
+    def organization(self) -> str:
+        return self.branding.display_name
 
 
 async def find_by_token(
@@ -53,9 +58,7 @@ async def find_by_token(
             await db.execute(
                 select(
                     *MEMBERSHIP_COLUMNS,
-                    Organization.display_name,
-                    Organization.slug,
-                    Organization.accent_colour,
+                    *BRANDING_COLUMNS,
                     Candidate.name.label("candidate_name"),
                     PoolMembership.source_application_id,
                 )
@@ -74,9 +77,7 @@ async def find_by_token(
     assert view is not None
     return LinkedMembership(
         membership=view,
-        organization=row["display_name"],
-        slug=row["slug"],
-        accent_colour=row["accent_colour"],
+        branding=branding_from(row),
         candidate_name=row["candidate_name"],
         source_application_id=row["source_application_id"],
     )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,7 +36,9 @@ class PoolState(enum.StrEnum):
 
 
 class ContactFrequency(enum.StrEnum):
-    MATCHING = "matching"  # only about roles that match their preferences
+    """How often a member may be contacted (which roles: `only_chosen_roles`)."""
+
+    ANYTIME = "anytime"  # whenever a suitable role comes up
     MONTHLY = "monthly"  # at most once a month
     QUARTERLY = "quarterly"  # at most once a quarter
 
@@ -126,6 +129,9 @@ class PoolMembership(Base):
     remote: Mapped[RemotePreference] = enum_column(
         RemotePreference, default=RemotePreference.EITHER
     )
+    # Which roles they may hear about: only those of the kinds they chose (when they
+    # chose any), or any role; and how often.
+    only_chosen_roles: Mapped[bool] = mapped_column(default=False, server_default=false())
     contact_frequency: Mapped[ContactFrequency] = enum_column(
         ContactFrequency, default=ContactFrequency.QUARTERLY
     )

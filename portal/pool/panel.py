@@ -4,6 +4,7 @@ member's choices in words."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 from collections.abc import Mapping
@@ -11,30 +12,42 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal_column, select
+from sqlalchemy import and_, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth import Actor
 from portal.auth import Candidate as CandidateActor
 from portal.candidates.models import Application
 from portal.candidates.service import readable_applications
-from portal.db import column_rows
+from portal.db import column_rows, utcnow
 from portal.feedback.models import Feedback
 from portal.feedback.view import Version, version_condition
+from portal.formats import long_date
 from portal.forms import FormState
 from portal.orgs.models import Organization
 from portal.pool.forms import (
     FREQUENCY_WORDS,
     REMOTE_WORDS,
     ROLE_FAMILIES,
+    WHICH_ROLES_WORDS,
     PreferenceWords,
     role_family_codes,
 )
 from portal.pool.models import (
+    ConsentEventKind,
+    PoolConsentEvent,
     PoolConsentText,
     PoolMembership,
     PoolState,
 )
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time `months` later (the month's last day when it has fewer)."""
+    total = moment.month - 1 + months
+    year, month = moment.year + total // 12, total % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
 
 
 def _months(n: int) -> str:
@@ -48,6 +61,7 @@ def _months(n: int) -> str:
 # than on every render of the feedback page.
 ROLE_FAMILY_CHOICES: Mapping[str, str] = MappingProxyType(dict(ROLE_FAMILIES))
 REMOTE_CHOICES: Mapping[str, str] = MappingProxyType({str(k): v for k, v in REMOTE_WORDS.items()})
+WHICH_ROLES_CHOICES: Mapping[str, str] = MappingProxyType(dict(WHICH_ROLES_WORDS))
 FREQUENCY_CHOICES: Mapping[str, str] = MappingProxyType(
     {str(k): v for k, v in FREQUENCY_WORDS.items()}
 )
@@ -67,23 +81,33 @@ class Membership(PreferenceWords):
     role_families: tuple[str, ...]
     locations: tuple[str, ...]
     remote: str
+    only_chosen_roles: bool
     contact_frequency: str
     duration_months: int
     joined_at: dt.datetime
     expires_at: dt.datetime
     left_at: dt.datetime | None
     consent_version: int
+    renewed_at: dt.datetime | None = None  # the last renewal, if any
 
     @property
     def active(self) -> bool:
         return self.state == PoolState.ACTIVE
+
+    @property
+    def period_started_at(self) -> dt.datetime:
+        """When the current consent period began: the last renewal, else joining. A
+        change of duration counts from here."""
+        return self.renewed_at or self.joined_at
 
     def form_values(self) -> dict[str, str]:
         return {
             "role_families": ",".join(self.role_families),
             "locations": ", ".join(self.locations),
             "remote": self.remote,
+            "which_roles": self.which_roles,
             "contact_frequency": self.contact_frequency,
+            "duration_months": str(self.duration_months),
         }
 
     def preference_lines(self) -> list[str]:
@@ -94,7 +118,8 @@ class Membership(PreferenceWords):
         if self.locations:
             lines.append("Places: " + ", ".join(self.locations))
         lines.append(self.remote_words)
-        lines.append("Contact: " + self.frequency_words)
+        lines.append("Roles: " + WHICH_ROLES_WORDS[self.which_roles])
+        lines.append("How often: " + self.frequency_words)
         return lines
 
 
@@ -104,12 +129,20 @@ MEMBERSHIP_COLUMNS = (
     PoolMembership.role_families,
     PoolMembership.locations,
     PoolMembership.remote,
+    PoolMembership.only_chosen_roles,
     PoolMembership.contact_frequency,
     PoolMembership.duration_months,
     PoolMembership.joined_at,
     PoolMembership.expires_at,
     PoolMembership.left_at,
     PoolConsentText.version.label("member_consent_version"),
+    select(func.max(PoolConsentEvent.at))
+    .where(
+        PoolConsentEvent.membership_id == PoolMembership.id,
+        PoolConsentEvent.kind == ConsentEventKind.RENEWED,
+    )
+    .scalar_subquery()
+    .label("renewed_at"),
 )
 
 
@@ -122,12 +155,14 @@ def membership_from_row(row: Any) -> Membership | None:
         role_families=role_family_codes(row["role_families"]),
         locations=tuple(line for line in row["locations"].split("\n") if line),
         remote=row["remote"],
+        only_chosen_roles=bool(row["only_chosen_roles"]),
         contact_frequency=row["contact_frequency"],
         duration_months=row["duration_months"],
         joined_at=row["joined_at"],
         expires_at=row["expires_at"],
         left_at=row["left_at"],
         consent_version=row["member_consent_version"],
+        renewed_at=row["renewed_at"],
     )
 
 
@@ -155,12 +190,32 @@ class PoolPanel:
         return REMOTE_CHOICES
 
     @property
+    def which_roles_choices(self) -> Mapping[str, str]:
+        return WHICH_ROLES_CHOICES
+
+    @property
     def frequency_choices(self) -> Mapping[str, str]:
         return FREQUENCY_CHOICES
 
     @property
     def duration_choices(self) -> Mapping[str, str]:
         return duration_choices(self.durations)
+
+    @property
+    def duration_change_choices(self) -> dict[str, str]:
+        """A member's choices of how long to stay, each with the date it would end
+        (counted from the start of their consent period); periods already over are
+        left out."""
+        member = self.membership
+        if member is None:
+            return {}
+        now = utcnow()
+        choices = {}
+        for value, words in self.duration_choices.items():
+            ends = add_months(member.period_started_at, int(value))
+            if ends > now:
+                choices[value] = f"{words}, until {long_date(ends)}"
+        return choices
 
     @property
     def consent_paragraphs(self) -> tuple[str, ...]:

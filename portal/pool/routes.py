@@ -19,7 +19,7 @@ from portal.forms import FormState, InputModel, read_form
 from portal.orgs.consent import current_consent_text
 from portal.pool import links, service
 from portal.pool import panel as pool_panel
-from portal.pool.forms import JoinForm, OneClickForm, PreferencesForm, RenewForm
+from portal.pool.forms import DurationForm, JoinForm, OneClickForm, PreferencesForm, RenewForm
 from portal.pool.tokens import LinkPurpose, member_token
 from portal.security.actors import Candidate
 from portal.web import (
@@ -39,6 +39,10 @@ STATEMENT_CHANGED = (
     "before you decide."
 )
 DURATION = "Choose one of the periods listed."
+PERIOD_OVER = (
+    "That period has already ended: choose a longer one, or leave the talent pool to end "
+    "your consent now."
+)
 
 
 # The panel's form, with a checkbox per kind of role.
@@ -164,6 +168,31 @@ async def change(request: Request) -> Response:
     return await _done(request, actor, application_id, "changed")
 
 
+async def change_duration(request: Request) -> Response:
+    """A member's new choice of how long to stay; the page tells them the new end date."""
+    actor, application_id = _candidate(request)
+    data, form = await _posted(request, DurationForm)
+    if data is None:
+        return await _panel_response(request, actor, application_id, form=form)
+    try:
+        async with db_session(request) as db:
+            await service.change_duration(
+                db,
+                actor=actor,
+                application_id=application_id,
+                form=data,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except service.NotOffered:
+        raise HTTPException(404) from None
+    except (service.DurationNotOffered, service.PeriodOver) as error:
+        over = isinstance(error, service.PeriodOver)
+        form.errors["duration_months"] = PERIOD_OVER if over else DURATION
+        return await _panel_response(request, actor, application_id, form=form)
+    return await _done(request, actor, application_id, "duration")
+
+
 async def leave(request: Request) -> Response:
     actor, application_id = _candidate(request)
     try:
@@ -244,7 +273,7 @@ async def _renew_page(request: Request, *, notice: str = "", status: int = 200) 
         "linked": linked,
         "text": text,
         "renewed": request.query_params.get("done") == "renewed",
-        "until": service.add_months(utcnow(), linked.membership.duration_months),
+        "until": pool_panel.add_months(utcnow(), linked.membership.duration_months),
         "notice": notice,
         # The page's own "leave now" button posts to the leave link, as the email's does.
         "leave_token": member_token(settings, linked.membership.id, LinkPurpose.LEAVE),
@@ -291,6 +320,12 @@ candidate_routes = [
         change,
         methods=["POST"],
         name="candidate.pool_change",
+    ),
+    Route(
+        "/feedback/{application_id:id}/pool/duration",
+        change_duration,
+        methods=["POST"],
+        name="candidate.pool_duration",
     ),
     Route(
         "/feedback/{application_id:id}/pool/leave",

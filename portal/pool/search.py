@@ -54,6 +54,7 @@ class MemberRow(PreferenceWords):
     role_families: tuple[str, ...]
     locations: tuple[str, ...]
     remote: str
+    only_chosen_roles: bool
     contact_frequency: str
     joined_at: dt.datetime
     expires_at: dt.datetime
@@ -73,6 +74,7 @@ ROW_COLUMNS: tuple[Any, ...] = (
     PoolMembership.role_families,
     PoolMembership.locations,
     PoolMembership.remote,
+    PoolMembership.only_chosen_roles,
     PoolMembership.contact_frequency,
     PoolMembership.joined_at,
     PoolMembership.expires_at,
@@ -89,6 +91,7 @@ def _row(row: Any) -> MemberRow:
         role_families=tuple(code for code in row.role_families.split(",") if code),
         locations=tuple(line for line in row.locations.split("\n") if line),
         remote=row.remote,
+        only_chosen_roles=bool(row.only_chosen_roles),
         contact_frequency=row.contact_frequency,
         joined_at=row.joined_at,
         expires_at=row.expires_at,
@@ -259,6 +262,29 @@ class ConsentChange:
     at: dt.datetime
     via: ConsentActor
     consent_version: int
+    details: dict[str, Any]
+
+    @property
+    def what(self) -> str:
+        """The change in words: a change of duration says from what to what."""
+        if self.kind != ConsentEventKind.CHANGED:
+            return str(self.kind).capitalize()
+        if self.details.get("changed") != "duration":
+            return "Changed preferences"
+        before, after = (
+            self.details.get("previous_duration_months"),
+            self.details.get("duration_months"),
+        )
+        return f"Changed how long they stay: from {before} to {after} months"
+
+    @property
+    def consent_until(self) -> dt.datetime | None:
+        """When the consent ends after this change (as recorded with it; nothing for
+        the changes that end it)."""
+        if self.kind in (ConsentEventKind.LEFT, ConsentEventKind.EXPIRED):
+            return None
+        stamp = self.details.get("expires_at")
+        return dt.datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
 
 
 @dataclass(frozen=True)
@@ -306,6 +332,7 @@ async def member_detail(
                 PoolConsentEvent.at,
                 PoolConsentEvent.actor_kind.label("via"),
                 PoolConsentText.version.label("consent_version"),
+                PoolConsentEvent.details,
             )
             .join(PoolConsentText, PoolConsentText.id == PoolConsentEvent.consent_text_id)
             .where(PoolConsentEvent.membership_id == membership_id)

@@ -9,11 +9,10 @@ and audited. Services flush; the request (or job) commits.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +27,7 @@ from portal.mail.service import enqueue_email
 from portal.orgs.consent import current_consent_text
 from portal.orgs.models import Organization
 from portal.pool.forms import (
+    DurationForm,
     JoinForm,
     PreferencesForm,
     location_list,
@@ -41,7 +41,7 @@ from portal.pool.models import (
     PoolMembership,
     PoolState,
 )
-from portal.pool.panel import Membership, offers_pool
+from portal.pool.panel import Membership, add_months, offers_pool
 from portal.pool.tokens import LinkPurpose, leave_url, member_token
 from portal.security.actors import Actor, Staff
 from portal.settings import Settings
@@ -60,12 +60,9 @@ class DurationNotOffered(Exception):
     """A duration the organization does not offer."""
 
 
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """The same day and time `months` later (the month's last day when it has fewer)."""
-    total = moment.month - 1 + months
-    year, month = moment.year + total // 12, total % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
+class PeriodOver(Exception):
+    """A new duration whose period, counted from the start of the current one, has
+    already ended."""
 
 
 # --- consent texts ------------------------------------------------------------
@@ -79,6 +76,7 @@ def _snapshot(membership: PoolMembership) -> dict[str, Any]:
         "role_families": membership.role_families,
         "locations": membership.locations,
         "remote": membership.remote,
+        "only_chosen_roles": membership.only_chosen_roles,
         "contact_frequency": membership.contact_frequency,
         "duration_months": membership.duration_months,
         "expires_at": membership.expires_at.isoformat(),
@@ -96,8 +94,10 @@ def record_change(
     ip_hash: str | None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """Keep the change in the membership's history and in the audit trail."""
+    """Keep the change in the membership's history and in the audit trail (as
+    `pool.<kind>`; a change of duration as `pool.duration_changed`)."""
     details = {**_snapshot(membership), **(extra or {})}
+    duration = details.get("changed") == "duration"
     db.add(
         PoolConsentEvent(
             membership_id=membership.id,
@@ -110,7 +110,7 @@ def record_change(
     )
     audit.record(
         db,
-        action=f"pool.{kind}",
+        action="pool.duration_changed" if duration else f"pool.{kind}",
         actor_kind="candidate" if actor is not ConsentActor.SYSTEM else "system",
         actor_id=actor_id,
         organization_id=membership.organization_id,
@@ -170,6 +170,7 @@ async def join(
         role_families=form.role_families,
         locations=form.locations,
         remote=form.remote,
+        only_chosen_roles=form.only_chosen_roles,
         contact_frequency=form.contact_frequency,
         duration_months=form.duration_months,
         joined_at=now,
@@ -257,6 +258,7 @@ def _view(membership: PoolMembership, *, consent_version: int) -> Membership:
         role_families=role_family_codes(membership.role_families),
         locations=location_list(membership.locations),
         remote=membership.remote,
+        only_chosen_roles=membership.only_chosen_roles,
         contact_frequency=membership.contact_frequency,
         duration_months=membership.duration_months,
         joined_at=membership.joined_at,
@@ -283,6 +285,7 @@ async def change(
     membership.role_families = form.role_families
     membership.locations = form.locations
     membership.remote = form.remote
+    membership.only_chosen_roles = form.only_chosen_roles
     membership.contact_frequency = form.contact_frequency
     await db.flush()
     record_change(
@@ -293,6 +296,66 @@ async def change(
         actor_id=actor.candidate_id,
         now=now,
         ip_hash=ip_hash,
+    )
+    return membership
+
+
+async def _period_start(db: AsyncSession, membership: PoolMembership) -> dt.datetime:
+    renewed = await db.scalar(
+        select(func.max(PoolConsentEvent.at)).where(
+            PoolConsentEvent.membership_id == membership.id,
+            PoolConsentEvent.kind == ConsentEventKind.RENEWED,
+        )
+    )
+    return renewed or membership.joined_at
+
+
+async def change_duration(
+    db: AsyncSession,
+    *,
+    actor: CandidateActor,
+    application_id: int,
+    form: DurationForm,
+    now: dt.datetime,
+    ip_hash: str | None,
+) -> PoolMembership | None:
+    """Change how long the member stays: one of the organization's durations,
+    counted from the start of the current consent period (joining, or the last
+    renewal), so that the consent never outlasts the statement's term without a
+    renewal. Recorded and audited like any consent change; None when they are not
+    a member. Raises NotOffered, DurationNotOffered, or PeriodOver (that period has
+    already ended: leaving is the way to end it now)."""
+    await _own_application(db, actor=actor, application_id=application_id)
+    org = await db.get(Organization, actor.organization_id)
+    if org is None or form.duration_months not in (org.consent_durations_months or []):
+        raise DurationNotOffered(form.duration_months)
+    membership = await _active_membership(db, candidate_id=actor.candidate_id)
+    if membership is None:
+        return None
+    ends = add_months(await _period_start(db, membership), form.duration_months)
+    if ends <= now:
+        raise PeriodOver(form.duration_months)
+    if form.duration_months == membership.duration_months and ends == membership.expires_at:
+        return membership
+    before = {
+        "previous_duration_months": membership.duration_months,
+        "previous_expires_at": membership.expires_at.isoformat(),
+    }
+    if ends > membership.expires_at:
+        # A later end: the reminder to renew is due again before it.
+        membership.renewal_requested_at = None
+    membership.duration_months = form.duration_months
+    membership.expires_at = ends
+    await db.flush()
+    record_change(
+        db,
+        membership,
+        kind=ConsentEventKind.CHANGED,
+        actor=ConsentActor.CANDIDATE,
+        actor_id=actor.candidate_id,
+        now=now,
+        ip_hash=ip_hash,
+        extra={"changed": "duration", **before},
     )
     return membership
 

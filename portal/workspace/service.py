@@ -22,7 +22,7 @@ from portal.candidates.models import Requirement as RequirementRow
 from portal.candidates.service import job_titles, readable_applications
 from portal.db import EnumText
 from portal.feedback.models import Feedback, FeedbackOverride, FeedbackState
-from portal.feedback.view import STAGE_WORDS
+from portal.feedback.view import STAFF_STAGE_WORDS
 from portal.security.actors import Staff
 from portal.settings import Settings
 from portal.staff.models import StaffUser as StaffName
@@ -251,7 +251,8 @@ class ApplicationDetail:
 
     @property
     def stage_words(self) -> str:
-        return STAGE_WORDS[self.stage]
+        """How far it went, about the candidate: staff read this, not the candidate."""
+        return STAFF_STAGE_WORDS[self.stage]
 
     @property
     def newest(self) -> VersionRow | None:

@@ -74,6 +74,11 @@ def test_join_the_pool_then_leave_from_the_emailed_link(
     expect(panel.get_by_text("What you agree to (version 1)")).to_be_visible()
     for box in panel.locator("input[type=checkbox], input[type=radio]").all():
         expect(box).not_to_be_checked()
+    # The PDF is offered with the page's actions at the top, not only under the form.
+    top_pdf = page.locator("header.feedback__intro").get_by_role(
+        "link", name="Download a PDF summary"
+    )
+    expect(top_pdf).to_be_visible()
     violations = serious_violations(page, js=js, open_page=open_page)
     assert not violations, violations
     screenshot(page, f"pool-panel-{variant(js)}")
@@ -82,6 +87,9 @@ def test_join_the_pool_then_leave_from_the_emailed_link(
     panel.get_by_label("Data and analytics").check()
     panel.get_by_label("Where would you like to work?").fill("Lisbon, Remote in the EU")
     panel.get_by_label("Remote or on site").check()
+    panel.get_by_role("group", name="Which roles may we tell you about?").get_by_label(
+        "Any role that may suit me"
+    ).check()
     panel.get_by_label("At most once a quarter").check()
     panel.get_by_label("1 year").check()
     if js:
@@ -105,6 +113,23 @@ def test_join_the_pool_then_leave_from_the_emailed_link(
     ).to_be_visible()
     screenshot(page, f"pool-joined-{variant(js)}")
 
+    # How long they stay can be changed; the page tells them the new end date.
+    duration = page.locator("#pool").get_by_role(
+        "group", name="How long may we keep you in the talent pool?"
+    )
+    expect(duration.get_by_role("radio", name=re.compile(r"^1 year, until "))).to_be_checked()
+    duration.get_by_role("radio", name=re.compile(r"^6 months, until ")).check()
+    page.locator("#pool").get_by_role("button", name="Change how long I stay").click()
+    expect(page.locator("#pool").get_by_role("status")).to_contain_text("Saved: you are now in the")
+    if js:
+        assert still_same_document(page), "htmx did not swap the panel in place"
+    violations = serious_violations(page, js=js, open_page=open_page)
+    assert not violations, violations
+    page.reload()
+    expect(page.locator("section[aria-labelledby=next-heading]")).to_contain_text(
+        re.compile(r"You are in the .* talent pool until")
+    )
+
     # The welcome email carries the one-click way out; it works without a session.
     welcome = demo.wait_for_mail(address, more_than=before, timeout=30)
     assert "talent pool" in str(welcome["Subject"])
@@ -127,6 +152,10 @@ def test_join_the_pool_then_leave_from_the_emailed_link(
     expect(page.locator("#pool")).to_contain_text("You are in the")
     stranger.get_by_role("button", name="Leave the talent pool").click()
     expect(stranger.get_by_role("heading", level=1)).to_have_text("You have left the talent pool")
+    expect(stranger.get_by_role("link", name="Back to your feedback")).to_be_visible()
+    expect(stranger.locator("footer")).to_contain_text("uses Afterword")
+    violations = serious_violations(stranger, js=js, open_page=open_page)
+    assert not violations, violations
     page.reload()
     expect(page.locator("#pool").get_by_role("button", name="Join the talent pool")).to_be_visible()
 
