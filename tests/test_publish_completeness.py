@@ -101,9 +101,7 @@ async def test_incomplete_feedback_warns_then_publishes_on_confirmation(
     assert published.status_code == 303
     assert await _state(sessions, world) == FeedbackState.PUBLISHED
     async with sessions() as db:
-        event = await db.scalar(
-            select(AuditEvent).where(AuditEvent.action == "feedback.published")
-        )
+        event = await db.scalar(select(AuditEvent).where(AuditEvent.action == "feedback.published"))
     assert event is not None and event.details["confirmed_incomplete"] == [
         "assessment",
         "strength_or_growth_area",
@@ -161,9 +159,7 @@ async def test_bulk_publishing_skips_incomplete_drafts(
     await _items_of(sessions, hollow, "strength", "growth_area")
     await _recruiter(client, sessions, complete)
 
-    confirmation = await _bulk(
-        client, {"action": "publish", "application": _ids(complete, hollow)}
-    )
+    confirmation = await _bulk(client, {"action": "publish", "application": _ids(complete, hollow)})
     page = Page(confirmation.text)
     assert text(page.one("h1")) == "Publish 1 draft?"
     skipped = text(page.one("ul.skipped"))
