@@ -59,7 +59,7 @@ async def test_the_panel_shows_the_statement_and_nothing_is_ticked(
     assert 'id="pool"' in page.text
     assert "We keep your name, email address and feedback" in page.text
     assert "version 1" in page.text
-    assert f'action="/feedback/{world.application_id}/pool#pool"' in page.text
+    assert f'action="/feedback/{world.application_id}/pool#pool-errors"' in page.text
     assert " checked" not in page.text
     assert await memberships(sessions, world) == []
 
