@@ -34,7 +34,8 @@ def focused(page: Page) -> dict[str, str]:
     """The focused element: its id, tag and words."""
     found: dict[str, str] = page.evaluate(
         """() => { const e = document.activeElement;
-                   return {id: e.id, tag: e.tagName.toLowerCase(), name: e.getAttribute('name') || '',
+                   return {id: e.id, tag: e.tagName.toLowerCase(),
+                           name: e.getAttribute('name') || '',
                            text: (e.innerText || '').replace(/\\s+/g, ' ').trim()}; }"""
     )
     return found
@@ -72,9 +73,7 @@ def staff_sign_in(page: Page, email: str) -> None:
     expect(page.get_by_role("navigation", name="Staff")).to_be_visible()
 
 
-def test_focus_after_a_question_and_its_error(
-    open_page: OpenPage, js: bool, demo: Demo
-) -> None:
+def test_focus_after_a_question_and_its_error(open_page: OpenPage, js: bool, demo: Demo) -> None:
     page = open_page(js=js)
     open_own_link(page, demo, GRACE)
     assert_live_region(page)
@@ -90,9 +89,7 @@ def test_focus_after_a_question_and_its_error(
     violations = serious_violations(page, js=js, open_page=open_page)
     assert not violations, violations
 
-    page.locator("#body").fill(
-        f"Which course would you suggest? ({'js' if js else 'nojs'})"
-    )
+    page.locator("#body").fill(f"Which course would you suggest? ({'js' if js else 'nojs'})")
     page.locator("#conversation").get_by_role("button", name="Send").click()
     expect(page.locator("#conversation-message")).to_contain_text("Your message is sent.")
     expect(page.locator("#conversation-message")).to_be_focused()
