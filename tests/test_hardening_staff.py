@@ -312,8 +312,10 @@ async def test_a_name_with_line_breaks_or_control_characters_is_refused(
         response = await _post(client, "/staff/settings", "/staff/settings", **values)
         assert response.status_code == 422, field
         assert message in response.text
-        assert response.text.count(message) == 1
+        # Beside the field, and in the summary above the form that links to it.
+        assert response.text.count(message) == 2
         assert f'id="{field}-error"' in response.text
+        assert f'<a href="#{field}">' in response.text
         kept = "Acme Corp" if field == "mail_from_name" else "Acme Careers"
         assert f'value="{kept}"' in response.text  # and the other fields as typed
         assert html.escape(typed.split()[0]) in response.text

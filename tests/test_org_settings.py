@@ -60,7 +60,10 @@ async def test_an_admin_sees_and_saves_the_settings(
         contact_email="Jobs@Acme.example",
         accent_colour="#1F4E79",
     )
-    assert (saved.status_code, saved.headers["location"]) == (303, "/staff/settings?saved=1")
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        "/staff/settings?saved=1#settings-message",
+    )
     again = await client.get(saved.headers["location"])
     assert "Settings saved." in again.text
     assert 'value="https://acme.example/privacy"' in again.text

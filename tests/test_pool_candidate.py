@@ -59,7 +59,7 @@ async def test_the_panel_shows_the_statement_and_nothing_is_ticked(
     assert 'id="pool"' in page.text
     assert "We keep your name, email address and feedback" in page.text
     assert "version 1" in page.text
-    assert f'action="/feedback/{world.application_id}/pool#pool"' in page.text
+    assert f'action="/feedback/{world.application_id}/pool#pool-errors"' in page.text
     assert " checked" not in page.text
     assert await memberships(sessions, world) == []
 
@@ -89,7 +89,9 @@ async def test_joining_records_consent_and_queues_a_sealed_welcome_email(
     world = await _member(client, sessions)
     response = await join(client, world)
     assert response.status_code == 303
-    assert response.headers["location"] == f"/feedback/{world.application_id}?pool=joined#pool"
+    assert (
+        response.headers["location"] == f"/feedback/{world.application_id}?pool=joined#pool-message"
+    )
     page = await client.get(response.headers["location"])
     assert "You have joined the Acme Corp talent pool" in page.text
     assert "Leave the talent pool" in page.text

@@ -61,7 +61,9 @@ async def test_asking_without_javascript_redirects_to_the_thread_with_its_due_da
     await sign_in(client, sessions, world)
     response = await _ask(client, world, "What exactly did my\r\nstatistics answer lack?")
     assert response.status_code == 303
-    assert response.headers["location"] == f"/feedback/{world.application_id}#conversation"
+    assert response.headers["location"] == (
+        f"/feedback/{world.application_id}?asked=1#conversation-message"
+    )
     page = await _page(client, world)
     due = reply_due(utcnow(), 5)
     assert "What exactly did my<br>statistics answer lack?" in page.text

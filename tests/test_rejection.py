@@ -170,7 +170,8 @@ async def test_publishing_its_feedback_emails_the_candidate_their_link(
     assert saved.status_code == 303, saved.text
     published = await client.post(
         f"/staff/applications/{application_id}/publish",
-        data={"csrftoken": token.group(1), "version": "1"},
+        # Summary and note only: incomplete feedback, published on purpose.
+        data={"csrftoken": token.group(1), "version": "1", "confirm_incomplete": "on"},
     )
     assert published.status_code == 303
     async with sessions() as db:

@@ -5,7 +5,8 @@ application as a writer holds it, whoever the writer is: the staff editor
 builds one from its form, an importer from a row. `save_draft` stores it as the
 next version of that application's feedback (never changing an earlier one);
 `publish_version` makes a version what the candidate reads, refusing one with
-risky findings unless a second recruiter overrides with a written reason.
+risky findings unless a second recruiter overrides with a written reason, and
+an incomplete one (portal.feedback.completeness) unless the publisher confirms it.
 
 Each function takes the writer (`actor`) and reads only the applications it
 may (`readable_applications`); an application outside them is
@@ -30,6 +31,7 @@ from portal.candidates.models import Application, Requirement
 from portal.candidates.service import readable_applications
 from portal.concurrency import Conflict
 from portal.feedback.check import Draft, DraftItem, Finding, blocks_publishing, check_feedback
+from portal.feedback.completeness import Missing, missing_parts
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride, FeedbackState
 from portal.settings import Settings
 
@@ -62,6 +64,14 @@ class RiskyFindings(Exception):
 
 class OwnVersion(Exception):
     """The author of a version cannot override the check on it: a second recruiter must."""
+
+
+class Incomplete(Exception):
+    """The version lacks parts specific feedback has, and publishing it was not confirmed."""
+
+    def __init__(self, missing: Sequence[Missing]) -> None:
+        super().__init__("incomplete feedback needs a confirmation: " + ", ".join(missing))
+        self.missing = tuple(missing)
 
 
 @dataclass(frozen=True)
@@ -351,6 +361,7 @@ async def publish_version(
     settings: Settings,
     now: dt.datetime,
     override_reason: str | None = None,
+    incomplete_confirmed: bool = False,
     ip_hash: str | None = None,
 ) -> bool:
     """Make `version` (which must be the newest) what the candidate reads, and queue
@@ -361,6 +372,9 @@ async def publish_version(
     `override_reason` is given by someone other than the version's author
     (`OwnVersion` otherwise): the override is stored with the version and
     audited (``feedback.check_overridden``), then ``feedback.published``.
+    Raises `Incomplete` when the version assesses no requirement or has neither
+    strengths nor growth areas, unless `incomplete_confirmed` (what was missing
+    is kept in the audit event).
     """
     _job_id, organization_id = await _application(
         db, actor=actor, application_id=application_id, lock=True
@@ -381,12 +395,18 @@ async def publish_version(
     )
     assert feedback is not None
     findings = check_feedback(stored.draft)
-    overridden = False
-    if blocks_publishing(findings):
+    risky_findings = blocks_publishing(findings)
+    if risky_findings:
         if override_reason is None or not override_reason.strip():
             raise RiskyFindings(findings)
         if stored.created_by_staff_id == staff_id:
             raise OwnVersion()
+    missing = missing_parts(stored.draft)
+    if missing and not incomplete_confirmed:
+        raise Incomplete(missing)
+    overridden = False
+    if risky_findings:
+        assert override_reason is not None
         risky = [_finding_record(stored.draft, f) for f in findings if f.severity == "risky"]
         db.add(
             FeedbackOverride(
@@ -426,7 +446,8 @@ async def publish_version(
         subject_type="application",
         subject_id=application_id,
         ip_hash=ip_hash,
-        details={"version": version, "overridden": overridden},
+        details={"version": version, "overridden": overridden}
+        | ({"confirmed_incomplete": [str(part) for part in missing]} if missing else {}),
     )
     await send_invitation(
         db,

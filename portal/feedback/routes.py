@@ -153,6 +153,8 @@ async def feedback(request: Request) -> Response:
     if context is None:
         return await not_found(request, LookupError(_application_id(request)))
     context["restored"] = restored is not None
+    # Back from sending a question without JavaScript: the page opens on the message.
+    context["asked"] = request.query_params.get("asked") == "1"
     response = render(request, "candidate/feedback.html", context, headers=PRIVATE)
     remember_organization(request, response, context["page"].branding.slug)
     return response
@@ -254,7 +256,7 @@ async def ask(request: Request) -> Response:
             if not is_htmx(request):
                 return RedirectResponse(
                     path_for(request, "candidate.feedback", application_id=application_id)
-                    + "#conversation",
+                    + "?asked=1#conversation-message",
                     status_code=303,
                     headers={"cache-control": "no-store"},
                 )
@@ -262,6 +264,7 @@ async def ask(request: Request) -> Response:
     context = await _context(request, actor, form=form)
     if context is None:
         return await not_found(request, LookupError(application_id))
+    context["asked"] = refused is None
     return await _conversation(request, context, status_code=refused or 200)
 
 

@@ -53,6 +53,8 @@ def _context(actor: Staff, org: Organization, **more: Any) -> dict[str, Any]:
         "staff": actor,
         "organization_name": org.display_name,
         "minimum_contrast": MIN_CONTRAST,
+        # The error summary's links: each field's id (its name) and label.
+        "error_fields": {name: (name, label) for name, label in LABELS.items()},
         **more,
     }
 
@@ -104,7 +106,9 @@ async def save_settings(request: Request) -> Response:
             action=path_for(request, "staff.settings_save"),
             back=path_for(request, "staff.settings"),
         )
-    return redirect_page(request, path_for(request, "staff.settings") + "?saved=1")
+    # A whole page (the header shows the name just saved), opening on the message.
+    url = path_for(request, "staff.settings") + "?saved=1#settings-message"
+    return redirect_page(request, url)
 
 
 # Open to anyone.

@@ -108,7 +108,7 @@ async def _done(request: Request, actor: Candidate, application_id: int, done: s
         panel = dataclasses.replace(panel, done=done)
         return render(request, "candidate/_pool.html", {"pool": panel}, headers=PRIVATE)
     url = path_for(request, "candidate.feedback", application_id=application_id)
-    return redirect_page(request, f"{url}?pool={done}#pool")
+    return redirect_page(request, f"{url}?pool={done}#pool-message")
 
 
 def _candidate(request: Request) -> tuple[Candidate, int]:

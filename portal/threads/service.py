@@ -200,6 +200,36 @@ async def load_candidate_thread(
     return CandidateThread(head, tuple(_shown(row, organization) for row in rows))
 
 
+async def preview_thread(
+    db: AsyncSession, *, actor: Actor, application_id: int, organization: str
+) -> CandidateThread:
+    """The conversation as the candidate of an application `actor` may read sees it on
+    their page, for a recruiter's preview. Marks nothing read: the candidate has not."""
+    row = (
+        (
+            await db.execute(
+                readable_applications(actor)
+                .with_only_columns(
+                    *HEAD_COLUMNS,
+                    blocked_column(Application.candidate_id, Application.organization_id),
+                )
+                .select_from(Application)
+                .outerjoin(Thread, Thread.application_id == Application.id)
+                .where(Application.id == application_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return CandidateThread(NO_THREAD, ())
+    head = head_from_row(row)
+    if head.thread_id is None:
+        return CandidateThread(head, ())
+    rows = (await db.execute(CANDIDATE_MESSAGES, {"thread_id": head.thread_id})).mappings().all()
+    return CandidateThread(head, tuple(_shown(message, organization) for message in rows))
+
+
 def _shown(row: NamedRow, organization: str) -> ShownMessage:
     from_candidate = row["author_kind"] == AuthorKind.CANDIDATE
     withheld = row["hidden_at"] is not None

@@ -30,6 +30,7 @@ from portal.candidates.service import readable_applications
 from portal.concurrency import Conflict
 from portal.feedback import drafts
 from portal.feedback.check import Draft, Finding, blocks_publishing, check_feedback
+from portal.feedback.completeness import missing_parts
 from portal.feedback.models import Feedback, FeedbackState
 from portal.security.actors import Staff
 from portal.settings import Settings
@@ -109,6 +110,9 @@ class SkipReason(StrEnum):
     NO_FEEDBACK = "no_feedback"  # nothing written yet
     PUBLISHED = "published"  # the newest version is published already
     RISKY = "risky"  # the check finds risky wording
+    # It assesses no requirement, or has no strengths and no growth areas: publishing it
+    # needs a confirmation of its own (portal.feedback.completeness), one at a time.
+    INCOMPLETE = "incomplete"
     CHANGED = "changed"  # a newer version was saved after the confirmation
 
 
@@ -117,6 +121,9 @@ SKIP_WORDS = {
     SkipReason.PUBLISHED: "already published, with no newer draft.",
     SkipReason.RISKY: "the feedback check finds risky wording. Change it in the editor, or "
     "ask a colleague to review it: a second recruiter can publish it with a written reason.",
+    SkipReason.INCOMPLETE: "the feedback is incomplete (it assesses no requirement, or has "
+    "no strengths and no growth areas). Complete it in the editor, or publish it from its "
+    "preview, where you can confirm that it is meant to be so.",
     SkipReason.CHANGED: "a newer version was saved after you confirmed. Review it, then "
     "publish it.",
 }
@@ -237,6 +244,8 @@ async def plan_publishing(db: AsyncSession, *, actor: Staff, chosen: Chosen) -> 
             findings = check_feedback(draft)
             if blocks_publishing(findings):
                 plan.skipped.append(Skipped(item, SkipReason.RISKY, _risky(draft, findings)))
+            elif missing_parts(draft):
+                plan.skipped.append(Skipped(item, SkipReason.INCOMPLETE))
             else:
                 plan.ready.append(item)
     return plan
@@ -253,7 +262,7 @@ async def publish(
 ) -> PublishOutcome:
     """Publish the drafts the recruiter confirmed (application id -> version), each
     through `drafts.publish_version`; skip, with the reason, any that changed since,
-    has risky findings, no draft or nothing new. Flushes; the caller commits."""
+    has risky findings, is incomplete, has no draft or nothing new. Flushes; the caller commits."""
     chosen = await readable(db, actor=actor, ids=list(confirmed))
     plan = await plan_publishing(db, actor=actor, chosen=chosen)
     outcome = PublishOutcome(not_found=plan.not_found)
@@ -283,6 +292,9 @@ async def publish(
             # happen; but publish_version's own check is the one that decides.
             draft = plan.drafts[item.application_id]
             outcome.skipped.append(Skipped(item, SkipReason.RISKY, _risky(draft, risky.findings)))
+            continue
+        except drafts.Incomplete:  # as for risky findings: the plan read the same version
+            outcome.skipped.append(Skipped(item, SkipReason.INCOMPLETE))
             continue
         except Conflict:
             outcome.skipped.append(Skipped(item, SkipReason.CHANGED))

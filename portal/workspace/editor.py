@@ -17,11 +17,14 @@ from portal.auth.models import KeptFormKind
 from portal.concurrency import Conflict
 from portal.db import utcnow
 from portal.feedback import drafts
+from portal.feedback.completeness import MISSING_WORDS
 from portal.feedback.view import Version, load_feedback_view
 from portal.formats import in_zone
 from portal.forms import MAX_ROWS_INDEX, FormState, parse_number, read_form
+from portal.pool import panel as talent_pool
 from portal.routing import keeps_typed
 from portal.security.actors import Staff
+from portal.threads import service as threads
 from portal.web import (
     client_ip_hash,
     conflict_page,
@@ -174,7 +177,8 @@ async def save(request: Request) -> Response:
     requirements = context["requirements"]
     changed = _changed_rows(form_from_input(data), data.action)
     if changed is not None:
-        return _page(request, context, changed, None)
+        # After "Add a strength" (say), focus lands on the new row's first field.
+        return _page(request, {**context, "added": data.action}, changed, None)
     built = build_draft(data, requirements=requirements)
     if isinstance(built, FormState):
         return _page(request, context, built, None, status=422)
@@ -362,8 +366,21 @@ async def _preview_context(request: Request, actor: Staff, application_id: int) 
             db, actor=actor, application_id=application_id, version=Version.LATEST
         )
         stored = await drafts.load_draft(db, actor=actor, application_id=application_id)
-    if page is None or stored is None:
-        raise HTTPException(404)
+        if page is None or stored is None:
+            raise HTTPException(404)
+        # Below the feedback, what the candidate's page shows there: the conversation
+        # and (when the feedback offers it) the talent-pool panel, shown inert.
+        thread = await threads.preview_thread(
+            db,
+            actor=actor,
+            application_id=application_id,
+            organization=page.branding.display_name,
+        )
+        pool = None
+        if page.pool_invitation_offered:
+            pool = await talent_pool.application_panel(
+                db, actor=actor, application_id=application_id
+            )
     form = form_from_draft(stored.draft, version=stored.version, requirements=requirements)
     result = check(built_from_stored(stored.draft, requirements=requirements), form.values)
     context.update(
@@ -373,6 +390,9 @@ async def _preview_context(request: Request, actor: Staff, application_id: int) 
         stored=stored,
         is_author=stored.created_by_staff_id == actor.staff_id,
         form=FormState(),
+        thread=thread,
+        pool=pool,
+        missing=(),
     )
     return context
 
@@ -423,6 +443,7 @@ async def publish(request: Request) -> Response:
                 settings=portal(request).settings,
                 now=utcnow(),
                 override_reason=data.reason or None,
+                incomplete_confirmed=data.confirm_incomplete,
                 ip_hash=client_ip_hash(request),
             )
     except (drafts.ApplicationNotFound, drafts.NothingToPublish):
@@ -431,6 +452,13 @@ async def publish(request: Request) -> Response:
         refused, status = "risky", 422
     except drafts.OwnVersion:
         refused, status = "own", 403
+    except drafts.Incomplete as incomplete:
+        # Not refused: the warning says what is missing, and a second press publishes.
+        context["missing"] = [MISSING_WORDS[part] for part in incomplete.missing]
+        context["form"] = FormState(values={"reason": data.reason})
+        return render(
+            request, "candidate/feedback.html", context, status_code=422, headers=NO_STORE
+        )
     except Conflict:
         refused, status = "stale", 409
     if refused:

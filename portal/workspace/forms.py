@@ -244,10 +244,12 @@ class EditorForm(InputModel):
 
 
 class PublishForm(InputModel):
-    """Publish a version; `reason` is a second recruiter's override of risky findings."""
+    """Publish a version; `reason` is a second recruiter's override of risky findings,
+    `confirm_incomplete` the answer to the warning about incomplete feedback."""
 
     version: Id
     reason: Annotated[str, Field(max_length=TEXT_MAX)] = ""
+    confirm_incomplete: Checkbox = False
 
 
 class LinkForm(InputModel):

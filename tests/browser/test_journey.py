@@ -264,6 +264,9 @@ def test_an_accent_colour_too_light_for_white_text_is_refused(
     colour = page.get_by_label("Accent colour")
     expect(colour).to_have_value("#7fd1c8")
     expect(colour).to_have_attribute("aria-invalid", "true")
+    # Focus on the summary of what to fix; its link leads to the field.
+    expect(page.locator("#settings-errors")).to_be_focused()
+    page.locator("#settings-errors").get_by_role("link", name="Accent colour").click()
     expect(colour).to_be_focused()
     assert_no_horizontal_scroll(page, "the settings page")
     assert_axe_clean(page, js=js, open_page=open_page, where="the refused settings")

@@ -95,7 +95,7 @@ def test_join_the_pool_then_leave_from_the_emailed_link(
     if js:
         mark_document(page)
     panel.get_by_role("button", name="Join the talent pool").click()
-    expect(page.locator("#pool").get_by_text("Tick the box to agree")).to_be_visible()
+    expect(page.locator("#pool-consent-error")).to_contain_text("Tick the box to agree")
     expect(page.locator("#pool").get_by_label("Data and analytics")).to_be_checked()
     expect(page.locator("#pool").get_by_label("Where would you like to work?")).to_have_value(
         "Lisbon, Remote in the EU"
