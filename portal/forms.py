@@ -15,6 +15,7 @@ form, query-string filter or row of a form can let a NUL through to the database
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -178,6 +179,13 @@ class FormState:
 
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    # False where an error summary above the fields takes the focus instead.
+    focus: bool = True
+
+    def without_focus(self) -> FormState:
+        """The same form, none of whose fields takes the page's focus (`autofocus`):
+        for pages whose error summary takes it (HTML allows one per page)."""
+        return dataclasses.replace(self, focus=False)
 
     def value(self, name: str) -> str:
         return self.values.get(name, "")
@@ -188,7 +196,7 @@ class FormState:
     def focused(self, name: str) -> bool:
         """Whether the field takes the page's focus (`autofocus`): the first one with an
         error, in the model's order (HTML allows one autofocus per page)."""
-        return next(iter(self.errors), None) == name
+        return self.focus and next(iter(self.errors), None) == name
 
 
 Model = TypeVar("Model", bound=InputModel)

@@ -139,7 +139,8 @@ async def test_a_member_changes_how_long_they_stay_and_is_told_the_new_end(
 
     changed = await _post_duration(client, world, "6")
     assert changed.status_code == 303
-    assert changed.headers["location"] == f"/feedback/{world.application_id}?pool=duration#pool-message"
+    expected = f"/feedback/{world.application_id}?pool=duration#pool-message"
+    assert changed.headers["location"] == expected
     [after] = await memberships(sessions, world)
     assert (after.duration_months, after.expires_at) == (6, six)
     assert after.joined_at == before.joined_at and after.state == "active"

@@ -128,6 +128,7 @@ def test_focus_after_joining_and_leaving_the_pool(
 
     panel = page.locator("#pool")
     panel.get_by_label("Remote or on site").check()
+    panel.get_by_label("Any role that may suit me").check()
     panel.get_by_label("At most once a quarter").check()
     panel.get_by_label("1 year").check()
     panel.get_by_label("I agree to the statement above").check()

@@ -53,7 +53,7 @@ def test_a_recruiter_adds_a_rejection_and_lands_in_the_editor(
     page.get_by_label("Decision date").fill("")
     page.get_by_role("button", name="Add and write the feedback").click()
     expect(page).to_have_url(re.compile(r"/staff/applications/\d+/feedback\?done=added$"))
-    expect(page.get_by_role("status")).to_contain_text("Rejection added.")
+    expect(page.get_by_role("status").filter(has_text="Rejection added.")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("Feedback for Robin Hand")
 
     report = "\n".join(f"{where}:\n{lines}" for where, lines in problems.items() if lines)
