@@ -30,6 +30,7 @@ from tests.browser.htmlcheck import HtmlCollector, run_check
 from tests.browser.support import (
     DESKTOP,
     PRIYA_EMAIL,
+    RESERVED_EMAILS,
     Demo,
     DemoCandidate,
     OpenPage,
@@ -161,7 +162,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 @pytest.fixture
 def candidate(demo: Demo) -> DemoCandidate:
     """An unused link of a candidate with one application (Priya has two: see `priya`)."""
-    return demo.take(other_than=PRIYA_EMAIL)
+    return demo.take(other_than=RESERVED_EMAILS)
 
 
 @pytest.fixture

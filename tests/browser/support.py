@@ -10,7 +10,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,6 +24,17 @@ FEEDBACK_URL = re.compile(r"/feedback/\d+$")
 DESKTOP = (1280, 800)
 PHONE = (390, 844)
 PRIYA_EMAIL = "priya.raman@example.com"
+# Candidates whose tests open their own links (their talent-pool and focus tests change
+# their state): never handed to a test that asks for any candidate.
+RESERVED_EMAILS = frozenset(
+    {
+        PRIYA_EMAIL,
+        "leila.haddad@example.com",
+        "grace.adeyemi@example.com",
+        "wei.zhang@example.com",
+        "rafael.ortiz@example.com",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,8 @@ class Demo:
     database: Path | None = None  # the demo's SQLite file
     # The demo's staff accounts: {"email", "password", "name", "role", "organization"}.
     staff: list[dict[str, str]] = field(default_factory=list)
+    # How many links of each candidate tests have taken.
+    handed_out: Counter[str] = field(default_factory=Counter)
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -55,18 +69,28 @@ class Demo:
         self,
         *,
         address: str | None = None,
-        other_than: str | None = None,
+        other_than: str | Collection[str] | None = None,
         organization: str | None = None,
     ) -> DemoCandidate:
         """A link nobody has used yet (each works once), to `address` or to anyone else, of
-        `organization` or of any."""
+        `organization` or of any. When the printed links of anyone else have all been
+        taken, a fresh link of the candidate handed out least often (`fresh_link`)."""
+        excluded = {other_than} if isinstance(other_than, str) else set(other_than or ())
+        fits = [
+            candidate
+            for candidate in self.candidates
+            if (address is None or candidate.email == address)
+            and candidate.email not in excluded
+            and (organization is None or candidate.organization == organization)
+        ]
         for i, candidate in enumerate(self.unused):
-            if (
-                (address is None or candidate.email == address)
-                and candidate.email != other_than
-                and (organization is None or candidate.organization == organization)
-            ):
+            if candidate in fits:
+                self.handed_out[candidate.email] += 1
                 return self.unused.pop(i)
+        if address is None and fits:
+            again = min(fits, key=lambda candidate: self.handed_out[candidate.email])
+            self.handed_out[again.email] += 1
+            return self.fresh_link(again)
         raise LookupError(
             f"the demo has no unused link left for {address or 'another candidate'}; "
             "each link works once, so a new test needs a demo candidate of its own"
