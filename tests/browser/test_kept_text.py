@@ -78,17 +78,13 @@ def test_a_question_sent_after_the_session_ended_waits_in_its_box(
     _no_violations(page, js=js, open_page=open_page, where="the sign-in page")
     screenshot(page, f"kept-question-signin-{name}")
 
-    mails_before = len(demo.mail_to(candidate.email))
     page.get_by_label("Your email address").fill(candidate.email)
     page.get_by_role("button", name="Email me a link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
-    message = demo.wait_for_mail(candidate.email, more_than=mails_before)
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    link = re.search(re.escape(demo.url("/l/")) + r"[A-Za-z0-9_-]+", body.get_content())
-    assert link
-
-    page.goto(link.group(0))
+    # Any link of theirs brings the question back. The one just asked for is not waited
+    # for: a candidate another test signed in within five minutes gets no second email
+    # (the portal's own limit), so a link is issued as an operator would.
+    page.goto(demo.fresh_link(candidate).link)
     page.get_by_role("button", name="Show my feedback").click()
     expect(page).to_have_url(re.compile(r"/feedback/\d+\?kept=1#ask$"))
     expect(page.locator("#body")).to_have_value(question)
