@@ -67,11 +67,7 @@ def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
     organization, invitation = created.organization, created.invitation
     if args.json:
         payload = {
-            "organization": {
-                "id": organization.id,
-                "slug": organization.slug,
-                "name": organization.name,
-            },
+            "organization": _as_json(organization),
             "admin": {"email": new.admin_email},
             "invitation_url": invitation.url,
         }
@@ -118,16 +114,17 @@ def _new_organization(args: argparse.Namespace) -> NewOrganizationForm | str:
     return f"{OPTIONS[field]}: {form.errors[field]}"
 
 
+def _as_json(organization: creation.CreatedOrganization) -> dict[str, Any]:
+    return {"id": organization.id, "slug": organization.slug, "name": organization.name}
+
+
 def _refuse(problem: str) -> int:
     print(f"portal: {problem}", file=sys.stderr)
     return 2
 
 
-INVITE_OPTIONS = {
-    "slug": "--organization",
-    "admin_email": "--admin-email",
-    "admin_name": "--admin-name",
-}
+# The same fields, but the slug names an existing organization.
+INVITE_OPTIONS = {**OPTIONS, "slug": "--organization"}
 
 
 @dataclass(frozen=True)
@@ -194,11 +191,7 @@ def cmd_org_invite_admin(args: argparse.Namespace, settings: Settings) -> int:
     organization, invitation = invited.organization, invited.invitation
     if args.json:
         payload = {
-            "organization": {
-                "id": organization.id,
-                "slug": organization.slug,
-                "name": organization.name,
-            },
+            "organization": _as_json(organization),
             "admin": {"email": wanted.admin_email, "new": invited.new_account},
             "invitation_url": invitation.url,
         }
