@@ -8,7 +8,7 @@ import httpx
 import pytest
 from jinja2 import Template
 from pydantic import SecretStr
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.app import create_app
@@ -308,3 +308,30 @@ async def test_templates_are_read_again_from_disk_only_in_development(
         finally:
             await app.state.portal.engine.dispose()
             await app.state.portal.pdf.aclose()
+
+
+async def test_the_page_with_its_pool_panel_costs_two_statements(
+    app: Any, client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    """The busiest page reads who is signed in, then the page, its conversation and
+    the talent-pool panel in one statement (bench/run.py measures what that saves)."""
+    world = await make_world(sessions)
+    await offer_pool(sessions, world)
+    await sign_in(client, sessions, world)
+    page = f"/feedback/{world.application_id}"
+    assert (await client.get(page)).status_code == 200
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.portal.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = await client.get(page)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    assert 'id="pool"' in response.text and "Join the talent pool" in response.text
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, statements

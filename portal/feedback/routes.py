@@ -77,19 +77,23 @@ async def _page_context(
     found: tuple[FeedbackView, ThreadHead],
     *,
     form: FormState | None = None,
+    pool: talent_pool.PoolPanel | None = None,
+    pool_read: bool = False,
 ) -> dict[str, Any]:
     """What candidate/feedback.html needs: the feedback, the conversation (nothing
     more to read when there is none) and the talent-pool panel (only when the
-    feedback offers it)."""
+    feedback offers it; read here unless `pool_read`)."""
     page, head = found
     thread = await threads.load_candidate_thread(
         db, head=head, organization=page.branding.display_name, now=utcnow()
     )
+    if not pool_read:
+        pool = await _read_pool_panel(db, actor, page)
     return {
         "page": page,
         "thread": thread,
         "form": form or FormState(),
-        "pool": await pool_panel(request, db, actor, page),
+        "pool": _pool_done(request, pool),
     }
 
 
@@ -98,24 +102,34 @@ async def _context(
 ) -> dict[str, Any] | None:
     """The page's context in a unit of work of its own; None if the application is
     not theirs or nothing is published (the same answer, so ids reveal nothing).
-    Reads (and marking replies read, one statement), outside a transaction."""
+    Reads (and marking replies read, one statement), outside a transaction: the
+    page, its conversation's head and the talent-pool panel come in one statement."""
     async with db_reads(request) as db:
-        found = await service.load_feedback_page(
+        found = await talent_pool.load_page(
             db, actor=actor, application_id=_application_id(request)
         )
         if found is None:
             return None
-        return await _page_context(request, db, actor, found, form=form)
+        page, head, pool = found
+        return await _page_context(
+            request, db, actor, (page, head), form=form, pool=pool, pool_read=True
+        )
 
 
-async def pool_panel(
-    request: Request, db: AsyncSession, actor: Candidate, page: FeedbackView
+async def _read_pool_panel(
+    db: AsyncSession, actor: Candidate, page: FeedbackView
 ) -> talent_pool.PoolPanel | None:
-    """The talent-pool panel: one more small indexed statement, only on pages whose
-    feedback offers the pool."""
+    """The talent-pool panel read on its own: one more small indexed statement, only
+    on pages whose feedback offers the pool."""
     if not page.pool_invitation_offered:
         return None
-    pool = await talent_pool.load_panel(db, actor=actor, application_id=page.application_id)
+    return await talent_pool.load_panel(db, actor=actor, application_id=page.application_id)
+
+
+def _pool_done(
+    request: Request, pool: talent_pool.PoolPanel | None
+) -> talent_pool.PoolPanel | None:
+    """The panel, saying what just changed after a change made without JavaScript."""
     done = request.query_params.get("pool", "")
     if pool is not None and done in POOL_DONE:
         pool = dataclasses.replace(pool, done=done)

@@ -8,10 +8,11 @@ The feedback itself is built by `portal.feedback.view`, for every reader of it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import RowMapping, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth import Actor
@@ -110,19 +111,29 @@ def _page_statement() -> Select[Any]:
 FEEDBACK_PAGE = _page_statement()
 
 
+def page_from_rows(rows: Sequence[RowMapping]) -> tuple[FeedbackView, ThreadHead] | None:
+    """The page and its conversation's head from the rows of `FEEDBACK_PAGE` (or of a
+    statement that adds columns to it); None when they found nothing published."""
+    view = build_feedback_view(rows)
+    if view is None:
+        return None
+    return view, head_from_row(rows[0])
+
+
+def page_parameters(actor: CandidateActor, application_id: int) -> dict[str, int]:
+    """The bound parameters of `FEEDBACK_PAGE` for one of `actor`'s applications."""
+    return {
+        "candidate_id": actor.candidate_id,
+        "organization_id": actor.organization_id,
+        "application_id": application_id,
+    }
+
+
 async def load_feedback_page(
     db: AsyncSession, *, actor: CandidateActor, application_id: int
 ) -> tuple[FeedbackView, ThreadHead] | None:
     """The candidate's page for one of their applications (see `_page_statement`)
     with what is known of its conversation; None if it is not theirs or nothing
     is published."""
-    params = {
-        "candidate_id": actor.candidate_id,
-        "organization_id": actor.organization_id,
-        "application_id": application_id,
-    }
-    rows = await column_rows(db, FEEDBACK_PAGE, params)
-    view = build_feedback_view(rows)
-    if view is None:
-        return None
-    return view, head_from_row(rows[0])
+    rows = await column_rows(db, FEEDBACK_PAGE, page_parameters(actor, application_id))
+    return page_from_rows(rows)

@@ -1,6 +1,6 @@
 """What the candidate's feedback page shows of the talent pool: the panel, read
-with one small statement (only for feedback that offers the pool), and a
-member's choices in words."""
+with the page's own statement (`load_page`) or, after a change, with one small
+statement of its own, and a member's choices in words."""
 
 from __future__ import annotations
 
@@ -10,18 +10,19 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, func, literal_column, select
+from sqlalchemy import Select, and_, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth import Actor
 from portal.auth import Candidate as CandidateActor
-from portal.candidates.models import Application
+from portal.candidates.models import Application, Candidate
 from portal.candidates.service import readable_applications
 from portal.db import column_rows, utcnow
+from portal.feedback import service as feedback_service
 from portal.feedback.models import Feedback
-from portal.feedback.view import Version, version_condition
+from portal.feedback.view import FeedbackView, Version, version_condition
 from portal.formats import long_date
 from portal.forms import FormState
 from portal.orgs.models import Organization
@@ -40,6 +41,7 @@ from portal.pool.models import (
     PoolMembership,
     PoolState,
 )
+from portal.threads.service import ThreadHead
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -239,29 +241,43 @@ class PoolPanel:
         return frozenset((value,))
 
 
-# One statement, only for feedback that offers the pool: the organization's
-# statement and choices, and the candidate's active membership (found through the
-# partial unique index on active memberships; the literal lets PostgreSQL use it).
-PANEL = (
-    select(
-        Organization.display_name,
-        Organization.offers_pool,
-        Organization.consent_text,
-        Organization.consent_text_version,
-        Organization.consent_durations_months,
-        *MEMBERSHIP_COLUMNS,
-    )
-    .select_from(Organization)
-    .outerjoin(
+_Statement = TypeVar("_Statement", bound="Select[*tuple[Any, ...]]")
+
+# The organization's side of the panel: its statement and choices.
+OFFER_COLUMNS = (
+    Organization.display_name.label("pool_organization"),
+    Organization.offers_pool,
+    Organization.consent_text,
+    Organization.consent_text_version,
+    Organization.consent_durations_months,
+)
+
+
+def _with_membership(statement: _Statement, candidate_id: Any) -> _Statement:
+    """`statement` (with `Organization` in its FROM) with the candidate's active
+    membership joined on (found through the partial unique index on active
+    memberships; the literal lets PostgreSQL use it) and its consent text."""
+    return statement.outerjoin(
         PoolMembership,
         and_(
-            PoolMembership.candidate_id == bindparam("candidate_id"),
+            PoolMembership.candidate_id == candidate_id,
             PoolMembership.state == literal_column(f"'{PoolState.ACTIVE}'"),
             PoolMembership.organization_id == Organization.id,
         ),
-    )
-    .outerjoin(PoolConsentText, PoolConsentText.id == PoolMembership.consent_text_id)
-    .where(Organization.id == bindparam("organization_id"))
+    ).outerjoin(PoolConsentText, PoolConsentText.id == PoolMembership.consent_text_id)
+
+
+# One statement, for a panel read on its own (after a change, for the PDF).
+PANEL = _with_membership(
+    select(*OFFER_COLUMNS, *MEMBERSHIP_COLUMNS).select_from(Organization), bindparam("candidate_id")
+).where(Organization.id == bindparam("organization_id"))
+
+# The candidate's feedback page with the panel, in the page's one statement: a
+# statement less on the busiest page (bench/run.py). The panel's columns repeat on
+# each of the page's rows (one per feedback item); they are few and small.
+PAGE_WITH_PANEL = _with_membership(
+    feedback_service.FEEDBACK_PAGE.add_columns(*OFFER_COLUMNS, *MEMBERSHIP_COLUMNS),
+    Candidate.id,
 )
 
 
@@ -270,7 +286,7 @@ def _panel_from_row(row: Any, application_id: int) -> PoolPanel | None:
         return None
     return PoolPanel(
         application_id=application_id,
-        organization=row["display_name"],
+        organization=row["pool_organization"],
         consent_text=row["consent_text"],
         consent_version=row["consent_text_version"],
         durations=tuple(row["consent_durations_months"] or ()),
@@ -285,6 +301,23 @@ async def _read_panel(
         db, PANEL, {"candidate_id": candidate_id, "organization_id": organization_id}
     )
     return _panel_from_row(rows[0], application_id) if rows else None
+
+
+async def load_page(
+    db: AsyncSession, *, actor: CandidateActor, application_id: int
+) -> tuple[FeedbackView, ThreadHead, PoolPanel | None] | None:
+    """The candidate's feedback page (`portal.feedback.service.load_feedback_page`),
+    its conversation's head and, when its feedback offers the pool, the panel, all
+    with one statement; None if it is not theirs or nothing is published."""
+    rows = await column_rows(
+        db, PAGE_WITH_PANEL, feedback_service.page_parameters(actor, application_id)
+    )
+    found = feedback_service.page_from_rows(rows)
+    if found is None:
+        return None
+    view, head = found
+    panel = _panel_from_row(rows[0], application_id) if view.pool_invitation_offered else None
+    return view, head, panel
 
 
 async def load_panel(
