@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,88 +16,32 @@ from portal.feedback.check import (
     check_text,
     load_rules,
 )
+from tests.check_figures import DEVELOPMENT, HELD_OUT, figures, read_corpus
 
-CORPUS = Path(__file__).with_name("feedback_check_corpus.tsv")
 RISKY_RECALL_TARGET = 0.95
 FINE_FLAGGED_TARGET = 0.10
 
 
-@dataclass(frozen=True)
-class Labelled:
-    expected: frozenset[str]
-    category: str
-    text: str
-
-
-def read_corpus() -> list[Labelled]:
-    with CORPUS.open(encoding="utf-8", newline="") as handle:
-        rows = csv.DictReader(
-            (line for line in handle if not line.startswith("#")),
-            delimiter="\t",
-            quoting=csv.QUOTE_NONE,
-        )
-        return [
-            Labelled(
-                frozenset() if row["expected"] == "fine" else frozenset(row["expected"].split(",")),
-                row["category"],
-                row["text"],
-            )
-            for row in rows
-        ]
-
-
-def corpus_figures(corpus: list[Labelled]) -> tuple[dict[str, tuple[float, float]], float, str]:
-    """Precision and recall per severity, the share of fine sentences flagged, and a report."""
-    flagged = [frozenset(f.severity for f in check_text(row.text)) for row in corpus]
-    figures: dict[str, tuple[float, float]] = {}
-    lines = [f"feedback check corpus: {len(corpus)} sentences"]
-    for severity in SEVERITIES:
-        tp = sum(
-            severity in e.expected and severity in got
-            for e, got in zip(corpus, flagged, strict=True)
-        )
-        predicted = sum(severity in got for got in flagged)
-        actual = sum(severity in e.expected for e in corpus)
-        precision = tp / predicted if predicted else 1.0
-        recall = tp / actual if actual else 1.0
-        figures[severity] = (precision, recall)
-        lines.append(
-            f"  {severity:<6} precision {precision:.3f}  recall {recall:.3f}  ({actual} labelled)"
-        )
-    fine = [got for e, got in zip(corpus, flagged, strict=True) if not e.expected]
-    fine_flagged = sum(bool(got) for got in fine) / len(fine)
-    lines.append(f"  fine   {len(fine)} sentences, {fine_flagged:.3f} flagged")
-    misses = [
-        f"    expected {','.join(sorted(e.expected)) or 'fine'}, got "
-        f"{','.join(sorted(got)) or 'nothing'}: {e.text}"
-        for e, got in zip(corpus, flagged, strict=True)
-        if ("risky" in e.expected) != ("risky" in got) or (not e.expected and got)
-    ]
-    if misses:
-        lines += ["  misses:", *misses]
-    return figures, fine_flagged, "\n".join(lines)
-
-
-def test_corpus_meets_the_precision_and_recall_targets(capsys: pytest.CaptureFixture[str]) -> None:
-    corpus = read_corpus()
+def test_the_original_corpus_still_meets_its_targets() -> None:
+    """The corpus the phrase rules were written on (tests/feedback_check_corpus.tsv);
+    tests/test_feedback_check_corpus.py reports the development and held-out figures."""
+    corpus = read_corpus(DEVELOPMENT[0])
     assert len(corpus) >= 200
     categories = {row.category for row in corpus if "risky" in row.expected}
     assert categories >= {
         "age", "gender", "family", "race", "nationality", "accent", "religion", "disability",
         "health", "orientation", "culture_fit", "personality", "appearance", "comparison",
     }  # fmt: skip
-    figures, fine_flagged, report = corpus_figures(corpus)
-    with capsys.disabled():
-        print("\n" + report)
-    assert figures["risky"][1] >= RISKY_RECALL_TARGET, report
-    assert fine_flagged <= FINE_FLAGGED_TARGET, report
-    # Vague and tone have no published target; these floors catch a rule file that broke.
-    assert figures["vague"][1] >= 0.9, report
-    assert figures["tone"][1] >= 0.9, report
+    result = figures(corpus)
+    report = result.report("original corpus", misses=True)
+    assert result.recall["risky"] >= RISKY_RECALL_TARGET, report
+    assert result.fine_flagged <= FINE_FLAGGED_TARGET, report
+    assert result.recall["vague"] >= 0.9, report
+    assert result.recall["tone"] >= 0.9, report
 
 
 def test_corpus_is_well_formed() -> None:
-    for row in read_corpus():
+    for row in read_corpus(*DEVELOPMENT, HELD_OUT):
         assert row.text.strip(), row
         assert row.expected <= set(SEVERITIES), row
 
@@ -222,7 +164,11 @@ def test_hidden_items_are_checked_for_risky_words_only() -> None:
         DraftItem("strength", "Other candidates were more qualified.", visible=False),
     ]
     findings = check_feedback(good_draft(items=hidden))
-    assert [(f.rule, f.field) for f in findings] == [("risky.health", "items[0].body")]
+    # Hidden items say nothing to the candidate, so the feedback assesses no requirement.
+    assert [(f.rule, f.field) for f in findings] == [
+        ("risky.health", "items[0].body"),
+        ("vague.no_assessment", "decision_summary"),
+    ]
 
 
 def test_suggested_roles_and_suggestions_are_checked() -> None:
@@ -238,6 +184,7 @@ def test_suggested_roles_and_suggestions_are_checked() -> None:
     assert {(f.rule, f.field) for f in findings} == {
         ("tone.sarcasm", "items[0].suggestion"),
         ("risky.age", "suggested_roles[0]"),
+        ("vague.no_assessment", "decision_summary"),  # the only item is a growth area
     }
 
 
