@@ -269,3 +269,177 @@ def test_a_custom_rule_file_works_end_to_end(tmp_path: Path) -> None:
     assert _match(rules, "A rockstar.") == []  # not about the candidate
     assert _match(rules, "You joined the rockstar crew.") == []  # forgiven by unless
     assert [(f.start, f.end) for f in _match(rules, "You, ten x squad")] == [(5, 16)]
+
+
+# --- the signals beside the phrase rules (docs/staff/feedback-check.md) ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("You said you need time to pray at set hours.", "pray"),
+        ("Our customers are mostly white, so we worried about rapport.", "white"),
+        ("We are looking for someone earlier in their career.", "earlier in their career"),
+        ("You mentioned you are expecting, so the timing is hard.", "expecting"),
+    ],
+)
+def test_the_lexicon_flags_characteristics_whoever_the_sentence_is_about(
+    text: str, words: str
+) -> None:
+    findings = [f for f in check_text(text) if f.severity == "risky"]
+    assert [f.words(text) for f in findings] == [words]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You proposed age-partitioned tables for the event log.",
+        "You built a pregnancy-tracking app with offline sync.",
+        "You wrote the married-filing tax module.",
+        "You mapped the gender field to the new schema.",
+        "Our older Android app is written in Java.",
+        "You set a sensible max-age on the static assets.",
+    ],
+)
+def test_a_sensitive_word_in_a_technical_compound_is_innocent(text: str) -> None:
+    assert [f for f in check_text(text) if f.severity == "risky"] == []
+
+
+def test_a_language_the_job_requires_is_not_a_nationality() -> None:
+    text = "Your fluent German will help with our DACH customers."
+    assert [f.rule for f in check_text(text)] == ["risky.nationality"]
+    assert check_text(text, requirements=["German: fluent, for the DACH accounts"]) == []
+    # Another language named by the job does not excuse this one.
+    assert [f.rule for f in check_text(text, requirements=["Fluent French"])] == [
+        "risky.nationality"
+    ]
+
+
+def test_a_non_native_speaker_is_still_flagged() -> None:
+    text = "You are a non-native speaker."
+    assert "risky.nationality" in {f.rule for f in check_text(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "vague"),
+    [
+        ("We have decided to go in another direction.", True),
+        ("Your profile was not quite what we were looking for.", True),
+        ("Keep working on your skills.", True),
+        ("Your SQL answer did not handle customers with no orders.", False),
+        ("The take-home solved 4 of the 5 tasks.", False),
+        ('You answered "I would restart it", but the scenario needed a root cause.', False),
+        ("Thank you for the care you put into the take-home.", False),
+        ("It was a pleasure to meet you.", False),
+        ("It was not your fault that the call dropped.", False),
+    ],
+)
+def test_a_sentence_that_names_nothing_specific_is_vague(text: str, vague: bool) -> None:
+    findings = [f for f in check_text(text) if f.rule == "vague.unspecific"]
+    assert bool(findings) is vague
+    if vague:
+        # The whole sentence is highlighted, without its full stop.
+        assert findings[0].words(text) == text.rstrip(".")
+
+
+def test_naming_a_requirement_of_the_job_makes_a_sentence_specific() -> None:
+    text = "Your communication was not clear enough."
+    assert [f.rule for f in check_text(text)] == ["vague.unspecific"]
+    assert check_text(text, requirements=["Clear written communication"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "words"),
+    [
+        ("Frankly, your design was terrible.", "tone.contempt", "terrible"),
+        ("Honestly this interview was a waste of our time.", "tone.contempt", "waste of our time"),
+        ("You clearly have never worked on a production system.", "tone.contempt", None),
+        ("Wow, you managed to break the build twice.", "tone.sarcasm", None),
+    ],
+)
+def test_contempt_and_sarcasm_are_tone(text: str, rule: str, words: str | None) -> None:
+    findings = [f for f in check_text(text) if f.severity == "tone"]
+    assert [f.rule for f in findings] == [rule]
+    if words:
+        assert findings[0].words(text) == words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Frankly, your test coverage was the best we saw this round.",
+        "Great question about the deployment pipeline.",
+        "You seriously impressed the panel with the profiling demo.",
+        "Your tests covered negative numbers and empty input.",
+        "You fixed the memory leak under heavy load.",
+    ],
+)
+def test_praise_and_technical_faults_stay_quiet(text: str) -> None:
+    assert check_text(text) == []
+
+
+def test_a_not_yet_met_without_evidence_is_vague_even_when_long() -> None:
+    generic = DraftItem(
+        "assessment",
+        "Your communication was not at the level we need for this role.",
+        rating="not_yet_met",
+        requirement=2,
+    )
+    findings = check_feedback(good_draft(items=[good_draft().items[0], generic]))
+    assert ("vague.no_evidence", "items[1].body") in {(f.rule, f.field) for f in findings}
+    # Naming the requirement it was measured against is evidence enough.
+    draft = good_draft(
+        items=[good_draft().items[0], generic],
+        requirements=("Communication: explains a design to the team",),
+    )
+    assert ("vague.no_evidence", "items[1].body") not in {
+        (f.rule, f.field) for f in check_feedback(draft)
+    }
+
+
+def test_feedback_that_assesses_no_requirement_is_vague_as_a_whole() -> None:
+    items = [item for item in good_draft().items if item.kind != "assessment"]
+    findings = check_feedback(good_draft(items=items))
+    [finding] = [f for f in findings if f.rule == "vague.no_assessment"]
+    assert (finding.severity, finding.start, finding.end) == ("vague", 0, 0)
+    assert not blocks_publishing(findings)
+    # An assessment without a rating assesses nothing either.
+    unrated = DraftItem("assessment", "Your queries used window functions.", requirement=1)
+    assert "vague.no_assessment" in {
+        f.rule for f in check_feedback(good_draft(items=[unrated, *items]))
+    }
+
+
+def test_the_requirements_a_draft_carries_are_not_part_of_its_content() -> None:
+    assert good_draft(requirements=("German",)) == good_draft()
+
+
+def test_every_lexicon_entry_names_its_source() -> None:
+    import tomllib
+
+    from portal.feedback.check_signals import LEXICON_FILE, load_signals
+
+    data = tomllib.loads(LEXICON_FILE.read_text(encoding="utf-8"))
+    sources = data["sources"]
+    assert {"ea2010", "eeoc", "eu21"} <= set(sources)
+    for entry in data["entries"]:
+        assert entry["source"] in sources, entry
+        assert entry["characteristic"] and entry["terms"], entry
+    assert data["vague"]["source"] and data["tone"]["source"]
+    signals = load_signals()
+    assert {rule.id for rule in signals.lexicon.rules} <= {
+        rule.id for rule in load_rules().rules
+    } | {"risky.genetic", "risky.social_origin", "risky.political_opinion"}
+    assert len(signals.valence) > 7000  # the lexicon vaderSentiment ships
+
+
+def test_a_lexicon_entry_without_a_known_source_fails_loudly(tmp_path: Path) -> None:
+    from portal.feedback.check_signals import LEXICON_FILE, load_signals
+
+    text = LEXICON_FILE.read_text(encoding="utf-8").replace(
+        'source = "eu21"', 'source = "a blog"', 1
+    )
+    path = tmp_path / "lexicon.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleFileError, match="source 'a blog' is not in"):
+        load_signals(path)
