@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,88 +16,32 @@ from portal.feedback.check import (
     check_text,
     load_rules,
 )
+from tests.check_figures import DEVELOPMENT, HELD_OUT, figures, read_corpus
 
-CORPUS = Path(__file__).with_name("feedback_check_corpus.tsv")
 RISKY_RECALL_TARGET = 0.95
 FINE_FLAGGED_TARGET = 0.10
 
 
-@dataclass(frozen=True)
-class Labelled:
-    expected: frozenset[str]
-    category: str
-    text: str
-
-
-def read_corpus() -> list[Labelled]:
-    with CORPUS.open(encoding="utf-8", newline="") as handle:
-        rows = csv.DictReader(
-            (line for line in handle if not line.startswith("#")),
-            delimiter="\t",
-            quoting=csv.QUOTE_NONE,
-        )
-        return [
-            Labelled(
-                frozenset() if row["expected"] == "fine" else frozenset(row["expected"].split(",")),
-                row["category"],
-                row["text"],
-            )
-            for row in rows
-        ]
-
-
-def corpus_figures(corpus: list[Labelled]) -> tuple[dict[str, tuple[float, float]], float, str]:
-    """Precision and recall per severity, the share of fine sentences flagged, and a report."""
-    flagged = [frozenset(f.severity for f in check_text(row.text)) for row in corpus]
-    figures: dict[str, tuple[float, float]] = {}
-    lines = [f"feedback check corpus: {len(corpus)} sentences"]
-    for severity in SEVERITIES:
-        tp = sum(
-            severity in e.expected and severity in got
-            for e, got in zip(corpus, flagged, strict=True)
-        )
-        predicted = sum(severity in got for got in flagged)
-        actual = sum(severity in e.expected for e in corpus)
-        precision = tp / predicted if predicted else 1.0
-        recall = tp / actual if actual else 1.0
-        figures[severity] = (precision, recall)
-        lines.append(
-            f"  {severity:<6} precision {precision:.3f}  recall {recall:.3f}  ({actual} labelled)"
-        )
-    fine = [got for e, got in zip(corpus, flagged, strict=True) if not e.expected]
-    fine_flagged = sum(bool(got) for got in fine) / len(fine)
-    lines.append(f"  fine   {len(fine)} sentences, {fine_flagged:.3f} flagged")
-    misses = [
-        f"    expected {','.join(sorted(e.expected)) or 'fine'}, got "
-        f"{','.join(sorted(got)) or 'nothing'}: {e.text}"
-        for e, got in zip(corpus, flagged, strict=True)
-        if ("risky" in e.expected) != ("risky" in got) or (not e.expected and got)
-    ]
-    if misses:
-        lines += ["  misses:", *misses]
-    return figures, fine_flagged, "\n".join(lines)
-
-
-def test_corpus_meets_the_precision_and_recall_targets(capsys: pytest.CaptureFixture[str]) -> None:
-    corpus = read_corpus()
+def test_the_original_corpus_still_meets_its_targets() -> None:
+    """The corpus the phrase rules were written on (tests/feedback_check_corpus.tsv);
+    tests/test_feedback_check_corpus.py reports the development and held-out figures."""
+    corpus = read_corpus(DEVELOPMENT[0])
     assert len(corpus) >= 200
     categories = {row.category for row in corpus if "risky" in row.expected}
     assert categories >= {
         "age", "gender", "family", "race", "nationality", "accent", "religion", "disability",
         "health", "orientation", "culture_fit", "personality", "appearance", "comparison",
     }  # fmt: skip
-    figures, fine_flagged, report = corpus_figures(corpus)
-    with capsys.disabled():
-        print("\n" + report)
-    assert figures["risky"][1] >= RISKY_RECALL_TARGET, report
-    assert fine_flagged <= FINE_FLAGGED_TARGET, report
-    # Vague and tone have no published target; these floors catch a rule file that broke.
-    assert figures["vague"][1] >= 0.9, report
-    assert figures["tone"][1] >= 0.9, report
+    result = figures(corpus)
+    report = result.report("original corpus", misses=True)
+    assert result.recall["risky"] >= RISKY_RECALL_TARGET, report
+    assert result.fine_flagged <= FINE_FLAGGED_TARGET, report
+    assert result.recall["vague"] >= 0.9, report
+    assert result.recall["tone"] >= 0.9, report
 
 
 def test_corpus_is_well_formed() -> None:
-    for row in read_corpus():
+    for row in read_corpus(*DEVELOPMENT, HELD_OUT):
         assert row.text.strip(), row
         assert row.expected <= set(SEVERITIES), row
 
@@ -222,7 +164,11 @@ def test_hidden_items_are_checked_for_risky_words_only() -> None:
         DraftItem("strength", "Other candidates were more qualified.", visible=False),
     ]
     findings = check_feedback(good_draft(items=hidden))
-    assert [(f.rule, f.field) for f in findings] == [("risky.health", "items[0].body")]
+    # Hidden items say nothing to the candidate, so the feedback assesses no requirement.
+    assert [(f.rule, f.field) for f in findings] == [
+        ("risky.health", "items[0].body"),
+        ("vague.no_assessment", "decision_summary"),
+    ]
 
 
 def test_suggested_roles_and_suggestions_are_checked() -> None:
@@ -238,6 +184,7 @@ def test_suggested_roles_and_suggestions_are_checked() -> None:
     assert {(f.rule, f.field) for f in findings} == {
         ("tone.sarcasm", "items[0].suggestion"),
         ("risky.age", "suggested_roles[0]"),
+        ("vague.no_assessment", "decision_summary"),  # the only item is a growth area
     }
 
 
@@ -322,3 +269,177 @@ def test_a_custom_rule_file_works_end_to_end(tmp_path: Path) -> None:
     assert _match(rules, "A rockstar.") == []  # not about the candidate
     assert _match(rules, "You joined the rockstar crew.") == []  # forgiven by unless
     assert [(f.start, f.end) for f in _match(rules, "You, ten x squad")] == [(5, 16)]
+
+
+# --- the signals beside the phrase rules (docs/staff/feedback-check.md) ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("You said you need time to pray at set hours.", "pray"),
+        ("Our customers are mostly white, so we worried about rapport.", "white"),
+        ("We are looking for someone earlier in their career.", "earlier in their career"),
+        ("You mentioned you are expecting, so the timing is hard.", "expecting"),
+    ],
+)
+def test_the_lexicon_flags_characteristics_whoever_the_sentence_is_about(
+    text: str, words: str
+) -> None:
+    findings = [f for f in check_text(text) if f.severity == "risky"]
+    assert [f.words(text) for f in findings] == [words]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You proposed age-partitioned tables for the event log.",
+        "You built a pregnancy-tracking app with offline sync.",
+        "You wrote the married-filing tax module.",
+        "You mapped the gender field to the new schema.",
+        "Our older Android app is written in Java.",
+        "You set a sensible max-age on the static assets.",
+    ],
+)
+def test_a_sensitive_word_in_a_technical_compound_is_innocent(text: str) -> None:
+    assert [f for f in check_text(text) if f.severity == "risky"] == []
+
+
+def test_a_language_the_job_requires_is_not_a_nationality() -> None:
+    text = "Your fluent German will help with our DACH customers."
+    assert [f.rule for f in check_text(text)] == ["risky.nationality"]
+    assert check_text(text, requirements=["German: fluent, for the DACH accounts"]) == []
+    # Another language named by the job does not excuse this one.
+    assert [f.rule for f in check_text(text, requirements=["Fluent French"])] == [
+        "risky.nationality"
+    ]
+
+
+def test_a_non_native_speaker_is_still_flagged() -> None:
+    text = "You are a non-native speaker."
+    assert "risky.nationality" in {f.rule for f in check_text(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "vague"),
+    [
+        ("We have decided to go in another direction.", True),
+        ("Your profile was not quite what we were looking for.", True),
+        ("Keep working on your skills.", True),
+        ("Your SQL answer did not handle customers with no orders.", False),
+        ("The take-home solved 4 of the 5 tasks.", False),
+        ('You answered "I would restart it", but the scenario needed a root cause.', False),
+        ("Thank you for the care you put into the take-home.", False),
+        ("It was a pleasure to meet you.", False),
+        ("It was not your fault that the call dropped.", False),
+    ],
+)
+def test_a_sentence_that_names_nothing_specific_is_vague(text: str, vague: bool) -> None:
+    findings = [f for f in check_text(text) if f.rule == "vague.unspecific"]
+    assert bool(findings) is vague
+    if vague:
+        # The whole sentence is highlighted, without its full stop.
+        assert findings[0].words(text) == text.rstrip(".")
+
+
+def test_naming_a_requirement_of_the_job_makes_a_sentence_specific() -> None:
+    text = "Your communication was not clear enough."
+    assert [f.rule for f in check_text(text)] == ["vague.unspecific"]
+    assert check_text(text, requirements=["Clear written communication"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "words"),
+    [
+        ("Frankly, your design was terrible.", "tone.contempt", "terrible"),
+        ("Honestly this interview was a waste of our time.", "tone.contempt", "waste of our time"),
+        ("You clearly have never worked on a production system.", "tone.contempt", None),
+        ("Wow, you managed to break the build twice.", "tone.sarcasm", None),
+    ],
+)
+def test_contempt_and_sarcasm_are_tone(text: str, rule: str, words: str | None) -> None:
+    findings = [f for f in check_text(text) if f.severity == "tone"]
+    assert [f.rule for f in findings] == [rule]
+    if words:
+        assert findings[0].words(text) == words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Frankly, your test coverage was the best we saw this round.",
+        "Great question about the deployment pipeline.",
+        "You seriously impressed the panel with the profiling demo.",
+        "Your tests covered negative numbers and empty input.",
+        "You fixed the memory leak under heavy load.",
+    ],
+)
+def test_praise_and_technical_faults_stay_quiet(text: str) -> None:
+    assert check_text(text) == []
+
+
+def test_a_not_yet_met_without_evidence_is_vague_even_when_long() -> None:
+    generic = DraftItem(
+        "assessment",
+        "Your communication was not at the level we need for this role.",
+        rating="not_yet_met",
+        requirement=2,
+    )
+    findings = check_feedback(good_draft(items=[good_draft().items[0], generic]))
+    assert ("vague.no_evidence", "items[1].body") in {(f.rule, f.field) for f in findings}
+    # Naming the requirement it was measured against is evidence enough.
+    draft = good_draft(
+        items=[good_draft().items[0], generic],
+        requirements=("Communication: explains a design to the team",),
+    )
+    assert ("vague.no_evidence", "items[1].body") not in {
+        (f.rule, f.field) for f in check_feedback(draft)
+    }
+
+
+def test_feedback_that_assesses_no_requirement_is_vague_as_a_whole() -> None:
+    items = [item for item in good_draft().items if item.kind != "assessment"]
+    findings = check_feedback(good_draft(items=items))
+    [finding] = [f for f in findings if f.rule == "vague.no_assessment"]
+    assert (finding.severity, finding.start, finding.end) == ("vague", 0, 0)
+    assert not blocks_publishing(findings)
+    # An assessment without a rating assesses nothing either.
+    unrated = DraftItem("assessment", "Your queries used window functions.", requirement=1)
+    assert "vague.no_assessment" in {
+        f.rule for f in check_feedback(good_draft(items=[unrated, *items]))
+    }
+
+
+def test_the_requirements_a_draft_carries_are_not_part_of_its_content() -> None:
+    assert good_draft(requirements=("German",)) == good_draft()
+
+
+def test_every_lexicon_entry_names_its_source() -> None:
+    import tomllib
+
+    from portal.feedback.check_signals import LEXICON_FILE, load_signals
+
+    data = tomllib.loads(LEXICON_FILE.read_text(encoding="utf-8"))
+    sources = data["sources"]
+    assert {"ea2010", "eeoc", "eu21"} <= set(sources)
+    for entry in data["entries"]:
+        assert entry["source"] in sources, entry
+        assert entry["characteristic"] and entry["terms"], entry
+    assert data["vague"]["source"] and data["tone"]["source"]
+    signals = load_signals()
+    assert {rule.id for rule in signals.lexicon.rules} <= {
+        rule.id for rule in load_rules().rules
+    } | {"risky.genetic", "risky.social_origin", "risky.political_opinion"}
+    assert len(signals.valence) > 7000  # the lexicon vaderSentiment ships
+
+
+def test_a_lexicon_entry_without_a_known_source_fails_loudly(tmp_path: Path) -> None:
+    from portal.feedback.check_signals import LEXICON_FILE, load_signals
+
+    text = LEXICON_FILE.read_text(encoding="utf-8").replace(
+        'source = "eu21"', 'source = "a blog"', 1
+    )
+    path = tmp_path / "lexicon.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleFileError, match="source 'a blog' is not in"):
+        load_signals(path)

@@ -125,6 +125,19 @@ async def test_bad_input_is_a_usage_error(tmp_path: Path) -> None:
 def test_help_explains_the_output_and_the_exit_status(portal_check: InProcess) -> None:
     code, out, _ = portal_check("--help")
     assert code == 0
-    assert "usage: portal feedback check [-h] [--json] [FILE]" in out
-    assert '{"rule", "severity", "start", "end", "message"}' in out
-    assert "0 when no line has a risky finding" in out
+    assert "usage: portal feedback check [-h] [--json] [--requirement TEXT] [FILE]" in out
+    flowing = " ".join(out.split())  # argparse wraps to the terminal's width
+    assert '{"rule", "severity", "start", "end", "message"}' in flowing
+    assert "0 when no line has a risky finding" in flowing
+    assert "--requirement TEXT a requirement of the job" in flowing
+
+
+def test_the_jobs_requirements_can_be_given(portal_check: InProcess) -> None:
+    line = b"Your fluent German will help with our DACH customers.\n"
+    code, out, _ = portal_check("--json", stdin=line)
+    assert code == 1
+    assert [f["rule"] for f in json.loads(out)[0]] == ["risky.nationality"]
+    code, out, _ = portal_check(
+        "--json", "--requirement", "Sales experience", "--requirement", "Fluent German", stdin=line
+    )
+    assert (code, json.loads(out)) == (0, [[]])

@@ -541,3 +541,30 @@ async def test_another_organizations_recruiter_finds_nothing(
         )
         assert response.status_code == 404, path
     assert len(await _versions(sessions, world)) == 1
+
+
+async def test_a_language_the_job_requires_passes_the_check_in_the_editor_and_at_publishing(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world, fields = await _editing(client, sessions)
+    fields["decision_summary"] = "Your fluent German will help with our DACH customers."
+    flagged = await _post(client, world, {**fields, "action": "check"})
+    assert "<mark>German</mark>" in flagged.text
+    assert "1 risky (blocks publishing)" in flagged.text
+
+    # The job asks for German: the check reads the job's requirements.
+    first = (await _requirements(sessions, world))[0]
+    async with unit_of_work(sessions) as db:
+        requirement = await db.get(Requirement, first)
+        assert requirement is not None
+        requirement.description = "Fluent German, for our DACH customers"
+    checked = await _post(client, world, {**fields, "action": "check"})
+    assert checked.status_code == 200
+    assert "<mark>German</mark>" not in checked.text
+    assert "risky (blocks publishing)" not in checked.text
+    saved = await _post(client, world, fields)
+    assert saved.status_code == 303
+    preview = await client.get(f"/staff/applications/{world.application_id}/preview")
+    assert "Publishing is blocked" not in preview.text
+    assert (await _publish(client, world, 2)).status_code == 303
+    assert [state for _, state, _ in await _versions(sessions, world)] == ["draft", "published"]

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.audit.models import AuditEvent
-from portal.candidates.models import Application, Candidate, Job
+from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.imports import checking, service
@@ -637,3 +637,21 @@ async def test_the_guides_example_file_imports(
     assert result.checked.risky_rows == 0
     assert await decided(sessions, "lee@example.com") == dt.datetime(2026, 3, 27, tzinfo=dt.UTC)
     assert await decided(sessions, "kim@example.com") == IMPORT_TIME
+
+
+async def test_a_language_the_job_requires_is_not_refused_at_import(
+    sessions: Sessions, settings: Settings, world: World
+) -> None:
+    german = row(
+        "g@example.com", decision_summary="Thank you. Your fluent German impressed our DACH team."
+    )
+    refused = await run(sessions, settings, world, csv_bytes([german]), publish=True)
+    assert not refused.written and refused.checked.risky_rows == 1
+    async with unit_of_work(sessions) as db:
+        job_id = await db.scalar(
+            select(Application.job_id).where(Application.id == world.application_id)
+        )
+        assert job_id is not None
+        db.add(Requirement(job_id=job_id, position=10, name="German"))
+    published = await run(sessions, settings, world, csv_bytes([german]), publish=True)
+    assert published.written and published.checked.risky_rows == 0

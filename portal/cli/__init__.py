@@ -30,8 +30,9 @@ _CHECK_DESCRIPTION = _paragraphs(
     "Run the feedback check on one text per line (for example feedback exported from an "
     "ATS) and report what it flags, with the words and what to write instead: risky "
     "(protected characteristics and their proxies, culture fit, judgements of personality "
-    "or appearance, comparisons with the person hired), vague (generic lines) and tone "
-    "(absolutes, sarcasm, blame). Spans are character offsets in the line.",
+    "or appearance, comparisons with the person hired), vague (generic lines, sentences that "
+    "assess without naming a requirement, evidence or an action) and tone (absolutes, harsh "
+    "words, contempt, sarcasm, blame). Spans are character offsets in the line.",
     "Exit status: 0 when no line has a risky finding, 1 when at least one does, 2 on a "
     "usage error (bad arguments, unreadable or non-UTF-8 input).",
 )
@@ -241,6 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON array with one element per input line, each a list of "
         '{"rule", "severity", "start", "end", "message"}',
+    )
+    check_parser.add_argument(
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a requirement of the job the feedback is for (repeat for each): a language it "
+        "names is not flagged as nationality, and a sentence that names it is specific",
     )
     check_parser.set_defaults(handler="texts:cmd_feedback_check")
 

@@ -35,7 +35,7 @@ def cmd_feedback_check(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"portal: {name} line {number} is not UTF-8 text", file=sys.stderr)
                 return 2
             line = line.removesuffix("\n").removesuffix("\r")
-            results.append(check.check_text(line))
+            results.append(check.check_text(line, requirements=args.requirement))
             if not args.json:
                 lines.append(line)
     if args.json:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from portal.characters import matching_text
+from portal.characters import MatchingText, matching_text
 from portal.feedback.check_rules import (
     SEVERITIES,
     SEVERITY_RANK,
@@ -35,6 +35,15 @@ from portal.feedback.check_rules import (
     lemma,
     load_rules,
 )
+from portal.feedback.check_signals import (
+    Signals,
+    innocent,
+    load_signals,
+    requirement_words,
+    tone_spans,
+    vague_spans,
+)
+from portal.feedback.completeness import Missing, has_evidence, missing_parts
 
 __all__ = [
     "SEVERITIES",
@@ -114,6 +123,10 @@ class Draft:
     # Next steps that hold no words to check, carried so a draft is the whole feedback.
     reapply_after_months: int | None = None
     pool_invitation_offered: bool = False
+    # The texts of the job's requirements ("name: description"), for the check only: a
+    # language they name is a requirement, not a nationality, and a sentence that names one
+    # is specific. Not part of the feedback, so not compared.
+    requirements: tuple[str, ...] = field(default=(), compare=False)
 
 
 def check_feedback(draft: Draft) -> list[Finding]:
@@ -121,12 +134,15 @@ def check_feedback(draft: Draft) -> list[Finding]:
 
     Items hidden from the candidate are still checked for risky words (internal
     notes are records too, and can be disclosed) but not for vagueness or tone.
+    The job's requirements come with the draft (`Draft.requirements`).
     """
+    requirements = draft.requirements
     rules = load_rules()
+    signals = load_signals()
     findings: list[Finding] = []
 
     def text_findings(text: str, where: str, item: int | None, *, visible: bool) -> None:
-        for finding in _match(rules, text):
+        for finding in _match(rules, text, requirements, signals):
             if visible or finding.severity == "risky":
                 findings.append(_placed(finding, where, item))
 
@@ -137,10 +153,13 @@ def check_feedback(draft: Draft) -> list[Finding]:
         text_findings(entry.body, f"{prefix}.body", index, visible=entry.visible)
         text_findings(entry.suggestion, f"{prefix}.suggestion", index, visible=entry.visible)
         if entry.visible:
-            findings.extend(_item_findings(rules, entry, prefix, index))
+            findings.extend(_item_findings(rules, entry, prefix, index, requirements))
     for index, role in enumerate(draft.suggested_roles):
         text_findings(role, f"suggested_roles[{index}]", None, visible=True)
 
+    if Missing.ASSESSMENT in missing_parts(draft):
+        message = load_signals().no_assessment
+        findings.append(Finding("vague.no_assessment", "vague", 0, 0, message, "decision_summary"))
     if not _thanks_somewhere(rules, draft):
         check = rules.checks["no_thanks"]
         findings.append(Finding(check.id, check.severity, 0, 0, check.message, "personal_note"))
@@ -150,9 +169,12 @@ def check_feedback(draft: Draft) -> list[Finding]:
     return findings
 
 
-def check_text(text: str) -> list[Finding]:
-    """The findings in one sentence or line (no whole-feedback checks), in text order."""
-    return _match(load_rules(), text)
+def check_text(text: str, requirements: Sequence[str] = ()) -> list[Finding]:
+    """The findings in one sentence or line (no whole-feedback checks), in text order.
+
+    `requirements` are the texts of the job's requirements: a language they name is not a
+    nationality, and a sentence that names one of them is specific."""
+    return _match(load_rules(), text, requirements, load_signals())
 
 
 def _placed(finding: Finding, where: str, item: int | None) -> Finding:
@@ -161,7 +183,9 @@ def _placed(finding: Finding, where: str, item: int | None) -> Finding:
     )
 
 
-def _item_findings(rules: RuleSet, entry: DraftItem, prefix: str, index: int) -> Iterator[Finding]:
+def _item_findings(
+    rules: RuleSet, entry: DraftItem, prefix: str, index: int, requirements: Sequence[str]
+) -> Iterator[Finding]:
     checks = rules.checks
     if entry.kind == "growth_area":
         check = checks["growth_without_suggestion"]
@@ -171,7 +195,7 @@ def _item_findings(rules: RuleSet, entry: DraftItem, prefix: str, index: int) ->
             )
     if entry.kind == "assessment" and entry.rating == "not_yet_met":
         check = checks["not_met_without_evidence"]
-        if _word_count(entry.body) < check.min_words:
+        if _word_count(entry.body) < check.min_words or not has_evidence(entry.body, requirements):
             yield Finding(check.id, check.severity, 0, 0, check.message, f"{prefix}.body", index)
     if entry.kind in ("strength", "growth_area") and entry.requirement in (None, ""):
         check = checks["no_requirement"]
@@ -206,12 +230,47 @@ def _field_order(draft: Draft) -> dict[str, int]:
 # --- matching ---------------------------------------------------------------------
 
 
-def _match(rules: RuleSet, written: str) -> list[Finding]:
+def _match(
+    rules: RuleSet,
+    written: str,
+    requirements: Sequence[str] = (),
+    signals: Signals | None = None,
+) -> list[Finding]:
+    """The findings of the rules (and, given `signals`, of the lexicon, specificity and tone)."""
     seen = matching_text(written)
     text = seen.text
     if not text or not text.strip():
         return []
     tokens = Tokens.of(text)
+    spans = _rule_spans(rules, tokens, text)
+    if signals is not None:
+        required = requirement_words(tuple(requirements))
+        for rule_id, found in _rule_spans(signals.lexicon, tokens, text).items():
+            spans.setdefault(rule_id, []).extend(found)
+        for rule_id in list(spans):
+            if spans[rule_id][0][2].severity == "risky":
+                spans[rule_id] = [
+                    span
+                    for span in spans[rule_id]
+                    if not innocent(signals, tokens, span[0], span[1], required)
+                ]
+        taken = [(start, end) for found in spans.values() for start, end, _ in found]
+        for start, end in vague_spans(signals, tokens, taken, required):
+            spans.setdefault(signals.vague.id, []).append((start, end, signals.vague))
+        toned = [
+            (start, end)
+            for found in spans.values()
+            for start, end, rule in found
+            if rule.severity == "tone"
+        ]
+        for rule, start, end in tone_spans(signals, tokens, toned):
+            spans.setdefault(rule.id, []).append((start, end, rule))
+    return _findings(seen, spans)
+
+
+def _rule_spans(
+    rules: RuleSet, tokens: Tokens, text: str
+) -> dict[str, list[tuple[int, int, Rule]]]:
     present = set(tokens.positions)
     candidates: dict[int, tuple[int, Pattern]] = {}
     for word in present:
@@ -242,9 +301,14 @@ def _match(rules: RuleSet, written: str) -> list[Finding]:
             for found in regex.finditer(text):
                 if found.end() > found.start() and _regex_kept(rule, tokens, found):
                     spans.setdefault(rule.id, []).append((found.start(), found.end(), rule))
+    return {rule_id: found for rule_id, found in spans.items() if found}
 
+
+def _findings(seen: MatchingText, spans: dict[str, list[tuple[int, int, Rule]]]) -> list[Finding]:
     findings: list[Finding] = []
     for rule_id, rule_spans in spans.items():
+        if not rule_spans:
+            continue
         # Overlapping matches of one rule are one finding over their union.
         rule_spans.sort(key=lambda span: (span[0], -span[1]))
         merged: list[tuple[int, int, Rule]] = []

@@ -312,6 +312,7 @@ class RuleSet:
     by_key: dict[str, tuple[tuple[int, Pattern], ...]] = field(default_factory=dict)
     by_prefix: dict[str, tuple[tuple[int, Pattern], ...]] = field(default_factory=dict)
     unkeyed: tuple[tuple[int, Pattern], ...] = ()
+    macros: dict[str, str] = field(default_factory=dict)
 
     @functools.cached_property
     def prefixed(self) -> re.Pattern[str]:
@@ -339,7 +340,7 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
     rules: list[Rule] = []
     severities: dict[str, Severity] = {}
     for number, raw in enumerate(data.get("rules", []), start=1):
-        rule = _compile_rule(raw, macros, f"{path.name} rule {number}")
+        rule = compile_rule(raw, macros, f"{path.name} rule {number}")
         if severities.setdefault(rule.id, rule.severity) != rule.severity:
             raise RuleFileError(f"{path.name}: rule {rule.id} has two severities")
         rules.append(rule)
@@ -356,6 +357,14 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
             words=frozenset(str(word).lower() for word in raw.get("words", [])),
             min_words=int(raw.get("min_words", 1)),
         )
+    return index_rules(rules, checks, macros)
+
+
+def index_rules(
+    rules: Iterable[Rule], checks: dict[str, Check], macros: dict[str, str] | None = None
+) -> RuleSet:
+    """A rule set of compiled rules, indexed by the words that can start a match."""
+    rules = tuple(rules)
     by_key: dict[str, list[tuple[int, Pattern]]] = {}
     by_prefix: dict[str, list[tuple[int, Pattern]]] = {}
     unkeyed: list[tuple[int, Pattern]] = []
@@ -370,15 +379,17 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
             for prefix in key.prefixes:
                 by_prefix.setdefault(prefix, []).append((index, pattern))
     return RuleSet(
-        tuple(rules),
+        rules,
         checks,
         {word: tuple(entries) for word, entries in by_key.items()},
         {prefix: tuple(entries) for prefix, entries in by_prefix.items()},
         tuple(unkeyed),
+        dict(macros or {}),
     )
 
 
-def _compile_rule(raw: dict[str, Any], macros: dict[str, str], where: str) -> Rule:
+def compile_rule(raw: dict[str, Any], macros: dict[str, str], where: str) -> Rule:
+    """One rule of the file (or of the lexicon) from its TOML table."""
     rule_id = _text(raw, "id", where)
     where = f"{where} ({rule_id})"
     known = {"id", "severity", "category", "message", "patterns", "regex", "unless"}

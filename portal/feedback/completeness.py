@@ -5,13 +5,24 @@ is not specific feedback (DESIGN §2.1). It may still be right to publish it (a
 candidate who withdrew early, say), so it is not refused: publishing it needs the
 recruiter's explicit confirmation, and bulk publishing leaves it out. Only what the
 candidate will read counts: an item kept internal says nothing to them.
+
+The feedback check uses the same judgement (docs/staff/feedback-check.md): feedback that
+assesses no requirement is flagged as vague as a whole, and a "not yet met" whose text
+carries no evidence (`has_evidence`) is flagged on its item.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from portal.feedback.check import Draft
+from portal.characters import matching_text
+from portal.feedback.check_rules import Tokens
+from portal.feedback.check_signals import clauses, load_signals, requirement_words, specific
+
+if TYPE_CHECKING:
+    from portal.feedback.check import Draft
 
 
 class Missing(StrEnum):
@@ -36,3 +47,12 @@ def missing_parts(draft: Draft) -> tuple[Missing, ...]:
     if not any(item.kind in ("strength", "growth_area") for item in shown):
         missing.append(Missing.STRENGTH_OR_GROWTH_AREA)
     return tuple(missing)
+
+
+def has_evidence(text: str, requirements: Sequence[str] = ()) -> bool:
+    """Whether some sentence of `text` names evidence: a number, a quoted answer, a name, a
+    requirement of the job or a word beyond the vocabulary of generic feedback."""
+    tokens = Tokens.of(matching_text(text).text)
+    signals = load_signals()
+    required = requirement_words(tuple(requirements))
+    return any(specific(signals, tokens, first, last, required) for first, last in clauses(tokens))

@@ -122,7 +122,7 @@ async def load_draft(
 ) -> StoredDraft | None:
     """A stored version (the newest when `version` is None) as a `Draft`, internal
     items included and requirements by id; None when there is no such version."""
-    await _application(db, actor=actor, application_id=application_id)
+    job_id, _ = await _application(db, actor=actor, application_id=application_id)
     if version is None:
         version = await newest_version(db, application_id=application_id)
     feedback = await db.scalar(
@@ -137,7 +137,26 @@ async def load_draft(
             FeedbackItem.position, FeedbackItem.id
         )
     )
-    return _stored(feedback, rows)
+    stored = _stored(feedback, rows)
+    texts = await requirement_texts(db, job_ids=[job_id])
+    return replace(stored, draft=replace(stored.draft, requirements=texts.get(job_id, ())))
+
+
+async def requirement_texts(
+    db: AsyncSession, *, job_ids: Iterable[int]
+) -> dict[int, tuple[str, ...]]:
+    """Job id -> the texts of its current requirements ("name: description"), which the
+    feedback check reads (`Draft.requirements`)."""
+    rows = await db.execute(
+        select(Requirement.job_id, Requirement.name, Requirement.description)
+        .where(Requirement.job_id.in_(list(job_ids)), Requirement.retired_at.is_(None))
+        .order_by(Requirement.job_id, Requirement.position)
+    )
+    texts: dict[int, list[str]] = {}
+    for row in rows:
+        text = f"{row.name}: {row.description}" if row.description else row.name
+        texts.setdefault(row.job_id, []).append(text)
+    return {job_id: tuple(found) for job_id, found in texts.items()}
 
 
 _ITEM_COLUMNS = select(
@@ -227,7 +246,21 @@ async def load_newest_drafts(
     )
     for row in rows:
         items[row.feedback_id].append(row)
-    return {feedback.application_id: _stored(feedback, items[feedback.id]) for feedback in versions}
+    application_jobs = await db.execute(
+        select(Application.id, Application.job_id).where(
+            Application.id.in_([feedback.application_id for feedback in versions])
+        )
+    )
+    jobs = {row.id: row.job_id for row in application_jobs}
+    texts = await requirement_texts(db, job_ids=set(jobs.values()))
+    drafts = {}
+    for feedback in versions:
+        stored = _stored(feedback, items[feedback.id])
+        requirements = texts.get(jobs[feedback.application_id], ())
+        drafts[feedback.application_id] = replace(
+            stored, draft=replace(stored.draft, requirements=requirements)
+        )
+    return drafts
 
 
 async def _resolved(db: AsyncSession, *, job_id: int, draft: Draft) -> Draft:

@@ -507,6 +507,7 @@ def _read_row(cells: _RowReader, catalog: Catalog, today: dt.date) -> ImportRow 
             items=items,
             suggested_roles=roles.roles,
             suggested_role_urls=tuple(sorted(roles.urls.items())),
+            requirements=tuple(name for _, name in job.requirements.values()),
         ),
         reapply_after_months=reapply,
         pool_invitation_offered=offered in YES,

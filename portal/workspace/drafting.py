@@ -7,7 +7,7 @@ Pure functions: no database, no request.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup, escape
 
@@ -26,6 +26,16 @@ class Requirement:
     id: int
     name: str
     description: str
+
+
+def requirement_texts(requirements: Sequence[Requirement]) -> tuple[str, ...]:
+    """The texts the feedback check reads for the job's requirements (`Draft.requirements`)."""
+    return tuple(
+        f"{requirement.name}: {requirement.description}"
+        if requirement.description
+        else requirement.name
+        for requirement in requirements
+    )
 
 
 @dataclass(frozen=True)
@@ -230,12 +240,14 @@ def build_draft(data: EditorForm, *, requirements: Sequence[Requirement]) -> Bui
         suggested_role_urls=tuple(sorted(roles.urls.items())),
         reapply_after_months=data.reapply_after_months,
         pool_invitation_offered=data.pool_invitation_offered,
+        requirements=requirement_texts(requirements),
     )
     return BuiltDraft(draft, tuple(rows), roles.offsets)
 
 
 def built_from_stored(draft: Draft, *, requirements: Sequence[Requirement]) -> BuiltDraft:
     """The same mapping for a stored draft, whose form is `form_from_draft`'s."""
+    draft = replace(draft, requirements=requirement_texts(requirements))
     order = {requirement.id: index for index, requirement in enumerate(requirements)}
     counters = {"strength": 0, "growth_area": 0}
     rows = []

@@ -1,0 +1,413 @@
+"""The feedback check's signals beside its phrase rules (docs/staff/feedback-check.md).
+
+`check_lexicon.toml` holds their data, every entry with its source:
+
+- **risky**: a lexicon of protected characteristics and their common proxies, matched by lemma
+  with the rule file's pattern syntax, and guards that make a risky finding innocent (a
+  sensitive word that modifies a technical noun, "an age-partitioned table"; a language the
+  job's requirements name, "fluent German" for a job that asks for German);
+- **vague**: specificity: a sentence that assesses (a negation, a decision, a comparison, a call
+  to improve) but names no requirement of the job, no evidence (a number, a quoted answer, a
+  name, a word beyond the vocabulary of generic feedback) is vague;
+- **tone**: the VADER sentiment lexicon's valence (shipped with `vaderSentiment`), contempt
+  patterns and sarcasm (praise that opens a sentence naming a fault).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from portal.feedback.check_rules import (
+    WORD,
+    Rule,
+    RuleFileError,
+    RuleSet,
+    Tokens,
+    compile_rule,
+    index_rules,
+    lemma,
+    load_rules,
+)
+
+LEXICON_FILE = Path(__file__).with_name("check_lexicon.toml")
+
+# Function words: never specific, never the head of a compound.
+_FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an the this that these those my your yours our ours their theirs his her hers its "
+        "i me we us you they them he she it who whom whose which what when where why how "
+        "is are was were be been being am do does did done have has had having will would "
+        "shall should can could may might must to of in on at for with by from as into onto "
+        "about above below over under than then so if or and but nor not no t s d ll re ve m "
+        "also too very just only even any some each every all both either neither such own "
+        "same there here up down out off again once one cannot unable",
+    )
+)
+_NUMBER_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty "
+        "fifty hundred hundreds thousand thousands million millions half twice percent",
+    )
+)
+# Quotation marks: straight and typographic double quotes, and single quotes around words.
+_QUOTE = re.compile(
+    "[\"\u201c\u201d\u00ab\u00bb]|(?<!\\w)['\u2018](?=\\w)|(?<=\\w)['\u2019](?!\\w)"
+)
+# Hyphens: the ASCII one, U+2010 HYPHEN, U+2011 NON-BREAKING HYPHEN, U+2013 EN DASH.
+_HYPHENS = "-\u2010\u2011\u2013"
+_NEGATIONS = frozenset({"not", "no", "never", "without", "nor", "t", "cannot", "hardly"})
+
+
+@dataclass(frozen=True)
+class Signals:
+    lexicon: RuleSet
+    sources: dict[str, str]
+    compound_reach: int
+    technical_nouns: frozenset[str]
+    breaks: frozenset[str]
+    languages: frozenset[str]
+    vague: Rule
+    no_assessment: str
+    cues: frozenset[str]
+    generic: frozenset[str]
+    min_specific_length: int
+    contempt_rule: Rule
+    sarcasm_rule: Rule
+    valence: dict[str, float]
+    harsh_valence: float
+    technical: frozenset[str]
+    intensifiers: frozenset[str]
+    contempt: re.Pattern[str]  # the [tone] contempt patterns as one alternation
+    praise_openers: dict[str, tuple[tuple[str, ...], ...]]  # by first word, longest first
+    fault_words: frozenset[str]
+
+
+def _words(raw: dict[str, Any], key: str, where: str) -> frozenset[str]:
+    value = raw.get(key)
+    if not isinstance(value, list) or not value:
+        raise RuleFileError(f"{where}: {key} must be a non-empty list")
+    return frozenset(str(word).lower() for word in value)
+
+
+def _signal_rule(rule_id: str, severity: str, message: str) -> Rule:
+    return compile_rule(
+        {"id": rule_id, "severity": severity, "message": message, "regex": ["(?!)"]}, {}, rule_id
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def vader_lexicon() -> dict[str, float]:
+    """Word -> mean valence (-4 to 4) from the lexicon `vaderSentiment` ships."""
+    data = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_bytes()
+    text = data.decode("utf-8", errors="replace")
+    valence: dict[str, float] = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and WORD.fullmatch(parts[0]):
+            valence[parts[0].lower()] = float(parts[1])
+    return valence
+
+
+@functools.cache
+def load_signals(path: Path = LEXICON_FILE) -> Signals:
+    """Read and compile the lexicon once; a mistake in it fails loudly, naming the entry."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuleFileError(f"{path}: {exc}") from exc
+    rules_file = load_rules()
+    messages = {rule.id: rule.message for rule in rules_file.rules}
+    macros = rules_file.macros
+    sources = {str(key): str(value) for key, value in data.get("sources", {}).items()}
+    entries: list[Rule] = []
+    for number, raw in enumerate(data.get("entries", []), start=1):
+        where = f"{path.name} entry {number}"
+        source = raw.get("source")
+        if source not in sources:
+            raise RuleFileError(f"{where}: source {source!r} is not in [sources]")
+        if not raw.get("characteristic"):
+            raise RuleFileError(f"{where}: characteristic is missing")
+        rule_id = str(raw.get("rule", ""))
+        message = raw.get("message") or messages.get(rule_id)
+        if not rule_id.startswith("risky.") or not message:
+            raise RuleFileError(f"{where}: rule must be a risky rule id with a message")
+        entries.append(
+            compile_rule(
+                {
+                    "id": rule_id,
+                    "severity": "risky",
+                    "category": str(raw["characteristic"]),
+                    "message": message,
+                    "patterns": raw.get("terms", []),
+                    "unless": raw.get("unless", []),
+                },
+                macros,
+                where,
+            )
+        )
+    guards, vague, tone = data.get("guards", {}), data.get("vague", {}), data.get("tone", {})
+    try:
+        patterns = [re.compile(str(r)).pattern for r in tone.get("contempt", [])]
+        contempt = re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)", re.IGNORECASE)
+    except re.error as exc:
+        raise RuleFileError(f"{path.name} [tone] contempt: bad regex: {exc}") from exc
+    return Signals(
+        lexicon=index_rules(entries, {}),
+        sources=sources,
+        compound_reach=int(guards.get("compound_reach", 3)),
+        technical_nouns=_words(guards, "technical_nouns", "[guards]"),
+        breaks=_words(guards, "breaks", "[guards]") | _FUNCTION_WORDS,
+        languages=_words(guards, "languages", "[guards]"),
+        vague=_signal_rule("vague.unspecific", "vague", str(vague.get("message", ""))),
+        no_assessment=str(vague.get("no_assessment", "")),
+        cues=_words(vague, "cues", "[vague]"),
+        generic=_words(vague, "generic", "[vague]"),
+        min_specific_length=int(vague.get("min_specific_length", 3)),
+        contempt_rule=_signal_rule("tone.contempt", "tone", str(tone.get("message", ""))),
+        sarcasm_rule=_signal_rule(
+            "tone.sarcasm", "tone", messages.get("tone.sarcasm", str(tone.get("message", "")))
+        ),
+        valence=vader_lexicon(),
+        harsh_valence=float(tone.get("harsh_valence", -1.5)),
+        technical=_words(tone, "technical", "[tone]"),
+        intensifiers=_words(tone, "intensifiers", "[tone]"),
+        contempt=contempt,
+        praise_openers=_by_first_word(_words(tone, "praise_openers", "[tone]")),
+        fault_words=_words(tone, "fault_words", "[tone]"),
+    )
+
+
+# --- requirements ---------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def requirement_words(requirements: tuple[str, ...]) -> frozenset[str]:
+    """The words of the job's requirements (as written and by lemma), without function words."""
+    words: set[str] = set()
+    for text in requirements:
+        for match in WORD.finditer(text):
+            surface = match.group().lower()
+            if surface not in _FUNCTION_WORDS:
+                words.update({surface, lemma(surface)})
+    return frozenset(words)
+
+
+# --- risky guards ---------------------------------------------------------------------
+
+
+def innocent(
+    signals: Signals, tokens: Tokens, start: int, end: int, requirements: frozenset[str]
+) -> bool:
+    """Whether a risky span [start, end) is a technical compound or a required language."""
+    indexes = [i for i in range(len(tokens)) if start <= tokens.starts[i] < end]
+    if not indexes:
+        return False
+    first, last = indexes[0], indexes[-1]
+    text = tokens.text
+    surfaces = tokens.surfaces
+    # A language the job's requirements name; a language as a medium ("answered in Italian").
+    if any(surfaces[i] in signals.languages for i in indexes):
+        if any(surfaces[i] in requirements for i in indexes):
+            return True
+        if len(indexes) == 1 and first > 0 and surfaces[first - 1] in ("in", "into"):
+            return True
+    # The tail of a compound: "max-age", "colour-blind".
+    before = text[max(0, start - 2) : start]
+    if (
+        len(before) == 2
+        and before[1] in _HYPHENS
+        and before[0].isalnum()
+        and first > 0
+        and surfaces[first - 1] not in _NOT_COMPOUND
+    ):
+        return True
+    return modifies_technical(signals, tokens, last)
+
+
+# Prefixes after which a hyphen keeps the word's meaning ("non-native speaker").
+_NOT_COMPOUND = frozenset({"non", "half", "part", "semi", "self", "ex", "anti", "pro"})
+
+
+def modifies_technical(signals: Signals, tokens: Tokens, last: int) -> bool:
+    """Whether token `last` modifies a technical noun: "age-partitioned tables", "sex field".
+
+    The noun follows within `compound_reach` words, joined by hyphens or by nouns and adjectives
+    (a function word or a verb ends the phrase); the first link is a hyphen, or the noun itself.
+    """
+    text, surfaces = tokens.text, tokens.surfaces
+    clause = tokens.clauses[last]
+    nouns = signals.technical_nouns
+    for index in range(last + 1, min(len(tokens), last + 1 + signals.compound_reach)):
+        between = text[tokens.ends[index - 1] : tokens.starts[index]]
+        if tokens.clauses[index] != clause or between.strip(" " + _HYPHENS) != "":
+            return False
+        hyphen = any(mark in between for mark in _HYPHENS)
+        if surfaces[index] in nouns or tokens.lemmas[index] in nouns:
+            return True
+        written = text[tokens.starts[index] : tokens.ends[index]]
+        if index == last + 1 and not hyphen and not written[:1].isupper():
+            return False  # a product name may stand between: "older Android app"
+        if surfaces[index] in signals.breaks:
+            return False
+    return False
+
+
+# --- sentences ------------------------------------------------------------------------
+
+
+def clauses(tokens: Tokens) -> Iterator[tuple[int, int]]:
+    """Token ranges [first, last) of each sentence (or clause ended by ;)."""
+    count = len(tokens)
+    first = 0
+    while first < count:
+        last = first
+        while last < count and tokens.clauses[last] == tokens.clauses[first]:
+            last += 1
+        yield first, last
+        first = last
+
+
+def specific(
+    signals: Signals, tokens: Tokens, first: int, last: int, requirements: frozenset[str]
+) -> bool:
+    """Whether tokens [first, last) name a requirement, evidence or a concrete action."""
+    text = tokens.text
+    span = text[tokens.starts[first] : tokens.ends[last - 1]]
+    if _QUOTE.search(span):
+        return True
+    generic, cues = signals.generic, signals.cues
+    for index in range(first, last):
+        surface, word_lemma = tokens.surfaces[index], tokens.lemmas[index]
+        if surface.isdigit() or surface in _NUMBER_WORDS:
+            return True
+        written = text[tokens.starts[index] : tokens.ends[index]]
+        if index > first and written[0].isupper() and written != "I":
+            return True  # a name: a product, a tool, a book, an acronym
+        if surface in _FUNCTION_WORDS:
+            continue
+        if (
+            requirements
+            and (surface in requirements or word_lemma in requirements)
+            and surface not in _REQUIREMENT_NOISE
+        ):
+            return True
+        if len(surface) < signals.min_specific_length or surface.endswith("ly"):
+            continue
+        if surface in generic or word_lemma in generic or surface in cues or word_lemma in cues:
+            continue
+        if surface in signals.valence and surface not in signals.technical:
+            continue  # a judgement word ("poor", "impressive") is not evidence; "crash" is
+        return True
+    return False
+
+
+# Words of a requirement that say nothing about which requirement a sentence is about.
+_REQUIREMENT_NOISE = frozenset(
+    re.findall(
+        r"\w+",
+        "experience experienced skill skills ability able good strong year years work working "
+        "role team knowledge understanding level",
+    )
+)
+
+
+def is_assessment(signals: Signals, tokens: Tokens, first: int, last: int) -> bool:
+    cues = signals.cues
+    return any(tokens.surfaces[i] in cues or tokens.lemmas[i] in cues for i in range(first, last))
+
+
+def reassurance(signals: Signals, tokens: Tokens, first: int, last: int) -> bool:
+    """A negated judgement ("not your fault", "nothing wrong") reassures; it assesses nothing."""
+    surfaces, valence = tokens.surfaces, signals.valence
+    for index in range(first, last):
+        if surfaces[index] in _NEGATIONS or surfaces[index] == "nothing":
+            for after in range(index + 1, min(last, index + 4)):
+                if valence.get(surfaces[after], 0.0) <= -1.0:
+                    return True
+    return False
+
+
+def vague_spans(
+    signals: Signals,
+    tokens: Tokens,
+    taken: Sequence[tuple[int, int]],
+    requirements: frozenset[str],
+) -> Iterator[tuple[int, int]]:
+    """Character spans of the sentences that assess without naming anything specific."""
+    for first, last in clauses(tokens):
+        start, end = tokens.starts[first], tokens.ends[last - 1]
+        if any(a < end and start < b for a, b in taken):
+            continue  # the sentence already has a finding to fix
+        if reassurance(signals, tokens, first, last):
+            continue  # "it was not your fault"
+        if is_assessment(signals, tokens, first, last) and not specific(
+            signals, tokens, first, last, requirements
+        ):
+            yield start, end
+
+
+def tone_spans(
+    signals: Signals, tokens: Tokens, taken: Sequence[tuple[int, int]]
+) -> Iterator[tuple[Rule, int, int]]:
+    """Harsh words, contempt and sarcasm, in sentences without a tone finding yet."""
+    text = tokens.text
+    valence = signals.valence
+    for first, last in clauses(tokens):
+        start, end = tokens.starts[first], tokens.ends[last - 1]
+        if any(a < end and start < b for a, b in taken):
+            continue
+        match = signals.contempt.search(text, start, end)
+        if match is not None:
+            yield signals.contempt_rule, match.start(), match.end()
+            continue
+        surfaces, lemmas = tokens.surfaces, tokens.lemmas
+        opener = _praise_opener(signals, surfaces, first, last)
+        if opener:
+            rest = range(first + opener, last)
+            if any(
+                surfaces[i] in signals.fault_words or valence.get(surfaces[i], 0.0) <= -0.5
+                for i in rest
+            ):
+                yield signals.sarcasm_rule, start, end
+                continue
+        intensified = any(surfaces[i] in signals.intensifiers for i in range(first, last))
+        for index in range(first, last):
+            surface = surfaces[index]
+            score = valence.get(surface, valence.get(lemmas[index], 0.0))
+            if score >= 0 or surface in signals.technical or lemmas[index] in signals.technical:
+                continue
+            if score > signals.harsh_valence and not (intensified and score <= -1.0):
+                continue
+            if any(surfaces[i] in _NEGATIONS for i in range(max(first, index - 3), index)):
+                continue  # "not bad"
+            if modifies_technical(signals, tokens, index):
+                continue  # "bad tokens", "a hostile-input test"
+            yield signals.contempt_rule, tokens.starts[index], tokens.ends[index]
+            break
+
+
+def _praise_opener(signals: Signals, surfaces: list[str], first: int, last: int) -> int:
+    """How many words of praise open the sentence (0 when it does not open with praise)."""
+    for opener in signals.praise_openers.get(surfaces[first], ()):
+        size = len(opener)
+        if last - first > size and tuple(surfaces[first : first + size]) == opener:
+            return size
+    return 0
+
+
+def _by_first_word(phrases: frozenset[str]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        words = tuple(word.lower() for word in WORD.findall(phrase))
+        if words:
+            found.setdefault(words[0], []).append(words)
+    return {word: tuple(sorted(choices, key=len, reverse=True)) for word, choices in found.items()}

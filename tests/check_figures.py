@@ -1,0 +1,104 @@
+"""Figures of the feedback check on a labelled corpus: recall per label, fine sentences flagged.
+
+Shared by the tests (tests/test_feedback_check_corpus.py), the bench and the documentation's
+figures. A corpus file is tab-separated with a header row; lines starting with "#" are
+comments. Columns: `expected` (comma-separated severities, or "fine"), `category`, optionally
+`source` and `requirements` (the job's requirement texts, ";"-separated, "-" for none), `text`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from portal.feedback.check import SEVERITIES, check_text
+
+HERE = Path(__file__).parent
+DEVELOPMENT = (HERE / "feedback_check_corpus.tsv", HERE / "check_corpus" / "development.tsv")
+HELD_OUT = HERE / "check_corpus" / "held_out.tsv"
+
+
+@dataclass(frozen=True)
+class Labelled:
+    expected: frozenset[str]
+    category: str
+    text: str
+    requirements: tuple[str, ...] = ()
+    source: str = ""
+
+
+def read_corpus(*paths: Path) -> list[Labelled]:
+    rows: list[Labelled] = []
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(
+                (line for line in handle if not line.startswith("#")),
+                delimiter="\t",
+                quoting=csv.QUOTE_NONE,
+            )
+            for row in reader:
+                expected = row["expected"]
+                requirements = row.get("requirements") or "-"
+                rows.append(
+                    Labelled(
+                        frozenset() if expected == "fine" else frozenset(expected.split(",")),
+                        row["category"],
+                        row["text"],
+                        () if requirements == "-" else tuple(requirements.split(";")),
+                        row.get("source") or "",
+                    )
+                )
+    return rows
+
+
+@dataclass(frozen=True)
+class Figures:
+    sentences: int
+    recall: dict[str, float]
+    labelled: dict[str, int]
+    fine: int
+    fine_flagged: float
+    # (expected, got, text) of every sentence the check got wrong, for the development report.
+    misses: tuple[tuple[str, str, str], ...]
+
+    def report(self, name: str, *, misses: bool) -> str:
+        lines = [f"{name}: {self.sentences} sentences"]
+        for severity in SEVERITIES:
+            lines.append(
+                f"  {severity:<6} recall {self.recall[severity]:.3f}"
+                f"  ({self.labelled[severity]} labelled)"
+            )
+        lines.append(f"  fine   {self.fine} sentences, {self.fine_flagged:.3f} flagged")
+        if misses and self.misses:
+            lines.append("  misses:")
+            lines += [f"    expected {e}, got {g}: {t}" for e, g, t in self.misses]
+        return "\n".join(lines)
+
+
+def figures(corpus: Sequence[Labelled]) -> Figures:
+    flagged = [
+        frozenset(f.severity for f in check_text(row.text, requirements=row.requirements))
+        for row in corpus
+    ]
+    recall: dict[str, float] = {}
+    labelled: dict[str, int] = {}
+    for severity in SEVERITIES:
+        wanted = [got for row, got in zip(corpus, flagged, strict=True) if severity in row.expected]
+        labelled[severity] = len(wanted)
+        recall[severity] = sum(severity in got for got in wanted) / len(wanted) if wanted else 1.0
+    fine = [got for row, got in zip(corpus, flagged, strict=True) if not row.expected]
+    misses = tuple(
+        (",".join(sorted(row.expected)) or "fine", ",".join(sorted(got)) or "nothing", row.text)
+        for row, got in zip(corpus, flagged, strict=True)
+        if not row.expected <= got or (not row.expected and got)
+    )
+    return Figures(
+        len(corpus),
+        recall,
+        labelled,
+        len(fine),
+        sum(bool(got) for got in fine) / len(fine) if fine else 0.0,
+        misses,
+    )

@@ -1,0 +1,63 @@
+"""The feedback check's figures on its two labelled sets (docs/staff/feedback-check.md).
+
+- The development set (tests/feedback_check_corpus.tsv and tests/check_corpus/development.tsv):
+  the rules and the lexicon are tuned on it; its misses are printed to work on.
+- The held-out set (tests/check_corpus/held_out.tsv): written before the check was rebuilt, by
+  a different method (paraphrases of public guidance), and never used for tuning. Only its
+  totals are printed, never its sentences.
+
+Issue 23's targets on the held-out set are risky recall >= 0.95 with at most 1 fine sentence in
+10 flagged, vague recall >= 0.80 and tone recall >= 0.70. Where the check does not reach a
+target honestly, the assertion below is the figure it reaches (a floor that catches a
+regression), and the target is kept next to it: raise the floor when the check gets better,
+never by tuning on the held-out sentences.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.check_figures import DEVELOPMENT, HELD_OUT, figures, read_corpus
+
+TARGETS = {"risky": 0.95, "vague": 0.80, "tone": 0.70, "fine_flagged": 0.10}
+# What the check reaches on the held-out set today (see the module's docstring).
+HELD_OUT_FLOORS = {"risky": 0.84, "vague": 0.73, "tone": 0.66, "fine_flagged": 0.10}
+DEVELOPMENT_FLOORS = {"risky": 0.98, "vague": 0.95, "tone": 0.95, "fine_flagged": 0.02}
+
+
+def test_the_sets_are_large_enough_and_separate() -> None:
+    development = read_corpus(*DEVELOPMENT)
+    held_out = read_corpus(HELD_OUT)
+    assert len(development) >= 600
+    assert len(held_out) >= 300
+    assert not {row.text for row in development} & {row.text for row in held_out}
+    for labelled in (development, held_out):
+        for severity in ("risky", "vague", "tone"):
+            assert sum(severity in row.expected for row in labelled) >= 25, severity
+        assert sum(not row.expected for row in labelled) >= 100
+    assert all(row.source for row in held_out)
+
+
+def test_development_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    result = figures(read_corpus(*DEVELOPMENT))
+    report = result.report("development set", misses=True)
+    with capsys.disabled():
+        print("\n" + report)
+    for severity in ("risky", "vague", "tone"):
+        assert result.recall[severity] >= DEVELOPMENT_FLOORS[severity], report
+    assert result.fine_flagged <= DEVELOPMENT_FLOORS["fine_flagged"], report
+
+
+def test_held_out_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    result = figures(read_corpus(HELD_OUT))
+    report = result.report("held-out set (totals only)", misses=False)
+    targets = ", ".join(
+        f"{name} {'<=' if name == 'fine_flagged' else '>='} {value}"
+        for name, value in TARGETS.items()
+    )
+    with capsys.disabled():
+        print("\n" + report + f"\n  targets: {targets}")
+    for severity in ("risky", "vague", "tone"):
+        assert result.recall[severity] >= HELD_OUT_FLOORS[severity], report
+    assert result.fine_flagged <= HELD_OUT_FLOORS["fine_flagged"], report
+    assert result.fine_flagged <= TARGETS["fine_flagged"], report
