@@ -59,6 +59,8 @@ from portal.imports.format import (
 )
 from portal.orgs.models import Organization
 from portal.settings import Settings
+from portal.webhooks import service as webhooks
+from portal.webhooks.events import published_event
 
 __all__ = [
     "MAX_COMMAND_LINE_BYTES",
@@ -432,6 +434,15 @@ async def apply_import(
                 ip_hash=ip_hash,
             )
             emails += 1
+            await webhooks.emit(
+                db,
+                organization_id=organization_id,
+                event_type="feedback.published",
+                data=published_event(
+                    application_id=target.application_id, version=target.next_version, now=now
+                ),
+                now=now,
+            )
             advance()
     outcome = plan.outcome
     outcome.emails_queued = emails
