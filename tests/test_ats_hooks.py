@@ -191,6 +191,11 @@ async def test_a_greenhouse_rejection_waits_for_its_job_then_becomes_a_draft(
         assert PRIVATE not in text
         assert "Lacking skill" not in text
 
+    # Staff read the scorecards beside the application, private notes marked as theirs.
+    staff_page = await client.get(f"/staff/applications/{event.application_id}")
+    assert "Scorecards from the ATS" in staff_page.text and "Kate Austen" in staff_page.text
+    assert "only your colleagues see these" in staff_page.text
+
     # The same event again (a retry, or a replay): nothing new.
     again = await _post_greenhouse(other_client, body)
     assert again.status_code == 200 and again.json()["status"] == "duplicate"

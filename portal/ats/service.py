@@ -38,7 +38,7 @@ from portal.ats.models import (
     AtsScorecard,
 )
 from portal.audit import service as audit
-from portal.candidates.models import Job, Requirement
+from portal.candidates.models import Application, Job, Requirement
 from portal.feedback.check import Draft, DraftItem
 from portal.forms import EMAIL_MAX, EMAIL_SHAPE
 from portal.imports.format import ImportRow, key_of
@@ -616,6 +616,26 @@ async def recent_events(db: AsyncSession, *, actor: Staff, limit: int = 50) -> l
                 .where(AtsEvent.organization_id == actor.organization_id)
                 .order_by(AtsEvent.id.desc())
                 .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def scorecards_for(
+    db: AsyncSession, *, actor: Staff, application_id: int
+) -> list[AtsScorecard]:
+    """The scorecards that came with an application, for its staff: private notes
+    included, which is why nothing else reads them."""
+    return list(
+        (
+            await db.scalars(
+                select(AtsScorecard)
+                .join(Application, Application.id == AtsScorecard.application_id)
+                .where(
+                    AtsScorecard.application_id == application_id,
+                    Application.organization_id == actor.organization_id,
+                )
+                .order_by(AtsScorecard.submitted_at, AtsScorecard.id)
             )
         ).all()
     )
