@@ -5,6 +5,7 @@ specification's schedule, and the delivery log can send a message again."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import socket
 
@@ -405,3 +406,31 @@ async def test_an_endpoint_can_be_edited_and_turned_off(
     assert "Turned off by an admin" in page.text
     audit = await client.get("/staff/audit")
     assert "changed the webhook endpoint" in audit.text
+
+
+async def test_a_publishing_import_announces_each_version_without_private_text(
+    sessions: Sessions, settings: Settings
+) -> None:
+    from tests.test_import import csv_bytes, row, run
+
+    world = await make_world(sessions)
+    await _endpoint(sessions, world.organization_id, "https://hooks.example.com/in")
+    data = csv_bytes(
+        [
+            row("lee@example.com", personal_note="PRIVATE-NOTE-MARKER is still candidate text."),
+            row("kim@example.com"),
+        ]
+    )
+    result = await run(sessions, settings, world, data, publish=True)
+    assert result.written
+    deliveries = await _deliveries(sessions)
+    assert [d.event_type for d in deliveries] == ["feedback.published"] * 2
+    for delivery in deliveries:
+        body = json.loads(delivery.body)
+        assert set(body) == {"type", "timestamp", "data"}
+        assert set(body["data"]) == {"application_id", "version", "published_at"}
+        # Ids and facts only: never the feedback's words, internal items or notes.
+        assert "MARKER" not in delivery.body and "INTERNAL" not in delivery.body
+    # A draft import publishes nothing and announces nothing.
+    await run(sessions, settings, world, csv_bytes([row("ana@example.com")]))
+    assert len(await _deliveries(sessions)) == 2

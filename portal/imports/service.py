@@ -434,16 +434,20 @@ async def apply_import(
                 ip_hash=ip_hash,
             )
             emails += 1
-            await webhooks.emit(
-                db,
-                organization_id=organization_id,
-                event_type="feedback.published",
-                data=published_event(
-                    application_id=target.application_id, version=target.next_version, now=now
-                ),
-                now=now,
-            )
             advance()
+        await webhooks.emit_many(
+            db,
+            organization_id=organization_id,
+            event_type="feedback.published",
+            events=[
+                published_event(
+                    application_id=target.application_id, version=target.next_version, now=now
+                )
+                for target in writing
+                if target.application_id is not None
+            ],
+            now=now,
+        )
     outcome = plan.outcome
     outcome.emails_queued = emails
     audit.record(

@@ -18,6 +18,7 @@ import base64
 import datetime as dt
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -104,39 +105,59 @@ async def emit(
     JSON and must never hold anything staff-only (notes, internal items, scorecards).
 
     Any domain may call it (`candidate.erased` is ready for the privacy work)."""
+    return await emit_many(
+        db, organization_id=organization_id, event_type=event_type, events=[data], now=now
+    )
+
+
+async def emit_many(
+    db: AsyncSession,
+    *,
+    organization_id: int,
+    event_type: str,
+    events: Sequence[dict[str, Any]],
+    now: dt.datetime,
+) -> int:
+    """`emit` for many events of one type (an import that publishes thousands): the
+    endpoints are read once, and nothing more happens when none subscribes."""
     if event_type not in EVENT_TYPES:
         raise UnknownEventType(event_type)
-    endpoints = (
-        await db.scalars(
-            select(WebhookEndpoint).where(
-                WebhookEndpoint.organization_id == organization_id,
-                WebhookEndpoint.enabled.is_(True),
+    if not events:
+        return 0
+    endpoints = [
+        endpoint
+        for endpoint in (
+            await db.scalars(
+                select(WebhookEndpoint).where(
+                    WebhookEndpoint.organization_id == organization_id,
+                    WebhookEndpoint.enabled.is_(True),
+                )
             )
-        )
-    ).all()
+        ).all()
+        if _subscribes(endpoint, event_type)
+    ]
     queued = 0
-    for endpoint in endpoints:
-        if not _subscribes(endpoint, event_type):
-            continue
+    for data in events:
         body = json.dumps(
             {"type": event_type, "timestamp": _timestamp(now), "data": data},
             ensure_ascii=False,
             separators=(",", ":"),
         )
-        delivery = WebhookDelivery(
-            endpoint_id=endpoint.id,
-            message_id=_new_message_id(),
-            event_type=event_type,
-            body=body,
-            state=DeliveryState.PENDING,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        db.add(delivery)
-        await db.flush()
-        await _queue(db, delivery, try_number=1, run_at=now)
-        queued += 1
+        for endpoint in endpoints:
+            delivery = WebhookDelivery(
+                endpoint_id=endpoint.id,
+                message_id=_new_message_id(),
+                event_type=event_type,
+                body=body,
+                state=DeliveryState.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            db.add(delivery)
+            await db.flush()
+            await _queue(db, delivery, try_number=1, run_at=now)
+            queued += 1
     return queued
 
 
