@@ -226,6 +226,8 @@ async def test_bad_requests_are_refused_and_nothing_is_stored(
     malformed = b"{not json"
     bad_json = await _post_greenhouse(other_client, malformed)
     assert bad_json.status_code == 400 and bad_json.json()["detail"] == "The body is not JSON."
+    deep = b"[" * 200_000 + b"]" * 200_000
+    assert (await _post_greenhouse(other_client, deep)).status_code == 400
     huge = b'{"action": "' + b"x" * 1_100_000 + b'"}'
     assert (await _post_greenhouse(other_client, huge)).status_code == 413
     assert (await other_client.get("/api/v1/hooks/greenhouse/acme")).status_code == 405

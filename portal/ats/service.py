@@ -77,7 +77,7 @@ class Received:
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise Malformed("The body is not JSON.") from exc
     if not isinstance(payload, dict):
         raise Malformed("The body is not a JSON object.")
