@@ -23,6 +23,7 @@ from portal.jobs.worker import Worker
 from portal.settings import Settings
 from portal.webhooks import service
 from portal.webhooks.address import RefusedAddress, check_destination
+from portal.webhooks.events import EVENT_TYPES
 from portal.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from tests.factories import (
     World,
@@ -434,3 +435,56 @@ async def test_a_publishing_import_announces_each_version_without_private_text(
     # A draft import publishes nothing and announces nothing.
     await run(sessions, settings, world, csv_bytes([row("ana@example.com")]))
     assert len(await _deliveries(sessions)) == 2
+
+
+async def test_a_candidates_steps_are_announced_in_order_without_their_words(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    from tests.pool_support import join, offer_pool, page_token
+    from tests.test_queue import _as_staff, _post, _scene
+
+    question = "QUESTION-MARKER: what did my SQL lack?"
+    world, thread_id, recruiter = await _scene(client, sessions, question=question)
+    async with unit_of_work(sessions) as db:
+        db.add(
+            WebhookEndpoint(
+                organization_id=world.organization_id,
+                url="https://hooks.example.com/in",
+                event_types=sorted(EVENT_TYPES),
+                secret=service.new_secret(),
+            )
+        )
+    # (The invitation link the candidate opened came before the endpoint: not announced.)
+    await _ask_again(client, world.application_id, "FOLLOW-UP-MARKER")
+    await _as_staff(other_client, sessions, recruiter)
+    assert (await _post(other_client, thread_id, "reply", body="REPLY-MARKER")).status_code == 303
+    await offer_pool(sessions, world)
+    assert (await join(client, world)).status_code == 303
+    token = await page_token(client, f"/feedback/{world.application_id}")
+    left = await client.post(
+        f"/feedback/{world.application_id}/pool/leave", data={"csrftoken": token}
+    )
+    assert left.status_code == 303
+    deliveries = await _deliveries(sessions)
+    assert [d.event_type for d in deliveries] == [
+        "question.asked",
+        "question.answered",
+        "pool.joined",
+        "pool.left",
+    ]
+    for delivery in deliveries:
+        assert "MARKER" not in delivery.body
+        data = json.loads(delivery.body)["data"]
+        key = (
+            "source_application_id" if delivery.event_type.startswith("pool.") else "application_id"
+        )
+        assert data[key] == world.application_id
+    assert json.loads(deliveries[-1].body)["data"]["reason"] == "candidate"
+
+
+async def _ask_again(client: httpx.AsyncClient, application_id: int, body: str) -> None:
+    token = await csrf_token(client, f"/feedback/{application_id}")
+    asked = await client.post(
+        f"/feedback/{application_id}/questions", data={"csrftoken": token, "body": body}
+    )
+    assert asked.status_code == 303, asked.text
