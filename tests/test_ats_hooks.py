@@ -409,3 +409,19 @@ async def test_the_secret_form_keeps_the_secret_out_of_the_page(
             "/staff/ats/workday/secret", data={"csrftoken": token, "secret": "x" * 20}
         )
     ).status_code == 404
+
+
+async def test_the_events_list_pages(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    await _connected(client, sessions)
+    payload = json.loads(_greenhouse_body())
+    for number in range(26):
+        payload["payload"]["application"]["id"] = 5000 + number
+        body = json.dumps(payload).encode()
+        assert (await _post_greenhouse(other_client, body)).status_code == 202
+    first = await client.get("/staff/ats")
+    assert "Page 1 of 2" in first.text and first.text.count("<td>Greenhouse</td>") == 25
+    second = await client.get("/staff/ats?page=2")
+    assert "Page 2 of 2" in second.text and second.text.count("<td>Greenhouse</td>") == 1
+    assert "Page 2 of 2" in (await client.get("/staff/ats?page=99")).text

@@ -15,7 +15,7 @@ from portal.ats.forms import MappingForm, SecretForm
 from portal.ats.models import Ats
 from portal.auth.areas import admin_of
 from portal.db import utcnow
-from portal.forms import FormState, read_form
+from portal.forms import FormState, parse_number, read_form
 from portal.security.actors import Staff
 from portal.urls import absolute_url
 from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
@@ -84,7 +84,11 @@ async def receive_hook(request: Request) -> Response:
 
 async def _context(request: Request, actor: Staff, **more: Any) -> dict[str, Any]:
     async with db_session(request) as db:
-        page = await service.admin_page(db, actor=actor)
+        page = await service.admin_page(
+            db,
+            actor=actor,
+            events_page=parse_number(request.query_params.get("page", "1")) or 1,
+        )
     settings = portal(request).settings
     return {
         "staff": actor,
@@ -98,6 +102,8 @@ async def _context(request: Request, actor: Staff, **more: Any) -> dict[str, Any
         ],
         "mappings": page.mappings,
         "events": page.events,
+        "events_page": page.events_page,
+        "events_pages": page.events_pages,
         "jobs": page.jobs,
         "requirements": page.requirements,
         "secret_forms": {},

@@ -572,12 +572,17 @@ class AdminPage:
     connections: dict[Ats, AtsConnection]
     mappings: list[MappingRow]
     events: list[AtsEvent]
+    events_page: int
+    events_pages: int
     jobs: list[tuple[int, str]]
     # The mapped jobs' requirements, for the scorecard attributes' choices.
     requirements: dict[int, list[tuple[int, str]]]
 
 
-async def admin_page(db: AsyncSession, *, actor: Staff) -> AdminPage:
+EVENTS_PER_PAGE = 25
+
+
+async def admin_page(db: AsyncSession, *, actor: Staff, events_page: int = 1) -> AdminPage:
     slug = await db.scalar(
         select(Organization.slug).where(Organization.id == actor.organization_id)
     )
@@ -598,24 +603,36 @@ async def admin_page(db: AsyncSession, *, actor: Staff) -> AdminPage:
             .order_by(Requirement.position)
         ):
             requirements.setdefault(row.job_id, []).append((row.id, row.name))
+    total = (
+        await db.scalar(
+            select(func.count()).where(AtsEvent.organization_id == actor.organization_id)
+        )
+        or 0
+    )
+    pages = max(1, -(-total // EVENTS_PER_PAGE))
+    events_page = min(max(1, events_page), pages)
     return AdminPage(
         slug=slug or "",
         connections=await connections(db, actor=actor),
         mappings=mappings,
-        events=await recent_events(db, actor=actor),
+        events=await recent_events(db, actor=actor, page=events_page),
+        events_page=events_page,
+        events_pages=pages,
         jobs=[(row.id, row.title) for row in jobs],
         requirements=requirements,
     )
 
 
-async def recent_events(db: AsyncSession, *, actor: Staff, limit: int = 50) -> list[AtsEvent]:
+async def recent_events(db: AsyncSession, *, actor: Staff, page: int = 1) -> list[AtsEvent]:
+    """The organization's received events, newest first, a page at a time."""
     return list(
         (
             await db.scalars(
                 select(AtsEvent)
                 .where(AtsEvent.organization_id == actor.organization_id)
                 .order_by(AtsEvent.id.desc())
-                .limit(limit)
+                .limit(EVENTS_PER_PAGE)
+                .offset((page - 1) * EVENTS_PER_PAGE)
             )
         ).all()
     )
