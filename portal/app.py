@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from portal import job_kinds, models, urls  # noqa: F401  (every table and job kind known first)
 from portal.access import routes as access
+from portal.ats import routes as ats
 from portal.audit import routes as audit
 from portal.auth import ActorMiddleware
 from portal.auth.areas import (
@@ -26,6 +27,7 @@ from portal.auth.areas import (
     API,
     CANDIDATE,
     PUBLIC,
+    SIGNED,
     STAFF,
     signed_in_candidate,
 )
@@ -80,6 +82,7 @@ from portal.web import (
     speaks_json,
     visitor_context,
 )
+from portal.webhooks import routes as webhooks
 from portal.workspace.bulk_routes import routes as bulk_routes
 from portal.workspace.editor import routes as editor_routes
 from portal.workspace.rejection_routes import routes as rejection_routes
@@ -128,6 +131,8 @@ async def favicon(request: Request) -> Response:
 CSRF_EXEMPT: dict[str, str] = {
     "api": "API clients authenticate every request themselves (API keys) and the API "
     "never reads the session cookie, so there is no ambient credential to forge with",
+    "api.hook": "applicant tracking systems' webhooks carry no cookie: each is signed "
+    "with the organization's secret over its raw body, checked before anything is read",
     "pool.leave": "RFC 8058 one-click unsubscribe: mail clients POST it without cookies, and "
     "the token in its URL (an HMAC naming one talent-pool membership) is the credential; "
     "the only thing it can do is end that membership",
@@ -228,6 +233,8 @@ def route_table() -> list[BaseRoute]:
                             *pool_staff.admin_routes,
                             *postings.admin_routes,
                             *requirement_library.admin_routes,
+                            *webhooks.admin_routes,
+                            *ats.admin_routes,
                         ],
                         guard=ADMIN,
                         middleware=[Middleware(NavCountsMiddleware)],
@@ -235,6 +242,9 @@ def route_table() -> list[BaseRoute]:
                 ]
             ),
         ),
+        # Incoming webhooks from applicant tracking systems: signed, not keyed. Before
+        # the API's own area, which takes the rest of /api.
+        Area(ats.hooks_routes, guard=SIGNED, path="/api/v1/hooks"),
         # The API, for later: JSON errors, no cookies, no CSRF (it will authenticate
         # each request itself), and never the session cookie.
         Area([], guard=API, path="/api", name="api"),

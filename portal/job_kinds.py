@@ -5,19 +5,23 @@ the module here.
 """
 
 from portal.access import jobs as access_jobs
+from portal.ats import jobs as ats_jobs
 from portal.auth import jobs as auth_jobs
 from portal.jobs import housekeeping
 from portal.mail import jobs as mail_jobs
 from portal.pool import jobs as pool_jobs
 from portal.staff import jobs as staff_jobs
 from portal.threads import jobs as thread_jobs
+from portal.webhooks import jobs as webhook_jobs
 
 __all__ = [
     "access_jobs",
+    "ats_jobs",
     "auth_jobs",
     "housekeeping",
     "mail_jobs",
     "pool_jobs",
     "staff_jobs",
     "thread_jobs",
+    "webhook_jobs",
 ]

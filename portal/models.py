@@ -1,6 +1,7 @@
 """Every table, imported in one place so that Alembic sees the whole schema."""
 
 from portal.access.models import AccessLink
+from portal.ats.models import AtsConnection, AtsEvent, AtsJobMapping, AtsScorecard
 from portal.audit.models import AuditEvent
 from portal.auth.models import KeptForm
 from portal.candidates.models import Application, Candidate, Job, Requirement
@@ -14,10 +15,15 @@ from portal.postings.models import LibraryRequirement
 from portal.security.models import Session
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
+from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccessLink",
     "Application",
+    "AtsConnection",
+    "AtsEvent",
+    "AtsJobMapping",
+    "AtsScorecard",
     "AuditEvent",
     "BackgroundJob",
     "Base",
@@ -44,4 +50,6 @@ __all__ = [
     "StaffSignInFailure",
     "StaffUser",
     "Thread",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

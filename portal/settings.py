@@ -103,6 +103,24 @@ class Settings(BaseSettings):
     mail_dir: str = Field(
         "var/mail", description="Where the development mail backend writes messages."
     )
+    webhook_timeout_seconds: float = Field(
+        5.0,
+        description="How long an outgoing webhook delivery waits for the receiver (to connect, "
+        "and for its answer) before the attempt counts as failed and is retried later.",
+    )
+    webhook_allow_private_addresses: bool = Field(
+        False,
+        description="Let outgoing webhooks go to loopback, private and link-local addresses "
+        "(a receiver on the same network). Off by default, so that a webhook endpoint cannot "
+        "be aimed at the installation's own services.",
+    )
+    ats_recorded_answers_dir: str = Field(
+        "",
+        description="Read applicant tracking systems' API answers (scorecards, candidates) "
+        "from recorded JSON files in this directory instead of asking the systems: for tests "
+        "and demonstrations. Empty: nothing is fetched, and drafts are made from the webhook "
+        "alone.",
+    )
     mail_from: str = Field(
         "feedback@afterword.localhost",
         description="Sender address of outgoing mail for organizations that do not set their own.",

@@ -19,12 +19,15 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
 from portal.access.models import AccessLink
+from portal.ats.models import AtsJobMapping
 from portal.candidates.models import Application, Requirement
 from portal.db import unit_of_work, utcnow
 from portal.imports.models import ImportUpload
 from portal.postings.models import LibraryRequirement
 from portal.routing import walk_routes
 from portal.threads.models import Message, SavedAnswer, Thread
+from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
+from portal.webhooks.service import new_secret
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, open_session
 from tests.pool_support import add_member
 
@@ -36,6 +39,9 @@ NOT_OWNED = {
     "token": "a link token is itself the credential: whoever holds it may use it",
     "path": "static files are public",
     "slug": "an organization's branding stylesheet is public",
+    "ats": "an applicant tracking system's name (greenhouse, lever, ashby), not a record",
+    "organization": "an incoming webhook names its organization by slug; its signature, "
+    "checked with that organization's secret, is the credential",
 }
 
 
@@ -56,6 +62,9 @@ class Record:
     upload_id: int = 0
     requirement_id: int = 0  # a requirement of the job
     library_requirement_id: int = 0  # an entry of its organization's requirement library
+    endpoint_id: int = 0  # an outgoing webhook endpoint of its organization
+    delivery_id: int = 0  # a delivery to that endpoint
+    mapping_id: int = 0  # an ATS job mapping of its organization
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,8 @@ ADMIN_ONLY = (
     "/staff/saved-answers",
     "/staff/settings",
     "/staff/jobs/{job_id:id}/delete",
+    "/staff/webhooks",
+    "/staff/ats",
     "/staff/jobs/library/{library_requirement_id:id}/delete",
 )
 
@@ -202,9 +213,35 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
             summary={},
         )
         db.add(upload)
+        endpoint = WebhookEndpoint(
+            organization_id=record.world.organization_id,
+            url="https://hooks.example.com/in",
+            description=record.markers[0],
+            event_types=["pool.joined"],
+            secret=new_secret(),
+        )
+        db.add(endpoint)
+        await db.flush()
+        delivery = WebhookDelivery(
+            endpoint_id=endpoint.id,
+            message_id=f"msg_{endpoint.id}",
+            event_type="pool.joined",
+            body="{}",
+            state="failed",
+        )
+        mapping = AtsJobMapping(
+            organization_id=record.world.organization_id,
+            ats="greenhouse",
+            external_id=f"ext-{endpoint.id}",
+            external_name=record.markers[0],
+        )
+        db.add_all([delivery, mapping])
         await db.flush()
         return replace(
             record,
+            endpoint_id=endpoint.id,
+            delivery_id=delivery.id,
+            mapping_id=mapping.id,
             job_id=job_id,
             upload_id=upload.id,
             requirement_id=requirement.id,
@@ -224,6 +261,9 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "upload_id": lambda record: record.upload_id,
     "requirement_id": lambda record: record.requirement_id,
     "library_requirement_id": lambda record: record.library_requirement_id,
+    "endpoint_id": lambda record: record.endpoint_id,
+    "delivery_id": lambda record: record.delivery_id,
+    "mapping_id": lambda record: record.mapping_id,
 }
 
 

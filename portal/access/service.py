@@ -23,6 +23,7 @@ from portal.orgs.models import Organization
 from portal.security.tokens import new_token, token_digest
 from portal.settings import Settings
 from portal.urls import absolute_url
+from portal.webhooks import service as webhooks
 
 SIGN_IN_LIFETIME = dt.timedelta(minutes=10)
 # A candidate is sent at most one sign-in link in this time, however many
@@ -280,6 +281,18 @@ async def redeem_link(
         ip_hash=ip_hash,
         details={"purpose": used.purpose},
     )
+    if used.application_id is not None:
+        await webhooks.emit(
+            db,
+            organization_id=organization_id,
+            event_type="feedback.viewed",
+            data={
+                "application_id": used.application_id,
+                "candidate_id": used.candidate_id,
+                "link": str(used.purpose),
+            },
+            now=now,
+        )
     return RedeemedLink(
         candidate_id=used.candidate_id,
         organization_id=organization_id,

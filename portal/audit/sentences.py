@@ -366,6 +366,25 @@ def _job_updated(details: Details) -> Said:
     return "{actor} changed the job {job}", {}
 
 
+def _webhook(words: str) -> Sentence:
+    def said(details: Details) -> Said:
+        return "{actor} " + words + " {url}", {"url": _quoted(details.get("url", ""))}
+
+    return said
+
+
+def _ats_secret_set(details: Details) -> Said:
+    system = _text(details.get("ats", "")).capitalize() or "an applicant tracking system"
+    return "{actor} set the webhook secret for {system}", {"system": system}
+
+
+def _ats_job_mapped(details: Details) -> Said:
+    words = {"external": _quoted(details.get("external", ""))}
+    if details.get("job_id") is None:
+        return "{actor} unmapped the applicant tracking system's job {external}", words
+    return "{actor} mapped the applicant tracking system's job {external} to a job", words
+
+
 def _requirements_copied(details: Details) -> Said:
     names = [" ".join(str(name).split()) for name in details.get("names") or ()]
     if not names:
@@ -408,6 +427,15 @@ SENTENCES: dict[str, Sentence] = {
     "organization.settings_changed": _settings_changed,
     "pool.consent_text_changed": _consent_text_changed,
     "pool.settings_changed": _pool_settings_changed,
+    # Applicant tracking systems (portal.ats).
+    "ats.secret_set": _ats_secret_set,
+    "ats.job_mapped": _ats_job_mapped,
+    # Webhooks (portal.webhooks).
+    "webhook.endpoint_added": _webhook("added the webhook endpoint"),
+    "webhook.endpoint_changed": _webhook("changed the webhook endpoint"),
+    "webhook.secret_rotated": _webhook("made a new signing secret for the webhook endpoint"),
+    "webhook.delivery_resent": _webhook("sent a webhook message again to"),
+    "webhook.endpoint_gone": _webhook("turned off the webhook endpoint (it answered 410 Gone)"),
     # The talent pool (portal.pool).
     "pool.joined": "{actor} joined {membership:the talent pool}",
     "pool.changed": "{actor} changed their {membership:talent-pool preferences}",

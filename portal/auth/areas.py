@@ -10,6 +10,7 @@ enter (`tests/test_area_guards.py` fails for a route outside one):
 | `STAFF` | a signed-in staff member | 303 to the staff sign-in page (htmx: a 401 message) |
 | `ADMIN` | an admin of their organization | other staff: 404; anyone else as `STAFF` |
 | `API` | API clients, each request authenticating itself | (nothing is routed there yet) |
+| `SIGNED` | senders of signed webhooks (an ATS), checked by the handler | 401 (problem+json) |
 
 A handler reads the actor its area let in with `candidate_of`, `staff_of` or
 `admin_of`, never with `current_actor` and a test of its own. Public pages that
@@ -171,7 +172,15 @@ API = Guard(
     "API clients, each request authenticating itself (no keys are issued yet); the "
     "session cookie is never read",
 )
-GUARDS = (PUBLIC, CANDIDATE, STAFF, ADMIN, API)
+# Incoming webhooks (/api/v1/hooks): no cookie and no key, but a signature over the raw
+# body with the secret the organization's admin set, which the handler checks before
+# reading anything else. Kept apart from the key-authenticated API on purpose.
+SIGNED = Guard(
+    "api/signed",
+    "senders of signed webhooks: each request authenticates itself with its signature, "
+    "checked by the handler before anything else (401 otherwise); no cookie is read",
+)
+GUARDS = (PUBLIC, CANDIDATE, STAFF, ADMIN, API, SIGNED)
 
 
 class OutsideArea(RuntimeError):

@@ -34,6 +34,8 @@ from portal.feedback.check import Draft, DraftItem, Finding, blocks_publishing, 
 from portal.feedback.completeness import Missing, missing_parts
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride, FeedbackState
 from portal.settings import Settings
+from portal.webhooks import service as webhooks
+from portal.webhooks.events import published_event
 
 ITEM_ORDER = ("assessment", "strength", "growth_area")
 
@@ -481,6 +483,13 @@ async def publish_version(
         ip_hash=ip_hash,
         details={"version": version, "overridden": overridden}
         | ({"confirmed_incomplete": [str(part) for part in missing]} if missing else {}),
+    )
+    await webhooks.emit(
+        db,
+        organization_id=organization_id,
+        event_type="feedback.published",
+        data=published_event(application_id=application_id, version=version, now=now),
+        now=now,
     )
     await send_invitation(
         db,

@@ -59,6 +59,8 @@ from portal.imports.format import (
 )
 from portal.orgs.models import Organization
 from portal.settings import Settings
+from portal.webhooks import service as webhooks
+from portal.webhooks.events import published_event
 
 __all__ = [
     "MAX_COMMAND_LINE_BYTES",
@@ -433,6 +435,19 @@ async def apply_import(
             )
             emails += 1
             advance()
+        await webhooks.emit_many(
+            db,
+            organization_id=organization_id,
+            event_type="feedback.published",
+            events=[
+                published_event(
+                    application_id=target.application_id, version=target.next_version, now=now
+                )
+                for target in writing
+                if target.application_id is not None
+            ],
+            now=now,
+        )
     outcome = plan.outcome
     outcome.emails_queued = emails
     audit.record(

@@ -11,9 +11,10 @@ from portal.candidates.models import Candidate
 from portal.formats import long_date
 from portal.mail.service import enqueue_email
 from portal.pool.models import ConsentActor, ConsentEventKind, PoolMembership, PoolState
-from portal.pool.service import record_change
+from portal.pool.service import pool_event, record_change
 from portal.pool.tokens import LinkPurpose, leave_url, member_token, renew_url
 from portal.settings import Settings
+from portal.webhooks import service as webhooks
 
 EXPIRY_BATCH = 500
 
@@ -58,6 +59,13 @@ async def remind_and_expire(
             actor_id=None,
             now=now,
             ip_hash=None,
+        )
+        await webhooks.emit(
+            db,
+            organization_id=membership.organization_id,
+            event_type="pool.left",
+            data=pool_event(membership, reason="expired"),
+            now=now,
         )
     await db.flush()
     return len(due), len(ended)

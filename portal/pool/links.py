@@ -97,7 +97,7 @@ async def leave_by_token(
         return None
     if membership.state != PoolState.ACTIVE:
         return False
-    leave_membership(db, membership, via=ConsentActor.EMAIL_LINK, now=now, ip_hash=ip_hash)
+    await leave_membership(db, membership, via=ConsentActor.EMAIL_LINK, now=now, ip_hash=ip_hash)
     return True
 
 

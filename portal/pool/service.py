@@ -46,6 +46,7 @@ from portal.pool.tokens import LinkPurpose, leave_url, member_token
 from portal.security.actors import Actor, Staff
 from portal.settings import Settings
 from portal.urls import absolute_url
+from portal.webhooks import service as webhooks
 
 
 class NotOffered(Exception):
@@ -197,6 +198,13 @@ async def join(
         now=now,
         ip_hash=ip_hash,
         extra={"consent_version": text.version},
+    )
+    await webhooks.emit(
+        db,
+        organization_id=org.id,
+        event_type="pool.joined",
+        data=pool_event(membership, reason="joined"),
+        now=now,
     )
     await _welcome(db, membership=membership, text=text, settings=settings, now=now)
     return membership
@@ -381,11 +389,21 @@ async def leave_as_candidate(
     await _own_application(db, actor=actor, application_id=application_id)
     membership = await _active_membership(db, candidate_id=actor.candidate_id)
     if membership is not None:
-        leave_membership(db, membership, via=ConsentActor.CANDIDATE, now=now, ip_hash=ip_hash)
+        await leave_membership(db, membership, via=ConsentActor.CANDIDATE, now=now, ip_hash=ip_hash)
     return membership
 
 
-def leave_membership(
+def pool_event(membership: PoolMembership, *, reason: str) -> dict[str, Any]:
+    """A talent-pool webhook's data: who, from which application, and why."""
+    return {
+        "candidate_id": membership.candidate_id,
+        "membership_id": membership.id,
+        "source_application_id": membership.source_application_id,
+        "reason": reason,
+    }
+
+
+async def leave_membership(
     db: AsyncSession,
     membership: PoolMembership,
     *,
@@ -403,6 +421,13 @@ def leave_membership(
         actor_id=membership.candidate_id,
         now=now,
         ip_hash=ip_hash,
+    )
+    await webhooks.emit(
+        db,
+        organization_id=membership.organization_id,
+        event_type="pool.left",
+        data=pool_event(membership, reason=str(via)),
+        now=now,
     )
 
 

@@ -46,6 +46,7 @@ from portal.threads.models import (
 )
 from portal.threads.service import readable_threads
 from portal.threads.text import plain_message
+from portal.webhooks import service as webhooks
 
 
 class ThreadNotFound(LookupError):
@@ -170,6 +171,17 @@ async def _send(
             .where(Candidate.id == thread.candidate_id)
         )
     ).one()
+    await webhooks.emit(
+        db,
+        organization_id=thread.organization_id,
+        event_type="question.answered",
+        data={
+            "application_id": thread.application_id,
+            "thread_id": thread.id,
+            "message_id": message.id,
+        },
+        now=act.now,
+    )
     token = await issue_landing_link(
         db,
         application_id=thread.application_id,

@@ -37,6 +37,7 @@ from portal.threads.models import (
 from portal.threads.notifications import notify_new_question
 from portal.threads.text import render_message
 from portal.threads.working_days import reply_due
+from portal.webhooks import service as webhooks
 
 
 class Blocked(Exception):
@@ -352,6 +353,13 @@ async def ask(
         subject_id=thread.id,
         ip_hash=ip_hash,
         details={"message_id": message.id, "flagged": assessment.flagged},
+    )
+    await webhooks.emit(
+        db,
+        organization_id=organization_id,
+        event_type="question.asked",
+        data={"application_id": application_id, "thread_id": thread.id, "message_id": message.id},
+        now=now,
     )
     if starts_wait:
         await notify_new_question(

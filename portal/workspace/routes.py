@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.ats import service as ats
 from portal.auth.areas import staff_of
 from portal.db import utcnow
 from portal.feedback.view import Version, load_feedback_view
@@ -115,11 +116,13 @@ async def application_context(
             detail = await service.application_detail(
                 db, actor=actor, application_id=application_id
             )
+            scorecards = await ats.scorecards_for(db, actor=actor, application_id=application_id)
     except service.ApplicationNotFound:
         raise HTTPException(404) from None
     return {
         "staff": actor,
         "application": detail,
+        "scorecards": scorecards,
         "now": utcnow(),
         "done": DONE.get(request.query_params.get("done", "")),
         "error": "",

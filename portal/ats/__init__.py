@@ -1,0 +1,1 @@
+"""Incoming webhooks from applicant tracking systems (Greenhouse, Lever, Ashby)."""
