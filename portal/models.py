@@ -11,6 +11,7 @@ from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
 from portal.postings.models import LibraryRequirement
+from portal.privacy.models import DataRequest, LegalHold
 from portal.security.models import Session
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
@@ -23,6 +24,7 @@ __all__ = [
     "Base",
     "Candidate",
     "CandidateBlock",
+    "DataRequest",
     "Feedback",
     "FeedbackItem",
     "FeedbackOverride",
@@ -30,6 +32,7 @@ __all__ = [
     "InternalNote",
     "Job",
     "KeptForm",
+    "LegalHold",
     "LibraryRequirement",
     "Message",
     "Organization",
