@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from portal.audit.models import AuditEvent
 from portal.db import Base, unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
+from portal.imports.models import ImportUpload
 from portal.settings import Settings
 from portal.threads.models import Message
 from tests.factories import CSRF_FIELD, World, csrf_token, make_world, sign_in
@@ -105,6 +106,18 @@ async def seed(
         db.add(draft)
         await db.flush()
         db.add(FeedbackItem(feedback_id=draft.id, kind="strength", body="Draft strength"))
+        # A CSV check that quoted their address.
+        db.add(
+            ImportUpload(
+                organization_id=dana.organization_id,
+                filename="rejections.csv",
+                sha256="0" * 64,
+                size=100,
+                problems=[
+                    {"row": 2, "column": "email", "message": f"{EMAIL} twice", "kind": "error"}
+                ],
+            )
+        )
         # An audit record whose words name them (a reason typed by staff).
         db.add(
             AuditEvent(

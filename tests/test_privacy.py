@@ -346,7 +346,13 @@ async def test_after_erasure_nothing_of_them_is_left(
     globex_owned = owned_rows(before, seeded.elsewhere.candidate_id)
     # The scan finds them before: in their row, their question, the email about it.
     planted = {table for table, _, _ in scan_database(before, [NAME, EMAIL, MARKER], skip={})}
-    assert {"candidates", "thread_messages", "background_jobs", "audit_events"} <= planted
+    assert {
+        "candidates",
+        "thread_messages",
+        "background_jobs",
+        "audit_events",
+        "import_uploads",
+    } <= planted
     globex_before = {
         table: [row for row in before[table] if row.get("id") in set(ids)]
         for table, ids in globex_owned.items()

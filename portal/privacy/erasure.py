@@ -27,6 +27,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.service import record
 from portal.candidates.models import Application, Candidate
 from portal.formats import long_date
+from portal.imports.models import ImportUpload
 from portal.jobs.models import BackgroundJob
 from portal.mail.backends import FileMailBackend
 from portal.mail.jobs import MAIL_SEND
@@ -186,12 +187,19 @@ async def erase_candidate(
         )
         files.forget(others.all(), mentioning=needles)
     # Their name and words in the organization's other email (a question's notice to
-    # staff), and in the audit trail's details.
+    # staff), in what a CSV check reported, and in the audit trail's details.
     await _scrub_json_column(
         db,
         BackgroundJob.payload,
         BackgroundJob.id,
         BackgroundJob.kind == MAIL_SEND.name,
+        needles,
+    )
+    await _scrub_json_column(
+        db,
+        ImportUpload.problems,
+        ImportUpload.id,
+        ImportUpload.organization_id == organization_id,
         needles,
     )
     await _scrub_json_column(
