@@ -3,6 +3,7 @@ attacks on both (another's link, a reused one, no confirmation, no CSRF)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -420,3 +421,29 @@ async def test_after_erasure_nothing_of_them_is_left(
     assert (await open_link(other_client, export_path)).status_code == 404
     # Eve is untouched.
     assert (await other_client.get(f"/feedback/{seeded.eve.application_id}")).status_code == 200
+
+
+async def test_two_presses_at_once_erase_once(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    other_client: httpx.AsyncClient,
+    sessions: Sessions,
+    settings: Settings,
+) -> None:
+    seeded = await seed(client, other_client, sessions, app)
+    await _post(client, "/your-data/erase", {"confirm": "yes"}, page="/your-data/erase")
+    while await app.state.worker.run_once():
+        pass
+    path = link_in_mail(settings, to=EMAIL, subject="Confirm")
+    token = await csrf_token(other_client, path)
+    first, second = await asyncio.gather(
+        other_client.post(path, data={"csrftoken": token}),
+        other_client.post(path, data={"csrftoken": token}),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 410]
+    async with unit_of_work(sessions) as db:
+        assert await db.get(Candidate, seeded.dana.candidate_id) is None
+        erasures = (
+            await db.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.erased"))
+        ).all()
+    assert len(erasures) == 1

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import concurrency
@@ -193,11 +193,11 @@ async def _use_token(
     db: AsyncSession, *, token: str, kind: RequestKind, now: dt.datetime
 ) -> DataRequest | None:
     """The request of a working token, marked used (one use: a second call finds none).
-    Locked for update, so that two presses at once use it once."""
+    One conditional UPDATE, so that two presses at once cannot both win."""
     if len(token) > MAX_TOKEN_LENGTH:
         return None
-    request = await db.scalar(
-        select(DataRequest)
+    used = await db.execute(
+        update(DataRequest)
         .where(
             DataRequest.token_hash == token_digest(token),
             DataRequest.kind == kind,
@@ -205,12 +205,13 @@ async def _use_token(
             DataRequest.token_used_at.is_(None),
             DataRequest.token_expires_at > now,
         )
-        .with_for_update()
+        .values(token_used_at=now)
+        .returning(DataRequest.id)
     )
-    if request is None:
+    request_id = used.scalar_one_or_none()
+    if request_id is None:
         return None
-    request.token_used_at = now
-    return request
+    return await db.get(DataRequest, request_id, populate_existing=True)
 
 
 async def take_export(
