@@ -447,3 +447,25 @@ async def test_two_presses_at_once_erase_once(
             await db.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.erased"))
         ).all()
     assert len(erasures) == 1
+
+
+async def test_asking_twice_sends_one_email(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    other_client: httpx.AsyncClient,
+    sessions: Sessions,
+    settings: Settings,
+) -> None:
+    await seed(client, other_client, sessions, app)
+    for _ in range(3):
+        assert (await _post(client, "/your-data/export")).status_code == 303
+        page = "/your-data/erase"
+        assert (await _post(client, page, {"confirm": "yes"}, page=page)).status_code == 303
+    while await app.state.worker.run_once():
+        pass
+    async with unit_of_work(sessions) as db:
+        kinds = sorted((await db.scalars(select(DataRequest.kind))).all())
+    assert kinds == ["erasure", "export"]
+    subjects = [str(m["Subject"]) for _, m in mail_files(settings) if m["To"] == EMAIL]
+    assert sum("is ready" in s for s in subjects) == 1
+    assert sum("Confirm" in s for s in subjects) == 1
