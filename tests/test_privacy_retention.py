@@ -163,6 +163,7 @@ async def test_admins_see_the_dry_run_and_the_last_run(
     page = await client.get("/staff/privacy")
     assert page.status_code == 200
     assert "Retention has not run yet" in page.text
+    assert "No legal holds are kept" in page.text
     dry = await client.get("/staff/privacy/retention/dry-run")
     assert dry.status_code == 200
     assert "Would erase 2 candidates" in dry.text

@@ -97,6 +97,7 @@ async def test_staff_erase_needs_a_reason_and_the_box_ticked(
     assert len(notices) == 1 and notices[0]["To"] == "kim@example.com"
     log = await client.get("/staff/privacy")
     assert "Erased candidate" in log.text and "Kim Requester" not in log.text
+    assert "1 legal hold kept" in log.text
     # The page of an erased candidate is gone.
     assert (await client.get(path)).status_code == 404
 

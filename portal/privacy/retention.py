@@ -24,7 +24,7 @@ from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership, PoolState
 from portal.pool.panel import add_months
 from portal.privacy.erasure import erase_candidate, forget_expired
-from portal.privacy.models import ErasureCause
+from portal.privacy.models import ErasureCause, LegalHold
 from portal.settings import Settings
 
 # Candidates erased per organization in one run; the next day's run takes the rest.
@@ -157,3 +157,15 @@ async def last_run(db: AsyncSession, *, organization_id: int) -> tuple[dt.dateti
     if row is None:
         return None
     return row.created_at, int(row.details.get("erased", 0))
+
+
+async def legal_holds(db: AsyncSession, *, organization_id: int) -> tuple[int, dt.datetime | None]:
+    """How many legal holds the organization keeps, and when the next one ends."""
+    row = (
+        await db.execute(
+            select(func.count(), func.min(LegalHold.keep_until)).where(
+                LegalHold.organization_id == organization_id
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]

@@ -178,6 +178,7 @@ async def requests_page(request: Request) -> Response:
         rows, total = await service.request_log(db, actor=actor, page=page, now=now)
         settings = await service.retention_settings(db, actor=actor)
         last = await retention.last_run(db, organization_id=actor.organization_id)
+        holds = await retention.legal_holds(db, organization_id=actor.organization_id)
     pages = max(1, math.ceil(total / service.PAGE_SIZE))
     if page > pages:
         raise HTTPException(404)
@@ -200,6 +201,7 @@ async def requests_page(request: Request) -> Response:
             "now": now,
             "form": form,
             "last_run": last,
+            "holds": holds,
             "saved": "saved" in request.query_params,
             "conflict": False,
         },
@@ -232,6 +234,7 @@ async def save_retention(request: Request) -> Response:
         rows, total = await service.request_log(db, actor=actor, page=1, now=now)
         current = await service.retention_settings(db, actor=actor)
         last = await retention.last_run(db, organization_id=actor.organization_id)
+        holds = await retention.legal_holds(db, organization_id=actor.organization_id)
     if conflict:
         # What they typed stays; the version moves to the saved one, whose values the
         # page shows beside the form.
@@ -248,6 +251,7 @@ async def save_retention(request: Request) -> Response:
             "now": now,
             "form": form,
             "last_run": last,
+            "holds": holds,
             "saved": False,
             "conflict": conflict,
             "current": current,
