@@ -61,6 +61,7 @@ app = Starlette(
         ),
         Route("/branding/{slug}.css", unused, name="org.branding_css"),
         Route("/feedback/{application_id:int}/pool", unused, name="candidate.pool_join"),
+        Route("/your-data", unused, name="candidate.data"),
         Mount(STATIC_PATH, app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 )

@@ -119,14 +119,23 @@ def _ms_per_render(render: Callable[[], Response], renders: int) -> float:
 # The PDF link, renamed since the templates' rework ("Download this feedback as a
 # PDF") and shown twice (with the page's actions at the top, and at the end).
 PDF_LINKS = re.compile(r"Download (?:this feedback as a PDF|a PDF summary)")
+# The footer's link to the candidate's data (portal.privacy), added since, with the
+# separator it brought (one "·" stays between the links on either side of it).
+YOUR_DATA = re.compile(r'(·\s*)?<a href="[^"]*">Your data</a>(\s*·)?')
+
+
+def _without_your_data(html: str) -> str:
+    return YOUR_DATA.sub(lambda m: "·" if m.group(1) and m.group(2) else "", html)
 
 
 def _words(body: bytes | memoryview) -> str:
     """The words the page says, its markup aside: later work adds attributes and empty
     elements (ids to focus, live regions, the area where htmx says a session ended)
     without changing what the page shows, and the comparison is of the same page's
-    cost, not of its markup. The PDF link's words are left out (see PDF_LINKS)."""
-    text = PDF_LINKS.sub(" ", re.sub(r"<[^>]*>", " ", bytes(body).decode()))
+    cost, not of its markup. The PDF link's words and the footer's "Your data" are left
+    out (see PDF_LINKS and YOUR_DATA)."""
+    html = _without_your_data(bytes(body).decode())
+    text = PDF_LINKS.sub(" ", re.sub(r"<[^>]*>", " ", html))
     return re.sub(r"\s+", " ", text).strip()
 
 

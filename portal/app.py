@@ -52,6 +52,7 @@ from portal.pool import staff_routes as pool_staff
 from portal.postings import library_routes as requirement_library
 from portal.postings import requirement_routes as requirements
 from portal.postings import routes as postings
+from portal.privacy import routes as privacy
 from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
@@ -179,7 +180,12 @@ def route_table() -> list[BaseRoute]:
     return [
         # The candidate's pages: the feedback page first.
         Area(
-            [*feedback.page_routes, *feedback.candidate_routes, *pool.candidate_routes],
+            [
+                *feedback.page_routes,
+                *feedback.candidate_routes,
+                *pool.candidate_routes,
+                *privacy.candidate_routes,
+            ],
             guard=CANDIDATE,
         ),
         # Public: no one in particular needs to be signed in.
@@ -187,6 +193,7 @@ def route_table() -> list[BaseRoute]:
             [
                 *access.public_routes,
                 *pool.public_routes,
+                *privacy.public_routes,
                 Mount(STATIC_PATH, app=StaticFiles(directory=STATIC_DIR), name="static"),
                 Route("/", home, name="home"),
                 Route("/healthz", healthz, name="ops.healthz"),
@@ -235,6 +242,7 @@ def route_table() -> list[BaseRoute]:
                             *requirement_library.admin_routes,
                             *webhooks.admin_routes,
                             *ats.admin_routes,
+                            *privacy.admin_routes,
                         ],
                         guard=ADMIN,
                         middleware=[Middleware(NavCountsMiddleware)],

@@ -10,6 +10,7 @@ from portal.auth import jobs as auth_jobs
 from portal.jobs import housekeeping
 from portal.mail import jobs as mail_jobs
 from portal.pool import jobs as pool_jobs
+from portal.privacy import jobs as privacy_jobs
 from portal.staff import jobs as staff_jobs
 from portal.threads import jobs as thread_jobs
 from portal.webhooks import jobs as webhook_jobs
@@ -21,6 +22,7 @@ __all__ = [
     "housekeeping",
     "mail_jobs",
     "pool_jobs",
+    "privacy_jobs",
     "staff_jobs",
     "thread_jobs",
     "webhook_jobs",

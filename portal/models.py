@@ -12,6 +12,7 @@ from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
 from portal.postings.models import LibraryRequirement
+from portal.privacy.models import DataRequest, LegalHold
 from portal.security.models import Session
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
@@ -29,6 +30,7 @@ __all__ = [
     "Base",
     "Candidate",
     "CandidateBlock",
+    "DataRequest",
     "Feedback",
     "FeedbackItem",
     "FeedbackOverride",
@@ -36,6 +38,7 @@ __all__ = [
     "InternalNote",
     "Job",
     "KeptForm",
+    "LegalHold",
     "LibraryRequirement",
     "Message",
     "Organization",

@@ -99,6 +99,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "erasure_confirmation": {
         "erased_on": "3 April 2026",
     },
+    "data_export": {
+        "link": "https://feedback.example.org/your-data/download/DxP9tokenvalue",
+        "expires_on": "10 April 2026",
+    },
+    "erasure_request": {
+        "link": "https://feedback.example.org/your-data/erase/ErZ9tokenvalue",
+        "hours": 24,
+    },
 }
 
 # The links each email exists to deliver.
@@ -113,6 +121,8 @@ KEY_LINKS: dict[str, tuple[str, ...]] = {
     "pool_renewal": ("renew_url", "leave_url"),
     "pool_job_invitation": ("apply_url", "leave_url"),
     "erasure_confirmation": (),
+    "data_export": ("link",),
+    "erasure_request": ("link",),
 }
 POOL_TEMPLATES = ("pool_welcome", "pool_renewal", "pool_job_invitation")
 TEMPLATES = tuple(SAMPLES)

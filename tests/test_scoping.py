@@ -85,6 +85,7 @@ ADMIN_ONLY = (
     "/staff/webhooks",
     "/staff/ats",
     "/staff/jobs/library/{library_requirement_id:id}/delete",
+    "/staff/privacy",
 )
 
 
@@ -252,6 +253,7 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
 # Path parameter -> the id of a record, for those that name records.
 OWNED: dict[str, Callable[[Record], int]] = {
     "application_id": lambda record: record.world.application_id,
+    "candidate_id": lambda record: record.world.candidate_id,
     "staff_user_id": lambda record: record.staff_id,
     "thread_id": lambda record: record.thread_id,
     "message_id": lambda record: record.message_id,

@@ -354,6 +354,29 @@ def _blocked(details: Details) -> Said:
     return "{actor} stopped {candidate} from asking more questions", {}
 
 
+ERASURE_CAUSES = {
+    "candidate": "at their request, confirmed from the link emailed to them",
+    "staff": "on their written request",
+    "retention": "as the retention period had run out",
+}
+
+
+def _erased(details: Details) -> Said:
+    why = ERASURE_CAUSES.get(str(details.get("cause")))
+    sentence = "{actor} erased the data of {candidate}" + (" {why}" if why else "")
+    words = {"why": why} if why else {}
+    if details.get("reason"):
+        return sentence + ": {reason}", {**words, "reason": _quoted(details["reason"])}
+    return sentence, words
+
+
+def _retention_run(details: Details) -> Said:
+    erased = int(details.get("erased", 0))
+    return "{actor} ran retention: {count} erased", {
+        "count": f"{erased} candidate{'' if erased == 1 else 's'}"
+    }
+
+
 def _application_assigned(details: Details) -> Said:
     if details.get("assignee") is None and details.get("assignee_id") is None:
         return "{actor} unassigned {application}", {}
@@ -481,6 +504,16 @@ SENTENCES: dict[str, Sentence] = {
     "library_requirement.saved": "{actor} added {requirement} to the requirement library",
     "library_requirement.updated": "{actor} changed {requirement} in the requirement library",
     "library_requirement.deleted": "{actor} deleted {requirement} from the requirement library",
+    # Candidates' data (portal.privacy).
+    "privacy.export_requested": "{actor} asked for a copy of the data of {candidate}",
+    "privacy.export_sent": "{actor} emailed {candidate} a one-time link to their data",
+    "privacy.export_downloaded": "{actor} downloaded the data of {candidate} "
+    "from the one-time link",
+    "privacy.erasure_requested": "{actor} asked for the data of {candidate} to be erased; "
+    "a confirmation link was emailed",
+    "privacy.erased": _erased,
+    "privacy.retention_changed": "{actor} changed the retention periods",
+    "privacy.retention_run": _retention_run,
     # Applications.
     "application.created": "{actor} added {application}",
     "application.assigned": _application_assigned,

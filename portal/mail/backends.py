@@ -7,7 +7,7 @@ import contextlib
 import email.policy
 import email.utils
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
@@ -110,6 +110,30 @@ class FileMailBackend:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
+
+    def forget(self, outbox_ids: Iterable[int], *, mentioning: Sequence[str] = ()) -> int:
+        """Delete the files of these messages; with `mentioning`, only those whose
+        headers or decoded text contain one of the words (an erased person's copies).
+        Returns how many went."""
+        removed = 0
+        for outbox_id in outbox_ids:
+            path = self.directory / f"{outbox_id:08d}.eml"
+            if not path.is_file():
+                continue
+            if mentioning and not _mentions(path.read_bytes(), mentioning):
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
+
+def _mentions(data: bytes, words: Sequence[str]) -> bool:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    texts = [str(value) for value in message.values()]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            texts.append(str(part.get_content()))
+    return any(word in text for text in texts for word in words)
 
 
 class SmtpConnection:

@@ -47,12 +47,14 @@ class OutgoingEmail(BaseModel):
     # Further secrets of the same email, sealed the same way (secret_marker(1), ...).
     sealed_more: list[str] = []
     organization_id: int | None = None
+    # Once sent, keep no trace of the address: the notice that someone was erased.
+    forget_recipient: bool = False
 
 
 def record_of(email: OutgoingEmail) -> dict[str, Any]:
     """What stays of a sent email: enough for `portal mail status`, no body, no link."""
     return {
-        "to": email.to,
+        "to": "[erased]" if email.forget_recipient else email.to,
         "template": email.template,
         "subject": email.subject,
         "organization_id": email.organization_id,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.characters import as_one_line
+from portal.forms import web_link
 from portal.jobs import service as jobs
 from portal.jobs.models import BackgroundJob, JobState
 from portal.mail.jobs import LINK_MARKER, MAIL_SEND, OutgoingEmail, secret_marker
@@ -21,6 +22,7 @@ from portal.orgs.models import Organization
 from portal.paths import TEMPLATES_DIR
 from portal.security.tokens import seal
 from portal.settings import Settings
+from portal.urls import absolute_url
 
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES_DIR)),
@@ -47,6 +49,7 @@ class Sender:
     name: str
     organization: str
     accent_colour: str
+    privacy_url: str | None = None
 
 
 async def sender_for(
@@ -62,6 +65,7 @@ async def sender_for(
                     Organization.mail_from_name,
                     Organization.display_name,
                     Organization.accent_colour,
+                    Organization.privacy_url,
                 ).where(Organization.id == organization_id)
             )
         ).one_or_none()
@@ -76,6 +80,7 @@ async def sender_for(
         as_one_line(row.mail_from_name or settings.mail_from_name or row.display_name),
         as_one_line(row.display_name),
         row.accent_colour,
+        web_link(row.privacy_url),
     )
 
 
@@ -92,6 +97,7 @@ async def enqueue_email(
     link: str | None = None,
     secrets: Sequence[str] = (),
     unsubscribe_url: str | None = None,
+    forget_recipient: bool = False,
 ) -> bool:
     """Queue one email; a second call with the same key queues nothing (returns False).
 
@@ -113,7 +119,23 @@ async def enqueue_email(
     }
     if link is not None:
         full_context["link"] = LINK_MARKER
+    candidate_mail = (
+        organization_id is not None
+        and not template.startswith("staff_")
+        and template != "erasure_confirmation"  # nothing is left to see
+    )
+    if candidate_mail:
+        # Beside the privacy notice in every candidate's email: their data, to see,
+        # download or erase (portal.privacy).
+        full_context["your_data_url"] = absolute_url(settings, "candidate.data")
+        full_context["privacy_url"] = sender.privacy_url
     subject, text, html = render_email(template, full_context)
+    if candidate_mail:
+        text += your_data_footer(
+            organization=sender.organization,
+            your_data_url=full_context["your_data_url"],
+            privacy_url=sender.privacy_url,
+        )
     headers: dict[str, str] = {}
     if unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
@@ -136,9 +158,18 @@ async def enqueue_email(
         sealed_link=_sealed(settings, sealed),
         sealed_more=[seal(settings.secret_key.get_secret_value(), s) for s in secrets[1:]],
         organization_id=organization_id,
+        forget_recipient=forget_recipient,
     )
     queued = await jobs.enqueue(db, MAIL_SEND, email, run_at=now, idempotency_key=idempotency_key)
     return queued is not None
+
+
+def your_data_footer(*, organization: str, your_data_url: str, privacy_url: str | None) -> str:
+    """The plain-text email's footer: where the candidate's data and the notice are."""
+    lines = ["", "--", f"Your data with {organization}: {your_data_url}"]
+    if privacy_url:
+        lines.append(f"Privacy notice: {privacy_url}")
+    return "\n".join(lines) + "\n"
 
 
 def _sealed(settings: Settings, value: str | None) -> str | None:

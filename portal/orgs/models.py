@@ -43,6 +43,10 @@ class Organization(Base):
     time_zone: Mapped[str] = mapped_column(
         String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE
     )
+    # Retention (portal.privacy.retention): candidates' content is erased this many
+    # months after their last decision, and the legal hold kept this many months more.
+    retention_months: Mapped[int] = mapped_column(default=6, server_default="6")
+    legal_hold_months: Mapped[int] = mapped_column(default=12, server_default="12")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Admins edit settings: every update checks and bumps this (portal.concurrency).
     version: Mapped[int] = mapped_column(server_default="1")

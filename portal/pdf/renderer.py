@@ -34,7 +34,7 @@ import os
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
@@ -130,6 +130,8 @@ class PdfRenderer:
         self.render = render
         self._starting: asyncio.Future[ProcessPool] | None = None
         self._cache: OrderedDict[str, bytes] = OrderedDict()
+        # Which cached PDFs are of which application, so that erasing one forgets them.
+        self._of_application: dict[int, set[str]] = {}
         self._cached_bytes = 0
         self._in_flight: dict[str, asyncio.Future[bytes]] = {}
         # For tests and the benchmark:
@@ -239,6 +241,9 @@ class PdfRenderer:
         `etag` is `etag_for(view, generated_on=generated_on)` when the caller has it.
         """
         etag = etag or self.etag_for(view, generated_on=generated_on)
+        application_id = getattr(view, "application_id", None)
+        if isinstance(application_id, int):
+            self._of_application.setdefault(application_id, set()).add(etag)
         body = self._cache.get(etag)
         if body is not None:
             self._cache.move_to_end(etag)
@@ -263,6 +268,18 @@ class PdfRenderer:
             return body
         finally:
             del self._in_flight[etag]
+
+    def forget_applications(self, application_ids: Iterable[int]) -> int:
+        """Drop this process's cached PDFs of these applications (their candidate was
+        erased). Returns how many were dropped."""
+        dropped = 0
+        for application_id in application_ids:
+            for etag in self._of_application.pop(application_id, set()):
+                body = self._cache.pop(etag, None)
+                if body is not None:
+                    self._cached_bytes -= len(body)
+                    dropped += 1
+        return dropped
 
     def _remember(self, etag: str, body: bytes) -> None:
         if len(body) > self.cache_bytes:

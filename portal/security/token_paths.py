@@ -14,8 +14,15 @@ import re
 from starlette.types import Scope
 
 # Candidates' links (/l/<token>), staff invitations (/staff/l/<token>), and the
-# links in talent-pool emails.
-TOKEN_PATH_PREFIXES = ("/l/", "/staff/l/", "/pool/leave/", "/pool/renew/")
+# links in talent-pool emails, and the one-time links of data requests.
+TOKEN_PATH_PREFIXES = (
+    "/l/",
+    "/staff/l/",
+    "/pool/leave/",
+    "/pool/renew/",
+    "/your-data/download/",
+    "/your-data/erase/",
+)
 
 # Anywhere in the path, not only at its start: behind a proxy prefix
 # (root_path=/careers/feedback) the logged path is /careers/feedback/l/<token>.

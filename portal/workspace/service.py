@@ -236,6 +236,7 @@ class LinkRow:
 @dataclass(frozen=True)
 class ApplicationDetail:
     id: int
+    candidate_id: int
     candidate_name: str
     candidate_email: str
     job_id: int
@@ -272,6 +273,7 @@ async def application_detail(
             readable_applications(actor)
             .with_only_columns(
                 Application.id,
+                Application.candidate_id,
                 Candidate.name.label("candidate_name"),
                 Candidate.email.label("candidate_email"),
                 Job.id.label("job_id"),
