@@ -54,7 +54,7 @@ from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
 from portal.security.headers import SecurityHeadersMiddleware
-from portal.security.ratelimit import RateLimiter
+from portal.security.ratelimit import RateLimiter, storage_for
 from portal.settings import Settings
 from portal.staff import oidc_routes as oidc
 from portal.staff import people_routes as people
@@ -258,7 +258,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         reads=reads,
         read_sessions=session_factory(reads),
         templates=make_templates(auto_reload=not settings.production),
-        limiter=RateLimiter(settings.rate_limit_storage),
+        limiter=RateLimiter(storage_for(settings.rate_limit_storage, engine)),
         wake_worker=worker.wake if start_worker else (lambda: None),
         pdf=PdfRenderer(settings),
         oidc=SingleSignOn(settings) if settings.single_sign_on else None,

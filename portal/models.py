@@ -12,6 +12,7 @@ from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
 from portal.postings.models import LibraryRequirement
 from portal.security.models import Session
+from portal.security.ratelimit_storage import RateLimitHit
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
 
@@ -37,6 +38,7 @@ __all__ = [
     "PoolConsentText",
     "PoolContact",
     "PoolMembership",
+    "RateLimitHit",
     "Requirement",
     "SavedAnswer",
     "Session",

@@ -139,10 +139,11 @@ class Settings(BaseSettings):
         description="Largest request body accepted, in bytes; larger requests get 413.",
     )
     rate_limit_storage: str = Field(
-        "memory://",
-        description="Where rate-limit counters live: `memory://` (one process), or "
-        "`redis://host:6379` when several processes serve (needs "
-        "`pip install 'limits[async-redis]'`).",
+        "",
+        description="Where rate-limit counters live. Empty: in the database on PostgreSQL "
+        "(shared by every app process), in process memory on SQLite. `database`: the "
+        "database (PostgreSQL only); `memory://`: each process counts alone (one process "
+        "only); `redis://host:6379`: Redis (needs `pip install 'limits[async-redis]'`).",
     )
     session_idle_minutes: int = Field(
         30, description="A session ends after this long without a request."
@@ -271,6 +272,11 @@ class Settings(BaseSettings):
         ):
             raise SettingsError(
                 "PORTAL_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://."
+            )
+        if self.rate_limit_storage == "database" and not self.database_url.startswith("postgresql"):
+            raise SettingsError(
+                "PORTAL_RATE_LIMIT_STORAGE=database needs PostgreSQL; leave it empty to count "
+                "in memory on SQLite."
             )
         if self.log_format not in ("", "text", "json"):
             raise SettingsError("PORTAL_LOG_FORMAT must be 'text' or 'json'.")
