@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from portal import job_kinds, models, urls  # noqa: F401  (every table and job kind known first)
+from portal import job_kinds, migrate, models, urls  # noqa: F401  (every table and job kind known first)
 from portal.access import routes as access
 from portal.audit import routes as audit
 from portal.auth import ActorMiddleware
@@ -31,7 +31,6 @@ from portal.auth.areas import (
 )
 from portal.db import (
     DATABASE_ERRORS,
-    DatabaseUnavailable,
     create_engine,
     ping_database,
     reads_engine,
@@ -86,6 +85,7 @@ from portal.workspace.rejection_routes import routes as rejection_routes
 from portal.workspace.routes import routes as workspace_routes
 
 READY_TIMEOUT_SECONDS = 1.5
+NO_STORE = {"cache-control": "no-store"}
 
 
 async def home(request: Request) -> Response:
@@ -100,16 +100,26 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready when the database answers and its schema is this code's (or newer, during
+    a rolling upgrade): one round trip for the ping, one for `alembic_version`."""
+    state = portal(request)
     # Well within the 2 s a load balancer's check typically allows, whatever the
     # configured acquire and statement timeouts.
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            await ping_database(portal(request).engine)
-    except (TimeoutError, DatabaseUnavailable):
+            await ping_database(state.engine)
+            revision = await migrate.database_revision(state.engine)
+    except DATABASE_ERRORS:  # unreachable, silent, or lost during the version query
+        return PlainTextResponse("database unreachable", status_code=503, headers=NO_STORE)
+    schema: migrate.Schema = request.app.state.schema
+    if schema.state(revision) == "behind":
         return PlainTextResponse(
-            "database unreachable", status_code=503, headers={"cache-control": "no-store"}
+            f"database schema behind: at {revision or 'nothing'}, this code needs "
+            f"{schema.head}; run `portal db upgrade`",
+            status_code=503,
+            headers=NO_STORE,
         )
-    return PlainTextResponse("ready", headers={"cache-control": "no-store"})
+    return PlainTextResponse("ready", headers=NO_STORE)
 
 
 async def favicon(request: Request) -> Response:
@@ -346,4 +356,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     app.state.portal = state
     app.state.worker = worker
+    # What /readyz compares the database's schema with.
+    app.state.schema = migrate.Schema.of_code()
     return app
