@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.settings import Settings
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported when it is used, not with the app: it announces its plugins at
+# import, which only buries what an operator needs to read.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(settings: Settings) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["settings"] = settings
@@ -26,6 +34,8 @@ def alembic_config(settings: Settings) -> Config:
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """Bring the database to `revision`. Blocking: call it outside the event loop."""
+    from alembic import command
+
     command.upgrade(alembic_config(settings), revision)
 
 
@@ -41,6 +51,8 @@ class Schema:
     @functools.cache
     def of_code(cls) -> Schema:
         # The code's own migrations: the same in every process, read once.
+        from alembic.script import ScriptDirectory
+
         scripts = ScriptDirectory(str(MIGRATIONS))
         return cls(
             head=scripts.get_current_head() or "",

@@ -202,6 +202,14 @@ class Settings(BaseSettings):
         description="How many days before a talent-pool member's consent expires they are "
         "emailed, once, to ask whether to renew (1 to 365).",
     )
+    job_lease_seconds: int = Field(
+        120,
+        ge=5,
+        le=3600,
+        description="How long a worker holds the jobs it claimed while it runs them (renewed "
+        "while it lives). A worker that dies (killed, its machine lost) leaves its jobs to the "
+        "other workers when this runs out.",
+    )
     run_worker: bool = Field(
         True, description="Whether `portal serve` and `portal demo` deliver mail in-process."
     )
