@@ -35,12 +35,16 @@ from portal.db import (
     ping_database,
     reads_engine,
     session_factory,
+    utcnow,
 )
 from portal.feedback import routes as feedback
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
+from portal.jobs.service import queue_depths
 from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
+from portal.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from portal.metrics import Metrics, MetricsMiddleware, authorized
 from portal.orgs import routes as orgs
 from portal.paths import STATIC_DIR, STATIC_PATH
 from portal.pdf.renderer import PdfRenderer
@@ -122,6 +126,25 @@ async def readyz(request: Request) -> Response:
     return PlainTextResponse("ready", headers=NO_STORE)
 
 
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics, when enabled (`portal.metrics`); a 404 otherwise."""
+    state = portal(request)
+    recorded: Metrics | None = request.app.state.metrics
+    if recorded is None:
+        return await not_found(request, LookupError("metrics"))
+    if not authorized(
+        request.headers.get("authorization"), state.settings.metrics_token.get_secret_value()
+    ):
+        return PlainTextResponse(
+            "a bearer token is needed",
+            status_code=401,
+            headers={**NO_STORE, "www-authenticate": 'Bearer realm="metrics"'},
+        )
+    async with state.read_sessions() as db:
+        depths = await queue_depths(db, now=utcnow())
+    return Response(recorded.exposition(depths), media_type=METRICS_CONTENT_TYPE, headers=NO_STORE)
+
+
 async def favicon(request: Request) -> Response:
     return redirect(
         request,
@@ -196,6 +219,7 @@ def route_table() -> list[BaseRoute]:
                 Route("/", home, name="home"),
                 Route("/healthz", healthz, name="ops.healthz"),
                 Route("/readyz", readyz, name="ops.readyz"),
+                Route("/metrics", metrics, name="ops.metrics"),
                 Route("/favicon.ico", favicon),
                 *orgs.public_routes,
             ],
@@ -302,8 +326,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     routes = route_table()
     # Email links are built from the same table (portal.urls), by route name.
     urls.use_routes(routes)
+    # Prometheus metrics, only when enabled (portal.metrics): nothing is timed otherwise.
+    recorded = Metrics() if settings.metrics_enabled else None
     # Outside the 500 handler: every answer is logged and carries these headers.
     outer = [
+        *([Middleware(MetricsMiddleware, metrics=recorded)] if recorded else []),
         Middleware(AccessLogMiddleware),
         Middleware(
             SecurityHeadersMiddleware,
@@ -358,4 +385,5 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.worker = worker
     # What /readyz compares the database's schema with.
     app.state.schema = migrate.Schema.of_code()
+    app.state.metrics = recorded
     return app

@@ -213,6 +213,17 @@ class Settings(BaseSettings):
     run_worker: bool = Field(
         True, description="Whether `portal serve` and `portal demo` deliver mail in-process."
     )
+    metrics_enabled: bool = Field(
+        False,
+        description="Serve Prometheus metrics at `/metrics`: request latency by route, "
+        "background jobs waiting by kind. Off: `/metrics` is a 404.",
+    )
+    metrics_token: SecretStr = Field(
+        SecretStr(""),
+        description="When set, `/metrics` answers only requests with `Authorization: Bearer "
+        "<token>` (others get 401). Empty: anyone who can reach it (keep it off the public "
+        "proxy).",
+    )
     log_format: str = Field(
         "", description="`text` or `json`. Empty: `json` in production, `text` otherwise."
     )
