@@ -69,6 +69,10 @@ REFUSED_DATABASES = {"postgres", "test", "template0", "template1"}
 MIX = {"feedback": 45, "link": 15, "queue": 20, "pdf": 10, "question": 10}
 TARGET_P99_MS = 100.0
 RETURNING = 20
+# Idle connections are closed before uvicorn's keep-alive timeout (5 s) closes them
+# from its side, as a proxy in front must do too (docs/admin/deployment.md):
+# otherwise a request sent on a connection at the moment the server closes it fails.
+KEEP_ALIVE = httpx.Limits(keepalive_expiry=4)
 TARGET_RSS_GROWTH = 0.10
 
 
@@ -251,7 +255,9 @@ class Load:
         forwarded = (
             f"10.{(self.address >> 16) & 255}.{(self.address >> 8) & 255}.{self.address & 255}"
         )
-        return httpx.AsyncClient(timeout=30, headers={"x-forwarded-for": forwarded})
+        return httpx.AsyncClient(
+            timeout=30, headers={"x-forwarded-for": forwarded}, limits=KEEP_ALIVE
+        )
 
     async def timed(
         self, kind: str, client: httpx.AsyncClient, method: str, url: str, ok: set[int], **kw: Any
@@ -263,7 +269,7 @@ class Load:
 
     async def sign_in_staff(self) -> None:
         for email, password in self.world.staff[:2]:
-            client = httpx.AsyncClient(timeout=30)
+            client = httpx.AsyncClient(timeout=30, limits=KEEP_ALIVE)
             page = await client.get(f"{self.apps[0]}/staff/signin")
             token = CSRF_FIELD.search(page.text)
             assert token, page.text[:300]

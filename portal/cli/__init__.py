@@ -77,7 +77,8 @@ _SERVE_DESCRIPTION = _paragraphs(
 _WORKER_DESCRIPTION = _paragraphs(
     "Run due background jobs (sign-in requests, email delivery, periodic jobs) until "
     "interrupted. On PostgreSQL any number of workers can run, beside any number of "
-    "`portal serve --no-worker` processes.",
+    "`portal serve --no-worker` processes. SIGTERM or SIGINT: the batch in hand is "
+    "finished and recorded, then the worker exits.",
     "Needs the settings the app processes have: the same PORTAL_DATABASE_URL (migrated); "
     "the same PORTAL_SECRET_KEY (queued email holds its links sealed with it); "
     "PORTAL_BASE_URL (the links in the email it writes); and PORTAL_SMTP_URL to send mail "
