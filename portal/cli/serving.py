@@ -25,6 +25,8 @@ from portal.settings import Settings
 
 log = logging.getLogger("portal")
 
+WORKER_START_SECONDS = 60
+
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket (port 0 picks a free one).
@@ -125,6 +127,10 @@ def serve_processes(
         graceful_timeout=graceful_timeout,
         factory=True,
         workers=workers,
+        # How long a new process may take to start serving (importing the app takes a
+        # few seconds, more on a busy machine) before a reload gives up on it and keeps
+        # the old one; and how long a process may not answer its manager's ping.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
     Multiprocess(config, sockets=[sock]).run()
 
