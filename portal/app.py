@@ -105,7 +105,7 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """Ready when the database answers and its schema is this code's (or newer, during
-    a rolling upgrade): one round trip for the ping, one for `alembic_version`."""
+    a rolling upgrade): a ping, then the `alembic_version` row."""
     state = portal(request)
     # Well within the 2 s a load balancer's check typically allows, whatever the
     # configured acquire and statement timeouts.
