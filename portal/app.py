@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from portal import job_kinds, models, urls  # noqa: F401  (every table and job kind known first)
+from portal import job_kinds, migrate, models, urls  # noqa: F401  (every table and job kind known first)
 from portal.access import routes as access
 from portal.ats import routes as ats
 from portal.audit import routes as audit
@@ -33,17 +33,20 @@ from portal.auth.areas import (
 )
 from portal.db import (
     DATABASE_ERRORS,
-    DatabaseUnavailable,
     create_engine,
     ping_database,
     reads_engine,
     session_factory,
+    utcnow,
 )
 from portal.feedback import routes as feedback
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
+from portal.jobs.service import queue_depths
 from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
+from portal.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from portal.metrics import Metrics, MetricsMiddleware, authorized
 from portal.orgs import routes as orgs
 from portal.paths import STATIC_DIR, STATIC_PATH
 from portal.pdf.renderer import PdfRenderer
@@ -57,7 +60,7 @@ from portal.routing import Area, PathRouter
 from portal.security.bodylimit import BodyLimitMiddleware
 from portal.security.csrf import CsrfMiddleware, origin_of
 from portal.security.headers import SecurityHeadersMiddleware
-from portal.security.ratelimit import RateLimiter
+from portal.security.ratelimit import RateLimiter, storage_for
 from portal.settings import Settings
 from portal.staff import oidc_routes as oidc
 from portal.staff import people_routes as people
@@ -90,6 +93,7 @@ from portal.workspace.rejection_routes import routes as rejection_routes
 from portal.workspace.routes import routes as workspace_routes
 
 READY_TIMEOUT_SECONDS = 1.5
+NO_STORE = {"cache-control": "no-store"}
 
 
 async def home(request: Request) -> Response:
@@ -104,16 +108,45 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready when the database answers and its schema is this code's (or newer, during
+    a rolling upgrade): a ping, then the `alembic_version` row."""
+    state = portal(request)
     # Well within the 2 s a load balancer's check typically allows, whatever the
     # configured acquire and statement timeouts.
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            await ping_database(portal(request).engine)
-    except (TimeoutError, DatabaseUnavailable):
+            await ping_database(state.engine)
+            revision = await migrate.database_revision(state.engine)
+    except DATABASE_ERRORS:  # unreachable, silent, or lost during the version query
+        return PlainTextResponse("database unreachable", status_code=503, headers=NO_STORE)
+    schema: migrate.Schema = request.app.state.schema
+    if schema.state(revision) == "behind":
         return PlainTextResponse(
-            "database unreachable", status_code=503, headers={"cache-control": "no-store"}
+            f"database schema behind: at {revision or 'nothing'}, this code needs "
+            f"{schema.head}; run `portal db upgrade`",
+            status_code=503,
+            headers=NO_STORE,
         )
-    return PlainTextResponse("ready", headers={"cache-control": "no-store"})
+    return PlainTextResponse("ready", headers=NO_STORE)
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics, when enabled (`portal.metrics`); a 404 otherwise."""
+    state = portal(request)
+    recorded: Metrics | None = request.app.state.metrics
+    if recorded is None:
+        return await not_found(request, LookupError("metrics"))
+    if not authorized(
+        request.headers.get("authorization"), state.settings.metrics_token.get_secret_value()
+    ):
+        return PlainTextResponse(
+            "a bearer token is needed",
+            status_code=401,
+            headers={**NO_STORE, "www-authenticate": 'Bearer realm="metrics"'},
+        )
+    async with state.read_sessions() as db:
+        depths = await queue_depths(db, now=utcnow())
+    return Response(recorded.exposition(depths), media_type=METRICS_CONTENT_TYPE, headers=NO_STORE)
 
 
 async def favicon(request: Request) -> Response:
@@ -198,6 +231,7 @@ def route_table() -> list[BaseRoute]:
                 Route("/", home, name="home"),
                 Route("/healthz", healthz, name="ops.healthz"),
                 Route("/readyz", readyz, name="ops.readyz"),
+                Route("/metrics", metrics, name="ops.metrics"),
                 Route("/favicon.ico", favicon),
                 *orgs.public_routes,
             ],
@@ -276,7 +310,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         reads=reads,
         read_sessions=session_factory(reads),
         templates=make_templates(auto_reload=not settings.production),
-        limiter=RateLimiter(settings.rate_limit_storage),
+        limiter=RateLimiter(storage_for(settings.rate_limit_storage, engine)),
         wake_worker=worker.wake if start_worker else (lambda: None),
         pdf=PdfRenderer(settings),
         oidc=SingleSignOn(settings) if settings.single_sign_on else None,
@@ -310,8 +344,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     routes = route_table()
     # Email links are built from the same table (portal.urls), by route name.
     urls.use_routes(routes)
+    # Prometheus metrics, only when enabled (portal.metrics): nothing is timed otherwise.
+    recorded = Metrics() if settings.metrics_enabled else None
     # Outside the 500 handler: every answer is logged and carries these headers.
     outer = [
+        *([Middleware(MetricsMiddleware, metrics=recorded)] if recorded else []),
         Middleware(AccessLogMiddleware),
         Middleware(
             SecurityHeadersMiddleware,
@@ -364,4 +401,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     app.state.portal = state
     app.state.worker = worker
+    # What /readyz compares the database's schema with.
+    app.state.schema = migrate.Schema.of_code()
+    app.state.metrics = recorded
     return app

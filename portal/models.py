@@ -14,6 +14,7 @@ from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, P
 from portal.postings.models import LibraryRequirement
 from portal.privacy.models import DataRequest, LegalHold
 from portal.security.models import Session
+from portal.security.ratelimit_storage import RateLimitHit
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -46,6 +47,7 @@ __all__ = [
     "PoolConsentText",
     "PoolContact",
     "PoolMembership",
+    "RateLimitHit",
     "Requirement",
     "SavedAnswer",
     "Session",

@@ -157,10 +157,11 @@ class Settings(BaseSettings):
         description="Largest request body accepted, in bytes; larger requests get 413.",
     )
     rate_limit_storage: str = Field(
-        "memory://",
-        description="Where rate-limit counters live: `memory://` (one process), or "
-        "`redis://host:6379` when several processes serve (needs "
-        "`pip install 'limits[async-redis]'`).",
+        "",
+        description="Where rate-limit counters live. Empty: in the database on PostgreSQL "
+        "(shared by every app process), in process memory on SQLite. `database`: the "
+        "database (PostgreSQL only); `memory://`: each process counts alone (one process "
+        "only); `redis://host:6379`: Redis (needs `pip install 'limits[async-redis]'`).",
     )
     session_idle_minutes: int = Field(
         30, description="A session ends after this long without a request."
@@ -219,8 +220,27 @@ class Settings(BaseSettings):
         description="How many days before a talent-pool member's consent expires they are "
         "emailed, once, to ask whether to renew (1 to 365).",
     )
+    job_lease_seconds: int = Field(
+        120,
+        ge=5,
+        le=3600,
+        description="How long a worker holds the jobs it claimed while it runs them (renewed "
+        "while it lives). A worker that dies (killed, its machine lost) leaves its jobs to the "
+        "other workers when this runs out.",
+    )
     run_worker: bool = Field(
         True, description="Whether `portal serve` and `portal demo` deliver mail in-process."
+    )
+    metrics_enabled: bool = Field(
+        False,
+        description="Serve Prometheus metrics at `/metrics`: request latency by route, "
+        "background jobs waiting by kind. Off: `/metrics` is a 404.",
+    )
+    metrics_token: SecretStr = Field(
+        SecretStr(""),
+        description="When set, `/metrics` answers only requests with `Authorization: Bearer "
+        "<token>` (others get 401). Empty: anyone who can reach it (keep it off the public "
+        "proxy).",
     )
     log_format: str = Field(
         "", description="`text` or `json`. Empty: `json` in production, `text` otherwise."
@@ -289,6 +309,11 @@ class Settings(BaseSettings):
         ):
             raise SettingsError(
                 "PORTAL_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://."
+            )
+        if self.rate_limit_storage == "database" and not self.database_url.startswith("postgresql"):
+            raise SettingsError(
+                "PORTAL_RATE_LIMIT_STORAGE=database needs PostgreSQL; leave it empty to count "
+                "in memory on SQLite."
             )
         if self.log_format not in ("", "text", "json"):
             raise SettingsError("PORTAL_LOG_FORMAT must be 'text' or 'json'.")

@@ -21,6 +21,7 @@ FOUNDATION = {
     "portal.characters",
     "portal.concurrency",
     "portal.logs",
+    "portal.metrics",
     "portal.csvexport",
     "portal.migrate",
     "portal.routing",

@@ -215,3 +215,34 @@ async def test_page_links_keep_the_root_path_behind_a_proxy(app: Starlette) -> N
     assert response.status_code == 200
     assert 'href="/careers/feedback/static/css/portal.css"' in response.text
     assert 'action="/careers/feedback/signin"' in response.text
+
+
+async def test_readiness_fails_while_the_schema_is_behind_the_code(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    from sqlalchemy import text
+
+    from portal.migrate import Schema
+
+    schema = Schema.of_code()
+    previous = next(iter(schema.known - {schema.head}))
+    async with sessions() as db, db.begin():
+        await db.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": previous})
+    try:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.text == (
+            f"database schema behind: at {previous}, this code needs {schema.head}; "
+            "run `portal db upgrade`"
+        )
+        assert ready.headers["cache-control"] == "no-store"
+        # A revision this code does not know is a newer release's, during a rolling
+        # upgrade: still ready.
+        async with sessions() as db, db.begin():
+            await db.execute(text("UPDATE alembic_version SET version_num = 'from_the_future'"))
+        assert (await client.get("/readyz")).text == "ready"
+    finally:
+        async with sessions() as db, db.begin():
+            await db.execute(
+                text("UPDATE alembic_version SET version_num = :v"), {"v": schema.head}
+            )

@@ -59,9 +59,13 @@ _IMPORT_DESCRIPTION = _paragraphs(
 
 
 _SERVE_DESCRIPTION = _paragraphs(
-    "Serve the portal with one process. Run several behind a TLS-terminating proxy to scale "
-    "out (on PostgreSQL). Request heads (request line and headers) over 32 KiB are refused "
-    "with 431.",
+    "Serve the portal: one process, or --workers N processes on one socket under uvicorn's "
+    "process manager (PostgreSQL only), which restarts a process that dies and replaces "
+    "them one at a time on SIGHUP. Any number of such servers can run behind a "
+    "TLS-terminating proxy. Request heads (request line and headers) over 32 KiB are "
+    "refused with 431.",
+    "SIGTERM or SIGINT stops gracefully: no new connections are accepted, requests in "
+    "progress finish (for up to --graceful-timeout seconds), then the process exits.",
     "Needs: PORTAL_DATABASE_URL, with the migrations applied first (`portal db upgrade`); "
     "PORTAL_BASE_URL, the public address in emailed links (default: this server's own "
     "http://HOST:PORT); in production (PORTAL_ENV=production) a PORTAL_SECRET_KEY of 32+ "
@@ -74,7 +78,8 @@ _SERVE_DESCRIPTION = _paragraphs(
 _WORKER_DESCRIPTION = _paragraphs(
     "Run due background jobs (sign-in requests, email delivery, periodic jobs) until "
     "interrupted. On PostgreSQL any number of workers can run, beside any number of "
-    "`portal serve --no-worker` processes.",
+    "`portal serve --no-worker` processes. SIGTERM or SIGINT: the batch in hand is "
+    "finished and recorded, then the worker exits.",
     "Needs the settings the app processes have: the same PORTAL_DATABASE_URL (migrated); "
     "the same PORTAL_SECRET_KEY (queued email holds its links sealed with it); "
     "PORTAL_BASE_URL (the links in the email it writes); and PORTAL_SMTP_URL to send mail "
@@ -149,6 +154,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-worker",
         action="store_true",
         help="do not run background jobs (mail included) in this process (run `portal worker`)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="processes serving requests (default 1; more need PostgreSQL)",
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=_positive,
+        default=30,
+        metavar="SECONDS",
+        help="on SIGTERM, how long requests in progress may take to finish (default 30)",
     )
     serve.set_defaults(handler="serving:cmd_serve")
 
@@ -373,6 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     org_list.set_defaults(handler="orgs:cmd_org_list")
     return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
 
 
 def _host_port(parser: argparse.ArgumentParser) -> None:

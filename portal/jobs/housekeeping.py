@@ -1,4 +1,5 @@
-"""The job table's own periodic job: forget finished jobs after a while."""
+"""The job table's own periodic job: forget finished jobs after a while, and rate-limit
+hits whose window has passed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.jobs.models import BackgroundJob, JobState
 from portal.jobs.registry import JobContext, JobKind, registry
+from portal.security.ratelimit_storage import delete_expired_hits
 
 # How long `portal mail status` remembers a sent email (to, subject, template).
 DONE_KEPT_FOR = dt.timedelta(days=30)
@@ -26,6 +28,7 @@ async def prune_finished_jobs(db: AsyncSession, _: Prune, context: JobContext) -
             BackgroundJob.finished_at < context.now - DONE_KEPT_FOR,
         )
     )
+    await delete_expired_hits(db, context.now)
 
 
 PRUNE = registry.add(

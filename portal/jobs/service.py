@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -123,3 +123,23 @@ async def requeue(
         raise ValueError("name a job id or ask for all failed ones")
     result = await db.execute(statement.execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def queue_depths(db: AsyncSession, *, now: dt.datetime) -> list[tuple[str, str, int]]:
+    """(kind, what, jobs) for the metrics: jobs `due` now and not claimed, `waiting`
+    for a later time, `running` under a worker's lease, and `failed`, by kind. Finished
+    jobs are not counted (they are kept a while, see `jobs.housekeeping`)."""
+    job = BackgroundJob
+    what = case(
+        (job.state == JobState.FAILED.value, "failed"),
+        (and_(job.locked_until.is_not(None), job.locked_until >= now), "running"),
+        (job.run_at > now, "waiting"),
+        else_="due",
+    ).label("what")
+    rows = await db.execute(
+        select(job.kind, what, func.count().label("jobs"))
+        .where(job.state != JobState.DONE.value)
+        .group_by(job.kind, what)
+        .order_by(job.kind, what)
+    )
+    return [(row.kind, row.what, row.jobs) for row in rows]

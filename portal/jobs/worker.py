@@ -43,7 +43,7 @@ from portal.settings import Settings
 
 log = logging.getLogger("portal.worker")
 
-LEASE = dt.timedelta(minutes=2)
+LEASE = dt.timedelta(minutes=2)  # PORTAL_JOB_LEASE_SECONDS' default
 BATCH = 50
 RECORD_EVERY = 10
 POLL_SECONDS = 2.0
@@ -255,24 +255,31 @@ class Worker:
         sessions: async_sessionmaker[AsyncSession],
         clock: Callable[[], dt.datetime] = utcnow,
         kinds: Registry = registry,
-        lease: dt.timedelta = LEASE,
+        lease: dt.timedelta | None = None,
         batch_size: int = BATCH,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.clock = clock
         self.kinds = kinds
-        self.lease = lease
+        self.lease = lease or dt.timedelta(seconds=settings.job_lease_seconds)
         self.batch_size = batch_size
         self.recorder = Recorder(self)
         self._wake = asyncio.Event()
         self._scheduled = False
+        self.stopping = False
 
     def wake(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """Finish the batch in hand, record it, and take no more (`portal worker` on
+        SIGTERM): nothing is left to wait for its lease."""
+        self.stopping = True
+        self._wake.set()
+
     async def run_forever(self) -> None:
-        while True:
+        while not self.stopping:
             try:
                 done = await self.run_once()
             except Exception:
@@ -288,7 +295,7 @@ class Worker:
         """Run what is due, including jobs that those jobs queue for now (a sign-in
         request's email), until nothing is left. Returns how many jobs it took."""
         total = 0
-        while taken := await self._pass():
+        while not self.stopping and (taken := await self._pass()):
             total += taken
         return total
 
