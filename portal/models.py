@@ -1,6 +1,7 @@
 """Every table, imported in one place so that Alembic sees the whole schema."""
 
 from portal.access.models import AccessLink
+from portal.api.models import ApiKey, IdempotentRequest
 from portal.audit.models import AuditEvent
 from portal.auth.models import KeptForm
 from portal.candidates.models import Application, Candidate, Job, Requirement
@@ -17,6 +18,7 @@ from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAn
 
 __all__ = [
     "AccessLink",
+    "ApiKey",
     "Application",
     "AuditEvent",
     "BackgroundJob",
@@ -26,6 +28,7 @@ __all__ = [
     "Feedback",
     "FeedbackItem",
     "FeedbackOverride",
+    "IdempotentRequest",
     "ImportUpload",
     "InternalNote",
     "Job",
