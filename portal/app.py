@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from portal import job_kinds, models, urls  # noqa: F401  (every table and job kind known first)
 from portal.access import routes as access
+from portal.api import routes as api
 from portal.audit import routes as audit
 from portal.auth import ActorMiddleware
 from portal.auth.areas import (
@@ -235,9 +236,11 @@ def route_table() -> list[BaseRoute]:
                 ]
             ),
         ),
-        # The API, for later: JSON errors, no cookies, no CSRF (it will authenticate
-        # each request itself), and never the session cookie.
-        Area([], guard=API, path="/api", name="api"),
+        # The API: JSON errors, no cookies, no CSRF, never the session cookie. Each
+        # area under /api authenticates its own requests: /api/v1 by API key (its
+        # routes declare the scope they need). Routes that authenticate another way
+        # (signed webhooks) go in an area of their own here, under their own path.
+        Mount("/api", name="api", app=PathRouter([Area(api.routes, guard=API, path="/v1")])),
     ]
 
 

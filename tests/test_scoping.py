@@ -25,6 +25,7 @@ from portal.imports.models import ImportUpload
 from portal.postings.models import LibraryRequirement
 from portal.routing import walk_routes
 from portal.threads.models import Message, SavedAnswer, Thread
+from tests.api_support import make_key
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, open_session
 from tests.pool_support import add_member
 
@@ -64,6 +65,7 @@ class Actor:
     candidate_id: int | None = None
     staff_id: int | None = None
     admin: bool = False
+    api_key: str = ""  # an API client of the organization, with every scope
 
 
 # Pages for an organization's admins only: other staff find nothing there.
@@ -141,6 +143,8 @@ async def _scene(sessions: Sessions) -> Scene:
         Actor("staff of org B", staff_id=staff_b),
         Actor("admin of org A", staff_id=admin_a, admin=True),
         Actor("admin of org B", staff_id=admin_b, admin=True),
+        Actor("API key of org A", api_key=await make_key(sessions, a.organization_id)),
+        Actor("API key of org B", api_key=await make_key(sessions, b.organization_id)),
     ]
     readable = {
         "anonymous": set(),
@@ -150,6 +154,8 @@ async def _scene(sessions: Sessions) -> Scene:
         "staff of org B": {"B"},
         "admin of org A": {"A", "C"},
         "admin of org B": {"B"},
+        "API key of org A": {"A", "C"},
+        "API key of org B": {"B"},
     }
     return Scene(records, actors, readable)
 
@@ -267,6 +273,18 @@ async def _ask(
     page = await client.get("/signin")
     token = CSRF_FIELD.search(page.text)
     assert token
+    if actor.api_key and path.startswith("/api/"):
+        headers = {"authorization": f"Bearer {actor.api_key}", "idempotency-key": path + method}
+        if method == "GET":
+            return await client.get(path, headers=headers)
+        return await client.request(method, path, json={}, headers=headers)
+    if actor.api_key:  # elsewhere a key is nothing: the request is anyone's
+        headers = {"authorization": f"Bearer {actor.api_key}", "x-csrftoken": token.group(1)}
+        if method == "GET":
+            return await client.get(path, headers=headers)
+        return await client.request(
+            method, path, data={"csrftoken": token.group(1)}, headers=headers
+        )
     if actor.candidate_id or actor.staff_id:
         cookie = await open_session(
             sessions, candidate_id=actor.candidate_id, staff_user_id=actor.staff_id
@@ -288,6 +306,12 @@ def _refused(response: httpx.Response) -> bool:
     if response.status_code == 404:
         return True
     if response.status_code == 401 and "Get a sign-in link" in response.text:
+        return True
+    # The API's door: no key (or not a valid one).
+    if (
+        response.status_code == 401
+        and response.headers["content-type"] == "application/problem+json"
+    ):
         return True
     return response.status_code == 303 and response.headers["location"].endswith("/staff/signin")
 

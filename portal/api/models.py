@@ -45,11 +45,15 @@ class ApiKey(Base):
     revoked_at: Mapped[dt.datetime | None]
 
 
+# How long an answer to a request with an `Idempotency-Key` is kept for retries.
+IDEMPOTENCY_KEPT_FOR = dt.timedelta(hours=24)
+
+
 class IdempotentRequest(Base):
     """A POST or PATCH made with an `Idempotency-Key`: inserted before the request
     runs (the unique key is the lock across processes), completed with its answer,
-    which a retry with the same key gets back. Kept 24 hours (`KEPT_FOR` in
-    portal.api.idempotency; the housekeeping job forgets older ones)."""
+    which a retry with the same key gets back. Kept 24 hours (`IDEMPOTENCY_KEPT_FOR`;
+    the housekeeping job, `portal.jobs.housekeeping`, deletes older ones)."""
 
     __tablename__ = "api_idempotent_requests"
     __table_args__ = (

@@ -4,6 +4,8 @@ is portal.postings."""
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +16,7 @@ from portal.security.actors import Actor, ApiKey, Candidate, Staff
 APPLICATION_SCOPES = frozenset({"applications:read", "applications:write"})
 
 
-def _reads_applications(actor: Actor) -> bool:
+def _reads_applications(actor: Actor) -> TypeGuard[ApiKey]:
     return isinstance(actor, ApiKey) and bool(actor.scopes & APPLICATION_SCOPES)
 
 

@@ -71,15 +71,15 @@ class FeedbackContent(InputModel):
     """An application's feedback: what a draft version holds (DESIGN §3)."""
 
     decision_summary: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
-    assessments: Annotated[list[Assessment], Field(max_length=MAX_ASSESSMENTS)] = []
-    strengths: Annotated[list[Strength], Field(max_length=MAX_ITEMS)] = []
-    growth_areas: Annotated[list[GrowthArea], Field(max_length=MAX_ITEMS)] = []
+    assessments: list[Assessment] = Field(default_factory=list, max_length=MAX_ASSESSMENTS)
+    strengths: list[Strength] = Field(default_factory=list, max_length=MAX_ITEMS)
+    growth_areas: list[GrowthArea] = Field(default_factory=list, max_length=MAX_ITEMS)
     reapply_after_months: Annotated[int, Field(ge=0, le=60)] | None = None
-    suggested_roles: Annotated[
-        list[str], Field(max_length=MAX_ROLES), AfterValidator(_role_names)
-    ] = []
+    suggested_roles: Annotated[list[str], AfterValidator(_role_names)] = Field(
+        default_factory=list, max_length=MAX_ROLES
+    )
     # Role -> the web address of its posting, for suggested roles that have one.
-    suggested_role_urls: Annotated[dict[str, WebAddress], Field(max_length=MAX_ROLES)] = {}
+    suggested_role_urls: dict[str, WebAddress] = Field(default_factory=dict, max_length=MAX_ROLES)
     pool_invitation_offered: bool = False
     personal_note: Text = ""
 

@@ -1,4 +1,5 @@
-"""The job table's own periodic job: forget finished jobs after a while."""
+"""The periodic housekeeping job: forget finished jobs after a while, and the API's
+answers kept for idempotent retries once their 24 hours are over."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.api.models import IDEMPOTENCY_KEPT_FOR, IdempotentRequest
 from portal.jobs.models import BackgroundJob, JobState
 from portal.jobs.registry import JobContext, JobKind, registry
 
@@ -24,6 +26,11 @@ async def prune_finished_jobs(db: AsyncSession, _: Prune, context: JobContext) -
         delete(BackgroundJob).where(
             BackgroundJob.state == JobState.DONE.value,
             BackgroundJob.finished_at < context.now - DONE_KEPT_FOR,
+        )
+    )
+    await db.execute(
+        delete(IdempotentRequest).where(
+            IdempotentRequest.created_at < context.now - IDEMPOTENCY_KEPT_FOR
         )
     )
 

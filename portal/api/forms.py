@@ -1,0 +1,190 @@
+"""What the API's requests may contain, and what its answers hold: pydantic models,
+the same ones the handlers validate with and the OpenAPI document describes
+(`portal.api.openapi`). A job's fields are the job page's (`JobForm`), a
+rejection's the CSV import's (`portal.imports.forms.Rejection`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from portal.forms import InputModel, OneLine
+from portal.imports.forms import EXTERNAL_ID_MAX, FeedbackContent, Rejection
+from portal.postings.forms import JobForm, RequirementForm
+
+ExternalId = Annotated[str, Field(min_length=1, max_length=EXTERNAL_ID_MAX), OneLine]
+MAX_REQUIREMENTS = 50
+
+
+class Strict(InputModel):
+    """API bodies refuse fields they do not know (a typo is an error, not ignored)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", frozen=True)
+
+
+class RequirementIn(RequirementForm, Strict):
+    model_config = Strict.model_config
+
+
+class JobIn(JobForm, Strict):
+    """A new job: the job page's fields, the ATS's id of it, and its requirements in
+    order."""
+
+    model_config = Strict.model_config
+    external_id: ExternalId | None = None
+    requirements: list[RequirementIn] = Field(default_factory=list, max_length=MAX_REQUIREMENTS)
+
+
+class JobPatch(Strict):
+    """Changes to a job: only the fields given change. `requirements` adds those whose
+    name the job lacks and rewords those it has (by name, any case); requirements
+    not named stay."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200), OneLine] | None = None
+    team: Annotated[str, Field(max_length=200), OneLine] | None = None
+    location: Annotated[str, Field(max_length=200), OneLine] | None = None
+    posting_url: Annotated[str, Field(max_length=500)] | None = None
+    requirements: list[RequirementIn] | None = Field(default=None, max_length=MAX_REQUIREMENTS)
+
+
+class FeedbackIn(FeedbackContent, Strict):
+    model_config = Strict.model_config
+
+
+class ApplicationIn(Rejection, Strict):
+    """A rejected application, created or updated by the ATS's id of it
+    (`external_id`): the candidate (found by email address within the organization),
+    the job (by Afterword's id, `job_id`, or the ATS's, `job_external_id`), how far
+    it got, the day of the decision, and its feedback, saved as a draft version (a
+    version with the same content as the newest adds nothing)."""
+
+    model_config = Strict.model_config
+    external_id: ExternalId
+    job_id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
+    job_external_id: ExternalId | None = None
+    feedback: FeedbackIn | None = None
+
+
+class PublishIn(Strict):
+    """Publish the newest version. Incomplete feedback (no assessment, or neither
+    strengths nor growth areas) is refused unless `confirm_incomplete`; risky
+    findings of the feedback check always refuse it (a person must reword it, or
+    a second recruiter override the check in the editor). `send_link`: email the
+    candidate their link (default), or not (the ATS sends its own email and asks
+    for the link with send-link later)."""
+
+    confirm_incomplete: bool = False
+
+
+class SendLinkIn(Strict):
+    """Email the candidate a fresh link to their published feedback."""
+
+
+# --- answers -------------------------------------------------------------------------
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class RequirementOut(Out):
+    id: int
+    name: str
+    description: str
+
+
+class JobOut(Out):
+    id: int
+    external_id: str | None
+    title: str
+    team: str
+    location: str
+    posting_url: str | None
+    archived: bool
+    requirements: list[RequirementOut]
+
+
+class Page(Out):
+    next: str | None = Field(description="The next page's URL; null on the last page.")
+
+
+class JobPage(Page):
+    items: list[JobOut]
+
+
+class FeedbackState(Out):
+    """Where the application's feedback stands: its newest version and the published one."""
+
+    newest_version: int | None
+    newest_state: Literal["draft", "published"] | None
+    published_version: int | None
+    published_at: dt.datetime | None
+
+
+class ThreadOut(Out):
+    id: int
+    state: Literal["waiting", "answered", "open", "closed"]
+    created_at: dt.datetime
+    waiting_since: dt.datetime | None
+    messages: int
+
+
+class ApplicationOut(Out):
+    id: int
+    external_id: str | None
+    job_id: int
+    candidate_email: str
+    candidate_name: str
+    stage: str
+    decided_at: dt.datetime | None
+    feedback: FeedbackState
+    threads: list[ThreadOut]
+
+
+class ApplicationPage(Page):
+    items: list[ApplicationOut]
+
+
+class FindingOut(Out):
+    rule: str
+    severity: str
+    field: str
+    message: str
+    words: str
+
+
+class PublishedOut(Out):
+    application_id: int
+    version: int
+    published: bool = Field(description="False when that version was published already.")
+    link_sent: bool
+
+
+class LinkSentOut(Out):
+    application_id: int
+    link_sent: bool
+
+
+class ThreadPage(Page):
+    items: list[ThreadOut]
+
+
+class MemberOut(Out):
+    id: int
+    candidate_email: str
+    candidate_name: str
+    state: str
+    joined_at: dt.datetime
+    expires_at: dt.datetime
+    consent_version: int
+    role_families: str
+    locations: str
+    remote: str
+    contact_frequency: str
+    only_chosen_roles: bool
+
+
+class MemberPage(Page):
+    items: list[MemberOut]
