@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from portal import job_kinds, models, urls  # noqa: F401  (every table and job kind known first)
 from portal.access import routes as access
+from portal.api import key_routes as api_keys
 from portal.api import routes as api
 from portal.audit import routes as audit
 from portal.auth import ActorMiddleware
@@ -229,6 +230,7 @@ def route_table() -> list[BaseRoute]:
                             *pool_staff.admin_routes,
                             *postings.admin_routes,
                             *requirement_library.admin_routes,
+                            *api_keys.admin_routes,
                         ],
                         guard=ADMIN,
                         middleware=[Middleware(NavCountsMiddleware)],

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
 from portal.access.models import AccessLink
+from portal.api.keys import issue_key
 from portal.candidates.models import Application, Requirement
 from portal.db import unit_of_work, utcnow
 from portal.imports.models import ImportUpload
@@ -57,6 +58,7 @@ class Record:
     upload_id: int = 0
     requirement_id: int = 0  # a requirement of the job
     library_requirement_id: int = 0  # an entry of its organization's requirement library
+    key_id: int = 0  # an API key of its organization
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ ADMIN_ONLY = (
     "/staff/audit",
     "/staff/saved-answers",
     "/staff/settings",
+    "/staff/api-keys",
     "/staff/jobs/{job_id:id}/delete",
     "/staff/jobs/library/{library_requirement_id:id}/delete",
 )
@@ -209,8 +212,17 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
         )
         db.add(upload)
         await db.flush()
+        issued = await issue_key(
+            db,
+            organization_id=record.world.organization_id,
+            name=record.markers[-4],
+            scopes=["pool:read"],
+            staff=None,
+            now=utcnow(),
+        )
         return replace(
             record,
+            key_id=issued.id,
             job_id=job_id,
             upload_id=upload.id,
             requirement_id=requirement.id,
@@ -230,6 +242,7 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "upload_id": lambda record: record.upload_id,
     "requirement_id": lambda record: record.requirement_id,
     "library_requirement_id": lambda record: record.library_requirement_id,
+    "key_id": lambda record: record.key_id,
 }
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from portal.forms import InputModel, OneLine
+from portal.forms import InputModel, OneLine, Say
 from portal.imports.forms import EXTERNAL_ID_MAX, FeedbackContent, Rejection
 from portal.postings.forms import JobForm, RequirementForm
 
@@ -188,3 +189,47 @@ class MemberOut(Out):
 
 class MemberPage(Page):
     items: list[MemberOut]
+
+
+# --- the admins' page (/staff/api-keys) -------------------------------------------------
+
+SCOPE_VALUES = ("applications:write", "applications:read", "threads:read", "pool:read")
+
+
+def _scope_list(value: str) -> str:
+    chosen = [part for part in value.split(" ") if part]
+    if not chosen:
+        raise PydanticCustomError("scopes", "Choose at least one thing the key may do.")
+    if any(part not in SCOPE_VALUES for part in chosen):
+        raise PydanticCustomError("scopes", "Choose from the listed scopes.")
+    return " ".join(dict.fromkeys(chosen))
+
+
+class NewKeyForm(InputModel):
+    """A new API key: a name to tell it by, and what it may do (a checkbox per scope,
+    joined with spaces by `joined_scopes`)."""
+
+    name: Annotated[
+        str,
+        Field(min_length=1, max_length=100),
+        OneLine,
+        Say(missing="Name the key after what uses it, like Greenhouse sync."),
+    ]
+    scopes: Annotated[
+        str,
+        Field(max_length=200),
+        AfterValidator(_scope_list),
+        Say(missing="Choose at least one thing the key may do."),
+    ]
+
+
+def joined_scopes(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """The posted values: the scope checkboxes joined with spaces, the last value of any
+    other field."""
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        if name == "scopes" and values.get(name):
+            values[name] += " " + value
+        else:
+            values[name] = value
+    return values
