@@ -242,7 +242,16 @@ def route_table() -> list[BaseRoute]:
         # area under /api authenticates its own requests: /api/v1 by API key (its
         # routes declare the scope they need). Routes that authenticate another way
         # (signed webhooks) go in an area of their own here, under their own path.
-        Mount("/api", name="api", app=PathRouter([Area(api.routes, guard=API, path="/v1")])),
+        Mount(
+            "/api",
+            name="api",
+            app=PathRouter(
+                [
+                    Area(api.public_routes, guard=PUBLIC),
+                    Area(api.routes, guard=API, path="/v1"),
+                ]
+            ),
+        ),
     ]
 
 

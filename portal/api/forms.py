@@ -233,3 +233,29 @@ def joined_scopes(pairs: list[tuple[str, str]]) -> dict[str, str]:
         else:
             values[name] = value
     return values
+
+
+class FieldError(Out):
+    field: str = Field(
+        description="The field, as a dotted path in the body (`feedback.strengths.0.body`)."
+    )
+    message: str
+
+
+class Problem(Out):
+    """An error, as RFC 9457 problem details (`application/problem+json`)."""
+
+    type: str = Field(description="`about:blank`, or `urn:afterword:problem:<kind>` (docs/api.md).")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = Field(default=None, description="The request's path.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="One entry per invalid field."
+    )
+    findings: list[FindingOut] | None = Field(
+        default=None, description="The feedback check's risky findings (risky-feedback only)."
+    )
+    missing: list[str] | None = Field(
+        default=None, description="The parts incomplete feedback lacks (incomplete-feedback only)."
+    )

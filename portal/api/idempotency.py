@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,9 @@ from portal.db import unit_of_work
 KEPT_FOR = IDEMPOTENCY_KEPT_FOR
 ABANDONED_AFTER = dt.timedelta(minutes=5)
 KEY_MAX = 255
+# Printable ASCII, spaces only inside (HTTP trims a header value's ends).
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+KEY_SHAPE = re.compile(KEY_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,8 @@ def key_problem(key: str | None) -> str:
     # The draft's value is a Structured Field string: quoted; accepted bare as well.
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
-    if not key or len(key) > KEY_MAX or not key.isprintable():
-        return f"The Idempotency-Key must be 1 to {KEY_MAX} printable characters."
+    if len(key) > KEY_MAX or not KEY_SHAPE.match(key):
+        return f"The Idempotency-Key must be 1 to {KEY_MAX} printable ASCII characters."
     return ""
 
 

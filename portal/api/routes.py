@@ -24,16 +24,21 @@ from portal.api import idempotency
 from portal.api import service as api
 from portal.api.forms import (
     ApplicationIn,
+    ApplicationOut,
     ApplicationPage,
     JobIn,
+    JobOut,
     JobPage,
     JobPatch,
+    LinkSentOut,
     MemberPage,
+    PublishedOut,
     PublishIn,
     SendLinkIn,
     ThreadPage,
 )
 from portal.api.models import ApiScope
+from portal.api.openapi import PAGE, Operation, Query, documented, openapi_document
 from portal.api.problems import MEDIA_TYPE, ApiProblem, invalid, problem_body
 from portal.auth.areas import api_client_of
 from portal.db import unit_of_work, utcnow
@@ -107,9 +112,27 @@ def body_model(request: Request, model: type[M], body: bytes) -> M:
         raise invalid(exc) from exc
 
 
+def _refuse_unknown_query(request: Request) -> None:
+    """A query parameter the operation does not take is a mistake: 400, named."""
+    operation: Operation | None = getattr(request.scope.get("endpoint"), "api_operation", None)
+    allowed = {query.name for query in operation.query} if operation else set()
+    unknown = sorted({name for name in request.query_params if name not in allowed})
+    if unknown:
+        raise ApiProblem(
+            400,
+            "Unknown query parameters: " + ", ".join(repr(name) for name in unknown) + ".",
+            kind="unknown-parameter",
+            title="Unknown query parameter",
+            errors=[
+                {"field": name, "message": "Not a parameter of this operation."} for name in unknown
+            ],
+        )
+
+
 async def _run(request: Request, work: Work) -> Response:
     """Run `work` in the request's transaction, answering its problems."""
     try:
+        _refuse_unknown_query(request)
         async with db_session(request) as db:
             answer = await work(request, db)
     except ApiProblem as problem:
@@ -122,6 +145,10 @@ async def _run(request: Request, work: Work) -> Response:
 async def _run_idempotent(request: Request, work: Work) -> Response:
     """`_run`, once per `Idempotency-Key` (see the module's docstring)."""
     actor = api_client_of(request)
+    try:
+        _refuse_unknown_query(request)
+    except ApiProblem as problem:
+        return _response(_problem(request, problem))
     key = request.headers.get("idempotency-key")
     wrong = idempotency.key_problem(key)
     if wrong or key is None:
@@ -226,6 +253,7 @@ def _dump(model: BaseModel) -> Any:
 
 
 @needs_scope(ApiScope.APPLICATIONS_READ)
+@documented(Operation("List jobs", {200: JobPage}, query=PAGE))
 async def list_jobs(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         cursor = api.read_cursor(request.query_params.get("cursor"))
@@ -239,6 +267,15 @@ async def list_jobs(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.APPLICATIONS_WRITE)
+@documented(
+    Operation(
+        "Create a job with its requirements",
+        {201: JobOut},
+        body=JobIn,
+        description="`external_id` is the ATS's id of the job, by which applications may "
+        "name it (409 when another job has it).",
+    )
+)
 async def create_job(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         data = body_model(request, JobIn, await request.body())
@@ -249,6 +286,7 @@ async def create_job(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.APPLICATIONS_READ)
+@documented(Operation("Read a job", {200: JobOut}))
 async def get_job(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         job = await api.get_job(
@@ -260,6 +298,7 @@ async def get_job(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.APPLICATIONS_WRITE)
+@documented(Operation("Change a job, add or reword requirements", {200: JobOut}, body=JobPatch))
 async def update_job(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         data = body_model(request, JobPatch, await request.body())
@@ -275,6 +314,20 @@ async def update_job(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.APPLICATIONS_READ)
+@documented(
+    Operation(
+        "List applications with their feedback and thread state",
+        {200: ApplicationPage},
+        query=(
+            *PAGE,
+            Query(
+                "external_id",
+                "Only the application with this ATS id.",
+                {"type": "string", "minLength": 1, "maxLength": 200},
+            ),
+        ),
+    )
+)
 async def list_applications(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         cursor = api.read_cursor(request.query_params.get("cursor"))
@@ -298,6 +351,16 @@ async def list_applications(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.APPLICATIONS_WRITE)
+@documented(
+    Operation(
+        "Create or update a rejected application with its feedback draft",
+        {201: ApplicationOut, 200: ApplicationOut},
+        body=ApplicationIn,
+        description="By the ATS's id of the application (`external_id`): 201 when created, "
+        "200 when updated. The feedback is saved as a draft version (the same content as "
+        "the newest version adds none).",
+    )
+)
 async def put_application(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         data = body_model(request, ApplicationIn, await request.body())
@@ -314,6 +377,7 @@ async def put_application(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.APPLICATIONS_READ)
+@documented(Operation("Read an application, its feedback state and threads", {200: ApplicationOut}))
 async def get_application(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         found = await api.get_application(
@@ -325,6 +389,15 @@ async def get_application(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.APPLICATIONS_WRITE)
+@documented(
+    Operation(
+        "Publish the newest feedback version and email the candidate's link",
+        {200: PublishedOut},
+        body=PublishIn,
+        description="Through the feedback check: risky findings answer 422 "
+        "(`risky-feedback`) with the findings.",
+    )
+)
 async def publish(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         data = body_model(request, PublishIn, await request.body())
@@ -342,6 +415,11 @@ async def publish(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.APPLICATIONS_WRITE)
+@documented(
+    Operation(
+        "Email the candidate a fresh link to their feedback", {200: LinkSentOut}, body=SendLinkIn
+    )
+)
 async def send_link(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         body_model(request, SendLinkIn, await request.body())
@@ -361,6 +439,7 @@ async def send_link(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.THREADS_READ)
+@documented(Operation("List where candidates' questions stand", {200: ThreadPage}, query=PAGE))
 async def list_threads(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         cursor = api.read_cursor(request.query_params.get("cursor"))
@@ -374,6 +453,9 @@ async def list_threads(request: Request) -> Response:
 
 
 @needs_scope(ApiScope.POOL_READ)
+@documented(
+    Operation("List the talent pool's members and their consent", {200: MemberPage}, query=PAGE)
+)
 async def list_members(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         cursor = api.read_cursor(request.query_params.get("cursor"))
@@ -415,3 +497,19 @@ routes = [
     Route("/threads", list_threads, methods=["GET"], name="api.threads"),
     Route("/pool/members", list_members, methods=["GET"], name="api.pool_members"),
 ]
+
+
+_DOCUMENT: dict[str, Any] = {}
+
+
+async def openapi_json(request: Request) -> Response:
+    """The OpenAPI 3.1 document of /api/v1 (public: it holds no organization's data)."""
+    if not _DOCUMENT:
+        from importlib.metadata import version
+
+        _DOCUMENT.update(openapi_document(routes, prefix=PREFIX, version=version("afterword")))
+    return JSONResponse(_DOCUMENT, headers={"cache-control": "public, max-age=300"})
+
+
+# Under /api, open to anyone.
+public_routes = [Route("/v1/openapi.json", openapi_json, methods=["GET"], name="api.openapi")]

@@ -11,10 +11,7 @@ can fix are `ApiProblem`s (portal.api.problems) naming the fields.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +44,7 @@ from portal.candidates.decisions import decided_at
 from portal.candidates.models import Application, ApplicationStatus, Candidate, Job, Requirement
 from portal.candidates.service import readable_applications, readable_jobs
 from portal.concurrency import Conflict
+from portal.db import MAX_ID
 from portal.feedback import drafts
 from portal.feedback.check import Draft
 from portal.feedback.drafts import field_text
@@ -75,6 +73,11 @@ class NotFound(LookupError):
 # --- pages ---------------------------------------------------------------------------
 
 
+# A cursor: "c1" (its format's version) and eight hex digits. Clients treat it as
+# opaque (the `next` link carries it); every string of this shape is a valid one.
+CURSOR = re.compile(r"^c1[0-9a-f]{8}$")
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where a page starts: after the record with this id. Opaque to clients."""
@@ -82,21 +85,15 @@ class Cursor:
     after: int
 
     def encode(self) -> str:
-        raw = json.dumps({"a": self.after}, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return f"c1{self.after:08x}"
 
 
 def read_cursor(value: str | None) -> Cursor | None:
     """The cursor a client sent back, or None for the first page; `ApiProblem` (400)
     for one this API did not make."""
-    if not value:
+    if value is None:
         return None
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        after = json.loads(raw)["a"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        after = None
-    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**31:
+    if not CURSOR.match(value):
         raise ApiProblem(
             400,
             "The cursor is not one this API gave: use the `next` link of the previous page.",
@@ -104,11 +101,12 @@ def read_cursor(value: str | None) -> Cursor | None:
             title="Bad cursor",
             errors=[{"field": "cursor", "message": "Not a cursor from this API."}],
         )
-    return Cursor(after)
+    # Past the largest id the columns hold: after everything (an empty page).
+    return Cursor(min(int(value[2:], 16), MAX_ID))
 
 
 def read_limit(value: str | None) -> int:
-    if value is None or value == "":
+    if value is None:
         return DEFAULT_LIMIT
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
         raise ApiProblem(
