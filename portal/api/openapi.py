@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -170,7 +171,7 @@ def _operation(method: str, route: Route, operation: Operation, refs: Refs) -> d
     responses: dict[str, Any] = {}
     for status, model in operation.answers.items():
         responses[str(status)] = {
-            "description": model.__doc__.strip().splitlines()[0] if model.__doc__ else "OK",
+            "description": HTTPStatus(status).phrase,
             "content": {"application/json": {"schema": refs[(model, "serialization")]}},
         }
     errors = dict(COMMON_ERRORS)
@@ -200,3 +201,103 @@ def _operation(method: str, route: Route, operation: Operation, refs: Refs) -> d
             "content": {"application/json": {"schema": refs[(operation.body, "validation")]}},
         }
     return found
+
+
+# --- the reference page in the documentation (docs/api-reference.md) --------------------
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return f"[{name}](#{name.lower()})"
+    if "anyOf" in schema:
+        return " or ".join(_type_of(option) for option in schema["anyOf"])
+    if "enum" in schema:
+        return " \\| ".join(f"`{value}`" for value in schema["enum"])
+    if schema.get("type") == "array":
+        return f"list of {_type_of(schema.get('items', {}))}"
+    if schema.get("type") == "object" and "additionalProperties" in schema:
+        return f"map to {_type_of(schema['additionalProperties'])}"
+    kind = str(schema.get("type", "any"))
+    if "format" in schema:
+        kind += f" ({schema['format']})"
+    return kind
+
+
+def _limits(schema: dict[str, Any]) -> str:
+    words = []
+    for key, say in (
+        ("minLength", "at least {} characters"),
+        ("maxLength", "at most {} characters"),
+        ("minimum", "from {}"),
+        ("maximum", "up to {}"),
+        ("maxItems", "at most {} items"),
+        ("pattern", "matching `{}`"),
+    ):
+        if key in schema:
+            words.append(say.format(schema[key]))
+    for option in schema.get("anyOf", ()):
+        words.extend(_limits(option).split("; ") if _limits(option) else [])
+    return "; ".join(words)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def reference_markdown(document: dict[str, Any]) -> str:
+    """The document as a Markdown page: each operation, then each schema."""
+    lines: list[str] = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            lines += [f"### {operation['summary']}", "", f"`{method.upper()} {path}`", ""]
+            lines += [operation["description"], ""]
+            if operation["parameters"]:
+                lines += ["| parameter | in | required | type |", "|---|---|---|---|"]
+                for parameter in operation["parameters"]:
+                    limits = _limits(parameter["schema"])
+                    described = parameter.get("description", "")
+                    lines.append(
+                        f"| `{parameter['name']}` | {parameter['in']} | "
+                        f"{'yes' if parameter['required'] else 'no'} | "
+                        + _cell(
+                            f"{_type_of(parameter['schema'])}"
+                            + (f", {limits}" if limits else "")
+                            + (f". {described}" if described else "")
+                        )
+                        + " |"
+                    )
+                lines.append("")
+            if "requestBody" in operation:
+                body = operation["requestBody"]["content"]["application/json"]["schema"]
+                lines += [f"Body: {_type_of(body)}", ""]
+            lines += ["| status | answer |", "|---|---|"]
+            for status, response in operation["responses"].items():
+                content = response.get("content", {})
+                schema = next(iter(content.values()), {}).get("schema", {})
+                lines.append(f"| {status} | {_cell(response['description'])} ({_type_of(schema)}) |")
+            lines.append("")
+    lines += ["## Schemas", ""]
+    for name, schema in sorted(document["components"]["schemas"].items()):
+        lines += [f"### {name}", ""]
+        if schema.get("description"):
+            lines += [_cell(schema["description"]), ""]
+        if "enum" in schema:
+            lines += ["One of " + ", ".join(f"`{value}`" for value in schema["enum"]) + ".", ""]
+            continue
+        required = set(schema.get("required", ()))
+        properties = schema.get("properties", {})
+        if not properties:
+            lines += ["An empty object: `{}`.", ""]
+            continue
+        lines += ["| field | type | required | notes |", "|---|---|---|---|"]
+        for field_name, field_schema in properties.items():
+            notes = "; ".join(
+                part for part in (field_schema.get("description", ""), _limits(field_schema)) if part
+            )
+            lines.append(
+                f"| `{field_name}` | {_cell(_type_of(field_schema))} | "
+                f"{'yes' if field_name in required else 'no'} | {_cell(notes)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
