@@ -275,7 +275,9 @@ def reference_markdown(document: dict[str, Any]) -> str:
             for status, response in operation["responses"].items():
                 content = response.get("content", {})
                 schema = next(iter(content.values()), {}).get("schema", {})
-                lines.append(f"| {status} | {_cell(response['description'])} ({_type_of(schema)}) |")
+                lines.append(
+                    f"| {status} | {_cell(response['description'])} ({_type_of(schema)}) |"
+                )
             lines.append("")
     lines += ["## Schemas", ""]
     for name, schema in sorted(document["components"]["schemas"].items()):
@@ -293,7 +295,9 @@ def reference_markdown(document: dict[str, Any]) -> str:
         lines += ["| field | type | required | notes |", "|---|---|---|---|"]
         for field_name, field_schema in properties.items():
             notes = "; ".join(
-                part for part in (field_schema.get("description", ""), _limits(field_schema)) if part
+                part
+                for part in (field_schema.get("description", ""), _limits(field_schema))
+                if part
             )
             lines.append(
                 f"| `{field_name}` | {_cell(_type_of(field_schema))} | "
