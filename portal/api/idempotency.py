@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.api.models import IDEMPOTENCY_KEPT_FOR, IdempotentRequest
-from portal.db import unit_of_work
+from portal.db import read_session, unit_of_work
 
 KEPT_FOR = IDEMPOTENCY_KEPT_FOR
 ABANDONED_AFTER = dt.timedelta(minutes=5)
@@ -92,22 +92,27 @@ async def begin(
     now: dt.datetime,
 ) -> Begun:
     """Take the key for this request, or say why not (a stored answer to replay, the
-    first request still running, another request's key). Commits on its own."""
+    first request still running, another request's key). Commits on its own, each
+    statement by itself (`sessions` may be the autocommit reads' factory): one
+    `INSERT … ON CONFLICT DO NOTHING` takes the key, so a retry costs no error."""
     for _attempt in range(3):
-        try:
-            async with unit_of_work(sessions) as db:
-                row = IdempotentRequest(
+        async with read_session(sessions) as db:
+            dialect = db.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            taken = await db.scalar(
+                insert(IdempotentRequest)
+                .values(
                     api_key_id=api_key_id,
                     idempotency_key=key,
                     fingerprint=fingerprint,
                     created_at=now,
                 )
-                db.add(row)
-                await db.flush()
-                return Started(row.id)
-        except IntegrityError:
-            pass
-        async with unit_of_work(sessions) as db:
+                .on_conflict_do_nothing(index_elements=["api_key_id", "idempotency_key"])
+                .returning(IdempotentRequest.id)
+            )
+        if taken is not None:
+            return Started(taken)
+        async with read_session(sessions) as db:
             found = await db.scalar(
                 select(IdempotentRequest).where(
                     IdempotentRequest.api_key_id == api_key_id,

@@ -273,8 +273,9 @@ def reference_markdown(document: dict[str, Any]) -> str:
                 lines += [f"Body: {_type_of(body)}", ""]
             lines += ["| status | answer |", "|---|---|"]
             for status, response in operation["responses"].items():
-                content = response.get("content", {})
-                schema = next(iter(content.values()), {}).get("schema", {})
+                content: dict[str, Any] = response.get("content", {})
+                first: dict[str, Any] = next(iter(content.values()), {})
+                schema = first.get("schema", {})
                 lines.append(
                     f"| {status} | {_cell(response['description'])} ({_type_of(schema)}) |"
                 )

@@ -168,7 +168,7 @@ async def _run_idempotent(request: Request, work: Work) -> Response:
     sessions = portal(request).sessions
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     begun = await idempotency.begin(
-        sessions,
+        portal(request).read_sessions,
         api_key_id=actor.key_id,
         key=idempotency.normalized(key),
         fingerprint=idempotency.fingerprint(request.method, path, body),

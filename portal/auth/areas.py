@@ -35,6 +35,7 @@ from portal.db import utcnow
 from portal.routing import Guard, keeper_for, scope_needed
 from portal.security.actors import Actor, ApiKey, Candidate, Staff, is_admin
 from portal.web import (
+    db_reads,
     db_session,
     is_htmx,
     path_for,
@@ -164,7 +165,7 @@ class ApiKeyGuard:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         actor = None
         if scheme.lower() == "bearer" and key.strip():
-            async with db_session(request) as db:
+            async with db_reads(request) as db:
                 actor = await api_keys.authenticate(db, key=key.strip(), now=utcnow())
         if actor is None:
             response = problem_response(
