@@ -40,6 +40,8 @@ async def test_an_admin_creates_a_key_sees_it_once_and_revokes_it(
 ) -> None:
     world = await make_world(sessions)
     admin = await _as_staff(client, sessions, world.organization_id)
+    settings = await client.get("/staff/settings")
+    assert 'href="/staff/api-keys"' in settings.text
     page = await client.get("/staff/api-keys")
     assert page.status_code == 200 and "No API keys yet" in page.text
     token = await csrf_token(client, "/staff/api-keys")

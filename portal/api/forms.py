@@ -69,12 +69,11 @@ class ApplicationIn(Rejection, Strict):
 
 
 class PublishIn(Strict):
-    """Publish the newest version. Incomplete feedback (no assessment, or neither
-    strengths nor growth areas) is refused unless `confirm_incomplete`; risky
-    findings of the feedback check always refuse it (a person must reword it, or
-    a second recruiter override the check in the editor). `send_link`: email the
-    candidate their link (default), or not (the ATS sends its own email and asks
-    for the link with send-link later)."""
+    """Publish the newest version and email the candidate their link, as the editor
+    does. Incomplete feedback (no assessment, or neither strengths nor growth areas)
+    is refused unless `confirm_incomplete`; risky findings of the feedback check
+    always refuse it (a person must reword it, or a second recruiter override the
+    check in the editor)."""
 
     confirm_incomplete: bool = False
 
