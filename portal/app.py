@@ -19,6 +19,8 @@ from starlette.types import ASGIApp
 
 from portal import job_kinds, migrate, models, urls  # noqa: F401  (every table and job kind known first)
 from portal.access import routes as access
+from portal.api import key_routes as api_keys
+from portal.api import routes as api
 from portal.ats import routes as ats
 from portal.audit import routes as audit
 from portal.auth import ActorMiddleware
@@ -163,10 +165,10 @@ async def favicon(request: Request) -> Response:
 # with why it is safe: they must authenticate the request themselves (an API key,
 # an RFC 8058 one-click unsubscribe token). Logged once at start-up.
 CSRF_EXEMPT: dict[str, str] = {
-    "api": "API clients authenticate every request themselves (API keys) and the API "
-    "never reads the session cookie, so there is no ambient credential to forge with",
-    "api.hook": "applicant tracking systems' webhooks carry no cookie: each is signed "
-    "with the organization's secret over its raw body, checked before anything is read",
+    "api": "API clients authenticate every request themselves (API keys; an applicant "
+    "tracking system's webhook by its signature over the raw body with the organization's "
+    "secret) and the API never reads the session cookie, so there is no ambient credential "
+    "to forge with",
     "pool.leave": "RFC 8058 one-click unsubscribe: mail clients POST it without cookies, and "
     "the token in its URL (an HMAC naming one talent-pool membership) is the credential; "
     "the only thing it can do is end that membership",
@@ -277,6 +279,7 @@ def route_table() -> list[BaseRoute]:
                             *webhooks.admin_routes,
                             *ats.admin_routes,
                             *privacy.admin_routes,
+                            *api_keys.admin_routes,
                         ],
                         guard=ADMIN,
                         middleware=[Middleware(NavCountsMiddleware)],
@@ -284,12 +287,23 @@ def route_table() -> list[BaseRoute]:
                 ]
             ),
         ),
-        # Incoming webhooks from applicant tracking systems: signed, not keyed. Before
-        # the API's own area, which takes the rest of /api.
-        Area(ats.hooks_routes, guard=SIGNED, path="/api/v1/hooks"),
-        # The API, for later: JSON errors, no cookies, no CSRF (it will authenticate
-        # each request itself), and never the session cookie.
-        Area([], guard=API, path="/api", name="api"),
+        # The API: JSON errors, no cookies, no CSRF, never the session cookie. Each
+        # area under /api authenticates its own requests: /api/v1 by API key (its
+        # routes declare the scope they need). Routes that authenticate another way
+        # (signed webhooks) go in an area of their own here, under their own path.
+        Mount(
+            "/api",
+            name="api",
+            app=PathRouter(
+                [
+                    Area(api.public_routes, guard=PUBLIC),
+                    # Incoming webhooks from applicant tracking systems: signed, not
+                    # keyed (each handler checks the signature before anything else).
+                    Area(ats.hooks_routes, guard=SIGNED, path="/v1/hooks"),
+                    Area(api.routes, guard=API, path="/v1"),
+                ]
+            ),
+        ),
     ]
 
 

@@ -1,6 +1,7 @@
 """Every table, imported in one place so that Alembic sees the whole schema."""
 
 from portal.access.models import AccessLink
+from portal.api.models import ApiKey, IdempotentRequest
 from portal.ats.models import AtsConnection, AtsEvent, AtsJobMapping, AtsScorecard
 from portal.audit.models import AuditEvent
 from portal.auth.models import KeptForm
@@ -21,6 +22,7 @@ from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccessLink",
+    "ApiKey",
     "Application",
     "AtsConnection",
     "AtsEvent",
@@ -35,6 +37,7 @@ __all__ = [
     "Feedback",
     "FeedbackItem",
     "FeedbackOverride",
+    "IdempotentRequest",
     "ImportUpload",
     "InternalNote",
     "Job",

@@ -185,11 +185,13 @@ class Area(Mount):
         path: str = "",
         name: str | None = None,
     ) -> None:
+        router = PathRouter(routes)
+        # The guard sees the router's own list of routes: the ones it routes to.
         super().__init__(
             path,
-            app=PathRouter(routes),
+            app=router,
             name=name,
-            middleware=[*guard.bound_to(routes), *middleware],
+            middleware=[*guard.bound_to(router.routes), *middleware],
         )
         self.guard = guard
 
@@ -244,3 +246,29 @@ def walk_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple
                 yield prefix + route.path, route
         else:
             yield prefix + getattr(route, "path", ""), route
+
+
+_SCOPE = "api_scope"
+
+
+def needs_scope(scope: str) -> Callable[[Endpoint], Endpoint]:
+    """Mark an API handler with the key scope it needs (`portal.api.models.ApiScope`):
+    the API area's guard refuses a key without it (403) before the handler runs, and
+    refuses any route that declares none."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _SCOPE, scope)
+        return endpoint
+
+    return mark
+
+
+def scope_needed(routes: Sequence[BaseRoute], scope: Scope) -> str | None:
+    """The key scope the route among `routes` that takes this request needs, or None
+    when it declares none (or no route takes the request)."""
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            needed: str | None = getattr(getattr(route, "endpoint", None), _SCOPE, None)
+            return needed
+    return None

@@ -12,17 +12,22 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from portal.api.models import ApiScope
 from portal.auth.areas import (
     ADMIN,
+    API,
     CANDIDATE,
     GUARDS,
     PUBLIC,
+    SIGNED,
     STAFF,
     admin_of,
+    api_client_of,
     candidate_of,
     staff_of,
 )
-from portal.routing import Area, Guard
+from portal.routing import Area, Guard, needs_scope
+from tests.api_support import auth, make_key
 from tests.factories import csrf_token, make_staff, make_world, open_session
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -70,6 +75,23 @@ async def test_every_route_is_in_exactly_one_area_with_a_guard(app: Starlette) -
     assert guarded["staff.queue"] is STAFF
     assert guarded["staff.pool_settings"] is ADMIN
     assert guarded["staff.audit"] is ADMIN
+    # The API: every route under /api/v1 needs a key, and declares the scope it needs;
+    # but the incoming webhooks, each checking its sender's signature instead.
+    api_routes = [
+        (path, route)
+        for path, route, _ in _endpoints(app.routes)
+        if path.startswith("/api/v1/")
+        and path != "/api/v1/openapi.json"
+        and not path.startswith("/api/v1/hooks/")
+    ]
+    assert guarded["api.hook"] is SIGNED
+    # The OpenAPI document holds no organization's data: open to anyone.
+    assert guarded["api.openapi"] is PUBLIC
+    assert len(api_routes) >= 11
+    for path, route in api_routes:
+        assert isinstance(route, Route)
+        assert guarded[route.name] is API, path
+        assert getattr(route.endpoint, "api_scope", "") in {s.value for s in ApiScope}, path
 
 
 def test_a_route_outside_an_area_is_found() -> None:
@@ -134,6 +156,31 @@ async def test_a_new_staff_page_lets_in_staff_only(
     assert (await client.get("/staff/desk")).text == "desk of Sam"
     await _as(client, sessions, candidate_id=world.candidate_id)
     assert (await client.get("/staff/desk")).headers["location"] == "/staff/signin"
+
+
+async def test_a_new_api_route_needs_a_key_with_the_scope_it_declares(
+    app: Starlette, client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    @needs_scope("pool:read")
+    async def scoped(request: Request) -> Response:
+        return PlainTextResponse(f"key {api_client_of(request).key_id}")
+
+    async def undeclared(request: Request) -> Response:
+        return PlainTextResponse("should never run")
+
+    area = _area(app, API)
+    area.routes.append(Route("/scoped", scoped, name="api.scoped"))
+    area.routes.append(Route("/undeclared", undeclared, name="api.undeclared"))
+    world = await make_world(sessions)
+    every = await make_key(sessions, world.organization_id)
+    reader = await make_key(sessions, world.organization_id, scopes=["applications:read"])
+    staff = await make_staff(sessions, organization_id=world.organization_id, role="admin")
+    assert (await client.get("/api/v1/scoped", headers=auth(every))).text.startswith("key ")
+    assert (await client.get("/api/v1/scoped", headers=auth(reader))).status_code == 403
+    # A route that declares no scope runs for no key: the area fails closed.
+    assert (await client.get("/api/v1/undeclared", headers=auth(every))).status_code == 403
+    await _as(client, sessions, staff_user_id=staff)
+    assert (await client.get("/api/v1/scoped")).status_code == 401
 
 
 async def test_a_new_candidate_page_asks_everyone_else_to_sign_in(

@@ -23,17 +23,19 @@ def _api(app: Starlette) -> Mount:
 async def test_the_api_answers_errors_in_json_and_sets_no_cookie(
     client: httpx.AsyncClient,
 ) -> None:
-    missing = await client.get("/api/v1/applications")
+    missing = await client.get("/api/v1/nothing-here")
     assert missing.status_code == 404
-    assert missing.headers["content-type"] == "application/json"
-    assert missing.json()["error"]["status"] == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["status"] == 404
     assert "set-cookie" not in missing.headers
-    # No CSRF check (the API will authenticate each request itself): no 403.
+    # No CSRF check (the API authenticates each request itself): no 403, but 401.
     posted = await client.post("/api/v1/applications", json={})
-    assert posted.status_code == 404 and posted.json()["error"]["status"] == 404
+    assert posted.status_code == 401 and posted.json()["status"] == 401
+    assert "set-cookie" not in posted.headers
     big = await client.post("/api/v1/applications", content=b"a" * (2 * 1024 * 1024))
     assert big.status_code == 413
-    assert big.json()["error"]["title"] == "Too much to send"
+    assert big.json()["status"] == 413
+    assert big.json()["instance"] == "/api/v1/applications"
 
 
 async def test_the_api_answers_405_in_json(app: Starlette, client: httpx.AsyncClient) -> None:
@@ -44,7 +46,7 @@ async def test_the_api_answers_405_in_json(app: Starlette, client: httpx.AsyncCl
     assert (await client.get("/api/ping")).json() == {"ok": True}
     wrong = await client.delete("/api/ping")
     assert wrong.status_code == 405
-    assert wrong.json()["error"]["status"] == 405
+    assert wrong.json()["status"] == 405
 
 
 async def test_the_api_never_reads_the_session_cookie(

@@ -324,7 +324,8 @@ async def test_only_declared_routes_are_exempt_from_csrf(
     assert len(routes) >= 4
     for name, path in routes:
         response = await client.post(path, data={"email": "a@example.com"})
-        if name in CSRF_EXEMPT:
+        # The routes of the `api` Mount are exempt with it (they answer 401 without a key).
+        if name in CSRF_EXEMPT or ("api" in CSRF_EXEMPT and path.startswith("/api/")):
             assert response.status_code != 403, name
         else:
             assert response.status_code == 403, name

@@ -16,7 +16,7 @@ from portal.candidates.models import Application, Candidate
 from portal.cli import main
 from portal.db import utcnow
 from portal.feedback.models import Feedback
-from portal.imports.format import EXAMPLE_EMAIL
+from portal.imports.forms import EXAMPLE_EMAIL
 from portal.jobs.models import BackgroundJob
 from portal.settings import Settings
 from tests.factories import make_world

@@ -20,7 +20,8 @@ from portal.auth.areas import STAFF
 from portal.candidates.models import Application, Candidate, Job
 from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback
-from portal.imports.format import EXAMPLE_EMAIL, MAX_FILE_BYTES
+from portal.imports.format import MAX_FILE_BYTES
+from portal.imports.forms import EXAMPLE_EMAIL
 from portal.routing import Area
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, staff_sign_in
 from tests.test_import import csv_bytes, row

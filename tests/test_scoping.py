@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
 from portal.access.models import AccessLink
+from portal.api.keys import issue_key
 from portal.ats.models import AtsJobMapping
 from portal.candidates.models import Application, Requirement
 from portal.db import unit_of_work, utcnow
@@ -28,6 +29,7 @@ from portal.routing import walk_routes
 from portal.threads.models import Message, SavedAnswer, Thread
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 from portal.webhooks.service import new_secret
+from tests.api_support import make_key
 from tests.factories import CSRF_FIELD, World, make_staff, make_world, open_session
 from tests.pool_support import add_member
 
@@ -65,6 +67,7 @@ class Record:
     endpoint_id: int = 0  # an outgoing webhook endpoint of its organization
     delivery_id: int = 0  # a delivery to that endpoint
     mapping_id: int = 0  # an ATS job mapping of its organization
+    key_id: int = 0  # an API key of its organization
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Actor:
     candidate_id: int | None = None
     staff_id: int | None = None
     admin: bool = False
+    api_key: str = ""  # an API client of the organization, with every scope
 
 
 # Pages for an organization's admins only: other staff find nothing there.
@@ -81,6 +85,7 @@ ADMIN_ONLY = (
     "/staff/audit",
     "/staff/saved-answers",
     "/staff/settings",
+    "/staff/api-keys",
     "/staff/jobs/{job_id:id}/delete",
     "/staff/webhooks",
     "/staff/ats",
@@ -153,6 +158,8 @@ async def _scene(sessions: Sessions) -> Scene:
         Actor("staff of org B", staff_id=staff_b),
         Actor("admin of org A", staff_id=admin_a, admin=True),
         Actor("admin of org B", staff_id=admin_b, admin=True),
+        Actor("API key of org A", api_key=await make_key(sessions, a.organization_id)),
+        Actor("API key of org B", api_key=await make_key(sessions, b.organization_id)),
     ]
     readable = {
         "anonymous": set(),
@@ -162,6 +169,8 @@ async def _scene(sessions: Sessions) -> Scene:
         "staff of org B": {"B"},
         "admin of org A": {"A", "C"},
         "admin of org B": {"B"},
+        "API key of org A": {"A", "C"},
+        "API key of org B": {"B"},
     }
     return Scene(records, actors, readable)
 
@@ -238,11 +247,20 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
         )
         db.add_all([delivery, mapping])
         await db.flush()
+        issued = await issue_key(
+            db,
+            organization_id=record.world.organization_id,
+            name=record.markers[-4],
+            scopes=["pool:read"],
+            staff=None,
+            now=utcnow(),
+        )
         return replace(
             record,
             endpoint_id=endpoint.id,
             delivery_id=delivery.id,
             mapping_id=mapping.id,
+            key_id=issued.id,
             job_id=job_id,
             upload_id=upload.id,
             requirement_id=requirement.id,
@@ -266,6 +284,7 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "endpoint_id": lambda record: record.endpoint_id,
     "delivery_id": lambda record: record.delivery_id,
     "mapping_id": lambda record: record.mapping_id,
+    "key_id": lambda record: record.key_id,
 }
 
 
@@ -309,6 +328,18 @@ async def _ask(
     page = await client.get("/signin")
     token = CSRF_FIELD.search(page.text)
     assert token
+    if actor.api_key and path.startswith("/api/"):
+        headers = {"authorization": f"Bearer {actor.api_key}", "idempotency-key": path + method}
+        if method == "GET":
+            return await client.get(path, headers=headers)
+        return await client.request(method, path, json={}, headers=headers)
+    if actor.api_key:  # elsewhere a key is nothing: the request is anyone's
+        headers = {"authorization": f"Bearer {actor.api_key}", "x-csrftoken": token.group(1)}
+        if method == "GET":
+            return await client.get(path, headers=headers)
+        return await client.request(
+            method, path, data={"csrftoken": token.group(1)}, headers=headers
+        )
     if actor.candidate_id or actor.staff_id:
         cookie = await open_session(
             sessions, candidate_id=actor.candidate_id, staff_user_id=actor.staff_id
@@ -330,6 +361,12 @@ def _refused(response: httpx.Response) -> bool:
     if response.status_code == 404:
         return True
     if response.status_code == 401 and "Get a sign-in link" in response.text:
+        return True
+    # The API's door: no key (or not a valid one).
+    if (
+        response.status_code == 401
+        and response.headers["content-type"] == "application/problem+json"
+    ):
         return True
     return response.status_code == 303 and response.headers["location"].endswith("/staff/signin")
 

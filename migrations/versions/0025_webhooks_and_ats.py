@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0025_webhooks_and_ats"
-down_revision: str | None = "0023_pool_which_roles"
+down_revision: str | None = "0024_api"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -96,7 +96,7 @@ async def _context(request: Request, actor: Staff, **more: Any) -> dict[str, Any
             (
                 ats,
                 page.connections.get(ats),
-                absolute_url(settings, "api.hook", ats=ats.value, organization=page.slug),
+                absolute_url(settings, "api:api.hook", ats=ats.value, organization=page.slug),
             )
             for ats in Ats
         ],

@@ -416,6 +416,15 @@ def _requirements_copied(details: Details) -> Said:
     return "{actor} copied {copied} from another job to {job}", {"copied": listed}
 
 
+def _api_key(verb: str) -> Callable[[Details], Said]:
+    def said(details: Details) -> Said:
+        return "{actor} " + verb + " the API key {key}", {
+            "key": _quoted(f"{details.get('name', '')} ({details.get('prefix', '')}…)")
+        }
+
+    return said
+
+
 SENTENCES: dict[str, Sentence] = {
     # Signing in and out (portal.auth, portal.staff).
     "session.signed_in": _signed_in,
@@ -517,6 +526,10 @@ SENTENCES: dict[str, Sentence] = {
     # Applications.
     "application.created": "{actor} added {application}",
     "application.assigned": _application_assigned,
+    "application.updated": "{actor} changed {application}",
+    # The API (portal.api).
+    "api_key.created": _api_key("created"),
+    "api_key.revoked": _api_key("revoked"),
 }
 
 SINCE_DELETED = " (since deleted)"

@@ -37,7 +37,7 @@ from portal.formats import zone_info
 from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership, PoolState
 from portal.postings.models import LibraryRequirement
-from portal.security.actors import Actor, Staff, is_admin
+from portal.security.actors import Actor, ApiKey, Staff, is_admin
 from portal.staff.models import StaffUser
 from portal.threads.models import SavedAnswer, Thread
 
@@ -46,6 +46,8 @@ from portal.threads.models import SavedAnswer, Thread
 SYSTEM = "system"
 COMMAND_LINE = "cli"
 ANONYMOUS = "anonymous"
+# An API client, by its key (portal.api).
+API_KEY = "api_key"
 
 
 def record(
@@ -94,6 +96,41 @@ def by_staff(
         action=action,
         actor_kind="staff",
         actor_id=actor.staff_id,
+        organization_id=actor.organization_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        ip_hash=ip_hash,
+        details=details,
+    )
+
+
+def by_actor(
+    db: AsyncSession,
+    actor: Staff | ApiKey,
+    *,
+    action: str,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+    ip_hash: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record what a staff member, or an API client (by its key), did in their
+    organization."""
+    if isinstance(actor, Staff):
+        return by_staff(
+            db,
+            actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            ip_hash=ip_hash,
+            details=details,
+        )
+    return record(
+        db,
+        action=action,
+        actor_kind=API_KEY,
+        actor_id=actor.key_id,
         organization_id=actor.organization_id,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -450,6 +487,8 @@ class _Namer:
             return Named(found.name or "") if found else Named("a deleted candidate", deleted=True)
         if kind == ANONYMOUS:
             return Named("someone not signed in", ours=True)
+        if kind == API_KEY:
+            return Named("An API client" + (f" (key #{actor_id})" if actor_id else ""), ours=True)
         if kind == COMMAND_LINE or (
             kind == SYSTEM and self.details.get("source") == "command line"
         ):

@@ -9,11 +9,11 @@ enter (`tests/test_area_guards.py` fails for a route outside one):
 | `CANDIDATE` | a signed-in candidate | the sign-in page (401), as `sign_in_required` answers |
 | `STAFF` | a signed-in staff member | 303 to the staff sign-in page (htmx: a 401 message) |
 | `ADMIN` | an admin of their organization | other staff: 404; anyone else as `STAFF` |
-| `API` | API clients, each request authenticating itself | (nothing is routed there yet) |
+| `API` | an API key (`Authorization: Bearer`) with the route's scope | 401, or 403 (scope) |
 | `SIGNED` | senders of signed webhooks (an ATS), checked by the handler | 401 (problem+json) |
 
-A handler reads the actor its area let in with `candidate_of`, `staff_of` or
-`admin_of`, never with `current_actor` and a test of its own. Public pages that
+A handler reads the actor its area let in with `candidate_of`, `staff_of`,
+`admin_of` or `api_client_of`, never with `current_actor` and a test of its own. Public pages that
 adapt to whoever is there ask `signed_in_candidate` or `signed_in_staff`.
 """
 
@@ -28,11 +28,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from portal.api import keys as api_keys
+from portal.api.problems import problem_response
 from portal.auth import kept
 from portal.auth.middleware import current_actor, session_id_hash
-from portal.routing import Guard, keeper_for
-from portal.security.actors import Actor, Candidate, Staff, is_admin
+from portal.db import utcnow
+from portal.routing import Guard, keeper_for, scope_needed
+from portal.security.actors import Actor, ApiKey, Candidate, Staff, is_admin
 from portal.web import (
+    db_reads,
     db_session,
     is_htmx,
     path_for,
@@ -139,6 +143,56 @@ class StaffGuard:
         await self.app(scope, receive, send)
 
 
+class ApiKeyGuard:
+    """An API client may enter with a valid key (`Authorization: Bearer <key>`) that has
+    the scope its route declares (`portal.routing.needs_scope`). Anyone else gets a
+    401 problem that does not say what was wrong (no key, a malformed one, an unknown
+    or a revoked one), a key without the scope a 403. A route that declares no scope
+    is refused to every key. The session cookie is never read: a browser signed in
+    as staff is no API client."""
+
+    sees_routes = True
+
+    def __init__(self, app: ASGIApp, *, routes: Sequence[BaseRoute] = ()) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        _forget(scope)
+        request = Request(scope, receive)
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        actor = None
+        if scheme.lower() == "bearer" and key.strip():
+            async with db_reads(request) as db:
+                actor = await api_keys.authenticate(db, key=key.strip(), now=utcnow())
+        if actor is None:
+            response = problem_response(
+                401,
+                detail="Send a valid API key: Authorization: Bearer <key>.",
+                instance=request.url.path,
+                headers={"www-authenticate": 'Bearer realm="api"'},
+            )
+            await response(scope, receive, send)
+            return
+        needed = scope_needed(self.routes, scope)
+        if needed is None or needed not in actor.scopes:
+            response = problem_response(
+                403,
+                detail=f"This API key lacks the scope this needs: {needed}."
+                if needed
+                else "This API key may not do this.",
+                kind="scope-missing",
+                instance=request.url.path,
+            )
+            await response(scope, receive, send)
+            return
+        _admit(scope, actor)
+        await self.app(scope, receive, send)
+
+
 def _to_staff_signin(request: Request, *, kept: bool) -> Response:
     target = path_for(request, "staff.signin") + ("?kept=1" if kept else "")
     headers = {"cache-control": "no-store"}
@@ -169,8 +223,9 @@ ADMIN = Guard(
 )
 API = Guard(
     "api",
-    "API clients, each request authenticating itself (no keys are issued yet); the "
+    "API clients with a key (Authorization: Bearer) that has the route's scope; the "
     "session cookie is never read",
+    [Middleware(ApiKeyGuard)],
 )
 # Incoming webhooks (/api/v1/hooks): no cookie and no key, but a signature over the raw
 # body with the secret the organization's admin set, which the handler checks before
@@ -205,6 +260,14 @@ def staff_of(connection: HTTPConnection) -> Staff:
     actor = _admitted(connection)
     if not isinstance(actor, Staff):
         raise OutsideArea(f"no staff member let in on {connection.url.path}")
+    return actor
+
+
+def api_client_of(connection: HTTPConnection) -> ApiKey:
+    """The API client (its key), in the API area."""
+    actor = _admitted(connection)
+    if not isinstance(actor, ApiKey):
+        raise OutsideArea(f"no API client let in on {connection.url.path}")
     return actor
 
 

@@ -37,7 +37,11 @@ class Job(Base):
     # (id, organization_id) is unique because id is: it exists so that applications
     # can refer to a job *of their organization* (a composite foreign key). An index
     # rather than a constraint, so that SQLite need not rebuild the table to add it.
-    __table_args__ = (Index("uq_jobs_id_organization_id", "id", "organization_id", unique=True),)
+    __table_args__ = (
+        Index("uq_jobs_id_organization_id", "id", "organization_id", unique=True),
+        # The ATS's own id of the job (the API creates and updates jobs by it).
+        Index("uq_jobs_organization_id_external_id", "organization_id", "external_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(
@@ -48,6 +52,7 @@ class Job(Base):
     location: Mapped[str] = mapped_column(String(200), default="")
     # The job's advertisement on the organization's careers site (https), if any.
     posting_url: Mapped[str | None] = mapped_column(String(500))
+    external_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # An archived job keeps its applications and feedback but is no longer offered
     # for new rejections (portal.candidates.service.job_titles).
@@ -127,6 +132,13 @@ class Application(Base):
         ),
         # The list's "assigned to" filter, and clearing a deleted account's assignments.
         Index("ix_applications_assignee", "assignee_staff_id", "organization_id"),
+        # The ATS's own id of the application (the API creates and updates by it).
+        Index(
+            "uq_applications_organization_id_external_id",
+            "organization_id",
+            "external_id",
+            unique=True,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,3 +155,4 @@ class Application(Base):
     assignee_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
+    external_id: Mapped[str | None] = mapped_column(String(200))

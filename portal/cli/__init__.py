@@ -11,7 +11,7 @@ import importlib
 import sys
 import textwrap
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from portal.settings import Settings
@@ -391,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
         '"staff_count", "created_at"}], created_at in ISO 8601 (UTC)',
     )
     org_list.set_defaults(handler="orgs:cmd_org_list")
+    _api_key_commands(commands)
     return parser
 
 
@@ -399,6 +400,81 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
     return number
+
+
+SCOPES = ("applications:write", "applications:read", "threads:read", "pool:read")
+
+
+def _api_key_commands(commands: Any) -> None:
+    api_key = commands.add_parser(
+        "api-key",
+        help="keys for the JSON API",
+        description="An organization's keys for the JSON API (/api/v1; see docs/api.md). "
+        "Admins manage them at /staff/api-keys too.",
+    )
+    key_commands = api_key.add_subparsers(dest="api_key_command", required=True, metavar="COMMAND")
+    create = key_commands.add_parser(
+        "create",
+        help="create a key and print it once",
+        description=_paragraphs(
+            "Create an API key for an organization and print it, once: only its SHA-256 is "
+            "stored, so it cannot be shown again (revoke it and create another if it is "
+            "lost). The key is sent as `Authorization: Bearer <key>`. Audited.",
+            "Exit status: 0 when the key was created, 2 on bad input or an unknown organization.",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:  portal api-key create --organization acme --name 'Greenhouse sync'\n"
+        "           portal api-key create --organization acme --name reports \\\n"
+        "               --scope applications:read --scope pool:read --json",
+    )
+    create.add_argument(
+        "--organization", required=True, metavar="SLUG", help="the organization's slug"
+    )
+    create.add_argument("--name", required=True, help="what uses the key (up to 100 characters)")
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=SCOPES,
+        metavar="SCOPE",
+        help="what the key may do; repeat for several (default: applications:write and "
+        f"applications:read). One of: {', '.join(SCOPES)}",
+    )
+    create.add_argument(
+        "--json",
+        action="store_true",
+        help='print one line of JSON instead of text: {"id", "name", "prefix", "scopes", "key"}',
+    )
+    create.set_defaults(handler="api_keys:cmd_api_key_create")
+    listing = key_commands.add_parser(
+        "list",
+        help="list an organization's keys",
+        description="List an organization's API keys, newest first: id, the key's first "
+        "characters, name, scopes, when created and last used (UTC), and whether revoked.",
+    )
+    listing.add_argument(
+        "--organization", required=True, metavar="SLUG", help="the organization's slug"
+    )
+    listing.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON array instead: [{"id", "name", "prefix", "scopes", "created_at", '
+        '"last_used_at", "revoked_at"}]',
+    )
+    listing.set_defaults(handler="api_keys:cmd_api_key_list")
+    revoke = key_commands.add_parser(
+        "revoke",
+        help="revoke a key",
+        description="Revoke an organization's API key: every request with it is refused "
+        "from then on. Audited. Exit status 0 (also when it was revoked already), 2 for an "
+        "unknown organization or key.",
+    )
+    revoke.add_argument(
+        "--organization", required=True, metavar="SLUG", help="the organization's slug"
+    )
+    revoke.add_argument(
+        "--id", required=True, type=int, help="the key's id (`portal api-key list` shows it)"
+    )
+    revoke.set_defaults(handler="api_keys:cmd_api_key_revoke")
 
 
 def _host_port(parser: argparse.ArgumentParser) -> None:

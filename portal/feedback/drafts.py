@@ -33,6 +33,7 @@ from portal.concurrency import Conflict
 from portal.feedback.check import Draft, DraftItem, Finding, blocks_publishing, check_feedback
 from portal.feedback.completeness import Missing, missing_parts
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride, FeedbackState
+from portal.security.actors import ApiKey
 from portal.settings import Settings
 from portal.webhooks import service as webhooks
 from portal.webhooks.events import published_event
@@ -111,12 +112,27 @@ async def _application(
     return row.job_id, row.organization_id
 
 
+def _who(actor: Actor, staff_id: int | None) -> tuple[str, int | None]:
+    """Who the audit trail names for a save or a publication: the staff member, the
+    API client's key, or the portal itself (an import with no one signed in)."""
+    if isinstance(actor, ApiKey):
+        return audit.API_KEY, actor.key_id
+    return ("staff" if staff_id else audit.SYSTEM), staff_id
+
+
 async def newest_version(db: AsyncSession, *, application_id: int) -> int:
     """The newest version number of an application's feedback (0 when there is none)."""
     found = await db.scalar(
         select(func.max(Feedback.version)).where(Feedback.application_id == application_id)
     )
     return int(found or 0)
+
+
+async def newest_version_of(db: AsyncSession, *, actor: Actor, application_id: int) -> int:
+    """The newest version number of the feedback of an application `actor` may read (0
+    when there is none); `ApplicationNotFound` otherwise."""
+    await _application(db, actor=actor, application_id=application_id)
+    return await newest_version(db, application_id=application_id)
 
 
 async def load_draft(
@@ -372,11 +388,12 @@ async def save_draft(
         for position, item in enumerate(draft.items)
     )
     await db.flush()
+    actor_kind, actor_id = _who(actor, author_staff_id)
     audit.record(
         db,
         action="feedback.saved",
-        actor_kind="staff" if author_staff_id else "system",
-        actor_id=author_staff_id,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
         organization_id=organization_id,
         subject_type="application",
         subject_id=application_id,
@@ -392,7 +409,7 @@ async def publish_version(
     actor: Actor,
     application_id: int,
     version: int,
-    staff_id: int,
+    staff_id: int | None,
     settings: Settings,
     now: dt.datetime,
     override_reason: str | None = None,
@@ -434,14 +451,14 @@ async def publish_version(
     if risky_findings:
         if override_reason is None or not override_reason.strip():
             raise RiskyFindings(findings)
-        if stored.created_by_staff_id == staff_id:
+        if staff_id is None or stored.created_by_staff_id == staff_id:
             raise OwnVersion()
     missing = missing_parts(stored.draft)
     if missing and not incomplete_confirmed:
         raise Incomplete(missing)
     overridden = False
     if risky_findings:
-        assert override_reason is not None
+        assert override_reason is not None and staff_id is not None
         risky = [_finding_record(stored.draft, f) for f in findings if f.severity == "risky"]
         db.add(
             FeedbackOverride(
@@ -472,11 +489,12 @@ async def publish_version(
     feedback.published_at = now
     await db.flush()
     await keep_requirements_as_published(db, feedback_ids=[feedback.id])
+    actor_kind, actor_id = _who(actor, staff_id)
     audit.record(
         db,
         action="feedback.published",
-        actor_kind="staff",
-        actor_id=staff_id,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
         organization_id=organization_id,
         subject_type="application",
         subject_id=application_id,

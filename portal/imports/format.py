@@ -25,12 +25,15 @@ becomes a candidate.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+from pydantic import ValidationError
 
 from portal.candidates.decisions import day_problem, parse_day
 from portal.candidates.models import Stage
@@ -39,15 +42,20 @@ from portal.csvexport import FORMULA_STARTS
 from portal.feedback.check import Draft, DraftItem
 from portal.feedback.roles import SuggestedRoles
 from portal.forms import EMAIL_MAX, EMAIL_SHAPE, URL_MAX, WEB_ADDRESS, parse_number
+from portal.imports.forms import (
+    EXAMPLE_EMAIL,
+    MAX_ITEMS,
+    MAX_NAME,
+    MAX_ROLES,
+    MAX_TEXT,
+    RatingValue,
+    Rejection,
+)
 
 # The staff page takes files up to 10 MB (about 10,000 rows of full feedback); the
 # command line, which reads a file on the server's own disk, up to 1 GB.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_COMMAND_LINE_BYTES = 1024 * 1024 * 1024
-MAX_ITEMS = 20  # strengths, and growth areas, per row
-MAX_TEXT = 5_000  # characters in one text cell
-MAX_NAME = 200
-MAX_ROLES = 10
 # A job with 50 requirements and every column filled has about 230 columns; past
 # this a header is a mistake (or an attack), refused before it is read.
 MAX_COLUMNS = 500
@@ -61,7 +69,6 @@ SIMPLE = (
     "pool_invitation_offered",
     "personal_note",
 )
-RatingValue = Literal["met", "partly_met", "not_yet_met"]
 RATINGS: dict[str, RatingValue] = {
     "met": "met",
     "partly met": "partly_met",
@@ -78,10 +85,6 @@ _SUGGESTION = re.compile(r"^suggestion_([1-9][0-9]{0,2})(_url)?$")
 _SPACES = re.compile(r"[\s_-]+")
 
 ProblemKind = Literal["error", "risky"]
-
-# The email address of the templates' example row (`.invalid` can never receive
-# mail, RFC 2606): a row with it is refused, whatever else it says.
-EXAMPLE_EMAIL = "example-row@example.invalid"
 
 
 @dataclass(frozen=True)
@@ -494,19 +497,55 @@ def _read_row(cells: _RowReader, catalog: Catalog, today: dt.date) -> ImportRow 
     note = cells.text(simple.get("personal_note"))
     if cells.problems or job is None:
         return None
+    rejection = _as_rejection(
+        cells,
+        today,
+        {
+            "email": email,
+            "name": name,
+            "stage": stage,
+            "decided_on": decided_on,
+            "feedback": {
+                "decision_summary": summary,
+                "assessments": [
+                    {"requirement": i.requirement, "rating": i.rating, "evidence": i.body}
+                    for i in items
+                    if i.kind == "assessment"
+                ],
+                "strengths": [
+                    {"body": i.body, "requirement": i.requirement}
+                    for i in items
+                    if i.kind == "strength"
+                ],
+                "growth_areas": [
+                    {
+                        "body": i.body,
+                        "suggestion": i.suggestion,
+                        "suggestion_url": i.suggestion_url,
+                        "requirement": i.requirement,
+                    }
+                    for i in items
+                    if i.kind == "growth_area"
+                ],
+                "suggested_roles": list(roles.roles),
+                "suggested_role_urls": roles.urls,
+                "personal_note": note,
+            },
+        },
+    )
+    if rejection is None or rejection.feedback is None:
+        return None
     return ImportRow(
         row=cells.number,
-        email=email,
-        name=name,
+        email=rejection.email,
+        name=rejection.name,
         job_id=job.id,
-        stage=stage,
-        decided_on=decided_on,
-        draft=Draft(
-            decision_summary=summary,
-            personal_note=note,
-            items=items,
-            suggested_roles=roles.roles,
-            suggested_role_urls=tuple(sorted(roles.urls.items())),
+        stage=rejection.stage.value,
+        decided_on=rejection.decided_on,
+        # Next steps are carried beside the draft here (the content hash reads them); the
+        # job's requirements go with it to the check (a language the job asks for).
+        draft=dataclasses.replace(
+            rejection.feedback.draft(),
             requirements=tuple(name for _, name in job.requirements.values()),
         ),
         reapply_after_months=reapply,
@@ -514,6 +553,21 @@ def _read_row(cells: _RowReader, catalog: Catalog, today: dt.date) -> ImportRow 
         item_columns=item_columns,
         requirement_ids=requirement_ids,
     )
+
+
+def _as_rejection(cells: _RowReader, today: dt.date, values: dict[str, object]) -> Rejection | None:
+    """The row as the model every import shares (`portal.imports.forms.Rejection`),
+    or None with a problem per field it refuses. The cells were read and checked one
+    by one above, with messages naming their columns; this keeps the row's content
+    to exactly what the API takes too."""
+    try:
+        return Rejection.model_validate(values, context={"today": today})
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            index = cells.columns.simple.get(field)
+            cells.fail(index if index is not None else field, error["msg"])
+        return None
 
 
 def _job(cells: _RowReader, catalog: Catalog) -> JobEntry | None:

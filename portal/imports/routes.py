@@ -21,8 +21,8 @@ from portal.csvexport import attachment_headers, csv_text
 from portal.db import utcnow
 from portal.forms import parse_number, read_upload
 from portal.imports import uploads
-from portal.imports.format import EXAMPLE_EMAIL, MAX_FILE_BYTES, FileProblem
-from portal.imports.forms import UploadForm
+from portal.imports.format import MAX_FILE_BYTES, FileProblem
+from portal.imports.forms import EXAMPLE_EMAIL, UploadForm
 from portal.security.actors import Staff
 from portal.web import (
     client_ip_hash,

@@ -15,7 +15,8 @@ from sqlalchemy import Select, delete, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.candidates.models import Job, Requirement
-from portal.imports.format import EXAMPLE_EMAIL, template_columns
+from portal.imports.format import template_columns
+from portal.imports.forms import EXAMPLE_EMAIL
 from portal.imports.models import ImportUpload
 from portal.imports.service import Outcome, import_csv
 from portal.security.actors import Actor, Staff

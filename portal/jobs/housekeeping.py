@@ -1,5 +1,6 @@
-"""The job table's own periodic job: forget finished jobs after a while, and rate-limit
-hits whose window has passed."""
+"""The periodic housekeeping job: forget finished jobs after a while, rate-limit hits
+whose window has passed, and the API's answers kept for idempotent retries once their
+24 hours are over."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.api.models import IDEMPOTENCY_KEPT_FOR, IdempotentRequest
 from portal.jobs.models import BackgroundJob, JobState
 from portal.jobs.registry import JobContext, JobKind, registry
 from portal.security.ratelimit_storage import delete_expired_hits
@@ -29,6 +31,11 @@ async def prune_finished_jobs(db: AsyncSession, _: Prune, context: JobContext) -
         )
     )
     await delete_expired_hits(db, context.now)
+    await db.execute(
+        delete(IdempotentRequest).where(
+            IdempotentRequest.created_at < context.now - IDEMPOTENCY_KEPT_FOR
+        )
+    )
 
 
 PRUNE = registry.add(

@@ -43,7 +43,7 @@ from portal.pool.models import (
 )
 from portal.pool.panel import Membership, add_months, offers_pool
 from portal.pool.tokens import LinkPurpose, leave_url, member_token
-from portal.security.actors import Actor, Staff
+from portal.security.actors import Actor, ApiKey, Staff
 from portal.settings import Settings
 from portal.urls import absolute_url
 from portal.webhooks import service as webhooks
@@ -435,11 +435,12 @@ async def leave_membership(
 
 
 def readable_memberships(actor: Actor, *, now: dt.datetime) -> Select[PoolMembership]:
-    """Staff see their organization's active members (consent not yet past its
-    expiry, even before the expiry job has run); nobody else sees any here. (A
-    candidate's own membership reaches them through their feedback page.)"""
+    """Staff (and an API key with `pool:read`) see their organization's active
+    members (consent not yet past its expiry, even before the expiry job has run);
+    nobody else sees any here. (A candidate's own membership reaches them through
+    their feedback page.)"""
     statement = select(PoolMembership)
-    if isinstance(actor, Staff):
+    if isinstance(actor, Staff) or (isinstance(actor, ApiKey) and "pool:read" in actor.scopes):
         return statement.where(
             PoolMembership.organization_id == actor.organization_id,
             PoolMembership.state == PoolState.ACTIVE,

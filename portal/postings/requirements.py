@@ -29,7 +29,7 @@ from portal.candidates.models import Requirement
 from portal.feedback.models import FeedbackItem
 from portal.postings.forms import Direction
 from portal.postings.service import JobNotFound, RequirementRow, active_requirements, find_job
-from portal.security.actors import Staff
+from portal.security.actors import ApiKey, Staff
 
 
 class NameTaken(ValueError):
@@ -63,7 +63,7 @@ def _same(name: str) -> str:
 
 
 async def _requirement(
-    db: AsyncSession, *, actor: Staff, job_id: int, requirement_id: int, lock: bool = False
+    db: AsyncSession, *, actor: Staff | ApiKey, job_id: int, requirement_id: int, lock: bool = False
 ) -> Requirement:
     """One of the job's (active) requirements."""
     job = await find_job(db, actor=actor, job_id=job_id, lock=lock)
@@ -145,14 +145,14 @@ async def _shift_down(db: AsyncSession, *, job_id: int, start: int) -> None:
 
 def _record(
     db: AsyncSession,
-    actor: Staff,
+    actor: Staff | ApiKey,
     action: str,
     *,
     job_id: int,
     ip_hash: str | None,
     **details: Any,
 ) -> AuditEvent:
-    return audit.by_staff(
+    return audit.by_actor(
         db,
         actor,
         action=action,
@@ -166,7 +166,7 @@ def _record(
 async def add_requirement(
     db: AsyncSession,
     *,
-    actor: Staff,
+    actor: Staff | ApiKey,
     job_id: int,
     name: str,
     description: str,
@@ -188,7 +188,7 @@ async def add_requirement(
 async def edit_requirement(
     db: AsyncSession,
     *,
-    actor: Staff,
+    actor: Staff | ApiKey,
     job_id: int,
     requirement_id: int,
     name: str,

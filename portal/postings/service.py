@@ -21,7 +21,10 @@ from portal.candidates.models import Application, Job, Requirement
 from portal.candidates.service import readable_jobs
 from portal.forms import web_link
 from portal.postings.forms import JobEditForm, JobForm
-from portal.security.actors import Staff, admin_only
+from portal.security.actors import ApiKey, Staff, admin_only
+
+# Who may manage jobs: staff on the job pages, an API client (portal.api).
+Writer = Staff | ApiKey
 
 PER_PAGE = 25
 
@@ -101,7 +104,7 @@ class JobDetail:
 # --- jobs ------------------------------------------------------------------------------
 
 
-async def find_job(db: AsyncSession, *, actor: Staff, job_id: int, lock: bool = False) -> Job:
+async def find_job(db: AsyncSession, *, actor: Writer, job_id: int, lock: bool = False) -> Job:
     """A job of the actor's organization; locked for writing when `lock`, so that
     changes to one job's requirements take turns on PostgreSQL."""
     statement = readable_jobs(actor).where(Job.id == job_id)
@@ -207,13 +210,25 @@ def _details(data: JobForm) -> dict[str, Any]:
 
 
 async def create_job(
-    db: AsyncSession, *, actor: Staff, data: JobForm, now: dt.datetime, ip_hash: str | None
+    db: AsyncSession,
+    *,
+    actor: Writer,
+    data: JobForm,
+    now: dt.datetime,
+    ip_hash: str | None,
+    external_id: str | None = None,
 ) -> int:
-    """A new job of the actor's organization, without requirements yet; its id."""
-    job = Job(organization_id=actor.organization_id, created_at=now, **_details(data))
+    """A new job of the actor's organization, without requirements yet; its id.
+    `external_id`: the ATS's id of the job (the API's)."""
+    job = Job(
+        organization_id=actor.organization_id,
+        created_at=now,
+        external_id=external_id,
+        **_details(data),
+    )
     db.add(job)
     await db.flush()
-    audit.by_staff(
+    audit.by_actor(
         db,
         actor,
         action="job.created",
@@ -226,7 +241,7 @@ async def create_job(
 
 
 async def update_job(
-    db: AsyncSession, *, actor: Staff, job_id: int, data: JobEditForm, ip_hash: str | None
+    db: AsyncSession, *, actor: Writer, job_id: int, data: JobEditForm, ip_hash: str | None
 ) -> list[str]:
     """Change a job's details, or raise `Conflict` when someone else saved them since
     the person loaded the form (`data.version`). The names of the fields changed."""
@@ -239,7 +254,7 @@ async def update_job(
     for name in changed:
         setattr(job, name, wanted[name])
     await concurrency.flush(db)
-    audit.by_staff(
+    audit.by_actor(
         db,
         actor,
         action="job.updated",

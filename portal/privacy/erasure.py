@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import String, case, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.api.models import ApiKey, IdempotentRequest
 from portal.ats.models import AtsEvent, AtsEventState
 from portal.audit.models import AuditEvent
 from portal.audit.service import record
@@ -237,6 +238,16 @@ async def erase_candidate(
                 else_=AtsEvent.state,
             ),
         )
+    )
+    # The API's answers kept for its clients' retries (a day at most) that name them.
+    await _scrub_json_column(
+        db,
+        IdempotentRequest.body,
+        IdempotentRequest.id,
+        IdempotentRequest.api_key_id.in_(
+            select(ApiKey.id).where(ApiKey.organization_id == organization_id)
+        ),
+        needles,
     )
     # Their requests stay in the log without them; exports waiting go.
     requests = (

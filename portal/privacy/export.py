@@ -178,6 +178,9 @@ NOT_THEIRS: dict[str, str] = {
     "ats_scorecards": "withheld: interviewers' internal scorecards, as staff's notes are",
     "webhook_endpoints": "the employer's settings for its own systems",
     "webhook_deliveries": "the employer's notices to its own systems: ids and dates, no text",
+    "api_keys": "the employer's keys for its own systems",
+    "api_idempotent_requests": "the answers the API keeps a day for its clients' retries "
+    "(what they say of the candidate is in applications; erasure cuts the candidate out)",
     "rate_limit_hits": "a count of recent requests under a one-way hash of an address or a "
     "link, gone within the hour: nothing that names anyone",
 }

@@ -63,11 +63,13 @@ class Staff:
 
 @dataclass(frozen=True)
 class ApiKey:
-    """An API client of one organization. Declared for the API area; nothing issues
-    keys yet, so no request resolves to one."""
+    """An API client of one organization: the key it authenticated with (the API
+    area's guard resolves it from `Authorization: Bearer <key>`, never from a
+    cookie) and what the key may do (`portal.api.models.ApiScope` values)."""
 
     key_id: int
     organization_id: int
+    scopes: frozenset[str] = frozenset()
 
 
 Actor = Anonymous | Candidate | Staff | ApiKey

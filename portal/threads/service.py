@@ -23,7 +23,7 @@ from portal.candidates.service import readable_applications
 from portal.db import NamedRow
 from portal.feedback.models import Feedback, FeedbackState
 from portal.orgs.models import Organization
-from portal.security.actors import Actor, Candidate, Staff
+from portal.security.actors import Actor, ApiKey, Candidate, Staff
 from portal.settings import Settings
 from portal.threads.abuse import assess_message
 from portal.threads.models import (
@@ -54,7 +54,7 @@ def readable_threads(actor: Actor) -> Select[Thread]:
     statement = select(Thread)
     if isinstance(actor, Candidate):
         return statement.where(Thread.candidate_id == actor.candidate_id)
-    if isinstance(actor, Staff):
+    if isinstance(actor, Staff) or (isinstance(actor, ApiKey) and "threads:read" in actor.scopes):
         return statement.where(Thread.organization_id == actor.organization_id)
     return statement.where(false())
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy.exc
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from portal.api.problems import problem_response
 from portal.auth import (
     Candidate,
     Staff,
@@ -75,10 +76,10 @@ def error_page(
     if status_code == 429:
         headers["retry-after"] = str(retry_after_seconds)
     if speaks_json(request.scope):
-        return JSONResponse(
-            {"error": {"status": status_code, "title": title, "message": message}},
-            status_code=status_code,
-            headers=headers,
+        # RFC 9457 problem details, as every error of the API (portal.api.problems).
+        # The title is the status's own phrase: the pages' titles speak to people.
+        return problem_response(
+            status_code, detail=message, instance=request.url.path, headers=headers
         )
     if is_htmx(request):
         # An error replaces the page's content, not the small part the form targeted.

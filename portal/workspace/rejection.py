@@ -22,7 +22,7 @@ from portal.audit import service as audit
 from portal.candidates.decisions import day_problem, decided_at
 from portal.candidates.models import Application, ApplicationStatus, Candidate, Job
 from portal.candidates.service import readable_applications, readable_jobs
-from portal.security.actors import Staff
+from portal.security.actors import ApiKey, Staff
 from portal.workspace.forms import RejectionForm
 
 
@@ -58,8 +58,8 @@ def _same_name(stored: str, typed: str) -> bool:
     return " ".join(stored.split()).casefold() == " ".join(typed.split()).casefold()
 
 
-async def _find_or_add_candidate(
-    db: AsyncSession, *, actor: Staff, email: str, name: str, now: dt.datetime
+async def find_or_add_candidate(
+    db: AsyncSession, *, actor: Staff | ApiKey, email: str, name: str, now: dt.datetime
 ) -> tuple[Candidate, bool]:
     """The organization's candidate with this address, locked for this transaction,
     and whether it was there already. One `INSERT … ON CONFLICT DO NOTHING`: two
@@ -112,7 +112,7 @@ async def add_rejection(
         raise ArchivedJob(form.job)
     job_id = job.id
     email = form.email.lower()
-    candidate, existing = await _find_or_add_candidate(
+    candidate, existing = await find_or_add_candidate(
         db, actor=actor, email=email, name=form.name, now=now
     )
     duplicate = await db.scalar(

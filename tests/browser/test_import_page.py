@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal.imports.format import EXAMPLE_EMAIL
+from portal.imports.forms import EXAMPLE_EMAIL
 from tests.browser import test_staff_entrance
 from tests.browser.support import PHONE, OpenPage, Screenshot, assert_no_horizontal_scroll
 from tests.browser.test_candidate_journey import serious_violations
