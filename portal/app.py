@@ -43,6 +43,7 @@ from portal.imports.routes import routes as import_routes
 from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.orgs import routes as orgs
+from portal.orgs import sending_routes as org_sending
 from portal.paths import STATIC_DIR, STATIC_PATH
 from portal.pdf.renderer import PdfRenderer
 from portal.pool import routes as pool
@@ -84,6 +85,7 @@ from portal.workspace.bulk_routes import routes as bulk_routes
 from portal.workspace.editor import routes as editor_routes
 from portal.workspace.rejection_routes import routes as rejection_routes
 from portal.workspace.routes import routes as workspace_routes
+from portal.workspace.sending_routes import routes as sending_routes
 
 READY_TIMEOUT_SECONDS = 1.5
 
@@ -209,6 +211,7 @@ def route_table() -> list[BaseRoute]:
                             *editor_routes,
                             *rejection_routes,
                             *bulk_routes,
+                            *sending_routes,
                             *threads.routes,
                             *pool_staff.routes,
                             *import_routes,
@@ -224,6 +227,7 @@ def route_table() -> list[BaseRoute]:
                             *people.admin_routes,
                             *audit.admin_routes,
                             *orgs.admin_routes,
+                            *org_sending.admin_routes,
                             *threads.admin_routes,
                             *pool_staff.admin_routes,
                             *postings.admin_routes,

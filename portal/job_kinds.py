@@ -11,6 +11,7 @@ from portal.mail import jobs as mail_jobs
 from portal.pool import jobs as pool_jobs
 from portal.staff import jobs as staff_jobs
 from portal.threads import jobs as thread_jobs
+from portal.timing import jobs as timing_jobs
 
 __all__ = [
     "access_jobs",
@@ -20,4 +21,5 @@ __all__ = [
     "pool_jobs",
     "staff_jobs",
     "thread_jobs",
+    "timing_jobs",
 ]

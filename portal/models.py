@@ -14,6 +14,7 @@ from portal.postings.models import LibraryRequirement
 from portal.security.models import Session
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
+from portal.timing.models import FeedbackSend, SendSettings
 
 __all__ = [
     "AccessLink",
@@ -26,6 +27,7 @@ __all__ = [
     "Feedback",
     "FeedbackItem",
     "FeedbackOverride",
+    "FeedbackSend",
     "ImportUpload",
     "InternalNote",
     "Job",
@@ -39,6 +41,7 @@ __all__ = [
     "PoolMembership",
     "Requirement",
     "SavedAnswer",
+    "SendSettings",
     "Session",
     "StaffInvitation",
     "StaffSignInFailure",

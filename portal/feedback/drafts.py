@@ -24,7 +24,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access.service import send_invitation
 from portal.audit import service as audit
 from portal.auth import Actor
 from portal.candidates.models import Application, Requirement
@@ -34,6 +33,7 @@ from portal.feedback.check import Draft, DraftItem, Finding, blocks_publishing, 
 from portal.feedback.completeness import Missing, missing_parts
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride, FeedbackState
 from portal.settings import Settings
+from portal.timing.service import tell_candidate
 
 ITEM_ORDER = ("assessment", "strength", "growth_area")
 
@@ -449,12 +449,15 @@ async def publish_version(
         details={"version": version, "overridden": overridden}
         | ({"confirmed_incomplete": [str(part) for part in missing]} if missing else {}),
     )
-    await send_invitation(
+    # The first publishing tells the candidate, as the send window allows; a later
+    # one sends nothing again (portal.timing).
+    await tell_candidate(
         db,
         application_id=application_id,
         settings=settings,
         now=now,
-        created_by_staff_id=staff_id,
+        staff_id=staff_id,
+        ip_hash=ip_hash,
     )
     return True
 

@@ -1,0 +1,104 @@
+"""send timing: each organization's send window, and when each candidate is told
+
+`send_settings` holds an organization's window (working days, hours in its time
+zone, holidays), whether finalists get a call first, and after how many days
+recruiters hear of candidates decided but not told; no row means the defaults.
+`feedback_sends` records, per application, when the invitation to its published
+feedback goes or went.
+
+Revision ID: 0027_send_timing
+Revises: 0023_pool_which_roles
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0027_send_timing"
+down_revision: str | None = "0023_pool_which_roles"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "send_settings",
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("days", sa.JSON(), nullable=False),
+        sa.Column("start_minute", sa.Integer(), nullable=False),
+        sa.Column("end_minute", sa.Integer(), nullable=False),
+        sa.Column("holidays", sa.JSON(), nullable=False),
+        sa.Column("call_finalists_first", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("untold_days", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
+        sa.CheckConstraint("end_minute <= 1440", name=op.f("ck_send_settings_end_minute")),
+        sa.CheckConstraint(
+            "start_minute >= 0 AND start_minute < end_minute",
+            name=op.f("ck_send_settings_start_minute"),
+        ),
+        sa.CheckConstraint(
+            "untold_days BETWEEN 1 AND 90", name=op.f("ck_send_settings_untold_days")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_send_settings_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("organization_id", name=op.f("pk_send_settings")),
+    )
+    op.create_table(
+        "feedback_sends",
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("send_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("call_done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("call_done_by_staff_id", sa.Integer(), nullable=True),
+        sa.Column("sent_now_by_staff_id", sa.Integer(), nullable=True),
+        sa.Column("sent_now_reason", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "state IN ('waiting_for_call', 'scheduled', 'sent')",
+            name=op.f("ck_feedback_sends_state"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["applications.id"],
+            name=op.f("fk_feedback_sends_application_id_applications"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["call_done_by_staff_id"],
+            ["staff_users.id"],
+            name=op.f("fk_feedback_sends_call_done_by_staff_id_staff_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_feedback_sends_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sent_now_by_staff_id"],
+            ["staff_users.id"],
+            name=op.f("fk_feedback_sends_sent_now_by_staff_id_staff_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("application_id", name=op.f("pk_feedback_sends")),
+    )
+    with op.batch_alter_table("feedback_sends", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_feedback_sends_organization_state", ["organization_id", "state"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("feedback_sends", schema=None) as batch_op:
+        batch_op.drop_index("ix_feedback_sends_organization_state")
+
+    op.drop_table("feedback_sends")
+    op.drop_table("send_settings")
