@@ -62,6 +62,7 @@ from portal.staff import people_routes as people
 from portal.staff import profile_routes as profile
 from portal.staff import routes as staff
 from portal.staff.oidc import SingleSignOn
+from portal.survey import routes as survey
 from portal.threads import staff_routes as threads
 from portal.threads.abuse import assess_message
 from portal.threads.nav import NavCountsMiddleware
@@ -176,7 +177,12 @@ def route_table() -> list[BaseRoute]:
     return [
         # The candidate's pages: the feedback page first.
         Area(
-            [*feedback.page_routes, *feedback.candidate_routes, *pool.candidate_routes],
+            [
+                *feedback.page_routes,
+                *feedback.candidate_routes,
+                *pool.candidate_routes,
+                *survey.candidate_routes,
+            ],
             guard=CANDIDATE,
         ),
         # Public: no one in particular needs to be signed in.
@@ -228,6 +234,7 @@ def route_table() -> list[BaseRoute]:
                             *audit.admin_routes,
                             *orgs.admin_routes,
                             *org_sending.admin_routes,
+                            *survey.admin_routes,
                             *threads.admin_routes,
                             *pool_staff.admin_routes,
                             *postings.admin_routes,

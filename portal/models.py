@@ -13,6 +13,7 @@ from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, P
 from portal.postings.models import LibraryRequirement
 from portal.security.models import Session
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
+from portal.survey.models import SurveyAnswer, SurveyWording
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
 from portal.timing.models import FeedbackSend, SendSettings
 
@@ -46,5 +47,7 @@ __all__ = [
     "StaffInvitation",
     "StaffSignInFailure",
     "StaffUser",
+    "SurveyAnswer",
+    "SurveyWording",
     "Thread",
 ]

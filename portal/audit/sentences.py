@@ -421,6 +421,8 @@ SENTENCES: dict[str, Sentence] = {
     "feedback.sent_now": _sent_now,
     "feedback.call_done": "{actor} called the candidate of {application} before their email",
     "organization.send_window_changed": _send_window_changed,
+    # The survey under the feedback (portal.survey); answering it is never audited.
+    "survey.wording_changed": "{actor} changed the wording of the survey under the feedback",
     # Settings (portal.orgs, portal.pool).
     "organization.created": "{actor} created the organization {organization}",
     "organization.settings_changed": _settings_changed,

@@ -18,6 +18,7 @@ from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
 from portal.pdf.summary import summary_view
 from portal.security.actors import Staff
+from portal.survey.service import survey_link
 from portal.timing import service as timing
 from portal.timing.untold import untold_days
 from portal.web import (
@@ -164,7 +165,13 @@ async def summary_pdf(request: Request) -> Response:
         if page is None:
             raise HTTPException(404)
         # The same document the candidate downloads, answered questions and pool included.
-        page = await summary_view(db, page, actor=actor)
+        link = survey_link(portal(request).settings, page.application_id)
+        page = await summary_view(
+            db,
+            page,
+            actor=actor,
+            survey_url=link,
+        )
     return await summary_download(request, page)
 
 

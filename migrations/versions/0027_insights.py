@@ -1,4 +1,6 @@
-"""send timing: each organization's send window, and when each candidate is told
+"""insights: send timing, and the survey under the feedback
+
+Send timing: each organization's send window, and when each candidate is told.
 
 `send_settings` holds an organization's window (working days, hours in its time
 zone, holidays), whether finalists get a call first, and after how many days
@@ -6,7 +8,12 @@ recruiters hear of candidates decided but not told; no row means the defaults.
 `feedback_sends` records, per application, when the invitation to its published
 feedback goes or went.
 
-Revision ID: 0027_send_timing
+The survey: `survey_wordings` keeps each version of an organization's questions
+(none: the default wording); `survey_answers` keeps each answer with the
+organization, the job and the month, but not the application: `answer_key`, a
+keyed hash of the application's id, lets the candidate change it.
+
+Revision ID: 0027_insights
 Revises: 0023_pool_which_roles
 """
 
@@ -15,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0027_send_timing"
+revision: str = "0027_insights"
 down_revision: str | None = "0023_pool_which_roles"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -94,9 +101,75 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_feedback_sends_organization_state", ["organization_id", "state"], unique=False
         )
+    op.create_table(
+        "survey_answers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("job_id", sa.Integer(), nullable=False),
+        sa.Column("period", sa.Date(), nullable=False),
+        sa.Column("helpfulness", sa.Integer(), nullable=False),
+        sa.Column("fairness", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("wording_version", sa.Integer(), nullable=False),
+        sa.Column("answer_key", sa.String(length=100), nullable=False),
+        sa.CheckConstraint("fairness BETWEEN 1 AND 5", name=op.f("ck_survey_answers_fairness")),
+        sa.CheckConstraint(
+            "helpfulness BETWEEN 1 AND 5", name=op.f("ck_survey_answers_helpfulness")
+        ),
+        sa.ForeignKeyConstraint(
+            ["job_id"], ["jobs.id"], name=op.f("fk_survey_answers_job_id_jobs"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_survey_answers_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_answers")),
+        sa.UniqueConstraint("answer_key", name=op.f("uq_survey_answers_answer_key")),
+    )
+    with op.batch_alter_table("survey_answers", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_survey_answers_organization_period_job",
+            ["organization_id", "period", "job_id"],
+            unique=False,
+        )
+
+    op.create_table(
+        "survey_wordings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("helpfulness", sa.String(length=300), nullable=False),
+        sa.Column("fairness", sa.String(length=300), nullable=False),
+        sa.Column("comment", sa.String(length=300), nullable=False),
+        sa.Column("created_by_staff_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_staff_id"],
+            ["staff_users.id"],
+            name=op.f("fk_survey_wordings_created_by_staff_id_staff_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_survey_wordings_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_wordings")),
+        sa.UniqueConstraint(
+            "organization_id", "version", name=op.f("uq_survey_wordings_organization_id_version")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("survey_wordings")
+    with op.batch_alter_table("survey_answers", schema=None) as batch_op:
+        batch_op.drop_index("ix_survey_answers_organization_period_job")
+
+    op.drop_table("survey_answers")
     with op.batch_alter_table("feedback_sends", schema=None) as batch_op:
         batch_op.drop_index("ix_feedback_sends_organization_state")
 
