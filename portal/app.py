@@ -40,6 +40,7 @@ from portal.db import (
 from portal.feedback import routes as feedback
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
+from portal.insights import routes as insights
 from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.orgs import routes as orgs
@@ -218,6 +219,7 @@ def route_table() -> list[BaseRoute]:
                             *rejection_routes,
                             *bulk_routes,
                             *sending_routes,
+                            *insights.routes,
                             *threads.routes,
                             *pool_staff.routes,
                             *import_routes,

@@ -6,6 +6,7 @@ the module here.
 
 from portal.access import jobs as access_jobs
 from portal.auth import jobs as auth_jobs
+from portal.insights import jobs as insight_jobs
 from portal.jobs import housekeeping
 from portal.mail import jobs as mail_jobs
 from portal.pool import jobs as pool_jobs
@@ -17,6 +18,7 @@ __all__ = [
     "access_jobs",
     "auth_jobs",
     "housekeeping",
+    "insight_jobs",
     "mail_jobs",
     "pool_jobs",
     "staff_jobs",

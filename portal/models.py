@@ -7,6 +7,13 @@ from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import Base
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride
 from portal.imports.models import ImportUpload
+from portal.insights.models import (
+    CheckTally,
+    CheckTallyRule,
+    InsightFindings,
+    InsightMonth,
+    InsightRefresh,
+)
 from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
@@ -25,11 +32,16 @@ __all__ = [
     "Base",
     "Candidate",
     "CandidateBlock",
+    "CheckTally",
+    "CheckTallyRule",
     "Feedback",
     "FeedbackItem",
     "FeedbackOverride",
     "FeedbackSend",
     "ImportUpload",
+    "InsightFindings",
+    "InsightMonth",
+    "InsightRefresh",
     "InternalNote",
     "Job",
     "KeptForm",

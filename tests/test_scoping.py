@@ -36,6 +36,8 @@ NOT_OWNED = {
     "token": "a link token is itself the credential: whoever holds it may use it",
     "path": "static files are public",
     "slug": "an organization's branding stylesheet is public",
+    "table": "names one of the insights dashboard's tables, not a record (its filters are "
+    "scoped by the dashboard, tests/test_insights.py)",
 }
 
 

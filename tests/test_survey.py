@@ -11,7 +11,8 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.audit.models import AuditEvent
-from portal.db import unit_of_work
+from portal.candidates.models import Application
+from portal.db import unit_of_work, utcnow
 from portal.feedback.view import load_feedback_view
 from portal.pdf.document import summary_html
 from portal.pdf.summary import summary_view
@@ -198,3 +199,35 @@ async def test_the_pdf_ends_with_a_link_to_the_survey(
     html = summary_html(view, generated_on=dt.date(2026, 12, 7))
     assert f'<a href="{link}">' in html
     assert html.count("Was this feedback helpful?") == 1
+
+
+async def test_an_answer_from_a_month_that_has_ended_no_longer_changes(
+    client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    world = await make_world(sessions)
+    last_month = (utcnow().date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    async with unit_of_work(sessions) as db:
+        db.add(
+            SurveyAnswer(
+                organization_id=world.organization_id,
+                job_id=(
+                    await db.scalar(
+                        select(Application.job_id).where(Application.id == world.application_id)
+                    )
+                ),
+                period=last_month,
+                helpfulness=2,
+                fairness=3,
+                answer_key=service.answer_key(
+                    settings.secret_key.get_secret_value(), world.application_id
+                ),
+            )
+        )
+    await sign_in(client, sessions, world)
+    page = await client.get(f"/feedback/{world.application_id}")
+    assert "You answered 2 out of 5 for helpfulness" in page.text
+    assert 'name="helpfulness"' not in page.text
+    refused = await _answer(client, world, helpfulness="5", fairness="5")
+    assert refused.headers["location"].endswith("?survey=closed#survey")
+    [kept] = await _answers(sessions)
+    assert (kept.helpfulness, kept.fairness, kept.period) == (2, 3, last_month)

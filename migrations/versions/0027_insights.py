@@ -13,6 +13,12 @@ The survey: `survey_wordings` keeps each version of an organization's questions
 organization, the job and the month, but not the application: `answer_key`, a
 keyed hash of the application's id, lets the candidate change it.
 
+The dashboard: `insight_months` holds each job's figures per month of decision,
+rewritten hourly by the `insights.refresh` job, and `insight_findings` the
+coaching table per writer and month; `insight_refreshes` says when;
+`check_tallies` (and `check_tally_rules`, per rule) keep what the feedback check
+found in each version as it was published, with its writer.
+
 Revision ID: 0027_insights
 Revises: 0023_pool_which_roles
 """
@@ -162,9 +168,137 @@ def upgrade() -> None:
             "organization_id", "version", name=op.f("uq_survey_wordings_organization_id_version")
         ),
     )
+    op.create_table(
+        "insight_refreshes",
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_insight_refreshes_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("organization_id", name=op.f("pk_insight_refreshes")),
+    )
+    op.create_table(
+        "insight_months",
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("job_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("decided", sa.Integer(), nullable=False),
+        sa.Column("told", sa.Integer(), nullable=False),
+        sa.Column("opened", sa.Integer(), nullable=False),
+        sa.Column("asked", sa.Integer(), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.Column("answered_in_promise", sa.Integer(), nullable=False),
+        sa.Column("pool_joins", sa.Integer(), nullable=False),
+        sa.Column("send_hours", sa.JSON(), nullable=False),
+        sa.Column("reply_hours", sa.JSON(), nullable=False),
+        sa.Column("unmet", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["job_id"], ["jobs.id"], name=op.f("fk_insight_months_job_id_jobs"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_insight_months_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "organization_id", "job_id", "month", name=op.f("pk_insight_months")
+        ),
+    )
+    op.create_table(
+        "check_tallies",
+        sa.Column("feedback_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("risky", sa.Integer(), nullable=False),
+        sa.Column("vague", sa.Integer(), nullable=False),
+        sa.Column("tone", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feedback_id"],
+            ["feedback.id"],
+            name=op.f("fk_check_tallies_feedback_id_feedback"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_check_tallies_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff_users.id"],
+            name=op.f("fk_check_tallies_staff_id_staff_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("feedback_id", name=op.f("pk_check_tallies")),
+    )
+    with op.batch_alter_table("check_tallies", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_check_tallies_organization_published",
+            ["organization_id", "published_at"],
+            unique=False,
+        )
+    op.create_table(
+        "check_tally_rules",
+        sa.Column("feedback_id", sa.Integer(), nullable=False),
+        sa.Column("rule", sa.String(length=60), nullable=False),
+        sa.Column("findings", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feedback_id"],
+            ["check_tallies.feedback_id"],
+            name=op.f("fk_check_tally_rules_feedback_id_check_tallies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("feedback_id", "rule", name=op.f("pk_check_tally_rules")),
+    )
+    op.create_table(
+        "insight_findings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("published", sa.Integer(), nullable=False),
+        sa.Column("risky", sa.Integer(), nullable=False),
+        sa.Column("vague", sa.Integer(), nullable=False),
+        sa.Column("tone", sa.Integer(), nullable=False),
+        sa.Column("rules", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_insight_findings_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff_users.id"],
+            name=op.f("fk_insight_findings_staff_id_staff_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_insight_findings")),
+    )
+    with op.batch_alter_table("insight_findings", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_insight_findings_organization_month", ["organization_id", "month"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("insight_findings", schema=None) as batch_op:
+        batch_op.drop_index("ix_insight_findings_organization_month")
+
+    op.drop_table("insight_findings")
+    op.drop_table("check_tally_rules")
+    with op.batch_alter_table("check_tallies", schema=None) as batch_op:
+        batch_op.drop_index("ix_check_tallies_organization_published")
+
+    op.drop_table("check_tallies")
+    op.drop_table("insight_months")
+    op.drop_table("insight_refreshes")
     op.drop_table("survey_wordings")
     with op.batch_alter_table("survey_answers", schema=None) as batch_op:
         batch_op.drop_index("ix_survey_answers_organization_period_job")

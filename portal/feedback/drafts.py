@@ -16,6 +16,7 @@ may (`readable_applications`); an application outside them is
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,6 +33,7 @@ from portal.concurrency import Conflict
 from portal.feedback.check import Draft, DraftItem, Finding, blocks_publishing, check_feedback
 from portal.feedback.completeness import Missing, missing_parts
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride, FeedbackState
+from portal.insights.models import CheckTally, CheckTallyRule
 from portal.settings import Settings
 from portal.timing.service import tell_candidate
 
@@ -435,6 +437,24 @@ async def publish_version(
         overridden = True
     feedback.state = FeedbackState.PUBLISHED
     feedback.published_at = now
+    # What the check found, by the version's writer: the insights' coaching table.
+    severities = Counter(finding.severity for finding in findings)
+    db.add(
+        CheckTally(
+            feedback_id=feedback.id,
+            organization_id=organization_id,
+            staff_id=stored.created_by_staff_id,
+            published_at=now,
+            risky=severities["risky"],
+            vague=severities["vague"],
+            tone=severities["tone"],
+        )
+    )
+    await db.flush()
+    db.add_all(
+        CheckTallyRule(feedback_id=feedback.id, rule=rule[:60], findings=count)
+        for rule, count in Counter(finding.rule for finding in findings).items()
+    )
     await db.flush()
     await keep_requirements_as_published(db, feedback_ids=[feedback.id])
     audit.record(

@@ -97,6 +97,7 @@ async def _page_context(
             actor=actor,
             application_id=page.application_id,
             secret_key=portal(request).settings.secret_key.get_secret_value(),
+            now=utcnow(),
         ),
         "survey_done": request.query_params.get("survey", ""),
     }

@@ -52,6 +52,8 @@ async def answer(request: Request) -> Response:
             )
     except service.NotAnswerable:
         raise HTTPException(404) from None
+    except service.AnswerClosed:
+        return redirect_page(request, page + "?survey=closed#survey")
     return redirect_page(request, page + "?survey=thanks#survey")
 
 

@@ -83,22 +83,42 @@ class SurveyPanel:
     helpfulness: int | None  # the candidate's answer so far, if any
     fairness: int | None
     comment: str
+    closed: bool = False  # given in a month that has ended: it can no longer change
 
 
 async def load_panel(
-    db: AsyncSession, *, actor: Candidate, application_id: int, secret_key: str
+    db: AsyncSession,
+    *,
+    actor: Candidate,
+    application_id: int,
+    secret_key: str,
+    now: dt.datetime,
 ) -> SurveyPanel:
     wording = await wording_of(db, organization_id=actor.organization_id)
     row = (
         await db.execute(
-            select(SurveyAnswer.helpfulness, SurveyAnswer.fairness, SurveyAnswer.comment).where(
-                SurveyAnswer.answer_key == answer_key(secret_key, application_id)
-            )
+            select(
+                SurveyAnswer.helpfulness,
+                SurveyAnswer.fairness,
+                SurveyAnswer.comment,
+                SurveyAnswer.period,
+            ).where(SurveyAnswer.answer_key == answer_key(secret_key, application_id))
         )
     ).one_or_none()
     if row is None:
         return SurveyPanel(application_id, wording, None, None, "")
-    return SurveyPanel(application_id, wording, row.helpfulness, row.fairness, row.comment or "")
+    return SurveyPanel(
+        application_id,
+        wording,
+        row.helpfulness,
+        row.fairness,
+        row.comment or "",
+        closed=row.period != month_of(now),
+    )
+
+
+class AnswerClosed(Exception):
+    """The answer was given in a month that has ended: it can no longer change."""
 
 
 class NotAnswerable(LookupError):
@@ -148,11 +168,14 @@ async def answer(
     row = await db.scalar(select(SurveyAnswer).where(SurveyAnswer.answer_key == key))
     new = row is None
     if row is None:
-        row = SurveyAnswer(answer_key=key)
+        row = SurveyAnswer(answer_key=key, period=month_of(now))
         db.add(row)
+    elif row.period != month_of(now):
+        # Staff see a month's answers once it has ended; changing one then would let
+        # two views of the same month, before and after, tell one answer apart.
+        raise AnswerClosed(application_id)
     row.organization_id = found.organization_id
     row.job_id = found.job_id
-    row.period = month_of(now)
     row.helpfulness = helpfulness
     row.fairness = fairness
     row.comment = comment.strip() or None
