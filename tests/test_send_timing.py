@@ -479,3 +479,21 @@ async def test_recruiters_hear_once_a_day_of_candidates_waiting_too_long(
     async with unit_of_work(sessions) as db:
         later = now + dt.timedelta(days=1)
         assert await untold.send_untold_digests(db, settings=settings, now=later) == 0
+
+
+async def test_a_scheduled_email_is_not_sent_again_after_a_resend_by_hand(
+    client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    world = await make_world(sessions)
+    await _berlin_defaults(sessions, world)
+    await _tell(sessions, settings, world, SATURDAY)
+    staff = await desk(client, sessions, world=world)
+    resent = await staff.post(f"/staff/applications/{world.application_id}/links")
+    assert resent.status_code == 303
+    assert await _invitations(sessions, world) == 1
+    async with unit_of_work(sessions) as db:
+        assert not await delivery.deliver_scheduled(
+            db, application_id=world.application_id, settings=settings, now=MONDAY_NINE
+        )
+    assert await _invitations(sessions, world) == 1
+    assert (await _send_row(sessions, world)).state == SendState.SENT

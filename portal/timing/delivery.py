@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.access.models import AccessLink, LinkPurpose
 from portal.access.service import send_invitation
 from portal.settings import Settings
 from portal.timing.models import FeedbackSend, SendState
@@ -48,6 +49,18 @@ async def deliver_scheduled(
     if row is None or row.state != SendState.SCHEDULED:
         return False
     if row.send_at is not None and row.send_at > now:
+        return False
+    # A recruiter who pressed "Re-send the invitation" meanwhile sent one already.
+    sent_by_hand = await db.scalar(
+        select(func.min(AccessLink.created_at)).where(
+            AccessLink.application_id == application_id,
+            AccessLink.purpose == LinkPurpose.INVITATION,
+        )
+    )
+    if sent_by_hand is not None:
+        row.state = SendState.SENT
+        row.sent_at = sent_by_hand
+        await db.flush()
         return False
     await send_and_record(db, row, settings=settings, now=now)
     return True
