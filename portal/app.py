@@ -44,12 +44,14 @@ from portal.db import (
 from portal.feedback import routes as feedback
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
+from portal.insights import routes as insights
 from portal.jobs.service import queue_depths
 from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from portal.metrics import Metrics, MetricsMiddleware, authorized
 from portal.orgs import routes as orgs
+from portal.orgs import sending_routes as org_sending
 from portal.paths import STATIC_DIR, STATIC_PATH
 from portal.pdf.renderer import PdfRenderer
 from portal.pool import routes as pool
@@ -69,6 +71,7 @@ from portal.staff import people_routes as people
 from portal.staff import profile_routes as profile
 from portal.staff import routes as staff
 from portal.staff.oidc import SingleSignOn
+from portal.survey import routes as survey
 from portal.threads import staff_routes as threads
 from portal.threads.abuse import assess_message
 from portal.threads.nav import NavCountsMiddleware
@@ -93,6 +96,7 @@ from portal.workspace.bulk_routes import routes as bulk_routes
 from portal.workspace.editor import routes as editor_routes
 from portal.workspace.rejection_routes import routes as rejection_routes
 from portal.workspace.routes import routes as workspace_routes
+from portal.workspace.sending_routes import routes as sending_routes
 
 READY_TIMEOUT_SECONDS = 1.5
 NO_STORE = {"cache-control": "no-store"}
@@ -220,6 +224,7 @@ def route_table() -> list[BaseRoute]:
                 *feedback.candidate_routes,
                 *pool.candidate_routes,
                 *privacy.candidate_routes,
+                *survey.candidate_routes,
             ],
             guard=CANDIDATE,
         ),
@@ -257,6 +262,8 @@ def route_table() -> list[BaseRoute]:
                             *editor_routes,
                             *rejection_routes,
                             *bulk_routes,
+                            *sending_routes,
+                            *insights.routes,
                             *threads.routes,
                             *pool_staff.routes,
                             *import_routes,
@@ -272,6 +279,8 @@ def route_table() -> list[BaseRoute]:
                             *people.admin_routes,
                             *audit.admin_routes,
                             *orgs.admin_routes,
+                            *org_sending.admin_routes,
+                            *survey.admin_routes,
                             *threads.admin_routes,
                             *pool_staff.admin_routes,
                             *postings.admin_routes,

@@ -350,6 +350,7 @@ _OUR_OWN = frozenset(
         "one_line",
         "slug",
         "time_zone",
+        "send_window",
     }
 )
 

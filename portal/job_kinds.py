@@ -7,12 +7,14 @@ the module here.
 from portal.access import jobs as access_jobs
 from portal.ats import jobs as ats_jobs
 from portal.auth import jobs as auth_jobs
+from portal.insights import jobs as insight_jobs
 from portal.jobs import housekeeping
 from portal.mail import jobs as mail_jobs
 from portal.pool import jobs as pool_jobs
 from portal.privacy import jobs as privacy_jobs
 from portal.staff import jobs as staff_jobs
 from portal.threads import jobs as thread_jobs
+from portal.timing import jobs as timing_jobs
 from portal.webhooks import jobs as webhook_jobs
 
 __all__ = [
@@ -20,10 +22,12 @@ __all__ = [
     "ats_jobs",
     "auth_jobs",
     "housekeeping",
+    "insight_jobs",
     "mail_jobs",
     "pool_jobs",
     "privacy_jobs",
     "staff_jobs",
     "thread_jobs",
+    "timing_jobs",
     "webhook_jobs",
 ]

@@ -9,6 +9,13 @@ from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import Base
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride
 from portal.imports.models import ImportUpload
+from portal.insights.models import (
+    CheckTally,
+    CheckTallyRule,
+    InsightFindings,
+    InsightMonth,
+    InsightRefresh,
+)
 from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
@@ -17,7 +24,9 @@ from portal.privacy.models import DataRequest, LegalHold
 from portal.security.models import Session
 from portal.security.ratelimit_storage import RateLimitHit
 from portal.staff.models import StaffInvitation, StaffSignInFailure, StaffUser
+from portal.survey.models import SurveyAnswer, SurveyWording
 from portal.threads.models import CandidateBlock, InternalNote, Message, SavedAnswer, Thread
+from portal.timing.models import FeedbackSend, SendSettings
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -33,12 +42,18 @@ __all__ = [
     "Base",
     "Candidate",
     "CandidateBlock",
+    "CheckTally",
+    "CheckTallyRule",
     "DataRequest",
     "Feedback",
     "FeedbackItem",
     "FeedbackOverride",
+    "FeedbackSend",
     "IdempotentRequest",
     "ImportUpload",
+    "InsightFindings",
+    "InsightMonth",
+    "InsightRefresh",
     "InternalNote",
     "Job",
     "KeptForm",
@@ -53,10 +68,13 @@ __all__ = [
     "RateLimitHit",
     "Requirement",
     "SavedAnswer",
+    "SendSettings",
     "Session",
     "StaffInvitation",
     "StaffSignInFailure",
     "StaffUser",
+    "SurveyAnswer",
+    "SurveyWording",
     "Thread",
     "WebhookDelivery",
     "WebhookEndpoint",

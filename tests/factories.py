@@ -19,6 +19,18 @@ from portal.orgs.models import Organization
 from portal.security.sessions import start_session
 from portal.staff.models import StaffUser
 from portal.staff.passwords import hash_password
+from portal.timing.models import SendSettings
+
+
+def always_open(organization_id: int) -> SendSettings:
+    """A send window that never closes."""
+    return SendSettings(
+        organization_id=organization_id,
+        days=[1, 2, 3, 4, 5, 6, 7],
+        start_minute=0,
+        end_minute=24 * 60,
+        holidays=[],
+    )
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,10 @@ async def _organization(db: AsyncSession, slug: str) -> Organization:
             accent_colour="#224466",
         )
         db.add(org)
+        await db.flush()
+        # Tests publish at any hour: these organizations' send window never closes
+        # (tests/test_send_timing.py sets its own).
+        db.add(always_open(org.id))
         await db.flush()
     return org
 

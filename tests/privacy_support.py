@@ -20,10 +20,13 @@ from starlette.applications import Starlette
 
 from portal.ats.models import AtsEvent
 from portal.audit.models import AuditEvent
+from portal.candidates.models import Application
 from portal.db import Base, unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.imports.models import ImportUpload
 from portal.settings import Settings
+from portal.survey.models import SurveyAnswer
+from portal.survey.service import answer_key
 from portal.threads.models import Message
 from portal.webhooks.models import WebhookEndpoint
 from tests.factories import CSRF_FIELD, World, csrf_token, make_world, sign_in
@@ -138,6 +141,22 @@ async def seed(
                 url="https://hooks.example.com/afterword",
                 event_types=["candidate.erased"],
                 secret="whsec_" + "A" * 32,
+            )
+        )
+        # Their answer to the survey under the feedback, its comment naming them.
+        db.add(
+            SurveyAnswer(
+                organization_id=dana.organization_id,
+                job_id=await db.scalar(
+                    select(Application.job_id).where(Application.id == dana.application_id)
+                ),
+                period=now.date().replace(day=1),
+                helpfulness=4,
+                fairness=5,
+                comment=f"{NAME} found this useful",
+                answer_key=answer_key(
+                    app.state.portal.settings.secret_key.get_secret_value(), dana.application_id
+                ),
             )
         )
         # An audit record whose words name them (a reason typed by staff).

@@ -72,6 +72,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "queue_url": "https://feedback.example.org/staff/queue",
         "profile_url": "https://feedback.example.org/staff/profile",
     },
+    "staff_untold": {
+        "entries": [
+            {
+                "candidate_name": "Eve Example",
+                "job_title": "Data Analyst",
+                "waiting_days": 6,
+                "scheduled_on": "9 March 2026, 09:00",
+                "url": "https://feedback.example.org/staff/applications/7",
+            }
+        ],
+        "days": 5,
+        "count": 1,
+        "more": 0,
+        "applications_url": "https://feedback.example.org/staff/applications",
+    },
     "pool_welcome": {
         "consent_text": (
             "Northwind Labs may keep your name, email address and résumé so we can contact you "
@@ -117,6 +132,7 @@ KEY_LINKS: dict[str, tuple[str, ...]] = {
     "reply": ("link",),
     "staff_question": ("thread_url", "queue_url", "profile_url"),
     "staff_digest": ("queue_url", "profile_url"),
+    "staff_untold": ("applications_url",),
     "pool_welcome": ("manage_url", "leave_url"),
     "pool_renewal": ("renew_url", "leave_url"),
     "pool_job_invitation": ("apply_url", "leave_url"),

@@ -310,11 +310,12 @@ async def test_templates_are_read_again_from_disk_only_in_development(
             await app.state.portal.pdf.aclose()
 
 
-async def test_the_page_with_its_pool_panel_costs_two_statements(
+async def test_the_page_with_its_pool_panel_costs_three_statements(
     app: Any, client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
-    """The busiest page reads who is signed in, then the page, its conversation and
-    the talent-pool panel in one statement (bench/run.py measures what that saves)."""
+    """The busiest page reads who is signed in; the page, its conversation and the
+    talent-pool panel in one statement; and the survey under it in another
+    (bench/run.py measures what each costs)."""
     world = await make_world(sessions)
     await offer_pool(sessions, world)
     await sign_in(client, sessions, world)
@@ -333,5 +334,6 @@ async def test_the_page_with_its_pool_panel_costs_two_statements(
         event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200
     assert 'id="pool"' in response.text and "Join the talent pool" in response.text
+    assert "How helpful was this feedback?" in response.text
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 2, statements
+    assert len(reads) == 3, statements

@@ -288,10 +288,10 @@ async def test_one_bad_row_imports_nothing_and_a_failure_midway_leaves_nothing(
     # Every row valid, but the last step fails: the transaction takes everything back.
     rows[29]["email"] = "p29@example.com"
 
-    async def failing(*args: object, **kwargs: object) -> str:
+    async def failing(*args: object, **kwargs: object) -> None:
         raise RuntimeError("mail queue unavailable")
 
-    monkeypatch.setattr(service, "send_invitation", failing)
+    monkeypatch.setattr(service, "tell_candidate", failing)
     with pytest.raises(RuntimeError):
         await run(sessions, settings, world, csv_bytes(rows), publish=True)
     assert await state(sessions) == before

@@ -44,6 +44,8 @@ NOT_OWNED = {
     "ats": "an applicant tracking system's name (greenhouse, lever, ashby), not a record",
     "organization": "an incoming webhook names its organization by slug; its signature, "
     "checked with that organization's secret, is the credential",
+    "table": "names one of the insights dashboard's tables, not a record (its filters are "
+    "scoped by the dashboard, tests/test_insights.py)",
 }
 
 

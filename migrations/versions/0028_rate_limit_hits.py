@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0028_rate_limit_hits"
-down_revision: str | None = "0026_privacy"
+down_revision: str | None = "0027_insights"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -282,6 +282,18 @@ def _settings_changed(details: Details) -> Said:
     }
 
 
+def _send_window_changed(details: Details) -> Said:
+    return "{actor} changed {settings:the send window}: {fields}", {"fields": _fields(details)}
+
+
+def _sent_now(details: Details) -> Said:
+    return (
+        "{actor} sent the invitation to the feedback on {application} outside the send "
+        "window, giving the reason {reason}",
+        {"reason": _quoted(details.get("reason", ""))},
+    )
+
+
 def _pool_settings_changed(details: Details) -> Said:
     return "{actor} changed {pool_settings:the talent-pool settings}: {fields}", {
         "fields": _fields(details)
@@ -454,6 +466,14 @@ SENTENCES: dict[str, Sentence] = {
     "feedback.check_overridden": _check_overridden,
     "feedback.published": "{actor} published feedback on {application}",
     "feedback.imported": _imported,
+    # When candidates hear (portal.timing).
+    "feedback.send_scheduled": "{actor} published feedback on {application} outside the "
+    "send window: the invitation waits for it to open",
+    "feedback.sent_now": _sent_now,
+    "feedback.call_done": "{actor} called the candidate of {application} before their email",
+    "organization.send_window_changed": _send_window_changed,
+    # The survey under the feedback (portal.survey); answering it is never audited.
+    "survey.wording_changed": "{actor} changed the wording of the survey under the feedback",
     # Settings (portal.orgs, portal.pool).
     "organization.created": "{actor} created the organization {organization}",
     "organization.settings_changed": _settings_changed,

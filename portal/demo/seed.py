@@ -38,6 +38,7 @@ from portal.staff.passwords import hash_password
 from portal.threads.abuse import assess_message
 from portal.threads.models import AuthorKind, Message, Thread, ThreadState
 from portal.threads.working_days import reply_due
+from portal.timing.models import SendSettings
 
 # An employer and a recruitment agency (DESIGN §7).
 DEMO_ORGANIZATIONS: tuple[DemoOrganization, ...] = (ORGANIZATION, AGENCY)
@@ -65,6 +66,17 @@ async def seed_demo(
     )
     db.add(org)
     await db.flush()
+    # The demo sends at any hour, so that what you publish in it arrives at once;
+    # its admins can set a real send window in the settings (portal.timing).
+    db.add(
+        SendSettings(
+            organization_id=org.id,
+            days=[1, 2, 3, 4, 5, 6, 7],
+            start_minute=0,
+            end_minute=24 * 60,
+            holidays=[],
+        )
+    )
 
     jobs: dict[str, Job] = {}
     requirements: dict[tuple[str, str], Requirement] = {}

@@ -16,6 +16,7 @@ may (`readable_applications`); an application outside them is
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,7 +25,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access.service import send_invitation
 from portal.audit import service as audit
 from portal.auth import Actor
 from portal.candidates.models import Application, Requirement
@@ -33,8 +33,10 @@ from portal.concurrency import Conflict
 from portal.feedback.check import Draft, DraftItem, Finding, blocks_publishing, check_feedback
 from portal.feedback.completeness import Missing, missing_parts
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride, FeedbackState
+from portal.insights.models import CheckTally, CheckTallyRule
 from portal.security.actors import ApiKey
 from portal.settings import Settings
+from portal.timing.service import tell_candidate
 from portal.webhooks import service as webhooks
 from portal.webhooks.events import published_event
 
@@ -487,6 +489,24 @@ async def publish_version(
         overridden = True
     feedback.state = FeedbackState.PUBLISHED
     feedback.published_at = now
+    # What the check found, by the version's writer: the insights' coaching table.
+    severities = Counter(finding.severity for finding in findings)
+    db.add(
+        CheckTally(
+            feedback_id=feedback.id,
+            organization_id=organization_id,
+            staff_id=stored.created_by_staff_id,
+            published_at=now,
+            risky=severities["risky"],
+            vague=severities["vague"],
+            tone=severities["tone"],
+        )
+    )
+    await db.flush()
+    db.add_all(
+        CheckTallyRule(feedback_id=feedback.id, rule=rule[:60], findings=count)
+        for rule, count in Counter(finding.rule for finding in findings).items()
+    )
     await db.flush()
     await keep_requirements_as_published(db, feedback_ids=[feedback.id])
     actor_kind, actor_id = _who(actor, staff_id)
@@ -509,12 +529,15 @@ async def publish_version(
         data=published_event(application_id=application_id, version=version, now=now),
         now=now,
     )
-    await send_invitation(
+    # The first publishing tells the candidate, as the send window allows; a later
+    # one sends nothing again (portal.timing).
+    await tell_candidate(
         db,
         application_id=application_id,
         settings=settings,
         now=now,
-        created_by_staff_id=staff_id,
+        staff_id=staff_id,
+        ip_hash=ip_hash,
     )
     return True
 

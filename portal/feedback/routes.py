@@ -23,6 +23,8 @@ from portal.pdf.summary import summary_view
 from portal.pool import panel as talent_pool
 from portal.routing import keeps_typed
 from portal.security.actors import Candidate
+from portal.survey import service as survey
+from portal.survey.service import survey_link
 from portal.threads import service as threads
 from portal.threads.forms import QuestionForm, one_newline
 from portal.threads.service import ThreadHead
@@ -94,6 +96,14 @@ async def _page_context(
         "thread": thread,
         "form": form or FormState(),
         "pool": _pool_done(request, pool),
+        "survey": await survey.load_panel(
+            db,
+            actor=actor,
+            application_id=page.application_id,
+            secret_key=portal(request).settings.secret_key.get_secret_value(),
+            now=utcnow(),
+        ),
+        "survey_done": request.query_params.get("survey", ""),
     }
 
 
@@ -181,7 +191,13 @@ async def feedback_pdf(request: Request) -> Response:
     async with db_reads(request) as db:
         page = await load_feedback_view(db, actor=actor, application_id=_application_id(request))
         if page is not None:
-            page = await summary_view(db, page, actor=actor)
+            link = survey_link(portal(request).settings, page.application_id)
+            page = await summary_view(
+                db,
+                page,
+                actor=actor,
+                survey_url=link,
+            )
     if page is None:
         return await not_found(request, LookupError(_application_id(request)))
     return await summary_download(request, page)

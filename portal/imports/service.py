@@ -34,7 +34,6 @@ import anyio
 from sqlalchemy import Row, Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access.service import send_invitation
 from portal.audit import service as audit
 from portal.candidates.decisions import decided_at
 from portal.candidates.models import (
@@ -59,6 +58,7 @@ from portal.imports.format import (
 )
 from portal.orgs.models import Organization
 from portal.settings import Settings
+from portal.timing.service import tell_candidate
 from portal.webhooks import service as webhooks
 from portal.webhooks.events import published_event
 
@@ -425,15 +425,17 @@ async def apply_import(
     if plan.publish:
         for target in writing:
             assert target.application_id is not None
-            await send_invitation(
+            # As the send window allows (portal.timing); nothing again for a
+            # candidate told before.
+            told = await tell_candidate(
                 db,
                 application_id=target.application_id,
                 settings=settings,
                 now=now,
-                created_by_staff_id=staff_id,
+                staff_id=staff_id,
                 ip_hash=ip_hash,
             )
-            emails += 1
+            emails += told is not None
             advance()
         await webhooks.emit_many(
             db,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,6 +19,8 @@ from portal.orgs.colours import COLOUR, MIN_CONTRAST, carries_white_text
 from portal.orgs.forms import LABELS, OrganizationSettingsForm
 from portal.orgs.models import Organization
 from portal.security.actors import Staff
+from portal.timing import service as timing
+from portal.timing.window import DAY_NAMES
 from portal.web import (
     client_ip_hash,
     conflict_page,
@@ -48,7 +51,7 @@ async def branding_css(request: Request) -> Response:
     )
 
 
-def _context(actor: Staff, org: Organization, **more: Any) -> dict[str, Any]:
+def settings_context(actor: Staff, org: Organization, **more: Any) -> dict[str, Any]:
     return {
         "staff": actor,
         "organization_name": org.display_name,
@@ -59,12 +62,27 @@ def _context(actor: Staff, org: Organization, **more: Any) -> dict[str, Any]:
     }
 
 
+async def send_window_context(
+    db: AsyncSession, actor: Staff, form: FormState | None = None
+) -> dict[str, Any]:
+    """The send window's part of the settings page (portal.timing)."""
+    current = await timing.timing_of(db, organization_id=actor.organization_id)
+    return {
+        "send_form": form or FormState(values=timing.form_values(current)),
+        "send_zone": current.window.zone.key,
+        "day_names": DAY_NAMES,
+        "send_saved": False,
+    }
+
+
 async def settings_page(request: Request) -> Response:
     actor = admin_of(request)
     async with db_session(request) as db:
         org = await service.current_settings(db, organization_id=actor.organization_id)
         form = FormState(values=service.form_values(org))
-        context = _context(actor, org, form=form, saved="saved" in request.query_params)
+        context = settings_context(actor, org, form=form, saved="saved" in request.query_params)
+        context |= await send_window_context(db, actor)
+        context["send_saved"] = "send_saved" in request.query_params
     return render(request, "staff/settings.html", context, headers=NO_STORE)
 
 
@@ -74,7 +92,8 @@ async def save_settings(request: Request) -> Response:
     actor = admin_of(request)
     async with db_session(request) as db:
         org = await service.current_settings(db, organization_id=actor.organization_id)
-        context = _context(actor, org, saved=False)
+        context = settings_context(actor, org, saved=False)
+        context |= await send_window_context(db, actor)
     changes = await parse_form(
         request,
         OrganizationSettingsForm,

@@ -36,6 +36,8 @@ class SummaryView(FeedbackView):
     pool_status: str = ""
     # When the candidate's talent-pool consent ends, while they are a member.
     pool_member_until: dt.datetime | None = None
+    # The closing line's link to "Was this helpful?" on the feedback page (portal.survey).
+    survey_url: str = ""
 
 
 async def answered_questions(
@@ -88,7 +90,9 @@ def pool_status(membership: Membership | None, organization: str) -> str:
     return f"Your place in the {organization} talent pool ended on {ended}."
 
 
-async def summary_view(db: AsyncSession, page: FeedbackView, *, actor: Actor) -> FeedbackView:
+async def summary_view(
+    db: AsyncSession, page: FeedbackView, *, actor: Actor, survey_url: str = ""
+) -> FeedbackView:
     """What the PDF shows, for the candidate and for staff alike: the feedback view
     (read by `actor`), with the answered questions of the application's thread and,
     when the feedback offers the pool, the candidate's place in it. Only what
@@ -99,10 +103,10 @@ async def summary_view(db: AsyncSession, page: FeedbackView, *, actor: Actor) ->
         panel = await application_panel(db, actor=actor, application_id=page.application_id)
         membership = panel.membership if panel else None
     status = pool_status(membership, page.branding.display_name)
-    if not questions and not status:
+    if not questions and not status and not survey_url:
         return page
     until = membership.expires_at if membership and membership.active else None
-    return with_extras(page, questions, status, pool_member_until=until)
+    return with_extras(page, questions, status, pool_member_until=until, survey_url=survey_url)
 
 
 def with_extras(
@@ -111,6 +115,7 @@ def with_extras(
     status: str,
     *,
     pool_member_until: dt.datetime | None = None,
+    survey_url: str = "",
 ) -> SummaryView:
     """The feedback view with the answered questions and the pool status filled in."""
     fields = {f.name: getattr(page, f.name) for f in dataclasses.fields(FeedbackView)}
@@ -119,4 +124,5 @@ def with_extras(
         answered_questions=questions,
         pool_status=status,
         pool_member_until=pool_member_until,
+        survey_url=survey_url,
     )

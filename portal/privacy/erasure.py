@@ -39,6 +39,8 @@ from portal.pool.panel import add_months
 from portal.privacy.export import mail_to_candidate, whose
 from portal.privacy.models import DataRequest, ErasureCause, LegalHold
 from portal.settings import Settings
+from portal.survey.models import SurveyAnswer
+from portal.survey.service import answer_key
 from portal.threads.models import AuthorKind, Message
 from portal.webhooks.service import emit
 
@@ -237,6 +239,15 @@ async def erase_candidate(
                 ),
                 else_=AtsEvent.state,
             ),
+        )
+    )
+    # Their answers to "Was this helpful?", found by the keyed hash of each application.
+    secret = settings.secret_key.get_secret_value()
+    await db.execute(
+        delete(SurveyAnswer).where(
+            SurveyAnswer.answer_key.in_(
+                [answer_key(secret, application_id) for application_id in found.application_ids]
+            )
         )
     )
     # The API's answers kept for its clients' retries (a day at most) that name them.

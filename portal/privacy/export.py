@@ -32,6 +32,7 @@ from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, P
 from portal.privacy.models import DataRequest
 from portal.security.models import Session
 from portal.threads.models import AuthorKind, CandidateBlock, Message, MessageState, Thread
+from portal.timing.models import FeedbackSend
 
 SCHEMA = "afterword.candidate-export"
 SCHEMA_VERSION = 1
@@ -153,6 +154,9 @@ EXPORTED: dict[str, Finder] = {
     "background_jobs": _mail_to,
     "audit_events": _rows_of(AuditEvent, audit_about),
     "data_requests": _rows_of(DataRequest, lambda w: DataRequest.candidate_id == w.candidate_id),
+    "feedback_sends": _rows_of(
+        FeedbackSend, lambda w: FeedbackSend.application_id.in_(w.application_ids)
+    ),
 }
 
 # Tables with none of the candidate's own rows, or whose rows of theirs are withheld,
@@ -181,6 +185,18 @@ NOT_THEIRS: dict[str, str] = {
     "api_keys": "the employer's keys for its own systems",
     "api_idempotent_requests": "the answers the API keeps a day for its clients' retries "
     "(what they say of the candidate is in applications; erasure cuts the candidate out)",
+    "send_settings": "the employer's send window",
+    "survey_wordings": "the employer's survey questions",
+    "survey_answers": "kept apart from anyone's identity: only a keyed hash of the "
+    "application finds an answer again, and the candidate sees theirs under their feedback "
+    "(erasure deletes it)",
+    "check_tallies": "withheld: what the feedback check found in each version, for coaching "
+    "the employer's writers",
+    "check_tally_rules": "withheld: what the feedback check found in each version, for "
+    "coaching the employer's writers",
+    "insight_months": "counts by job and month, in groups of several candidates",
+    "insight_findings": "counts by writer and month, of the feedback check's findings",
+    "insight_refreshes": "when the employer's figures were last worked out",
     "rate_limit_hits": "a count of recent requests under a one-way hash of an address or a "
     "link, gone within the hour: nothing that names anyone",
 }

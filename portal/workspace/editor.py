@@ -24,6 +24,7 @@ from portal.forms import MAX_ROWS_INDEX, FormState, parse_number, read_form
 from portal.pool import panel as talent_pool
 from portal.routing import keeps_typed
 from portal.security.actors import Staff
+from portal.survey import service as survey
 from portal.threads import service as threads
 from portal.web import (
     client_ip_hash,
@@ -381,6 +382,8 @@ async def _preview_context(request: Request, actor: Staff, application_id: int) 
             pool = await talent_pool.application_panel(
                 db, actor=actor, application_id=application_id
             )
+        # "Was this helpful?" as the candidate is asked it, unanswered (never their answer).
+        wording = await survey.wording_of(db, organization_id=actor.organization_id)
     form = form_from_draft(stored.draft, version=stored.version, requirements=requirements)
     result = check(built_from_stored(stored.draft, requirements=requirements), form.values)
     context.update(
@@ -392,6 +395,7 @@ async def _preview_context(request: Request, actor: Staff, application_id: int) 
         form=FormState(),
         thread=thread,
         pool=pool,
+        survey=survey.SurveyPanel(application_id, wording, None, None, ""),
         missing=(),
     )
     return context

@@ -19,6 +19,9 @@ from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
 from portal.pdf.summary import summary_view
 from portal.security.actors import Staff
+from portal.survey.service import survey_link
+from portal.timing import service as timing
+from portal.timing.untold import untold_days
 from portal.web import (
     client_ip_hash,
     db_session,
@@ -40,7 +43,11 @@ DONE = {
     "revoked": "The link no longer works.",
     "saved": "Saved as a new version.",
     "unchanged": "Nothing had changed, so no new version was saved.",
-    "published": "Published. The candidate can read it, and their invitation email is queued.",
+    "published": "Published. The candidate can read it; when their email goes is shown below.",
+    # The send window's actions (portal.workspace.sending_routes).
+    "sent_now": "Sent now: the invitation email is queued, with your reason on record.",
+    "called_sent": "Call ticked off: the invitation email is queued.",
+    "called_scheduled": "Call ticked off: the invitation email goes when the send window opens.",
     # After a rejection added by hand (portal.workspace.rejection_routes).
     "added": "Rejection added. Write the feedback now or later: the candidate hears nothing "
     "until it is published.",
@@ -97,6 +104,7 @@ async def applications_page(
         "sorts": SORT_WORDS,
         "bulk": bulk or FormState(),
         "bulk_max": BULK_MAX,
+        "now": utcnow(),
     }
     return render(
         request,
@@ -117,12 +125,16 @@ async def application_context(
                 db, actor=actor, application_id=application_id
             )
             scorecards = await ats.scorecards_for(db, actor=actor, application_id=application_id)
+            sending = await timing.send_status(db, actor=actor, application_id=application_id)
     except service.ApplicationNotFound:
         raise HTTPException(404) from None
     return {
         "staff": actor,
         "application": detail,
         "scorecards": scorecards,
+        "sending": sending,
+        "untold_days": untold_days(detail.decided_at, utcnow()),
+        "send_form": FormState(),
         "now": utcnow(),
         "done": DONE.get(request.query_params.get("done", "")),
         "error": "",
@@ -156,7 +168,13 @@ async def summary_pdf(request: Request) -> Response:
         if page is None:
             raise HTTPException(404)
         # The same document the candidate downloads, answered questions and pool included.
-        page = await summary_view(db, page, actor=actor)
+        link = survey_link(portal(request).settings, page.application_id)
+        page = await summary_view(
+            db,
+            page,
+            actor=actor,
+            survey_url=link,
+        )
     return await summary_download(request, page)
 
 

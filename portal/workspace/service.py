@@ -27,6 +27,7 @@ from portal.security.actors import Staff
 from portal.settings import Settings
 from portal.staff.models import StaffUser as StaffName
 from portal.threads.queue import colleagues
+from portal.timing.untold import told, untold_days
 from portal.workspace.drafting import Requirement
 from portal.workspace.forms import ApplicationFilter, FeedbackFilter, Sort
 
@@ -72,10 +73,16 @@ class ListedApplication:
     feedback_state: FeedbackFilter  # of the newest version: none, draft, published
     ever_published: bool
     assignee_name: str | None
+    told: bool  # an invitation went to the candidate
 
     @property
     def stage_name(self) -> str:
         return STAGE_NAMES[self.stage]
+
+    def untold_days(self, now: dt.datetime) -> int | None:
+        """The "decided but not told" clock: whole days since the decision, while
+        no invitation has gone."""
+        return None if self.told else untold_days(self.decided_at, now)
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,7 @@ async def list_applications(
             state,
             _ever_published().label("ever_published"),
             assignee.name.label("assignee_name"),
+            told().label("told"),
         )
         .outerjoin(assignee, assignee.id == Application.assignee_staff_id)
         .order_by(*_ORDER[filters.sort])

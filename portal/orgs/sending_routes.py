@@ -1,0 +1,62 @@
+"""The send window's part of the admins' settings page (portal.timing): saving it."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.auth.areas import admin_of
+from portal.concurrency import Conflict
+from portal.forms import FormState, read_form
+from portal.orgs import service
+from portal.orgs.routes import NO_STORE, send_window_context, settings_context
+from portal.timing import service as timing
+from portal.timing.forms import SendSettingsForm, joined_days
+from portal.web import client_ip_hash, db_session, path_for, redirect_page, render
+
+
+async def save_send_window(request: Request) -> Response:
+    """Save the admin's send window (audited), or show what to fix (422), keeping
+    what was typed; a save that lost to a colleague's is shown theirs (409)."""
+    actor = admin_of(request)
+    data, typed = await read_form(request, SendSettingsForm, values=joined_days)
+    form: FormState | None = typed
+    status = 422
+    if data is not None:
+        try:
+            async with db_session(request) as db:
+                await timing.update_send_settings(
+                    db, actor=actor, changes=data, ip_hash=client_ip_hash(request)
+                )
+        except Conflict:
+            status = 409
+            form = None  # show what is saved now
+        else:
+            url = path_for(request, "staff.settings") + "?send_saved=1#send-window-message"
+            return redirect_page(request, url)
+    async with db_session(request) as db:
+        org = await service.current_settings(db, organization_id=actor.organization_id)
+        context = settings_context(
+            actor, org, saved=False, form=FormState(values=service.form_values(org))
+        )
+        context |= await send_window_context(db, actor, form)
+    if status == 409:
+        context["send_conflict"] = True
+    return render(
+        request,
+        "staff/settings.html",
+        context,
+        status_code=status,
+        headers=NO_STORE,
+    )
+
+
+admin_routes = [
+    Route(
+        "/settings/send-window",
+        save_send_window,
+        methods=["POST"],
+        name="staff.send_window_save",
+    )
+]

@@ -1,0 +1,1 @@
+"""\"Was this helpful?\": candidates rate their feedback, apart from their identity."""

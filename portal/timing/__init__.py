@@ -1,0 +1,1 @@
+"""When candidates hear: the send window, scheduled invitation emails, the call first."""
