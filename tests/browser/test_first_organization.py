@@ -212,6 +212,19 @@ def test_from_org_create_to_a_published_feedback(
     expect(page.get_by_role("status")).to_contain_text("Published.")
     check("published")
 
+    # A new organization tells candidates within its default send window (Monday to
+    # Thursday, 09:00 to 16:00 in its time zone): outside it, the application page
+    # says when the email goes, and the recruiter may send it now, saying why.
+    assert re.search(r"/staff/applications/\d+\?done=published$", page.url), page.url
+    sending = page.locator("#sending")
+    expect(sending).to_be_visible()
+    if sending.get_by_role("button", name="Send now").count():
+        expect(sending).to_contain_text("when the send window opens")
+        check("email scheduled")
+        sending.get_by_label("Send it now instead: why?").fill("Sam asked to hear today.")
+        sending.get_by_role("button", name="Send now").click()
+    expect(page.locator("#sending")).to_contain_text("The invitation email went on")
+
     # The candidate's email (sent by the server's own worker) opens the feedback.
     message = fresh.wait_for_mail(candidate_email)
     body = message.get_body(preferencelist=("plain",))

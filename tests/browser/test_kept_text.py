@@ -58,7 +58,7 @@ def test_a_question_sent_after_the_session_ended_waits_in_its_box(
     _end_session(page, demo)
     if js:
         mark_document(page)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
 
     if js:
         # In place: the message beside the form, the question still in its box.
@@ -91,7 +91,7 @@ def test_a_question_sent_after_the_session_ended_waits_in_its_box(
     expect(page.locator("#ask-restored")).to_contain_text("We kept the question you typed")
     _no_violations(page, js=js, open_page=open_page, where="the feedback page, restored")
     screenshot(page, f"kept-question-restored-{name}")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator("#conversation")).to_contain_text(question)
 
 

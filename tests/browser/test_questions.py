@@ -60,7 +60,7 @@ def test_a_question_is_answered_from_the_queue(
     question = f"What exactly did my answer lack? ({name} {uuid.uuid4().hex[:6]})"
     box = page.locator("#body")
     box.fill("")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator("#body-error")).to_have_text("Write your message first.")
     if js:
         box = page.locator("#body")
@@ -69,7 +69,7 @@ def test_a_question_is_answered_from_the_queue(
         mark_document(page)
     else:
         page.locator("#body").fill(question)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator("#conversation")).to_contain_text(question)
     expect(page.locator("#conversation")).to_contain_text("Waiting for a reply, expected by")
     if js:
