@@ -195,6 +195,14 @@ async def test_lists_page_with_an_opaque_cursor(
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cursor"
     too_many = await client.get("/api/v1/jobs?limit=100000", headers=auth(key))
     assert too_many.status_code == 400
+    # A filter holding a control character (NUL, which PostgreSQL cannot compare) is
+    # refused by name, on both databases.
+    for sent in ("gh%00app", "gh%0Aapp"):
+        refused = await client.get(f"/api/v1/applications?external_id={sent}", headers=auth(key))
+        assert refused.status_code == 400, sent
+        assert refused.json()["errors"][0]["field"] == "external_id"
+    found = await client.get("/api/v1/applications?external_id=gh-app", headers=auth(key))
+    assert found.status_code == 200 and found.json()["items"] == []
 
 
 async def test_a_job_is_updated_by_patch(client: httpx.AsyncClient, sessions: Sessions) -> None:

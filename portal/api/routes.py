@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +26,7 @@ from portal.api.forms import (
     ApplicationIn,
     ApplicationOut,
     ApplicationPage,
+    ExternalId,
     JobIn,
     JobOut,
     JobPage,
@@ -44,6 +45,12 @@ from portal.auth.areas import api_client_of
 from portal.db import unit_of_work, utcnow
 from portal.routing import needs_scope
 from portal.web import db_session, portal
+
+# An ATS id given in a query string, read by the same rule as in a body; the
+# document says the rule as a pattern (portal.forms.OneLine: no C0 or C1 control
+# character, no Unicode line or paragraph separator).
+EXTERNAL_ID: TypeAdapter[str] = TypeAdapter(ExternalId)
+ONE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]+$"
 
 M = TypeVar("M", bound=BaseModel)
 PREFIX = "/api/v1"
@@ -322,8 +329,8 @@ async def update_job(request: Request) -> Response:
             *PAGE,
             Query(
                 "external_id",
-                "Only the application with this ATS id.",
-                {"type": "string", "minLength": 1, "maxLength": 200},
+                "Only the application with this ATS id (one line: no control characters).",
+                {"type": "string", "minLength": 1, "maxLength": 200, "pattern": ONE_LINE_PATTERN},
             ),
         ),
     )
@@ -333,13 +340,19 @@ async def list_applications(request: Request) -> Response:
         cursor = api.read_cursor(request.query_params.get("cursor"))
         limit = api.read_limit(request.query_params.get("limit"))
         external_id = request.query_params.get("external_id")
-        if external_id is not None and not 1 <= len(external_id) <= 200:
-            raise ApiProblem(
-                400,
-                "external_id is 1 to 200 characters.",
-                kind="bad-filter",
-                errors=[{"field": "external_id", "message": "1 to 200 characters."}],
-            )
+        if external_id is not None:
+            # The same rule as an ATS id in a body (1 to 200 characters, one line: no
+            # control character, which PostgreSQL could not even compare).
+            try:
+                external_id = EXTERNAL_ID.validate_python(external_id)
+            except ValidationError as exc:
+                message = exc.errors()[0]["msg"]
+                raise ApiProblem(
+                    400,
+                    f"external_id: {message}",
+                    kind="bad-filter",
+                    errors=[{"field": "external_id", "message": message}],
+                ) from None
         items, after = await api.list_applications(
             db, actor=api_client_of(request), cursor=cursor, limit=limit, external_id=external_id
         )
