@@ -43,6 +43,9 @@ def _cases(strategy: st.SearchStrategy[Any]) -> list[Any]:
     @given(strategy)
     @settings(
         max_examples=EXAMPLES,
+        # The same cases on every run, so that a CI run fails for a change, not for
+        # a draw; a wider search: raise EXAMPLES locally.
+        derandomize=True,
         database=None,
         deadline=None,
         phases=[Phase.explicit, Phase.generate],
