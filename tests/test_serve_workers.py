@@ -93,7 +93,12 @@ async def test_processes_are_replaced_one_at_a_time_and_stop_gracefully(
         base = (await logged(SERVING, 1))[0]
         first = set(await logged(STARTED, 2))
         assert len(first) == 2  # two processes, one socket
-        async with httpx.AsyncClient(timeout=10) as client:
+        # A new connection per request, as a proxy opens to a process it has not used
+        # lately: a stopping process closes its idle keep-alive connections, and a
+        # request racing that close on a reused one fails whatever the server does
+        # (proxies retry those; docs/admin/deployment.md).
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=10, limits=fresh) as client:
             while (await client.get(f"{base}/readyz")).status_code != 200:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
             # A reload replaces both, each new one serving before an old one stops:
