@@ -240,6 +240,8 @@ def crawl_staff_pages(page: Page, visit: Callable[[str], None], *, limit: int = 
 
 
 def assert_no_horizontal_scroll(page: Page, what: str) -> None:
+    # A click that submits a form may still be loading the next page.
+    page.wait_for_load_state()
     scroll_width, inner_width = page.evaluate(
         "() => [document.documentElement.scrollWidth, window.innerWidth]"
     )

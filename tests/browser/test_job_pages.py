@@ -133,6 +133,7 @@ def test_an_admin_deletes_a_job_after_confirming(open_page: OpenPage, demo: Demo
     page.get_by_role("button", name="Create job").click()
     page.get_by_label("Short name").fill("A requirement with a rather long name to wrap")
     page.get_by_role("button", name="Add requirement").click()
+    expect(page.get_by_role("status")).to_have_text("Requirement added.")
     assert_no_horizontal_scroll(page, "a job's page")
     page.get_by_role("link", name="Delete this job…").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Delete “Job to delete”?")

@@ -125,6 +125,7 @@ def test_staff_workspace_fits_a_phone(open_page: OpenPage, demo: Demo) -> None:
     page.goto("/staff/applications")
     assert_no_horizontal_scroll(page, "the applications list")
     page.locator("#results th[scope=row] a").first.click()
+    page.wait_for_url(re.compile(r"/staff/applications/[^/?]+$"))
     assert_no_horizontal_scroll(page, "an application")
     page.goto(page.url + "/feedback")
     assert_no_horizontal_scroll(page, "the feedback editor")
