@@ -69,7 +69,7 @@ def _old_rows(connection: Connection) -> None:
         (5, "greenhouse", GREENHOUSE, "waiting", None),
         (6, "ashby", "{not json", "failed", 13),
     ]
-    for event_id, ats, body, state, application_id in events:
+    for event_id, ats, body, state, made in events:
         _insert(
             connection,
             "ats_events",
@@ -79,7 +79,7 @@ def _old_rows(connection: Connection) -> None:
             replay_key=f"key-{event_id}",
             body=body if isinstance(body, str) else json.dumps(body),
             state=state,
-            application_id=application_id,
+            application_id=made,
             message="",
             received_at=WHEN,
         )

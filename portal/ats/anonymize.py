@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,34 +130,50 @@ async def _drop_waiting(
     db: AsyncSession, *, event: AtsEvent, ats: Ats, external_id: str, now: dt.datetime
 ) -> int:
     """The person's rejections not made into applications yet (their job unmapped, or
-    still queued) would bring them back: they end here, their bodies cleared."""
+    still queued) would bring them back: they end here, their bodies cleared.
+
+    No row is locked to look: one being processed by another worker right now is
+    waited for by the UPDATE, which then finds it no longer waiting, and the
+    application it made is found by `candidates_of` afterwards. Another anonymization
+    is never written to, so two of them processed at once cannot wait on each other."""
     waiting = (
-        await db.scalars(
-            select(AtsEvent)
-            .where(
+        await db.execute(
+            select(AtsEvent.id, AtsEvent.body).where(
                 AtsEvent.organization_id == event.organization_id,
                 AtsEvent.ats == ats,
                 AtsEvent.id != event.id,
                 AtsEvent.state.in_([AtsEventState.RECEIVED, AtsEventState.WAITING]),
+                # A cheap first sieve: the id appears in the body somewhere.
+                AtsEvent.body.contains(external_id, autoescape=True),
             )
-            .with_for_update()
         )
     ).all()
     dropped = 0
-    for other in waiting:
+    for row in waiting:
         try:
-            read = adapters.read_event(ats, json.loads(other.body))
-        except (adapters.Unusable, ValueError):
+            read = adapters.read_event(ats, json.loads(row.body))
+        except (adapters.Unusable, ValueError, RecursionError):
             continue
-        if isinstance(read, adapters.Rejection) and read.candidate_id == external_id:
-            other.body = ANONYMIZED_EVENT_BODY
-            other.state = AtsEventState.IGNORED
-            other.message = (
-                f"Its candidate was anonymized in {ats.value.capitalize()} "
-                f"(event {event.id}) before it was used."
+        if not (isinstance(read, adapters.Rejection) and read.candidate_id == external_id):
+            continue
+        result = await db.execute(
+            update(AtsEvent)
+            .where(
+                AtsEvent.id == row.id,
+                AtsEvent.state.in_([AtsEventState.RECEIVED, AtsEventState.WAITING]),
             )
-            other.processed_at = now
-            dropped += 1
+            .values(
+                body=ANONYMIZED_EVENT_BODY,
+                state=AtsEventState.IGNORED,
+                message=(
+                    f"Its candidate was anonymized in {ats.value.capitalize()} "
+                    f"(event {event.id}) before it was used."
+                ),
+                processed_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        dropped += result.rowcount or 0  # type: ignore[attr-defined]
     return dropped
 
 
