@@ -334,3 +334,16 @@ async def test_a_rejection_still_waiting_for_its_job_is_dropped(
     assert mapped.status_code == 303 and "queued=0" in mapped.headers["location"]
     await _drain(worker)
     assert await _candidate_id(sessions, organization_id, EMAIL) is None
+
+
+def test_the_privacy_layer_registers_the_one_eraser() -> None:
+    from portal import job_kinds  # noqa: F401  (what every worker and the app import)
+    from portal.ats.anonymize import AnonymizedHook, on_anonymized
+    from portal.privacy.anonymized import erase_anonymized
+
+    assert on_anonymized.eraser is erase_anonymized
+    with pytest.raises(ValueError, match="already registered"):
+        on_anonymized.register(erase_anonymized)
+    # Without one, processing fails loudly (the job is retried): never a silent drop.
+    with pytest.raises(LookupError, match=r"import portal\.job_kinds"):
+        AnonymizedHook().eraser  # noqa: B018
