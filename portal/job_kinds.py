@@ -1,7 +1,9 @@
 """Every job kind, imported in one place so that every worker knows them all.
 
 A domain with background work declares its kinds in its own `jobs.py`; add
-the module here.
+the module here. So too what a job of a lower layer hands to a higher one: the
+eraser of candidates an ATS anonymized (`portal.privacy.anonymized`, registered
+with `portal.ats.anonymize.on_anonymized`).
 """
 
 from portal.access import jobs as access_jobs
@@ -11,6 +13,7 @@ from portal.insights import jobs as insight_jobs
 from portal.jobs import housekeeping
 from portal.mail import jobs as mail_jobs
 from portal.pool import jobs as pool_jobs
+from portal.privacy import anonymized as privacy_anonymized
 from portal.privacy import jobs as privacy_jobs
 from portal.staff import jobs as staff_jobs
 from portal.threads import jobs as thread_jobs
@@ -25,6 +28,7 @@ __all__ = [
     "insight_jobs",
     "mail_jobs",
     "pool_jobs",
+    "privacy_anonymized",
     "privacy_jobs",
     "staff_jobs",
     "thread_jobs",

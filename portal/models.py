@@ -2,7 +2,13 @@
 
 from portal.access.models import AccessLink
 from portal.api.models import ApiKey, IdempotentRequest
-from portal.ats.models import AtsConnection, AtsEvent, AtsJobMapping, AtsScorecard
+from portal.ats.models import (
+    AtsCandidate,
+    AtsConnection,
+    AtsEvent,
+    AtsJobMapping,
+    AtsScorecard,
+)
 from portal.audit.models import AuditEvent
 from portal.auth.models import KeptForm
 from portal.candidates.models import Application, Candidate, Job, Requirement
@@ -33,6 +39,7 @@ __all__ = [
     "AccessLink",
     "ApiKey",
     "Application",
+    "AtsCandidate",
     "AtsConnection",
     "AtsEvent",
     "AtsJobMapping",

@@ -1,4 +1,5 @@
-"""Each ATS's webhook, read into one shape: a rejection (or nothing to do).
+"""Each ATS's webhook, read into one shape: a rejection, an anonymization (or nothing
+to do).
 
 Pure functions over the parsed JSON; what is missing from an event (Lever sends only
 ids) is completed through `portal.ats.fetch`.
@@ -7,6 +8,7 @@ ids) is completed through `portal.ats.fetch`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,6 +45,16 @@ class Rejection:
         )
 
 
+@dataclass(frozen=True)
+class Anonymization:
+    """The ATS anonymized one of its candidates (Greenhouse's `candidate_anonymized`):
+    their id in the ATS, and the fields it says it anonymized (for the record only:
+    the portal erases the candidate whole, see `portal.ats.anonymize`)."""
+
+    candidate_id: str
+    fields: tuple[str, ...]
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -72,7 +84,25 @@ def event_name(ats: Ats, payload: dict[str, Any]) -> str:
     return _str(payload.get("action"), 100)
 
 
-def read_greenhouse(payload: dict[str, Any]) -> Rejection | None:
+def read_greenhouse_anonymized(payload: dict[str, Any]) -> Anonymization:
+    """`{"action": "candidate_anonymized", "payload": {"candidate_id": 37031511,
+    "anonymized_fields": ["full_name", "current_title"]}}`, as Greenhouse documents it."""
+    body = _dict(payload.get("payload"))
+    candidate_id = _str(body.get("candidate_id"), 100)
+    if not candidate_id:
+        raise Unusable("The anonymization names no candidate.")
+    fields = body.get("anonymized_fields")
+    return Anonymization(
+        candidate_id=candidate_id,
+        fields=tuple(
+            _str(field, 60) for field in (fields if isinstance(fields, list) else ())[:100]
+        ),
+    )
+
+
+def read_greenhouse(payload: dict[str, Any]) -> Rejection | Anonymization | None:
+    if payload.get("action") == "candidate_anonymized":
+        return read_greenhouse_anonymized(payload)
     if payload.get("action") != "reject_candidate":
         return None
     application = _dict(_dict(payload.get("payload")).get("application"))
@@ -153,12 +183,18 @@ def read_ashby(payload: dict[str, Any]) -> Rejection | None:
     )
 
 
-READERS = {Ats.GREENHOUSE: read_greenhouse, Ats.LEVER: read_lever, Ats.ASHBY: read_ashby}
+Reader = Callable[[dict[str, Any]], Rejection | Anonymization | None]
+READERS: dict[Ats, Reader] = {
+    Ats.GREENHOUSE: read_greenhouse,
+    Ats.LEVER: read_lever,
+    Ats.ASHBY: read_ashby,
+}
 
 
-def read_event(ats: Ats, payload: dict[str, Any]) -> Rejection | None:
-    """The rejection an event describes; None for any other event (a ping, a stage
-    change that is not a rejection). Raises `Unusable`."""
+def read_event(ats: Ats, payload: dict[str, Any]) -> Rejection | Anonymization | None:
+    """The rejection (or, from Greenhouse, the anonymization) an event describes; None
+    for any other event (a ping, a stage change that is not a rejection). Raises
+    `Unusable`."""
     return READERS[ats](payload)
 
 

@@ -56,8 +56,8 @@ class AtsJobMapping(Base):
 class AtsEventState(enum.StrEnum):
     RECEIVED = "received"  # stored, its job queued
     WAITING = "waiting"  # its ATS job is not mapped yet
-    PROCESSED = "processed"  # made (or updated) an application with a draft
-    IGNORED = "ignored"  # an event that asks for nothing (not a rejection)
+    PROCESSED = "processed"  # made (or updated) an application with a draft, or erased
+    IGNORED = "ignored"  # an event that asks for nothing (not a rejection; no one here)
     FAILED = "failed"  # could not be used; `message` says why
 
 
@@ -106,4 +106,27 @@ class AtsScorecard(Base):
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     submitted_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AtsCandidate(Base):
+    """The ATS's own id of the person an application came from, written when an event
+    makes (or updates) the application. An application's candidate is found by email
+    address, so this is the only record of which ATS candidate is which of ours: it is
+    how an ATS's anonymization (Greenhouse's `candidate_anonymized`, which names the
+    candidate by its id alone) finds every application of that person here. Goes with
+    the application."""
+
+    __tablename__ = "ats_candidates"
+    __table_args__ = (
+        UniqueConstraint("application_id", "ats", "external_id"),
+        Index("ix_ats_candidates_ats_external_id", "ats", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    ats: Mapped[Ats] = enum_column(Ats)
+    external_id: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -9,8 +9,10 @@ signed `triggeredAt` must also be recent), stores the raw event and queues its j
 `portal.ats.fetch`) for what the event lacks and for the scorecards, records the
 ATS job and its scorecard attributes for mapping, and, once the job is mapped,
 writes the candidate, the application and a draft through the CSV import's own
-planning and writing (`portal.imports.service`). Unmapped jobs' events wait; saving
-the mapping queues them again. Nothing is dropped.
+planning and writing (`portal.imports.service`), keeping which ATS person the
+application came from. Unmapped jobs' events wait; saving the mapping queues them
+again. Nothing is dropped. An anonymization (Greenhouse's `candidate_anonymized`)
+erases that person's candidates here (`portal.ats.anonymize`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.ats import adapters, signatures
+from portal.ats.anonymize import process_anonymization, remember_candidate
 from portal.ats.fetch import AtsApi, Scorecard, api_for
 from portal.ats.models import (
     Ats,
@@ -254,6 +257,11 @@ async def process_event(
         return _finish(event, AtsEventState.FAILED, str(exc), now)
     if rejection is None:
         return _finish(event, AtsEventState.IGNORED, "Not a rejection: nothing to write.", now)
+    if isinstance(rejection, adapters.Anonymization):
+        state, message = await process_anonymization(
+            db, event=event, anonymization=rejection, settings=settings, now=now
+        )
+        return _finish(event, state, message, now)
     rejection = rejection.completed(
         await api.person(ats, rejection.application_id, rejection.candidate_id)
     )
@@ -297,6 +305,9 @@ async def process_event(
     )
     application_id = plan.targets[0].application_id
     assert application_id is not None
+    await remember_candidate(
+        db, application_id=application_id, ats=ats, external_id=rejection.candidate_id, now=now
+    )
     await _keep_scorecards(db, application_id, ats, scorecards, now)
     event.application_id = application_id
     return _finish(event, AtsEventState.PROCESSED, "", now)

@@ -370,6 +370,7 @@ ERASURE_CAUSES = {
     "candidate": "at their request, confirmed from the link emailed to them",
     "staff": "on their written request",
     "retention": "as the retention period had run out",
+    "ats": "as the applicant tracking system had anonymized them",
 }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Select, Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access.models import AccessLink
+from portal.ats.models import AtsCandidate
 from portal.audit.models import AuditEvent
 from portal.auth.models import KeptForm
 from portal.candidates.models import Application, Candidate, Job
@@ -156,6 +157,9 @@ EXPORTED: dict[str, Finder] = {
     "data_requests": _rows_of(DataRequest, lambda w: DataRequest.candidate_id == w.candidate_id),
     "feedback_sends": _rows_of(
         FeedbackSend, lambda w: FeedbackSend.application_id.in_(w.application_ids)
+    ),
+    "ats_candidates": _rows_of(
+        AtsCandidate, lambda w: AtsCandidate.application_id.in_(w.application_ids)
     ),
 }
 

@@ -19,12 +19,14 @@ class RequestKind(enum.StrEnum):
 class RequestSource(enum.StrEnum):
     CANDIDATE = "candidate"  # from their "Your data" page
     STAFF = "staff"  # made by staff on the candidate's written request
+    ATS = "ats"  # the employer's applicant tracking system anonymized the candidate
 
 
 class ErasureCause(enum.StrEnum):
     CANDIDATE = "candidate"  # confirmed from the link emailed to them
     STAFF = "staff"  # staff, on a written request
     RETENTION = "retention"  # the organization's retention period ran out
+    ATS = "ats"  # the applicant tracking system anonymized them (portal.privacy.anonymized)
 
 
 class DataRequest(Base):
