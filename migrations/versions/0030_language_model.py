@@ -21,18 +21,20 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("organizations") as batch:
-        batch.add_column(
-            sa.Column("language_model", sa.String(length=100), server_default="", nullable=False)
-        )
-        batch.add_column(
-            sa.Column("model_rephrases", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch.add_column(
-            sa.Column(
-                "model_second_opinion", sa.Boolean(), server_default=sa.false(), nullable=False
-            )
-        )
+    # Added in place (SQLite's ADD COLUMN, with constant defaults): a batch rebuild of
+    # `organizations` would cascade-delete everything that hangs from it.
+    op.add_column(
+        "organizations",
+        sa.Column("language_model", sa.String(length=100), server_default="", nullable=False),
+    )
+    op.add_column(
+        "organizations",
+        sa.Column("model_rephrases", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column(
+        "organizations",
+        sa.Column("model_second_opinion", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     op.create_table(
         "feedback_rephrasings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -89,7 +91,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_feedback_rephrasings_application_id"), table_name="feedback_rephrasings")
     op.drop_table("feedback_rephrasings")
-    with op.batch_alter_table("organizations") as batch:
-        batch.drop_column("model_second_opinion")
-        batch.drop_column("model_rephrases")
-        batch.drop_column("language_model")
+    # SQLite (3.35+) drops a column in place: no rebuild of `organizations`.
+    op.drop_column("organizations", "model_second_opinion")
+    op.drop_column("organizations", "model_rephrases")
+    op.drop_column("organizations", "language_model")
