@@ -192,13 +192,12 @@ async def reject(request: Request) -> Response:
 async def ask_second_opinion(request: Request) -> Response:
     """The model's opinion on the saved draft, beside the check's findings on it: for
     htmx the panel alone, otherwise a page. Never blocks anything; any failure is "no
-    second opinion" (logged)."""
+    second opinion" (logged). When the organization has not turned it on, the page says
+    so and nothing is sent."""
     actor = staff_of(request)
     application_id = application_id_of(request)
     context = await _context(request, actor, application_id)
     settings = context["language_model"]
-    if not settings.gives_second_opinion:
-        raise HTTPException(404)
     async with db_session(request) as db:
         stored = await drafts.load_draft(db, actor=actor, application_id=application_id)
     requirements: list[Requirement] = context["application"].requirements
@@ -208,6 +207,7 @@ async def ask_second_opinion(request: Request) -> Response:
         context["check"] = check(
             built_from_stored(stored.draft, requirements=requirements), form.values
         )
+    if stored is not None and settings.gives_second_opinion:
         opinion = await second_opinion(settings.model, stored.draft, timeout=_timeout(request))
         if opinion is not None:
             context["opinion_labels"] = {
