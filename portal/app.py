@@ -50,8 +50,8 @@ from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from portal.metrics import Metrics, MetricsMiddleware, authorized
-from portal.orgs import routes as orgs
 from portal.orgs import model_routes as org_model
+from portal.orgs import routes as orgs
 from portal.orgs import sending_routes as org_sending
 from portal.paths import STATIC_DIR, STATIC_PATH
 from portal.pdf.renderer import PdfRenderer
@@ -95,8 +95,8 @@ from portal.web import (
 from portal.webhooks import routes as webhooks
 from portal.workspace.bulk_routes import routes as bulk_routes
 from portal.workspace.editor import routes as editor_routes
-from portal.workspace.rephrase_routes import routes as rephrase_routes
 from portal.workspace.rejection_routes import routes as rejection_routes
+from portal.workspace.rephrase_routes import routes as rephrase_routes
 from portal.workspace.routes import routes as workspace_routes
 from portal.workspace.sending_routes import routes as sending_routes
 

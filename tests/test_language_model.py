@@ -64,7 +64,7 @@ class _Plugin:
 def scripted(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Scripted]:
     # llm keeps keys, aliases and logs in its user directory: never the person's own.
     monkeypatch.setenv("LLM_USER_PATH", str(tmp_path / "llm"))
-    llm.plugins.load_plugins()
+    llm.plugins.load_plugins()  # type: ignore[no-untyped-call]
     model = Scripted()
     plugin = _Plugin(model)
     llm.plugins.pm.register(plugin, name=SCRIPTED)
@@ -469,9 +469,7 @@ async def test_the_second_opinion_is_shown_beside_the_check_and_keeps_only_real_
     assert "The feedback check on version 1" in shown.text
     assert "INTERNAL" not in scripted.prompts[0]
 
-    fragment = await client.get(
-        _editor(world) + "/second-opinion", headers={"HX-Request": "true"}
-    )
+    fragment = await client.get(_editor(world) + "/second-opinion", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<section class="card" id="second-opinion"')
     assert await _versions(sessions, world) == [1]

@@ -306,8 +306,7 @@ def _language_model_changed(details: Details) -> Said:
 
 def _rephrasing_approved(details: Details) -> Said:
     return (
-        "{actor} saved version {version} of the feedback on {application} as rephrased by "
-        "{model}",
+        "{actor} saved version {version} of the feedback on {application} as rephrased by {model}",
         {**_version(details), "model": _quoted(str(details.get("model", "")))},
     )
 

@@ -55,16 +55,16 @@ def _ask(name: str, system: str, prompt: str) -> str:
     return model.prompt(prompt, system=system, stream=False).text()
 
 
-async def ask(name: str, *, system: str, prompt: str, timeout: float) -> Exchange:
+async def ask(name: str, *, system: str, prompt: str, within: float) -> Exchange:
     """Ask model `name`, off the event loop; `ModelFailed` for any failure or a timeout."""
     loop = asyncio.get_running_loop()
     try:
         output = await asyncio.wait_for(
-            loop.run_in_executor(_pool, _ask, name, system, prompt), timeout
+            loop.run_in_executor(_pool, _ask, name, system, prompt), within
         )
     except TimeoutError as exc:
-        log.warning("language model %s gave no answer within %s s", name, timeout)
-        raise ModelFailed(f"{name} gave no answer within {timeout:g} seconds") from exc
+        log.warning("language model %s gave no answer within %s s", name, within)
+        raise ModelFailed(f"{name} gave no answer within {within:g} seconds") from exc
     except Exception as exc:  # any plugin's error: unknown model, no key, network
         log.warning("language model %s failed: %s", name, type(exc).__name__, exc_info=True)
         raise ModelFailed(f"{name} could not be asked ({type(exc).__name__})") from exc

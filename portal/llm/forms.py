@@ -35,9 +35,7 @@ class ModelSettingsForm(InputModel):
     @classmethod
     def _needs_a_model(cls, value: bool, info: ValidationInfo) -> bool:
         if value and not info.data.get("language_model"):
-            raise PydanticCustomError(
-                "language_model", "Name the model first: this needs one."
-            )
+            raise PydanticCustomError("language_model", "Name the model first: this needs one.")
         return value
 
 

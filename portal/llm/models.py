@@ -36,9 +36,7 @@ class Rephrasing(Base):
     feedback_id: Mapped[int | None] = mapped_column(
         ForeignKey("feedback.id", ondelete="CASCADE"), unique=True
     )
-    state: Mapped[RephrasingState] = enum_column(
-        RephrasingState, default=RephrasingState.PROPOSED
-    )
+    state: Mapped[RephrasingState] = enum_column(RephrasingState, default=RephrasingState.PROPOSED)
     model: Mapped[str] = mapped_column(String(100))
     # Candidate text: what was sent (system instructions and the prompt) and what came
     # back, word for word.

@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from typing import Annotated
 
 from pydantic import Field, TypeAdapter, ValidationError
-from typing import Annotated
 
 from portal.feedback.check import Draft
 
@@ -39,7 +39,7 @@ SYSTEM = (
 _Answer = TypeAdapter(dict[str, Annotated[str, Field(max_length=TEXT_MAX)]])
 
 NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
-WORD = re.compile(r"[^\W\d_][\w'’-]*")
+WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 SENTENCE_END = re.compile(r"[.!?:;…]\s*$|^\s*$")
 
 
@@ -63,9 +63,8 @@ def candidate_texts(draft: Draft) -> dict[str, str]:
 
 
 def prompt_for(texts: dict[str, str]) -> str:
-    return (
-        "Rephrase each text of this JSON object. Rephrase only; add no facts.\n\n"
-        + json.dumps(texts, ensure_ascii=False, indent=2)
+    return "Rephrase each text of this JSON object. Rephrase only; add no facts.\n\n" + json.dumps(
+        texts, ensure_ascii=False, indent=2
     )
 
 
@@ -147,14 +146,17 @@ def read_answer(output: str, texts: dict[str, str]) -> dict[str, str]:
 def rephrased(draft: Draft, texts: dict[str, str]) -> Draft:
     """`draft` with the named fields' texts replaced (keys as `candidate_texts`')."""
     items = list(draft.items)
-    changes: dict[str, str] = {}
     for name, text in texts.items():
         if name in ("decision_summary", "personal_note"):
-            changes[name] = text
             continue
         index, _, part = name[6:].partition("].")
         item = items[int(index)]
         items[int(index)] = (
             replace(item, suggestion=text) if part == "suggestion" else replace(item, body=text)
         )
-    return replace(draft, items=tuple(items), **changes)
+    return replace(
+        draft,
+        items=tuple(items),
+        decision_summary=texts.get("decision_summary", draft.decision_summary),
+        personal_note=texts.get("personal_note", draft.personal_note),
+    )

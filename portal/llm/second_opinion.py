@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from portal.feedback.check import Draft
 from portal.llm import adapter
-from portal.llm.rephrase import json_of, candidate_texts
+from portal.llm.rephrase import candidate_texts, json_of
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,8 @@ SYSTEM = (
     "a protected characteristic such as age, sex, pregnancy, disability, religion, "
     "race or nationality, or judge personality or looks), vague (name no requirement, "
     "evidence or next step) or harsh in tone. Answer with a JSON list and nothing "
-    "else: one object per finding, with \"quote\" (the exact words, copied), \"kind\" "
-    "(\"risky\", \"vague\" or \"tone\") and \"reason\" (one short sentence). Answer [] "
+    'else: one object per finding, with "quote" (the exact words, copied), "kind" '
+    '("risky", "vague" or "tone") and "reason" (one short sentence). Answer [] '
     "when nothing needs flagging."
 )
 MAX_OPINIONS = 20
@@ -78,16 +78,14 @@ def read_answer(output: str, texts: dict[str, str]) -> tuple[Opinion, ...]:
     return tuple(found)
 
 
-async def second_opinion(model: str, draft: Draft, *, timeout: float) -> SecondOpinion | None:
+async def second_opinion(model: str, draft: Draft, *, within: float) -> SecondOpinion | None:
     """The model's opinion on `draft`'s candidate-facing texts, or None (logged) when it
     could not be had. Call it only when the organization turned it on."""
     texts = candidate_texts(draft)
     if not texts:
         return SecondOpinion(model, ())
     try:
-        exchange = await adapter.ask(
-            model, system=SYSTEM, prompt=prompt_for(texts), timeout=timeout
-        )
+        exchange = await adapter.ask(model, system=SYSTEM, prompt=prompt_for(texts), within=within)
         return SecondOpinion(model, read_answer(exchange.output, texts))
     except adapter.ModelFailed:
         return None  # logged by the adapter

@@ -128,9 +128,7 @@ class Prepared:
     texts: dict[str, str]
 
 
-async def prepare_rephrasing(
-    db: AsyncSession, *, actor: Staff, application_id: int
-) -> Prepared:
+async def prepare_rephrasing(db: AsyncSession, *, actor: Staff, application_id: int) -> Prepared:
     """The newest draft's texts for the organization's model: `Off` unless an admin
     turned rephrasing on, `drafts.ApplicationNotFound`, `NothingToRephrase`."""
     settings = await settings_of(db, organization_id=actor.organization_id)
@@ -145,14 +143,14 @@ async def prepare_rephrasing(
     return Prepared(settings.model, stored.version, stored.draft, texts)
 
 
-async def ask_to_rephrase(prepared: Prepared, *, timeout: float) -> adapter.Exchange:
+async def ask_to_rephrase(prepared: Prepared, *, within: float) -> adapter.Exchange:
     """Send the texts (no database session is needed, or should be held, meanwhile);
     `adapter.ModelFailed` when no answer came."""
     return await adapter.ask(
         prepared.model,
         system=rephrase.SYSTEM,
         prompt=rephrase.prompt_for(prepared.texts),
-        timeout=timeout,
+        within=within,
     )
 
 

@@ -35,8 +35,7 @@ REFUSED = {
     "try again later, or keep the draft as it is.",
     "stale": "A newer version was saved after this rephrasing was made, so it was not "
     "saved. Rephrase the newest version instead.",
-    "unchanged": "The rephrased texts are the same as the draft's: there is nothing new to "
-    "save.",
+    "unchanged": "The rephrased texts are the same as the draft's: there is nothing new to save.",
 }
 
 
@@ -87,7 +86,7 @@ async def rephrase_draft(request: Request) -> Response:
     except language_model.NothingToRephrase:
         return _refused(request, context, REFUSED["nothing"], 422)
     try:
-        exchange = await language_model.ask_to_rephrase(prepared, timeout=_timeout(request))
+        exchange = await language_model.ask_to_rephrase(prepared, within=_timeout(request))
     except adapter.ModelFailed as failed:
         return _refused(request, context, REFUSED["failed"].format(reason=failed), 503)
     try:
@@ -208,7 +207,7 @@ async def ask_second_opinion(request: Request) -> Response:
             built_from_stored(stored.draft, requirements=requirements), form.values
         )
     if stored is not None and settings.gives_second_opinion:
-        opinion = await second_opinion(settings.model, stored.draft, timeout=_timeout(request))
+        opinion = await second_opinion(settings.model, stored.draft, within=_timeout(request))
         if opinion is not None:
             context["opinion_labels"] = {
                 found.field: _field_label(found.field, stored.draft, requirements)
@@ -229,7 +228,9 @@ REPHRASING = FEEDBACK + "/rephrase/{rephrasing_id:id}"
 routes = [
     Route(FEEDBACK + "/rephrase", rephrase_draft, methods=["POST"], name="staff.feedback_rephrase"),
     Route(REPHRASING, rephrasing, methods=["GET"], name="staff.feedback_rephrasing"),
-    Route(REPHRASING + "/approve", approve, methods=["POST"], name="staff.feedback_rephrase_approve"),
+    Route(
+        REPHRASING + "/approve", approve, methods=["POST"], name="staff.feedback_rephrase_approve"
+    ),
     Route(REPHRASING + "/reject", reject, methods=["POST"], name="staff.feedback_rephrase_reject"),
     Route(
         FEEDBACK + "/second-opinion",
