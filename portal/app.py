@@ -50,6 +50,7 @@ from portal.jobs.worker import Worker
 from portal.logs import AccessLogMiddleware
 from portal.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from portal.metrics import Metrics, MetricsMiddleware, authorized
+from portal.orgs import model_routes as org_model
 from portal.orgs import routes as orgs
 from portal.orgs import sending_routes as org_sending
 from portal.paths import STATIC_DIR, STATIC_PATH
@@ -95,6 +96,7 @@ from portal.webhooks import routes as webhooks
 from portal.workspace.bulk_routes import routes as bulk_routes
 from portal.workspace.editor import routes as editor_routes
 from portal.workspace.rejection_routes import routes as rejection_routes
+from portal.workspace.rephrase_routes import routes as rephrase_routes
 from portal.workspace.routes import routes as workspace_routes
 from portal.workspace.sending_routes import routes as sending_routes
 
@@ -260,6 +262,7 @@ def route_table() -> list[BaseRoute]:
                             *profile.routes,
                             *workspace_routes,
                             *editor_routes,
+                            *rephrase_routes,
                             *rejection_routes,
                             *bulk_routes,
                             *sending_routes,
@@ -280,6 +283,7 @@ def route_table() -> list[BaseRoute]:
                             *audit.admin_routes,
                             *orgs.admin_routes,
                             *org_sending.admin_routes,
+                            *org_model.admin_routes,
                             *survey.admin_routes,
                             *threads.admin_routes,
                             *pool_staff.admin_routes,

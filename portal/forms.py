@@ -351,6 +351,7 @@ _OUR_OWN = frozenset(
         "slug",
         "time_zone",
         "send_window",
+        "language_model",
     }
 )
 

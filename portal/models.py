@@ -23,6 +23,7 @@ from portal.insights.models import (
     InsightRefresh,
 )
 from portal.jobs.models import BackgroundJob
+from portal.llm.models import Rephrasing
 from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
 from portal.postings.models import LibraryRequirement
@@ -73,6 +74,7 @@ __all__ = [
     "PoolContact",
     "PoolMembership",
     "RateLimitHit",
+    "Rephrasing",
     "Requirement",
     "SavedAnswer",
     "SendSettings",

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         description="How long an outgoing webhook delivery waits for the receiver (to connect, "
         "and for its answer) before the attempt counts as failed and is retried later.",
     )
+    language_model_timeout_seconds: float = Field(
+        30.0,
+        description="How long a language model (when an organization turned one on) may take "
+        "to rephrase a draft or give its second opinion before Afterword gives up on it.",
+    )
     webhook_allow_private_addresses: bool = Field(
         False,
         description="Let outgoing webhooks go to loopback, private and link-local addresses "

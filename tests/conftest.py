@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,6 +35,10 @@ def pytest_configure(config: pytest.Config) -> None:
     passwords.use_parameters(profiles.CHEAPEST)
     # Services that write email build links from the app's routes, as in the app.
     urls.use_routes(route_table())
+    # The `llm` library (portal.llm) keeps keys and settings in its user directory:
+    # never the person's own in tests (tests/test_language_model.py sets one per test).
+    if "LLM_USER_PATH" not in os.environ:
+        os.environ["LLM_USER_PATH"] = tempfile.mkdtemp(prefix="afterword-llm-")
 
 
 def _on_postgres() -> bool:

@@ -8,6 +8,7 @@ traces of such records.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -23,9 +24,13 @@ from portal.api.keys import issue_key
 from portal.ats.models import AtsJobMapping
 from portal.candidates.models import Application, Requirement
 from portal.db import unit_of_work, utcnow
+from portal.feedback.drafts import load_draft
 from portal.imports.models import ImportUpload
+from portal.llm.models import Rephrasing
+from portal.llm.rephrase import candidate_texts
 from portal.postings.models import LibraryRequirement
 from portal.routing import walk_routes
+from portal.security.actors import Staff, StaffRole
 from portal.threads.models import Message, SavedAnswer, Thread
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 from portal.webhooks.service import new_secret
@@ -70,6 +75,7 @@ class Record:
     delivery_id: int = 0  # a delivery to that endpoint
     mapping_id: int = 0  # an ATS job mapping of its organization
     key_id: int = 0  # an API key of its organization
+    rephrasing_id: int = 0  # a language model's rephrasing of its feedback (portal.llm)
 
 
 @dataclass(frozen=True)
@@ -257,8 +263,10 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
             staff=None,
             now=utcnow(),
         )
+        rephrasing_id = await _rephrasing(db, record)
         return replace(
             record,
+            rephrasing_id=rephrasing_id,
             endpoint_id=endpoint.id,
             delivery_id=delivery.id,
             mapping_id=mapping.id,
@@ -268,6 +276,32 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
             requirement_id=requirement.id,
             library_requirement_id=entry.id,
         )
+
+
+async def _rephrasing(db: AsyncSession, record: Record) -> int:
+    """A language model's proposal for the record's feedback, naming its model after the
+    record's first marker (the proposal's page shows it)."""
+    actor = Staff(
+        staff_id=record.staff_id,
+        organization_id=record.world.organization_id,
+        role=StaffRole.RECRUITER,
+        name="",
+        session_id_hash=b"",
+    )
+    stored = await load_draft(db, actor=actor, application_id=record.world.application_id)
+    assert stored is not None
+    texts = candidate_texts(stored.draft)
+    rephrasing = Rephrasing(
+        application_id=record.world.application_id,
+        based_on_version=stored.version,
+        model=record.markers[0],
+        system="",
+        prompt=json.dumps(texts),
+        output=json.dumps(texts),
+    )
+    db.add(rephrasing)
+    await db.flush()
+    return rephrasing.id
 
 
 # Path parameter -> the id of a record, for those that name records.
@@ -287,6 +321,7 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "delivery_id": lambda record: record.delivery_id,
     "mapping_id": lambda record: record.mapping_id,
     "key_id": lambda record: record.key_id,
+    "rephrasing_id": lambda record: record.rephrasing_id,
 }
 
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0032_ats_anonymized"
-down_revision: str | None = "0028_rate_limit_hits"
+down_revision: str | None = "0030_language_model"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

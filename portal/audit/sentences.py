@@ -286,6 +286,31 @@ def _send_window_changed(details: Details) -> Said:
     return "{actor} changed {settings:the send window}: {fields}", {"fields": _fields(details)}
 
 
+def _language_model_changed(details: Details) -> Said:
+    model = details.get("model") or ""
+    if not model:
+        return "{actor} turned the language model off in {settings:the settings}", {}
+    uses = [
+        use
+        for use, on in (
+            ("rephrasing drafts", details.get("rephrases")),
+            ("a second opinion on the check", details.get("second_opinion")),
+        )
+        if on
+    ]
+    return "{actor} set the language model to {model} in {settings:the settings} ({uses})", {
+        "model": _quoted(str(model)),
+        "uses": " and ".join(uses) if uses else "no use turned on",
+    }
+
+
+def _rephrasing_approved(details: Details) -> Said:
+    return (
+        "{actor} saved version {version} of the feedback on {application} as rephrased by {model}",
+        {**_version(details), "model": _quoted(str(details.get("model", "")))},
+    )
+
+
 def _sent_now(details: Details) -> Said:
     return (
         "{actor} sent the invitation to the feedback on {application} outside the send "
@@ -464,6 +489,7 @@ SENTENCES: dict[str, Sentence] = {
     "link.revoked": "{actor} revoked an unused link to {application}",
     # Feedback (portal.feedback, portal.imports).
     "feedback.saved": _feedback_saved,
+    "feedback.rephrasing_approved": _rephrasing_approved,
     "feedback.check_overridden": _check_overridden,
     "feedback.published": "{actor} published feedback on {application}",
     "feedback.imported": _imported,
@@ -478,6 +504,7 @@ SENTENCES: dict[str, Sentence] = {
     # Settings (portal.orgs, portal.pool).
     "organization.created": "{actor} created the organization {organization}",
     "organization.settings_changed": _settings_changed,
+    "organization.language_model_changed": _language_model_changed,
     "pool.consent_text_changed": _consent_text_changed,
     "pool.settings_changed": _pool_settings_changed,
     # Applicant tracking systems (portal.ats).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, String, Text, true
+from sqlalchemy import JSON, CheckConstraint, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, utcnow
@@ -47,6 +47,11 @@ class Organization(Base):
     # months after their last decision, and the legal hold kept this many months more.
     retention_months: Mapped[int] = mapped_column(default=6, server_default="6")
     legal_hold_months: Mapped[int] = mapped_column(default=12, server_default="12")
+    # A language model (portal.llm), off unless an admin names one: the `llm` library's
+    # model id, and which of its two uses are on. Nothing is sent anywhere otherwise.
+    language_model: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    model_rephrases: Mapped[bool] = mapped_column(default=False, server_default=false())
+    model_second_opinion: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Admins edit settings: every update checks and bumps this (portal.concurrency).
     version: Mapped[int] = mapped_column(server_default="1")

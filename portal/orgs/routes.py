@@ -51,6 +51,15 @@ async def branding_css(request: Request) -> Response:
     )
 
 
+def model_form_values(org: Organization) -> dict[str, str]:
+    return {
+        "language_model": org.language_model or "",
+        "model_rephrases": "on" if org.model_rephrases else "",
+        "model_second_opinion": "on" if org.model_second_opinion else "",
+        "version": str(org.version),
+    }
+
+
 def settings_context(actor: Staff, org: Organization, **more: Any) -> dict[str, Any]:
     return {
         "staff": actor,
@@ -58,6 +67,10 @@ def settings_context(actor: Staff, org: Organization, **more: Any) -> dict[str, 
         "minimum_contrast": MIN_CONTRAST,
         # The error summary's links: each field's id (its name) and label.
         "error_fields": {name: (name, label) for name, label in LABELS.items()},
+        # The language model's form (portal.orgs.model_routes), as saved.
+        "model_form": FormState(values=model_form_values(org)),
+        "model_saved": False,
+        "model_conflict": False,
         **more,
     }
 
@@ -83,6 +96,7 @@ async def settings_page(request: Request) -> Response:
         context = settings_context(actor, org, form=form, saved="saved" in request.query_params)
         context |= await send_window_context(db, actor)
         context["send_saved"] = "send_saved" in request.query_params
+        context["model_saved"] = "model_saved" in request.query_params
     return render(request, "staff/settings.html", context, headers=NO_STORE)
 
 

@@ -27,6 +27,7 @@ from portal.candidates.models import Application, Candidate, Job
 from portal.db import Base
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState
 from portal.jobs.models import BackgroundJob
+from portal.llm.models import Rephrasing
 from portal.mail.jobs import MAIL_SEND
 from portal.orgs.models import Organization
 from portal.pool.models import PoolConsentEvent, PoolConsentText, PoolContact, PoolMembership
@@ -155,6 +156,10 @@ EXPORTED: dict[str, Finder] = {
     "background_jobs": _mail_to,
     "audit_events": _rows_of(AuditEvent, audit_about),
     "data_requests": _rows_of(DataRequest, lambda w: DataRequest.candidate_id == w.candidate_id),
+    # What a language model was sent of their feedback's drafts, and what it answered.
+    "feedback_rephrasings": _rows_of(
+        Rephrasing, lambda w: Rephrasing.application_id.in_(w.application_ids)
+    ),
     "feedback_sends": _rows_of(
         FeedbackSend, lambda w: FeedbackSend.application_id.in_(w.application_ids)
     ),

@@ -21,6 +21,7 @@ from portal.feedback.completeness import MISSING_WORDS
 from portal.feedback.view import Version, load_feedback_view
 from portal.formats import in_zone
 from portal.forms import MAX_ROWS_INDEX, FormState, parse_number, read_form
+from portal.llm import service as language_model
 from portal.pool import panel as talent_pool
 from portal.routing import keeps_typed
 from portal.security.actors import Staff
@@ -117,6 +118,9 @@ async def editor(request: Request) -> Response:
             now=utcnow(),
         )
         stored = await drafts.load_draft(db, actor=actor, application_id=application_id)
+        context["language_model"] = await language_model.settings_of(
+            db, organization_id=actor.organization_id
+        )
     requirements = context["requirements"]
     if restored:
         context["done"] = RESTORED
