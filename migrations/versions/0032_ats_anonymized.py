@@ -10,7 +10,7 @@ Erasure gets a cause, and data requests a source, for the ATS (`ats`): the ATS
 anonymized the candidate, so the portal erases them too.
 
 Revision ID: 0032_ats_anonymized
-Revises: 0028_rate_limit_hits
+Revises: 0030_language_model
 """
 
 import datetime as dt
