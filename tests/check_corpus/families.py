@@ -1,0 +1,435 @@
+"""Writes tests/check_corpus/development_families.tsv: development sentences made by crossing
+sentence frames with slot fillers (paraphrase families), a method unlike the held-out set's.
+
+Each family is a kind the feedback check must generalize to (issue 23), written from public
+guidance on discriminatory interview and rejection language; the `source` column names it:
+
+- fam-acas: Acas, "Interviews: how to avoid discriminatory lines of questioning" (nationality
+  and place of birth, marital status, children, illness and disability, plans to retire);
+- fam-eeoc: EEOC, "Prohibited employment policies/practices" (job notices that deter by age,
+  "recent college graduates"; religious practice; pregnancy; national origin and accent);
+- fam-aarp: AARP and employment lawyers on age-coded words in hiring ("digital native",
+  "high-energy", "cultural fit", "overqualified", "young team");
+- fam-ehrc: EHRC employment code of practice (caring duties, religious dress, trade union
+  membership as "any other opinion" under EU Charter art. 21);
+- fam-vague: the generic lines that rejection-feedback guides name as anti-patterns;
+- fam-tone: contempt, sarcasm and harsh critique that feedback guides warn against;
+- fam-fine: hard fine sentences (technical compounds, product names, a language the job
+  requires, praise, specific criticism with an action), written for this project.
+
+Every frame is crossed with a rotating subset of the fillers (not the full product), so one
+filler appears in two frames and one frame in several fillers. Run from the repository root:
+`python tests/check_corpus/families.py` (deterministic; commit the TSV it writes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OUT = Path(__file__).with_name("development_families.tsv")
+
+# --- risky: (category, source, clauses about the candidate) ----------------------------------
+
+RISKY_FRAMES = (
+    "We noted that {x}, so we did not move you forward.",
+    "The panel was concerned that {x}.",
+    "Since {x}, we felt the role was not right for you.",
+)
+RISKY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "age",
+        "fam-aarp",
+        (
+            "you are at a different life stage from the rest of the team",
+            "you are in your fifties",
+            "you have been in the industry since the nineties",
+            "you would not be with us for the long haul",
+            "you might not keep up with a team of twenty-somethings",
+            "you are close to the end of your working life",
+            "you graduated decades before the rest of the team",
+            "you would be the oldest person in the room",
+            "you have a lot of miles on the clock",
+            "you may not adapt to new tools at this point in life",
+            "the role suits someone just out of university",
+            "you remember the days before smartphones",
+            "you may be thinking about retiring in a few years",
+            "you may lack the drive of a younger hire",
+            "you are more of a veteran than our young crew",
+            "you are a bit old school for our stack",
+            "you are not as tech-savvy as a younger person",
+        ),
+    ),
+    (
+        "disability",
+        "fam-eeoc",
+        (
+            "you use a wheelchair",
+            "you have multiple sclerosis",
+            "you are visually impaired",
+            "you have cerebral palsy",
+            "you have Tourette syndrome",
+            "you are on the autism spectrum",
+            "you have hearing loss",
+            "you rely on a guide dog",
+            "you have seizures",
+            "you have a prosthetic leg",
+            "you lip-read in meetings",
+            "you have a learning disability",
+            "you live with a mental illness",
+            "you have low vision",
+        ),
+    ),
+    (
+        "health",
+        "fam-acas",
+        (
+            "you have been on long-term sick leave",
+            "you see a therapist every week",
+            "you take antidepressants",
+            "you had cancer treatment last year",
+            "you have frequent hospital appointments",
+            "you are recovering from a stroke",
+            "you were signed off with stress last year",
+            "you have a heart condition",
+        ),
+    ),
+    (
+        "religion",
+        "fam-eeoc",
+        (
+            "you need to pray during the working day",
+            "you would want to leave early on Fridays for the mosque",
+            "you observe the Sabbath",
+            "you fast during Ramadan",
+            "you wear a headscarf",
+            "you go to church every Sunday",
+            "you need breaks for your prayers",
+            "you keep kosher",
+            "you are a practising Catholic",
+            "your faith would clash with weekend on-call",
+            "you asked for a quiet room to pray",
+            "you are devout",
+        ),
+    ),
+    (
+        "family",
+        "fam-acas",
+        (
+            "you are expecting",
+            "you have a baby on the way",
+            "you are expecting your first child",
+            "you will be going on maternity leave soon",
+            "you are due in the spring",
+            "you are pregnant",
+            "you are a mum-to-be",
+            "you are going through IVF",
+            "you are trying for a baby",
+            "you have young children",
+            "you are a single mum",
+            "you plan to start a family",
+            "you have school pick-ups every afternoon",
+            "you look after an elderly parent",
+            "you might want kids soon",
+            "your childcare arrangements may fall through",
+        ),
+    ),
+    (
+        "marital",
+        "fam-acas",
+        (
+            "you just got married",
+            "you are recently divorced",
+            "you are widowed",
+            "your husband works abroad",
+            "your wife might not want to relocate",
+            "you are engaged to be married",
+            "you are newly married",
+            "you are a single parent",
+        ),
+    ),
+    (
+        "nationality",
+        "fam-acas",
+        (
+            "you have a strong accent",
+            "English is not your first language",
+            "you are not from here",
+            "you moved here only recently from abroad",
+            "you are a foreign national",
+            "your family is from Nigeria",
+            "your accent may confuse our customers",
+            "you speak with a heavy accent",
+            "you are an immigrant",
+            "your name is hard for clients to pronounce",
+            "you grew up in another country",
+            "you are a refugee",
+        ),
+    ),
+    (
+        "union",
+        "fam-ehrc",
+        (
+            "you were a union representative",
+            "you organised a union at your last job",
+            "you are a member of a trade union",
+            "you took part in strike action",
+            "you were active in the union",
+            "you led a unionisation drive",
+        ),
+    ),
+    (
+        "gender",
+        "fam-eeoc",
+        (
+            "you are transitioning",
+            "you use they/them pronouns",
+            "you are transgender",
+            "you are non-binary",
+            "you changed your name after your transition",
+            "you are a woman in a team of men",
+            "you would be the only woman on the team",
+        ),
+    ),
+    (
+        "orientation",
+        "fam-eeoc",
+        (
+            "you are gay",
+            "you mentioned your same-sex partner",
+            "you are bisexual",
+        ),
+    ),
+    (
+        "race",
+        "fam-eeoc",
+        (
+            "you are the only Black candidate",
+            "you are of Asian descent",
+            "your skin colour would stand out with our clients",
+            "your hairstyle would not suit client meetings",
+        ),
+    ),
+)
+
+# Risky sentences not about "you": preferences that stand for a characteristic.
+RISKY_STANDALONE: tuple[tuple[str, str, str], ...] = (
+    ("age", "fam-aarp", "We are after someone who can grow with us for the next thirty years."),
+    ("age", "fam-aarp", "The team is young and we want high-energy people who match it."),
+    ("age", "fam-aarp", "We need a digital native for this role."),
+    ("age", "fam-aarp", "This role is better suited to someone earlier in their career."),
+    ("age", "fam-aarp", "A culture fit for a young, fast-moving team matters to us."),
+    ("age", "fam-aarp", "We want a go-getter with youthful drive."),
+    ("age", "fam-eeoc", "The job is aimed at recent college graduates."),
+    ("age", "fam-aarp", "You are probably too experienced for a team this junior."),
+    ("age", "fam-aarp", "We worry you would get bored and retire early."),
+    ("age", "fam-aarp", "Someone in their twenties would fit the team's social side better."),
+    ("family", "fam-acas", "We need someone without family ties who can travel at short notice."),
+    ("family", "fam-acas", "The hours are hard for parents of small children."),
+    ("family", "fam-acas", "Who would look after your kids during the on-call weeks?"),
+    ("family", "fam-acas", "With a little one on the way, the timing is not ideal."),
+    ("family", "fam-acas", "Congratulations on the pregnancy, but the launch is in May."),
+    ("nationality", "fam-acas", "Our clients prefer a native English speaker."),
+    ("nationality", "fam-acas", "We would rather hire someone local who knows the culture."),
+    ("nationality", "fam-eeoc", "Your English sounded a little foreign on the phone."),
+    ("religion", "fam-eeoc", "The team drinks together on Fridays, which may not suit your religion."),
+    ("religion", "fam-eeoc", "Prayer breaks would be hard to fit around the support rota."),
+    ("disability", "fam-eeoc", "The office has stairs, so a wheelchair user would struggle."),
+    ("disability", "fam-eeoc", "We need someone who can stand all day without adjustments."),
+    ("health", "fam-acas", "Your sickness record at your last job put the panel off."),
+    ("union", "fam-ehrc", "We are not a unionised workplace and want to keep it that way."),
+    ("gender", "fam-eeoc", "The client would be more comfortable with a male engineer."),
+    ("gender", "fam-eeoc", "We wanted a man for the field role because of the lifting."),
+    ("marital", "fam-acas", "As a newly-wed, you may not want the travel."),
+)
+
+# --- vague: openers crossed with generic cores ------------------------------------------------
+
+VAGUE_OPENERS = (
+    "",
+    "Unfortunately, ",
+    "After careful thought, ",
+    "On this occasion, ",
+    "Ultimately, ",
+)
+VAGUE_CORES = (
+    "we have chosen to go in another direction",
+    "your profile was not quite what we were looking for",
+    "your background was not relevant enough for the role",
+    "you should keep working on your skills",
+    "we felt something was missing",
+    "you were not the strongest match",
+    "it just did not come together",
+    "the panel felt you were not ready for this step",
+    "you did not stand out enough",
+    "your answers were a bit generic",
+    "you need a little more polish",
+    "you should work on your weaker areas",
+    "we were looking for a bit more",
+    "your experience did not quite align",
+    "the overall impression was not strong enough",
+    "you were close but not quite there",
+    "we need someone further along",
+    "you would benefit from broader exposure",
+    "the interview did not go as well as we hoped",
+    "we have decided not to take your application further",
+    "we will not be progressing your application",
+    "the role has been filled",
+    "your skill set is not what the team needs right now",
+    "we are looking for a different profile",
+    "you could be more rounded",
+    "we did not see enough depth",
+    "it was a difficult decision",
+    "your application did not meet the brief",
+    "you were not senior enough for us",
+    "the timing is not right",
+)
+
+# --- tone: harsh, contemptuous and sarcastic sentences ----------------------------------------
+
+TONE: tuple[str, ...] = (
+    "Frankly, the design was terrible.",
+    "Seriously, anyone could have written that query.",
+    "You clearly have never worked on a real team.",
+    "That interview was a waste of our time.",
+    "Honestly, we expected far more from someone with your CV.",
+    "The code was a mess from start to finish.",
+    "It is hard to believe you have ever shipped anything.",
+    "Your answer was laughable.",
+    "Did you even read the brief?",
+    "I am not sure why you applied.",
+    "What were you thinking with that schema?",
+    "Your solution was amateurish at best.",
+    "We were baffled by how little you knew.",
+    "Wow, two hours and still no tests.",
+    "Congratulations on finding the slowest possible algorithm.",
+    "Nice of you to show up at all.",
+    "A first-year student would have done better.",
+    "This was painful to review.",
+    "You are out of your depth here.",
+    "Your portfolio was frankly embarrassing.",
+    "Come on, this is basic stuff.",
+    "Really? A global variable for everything?",
+    "The whole thing was a disaster.",
+    "The take-home was a shambles.",
+    "I have rarely seen such careless work.",
+    "Let's just say testing is not your strong suit.",
+    "Maybe programming is not for you.",
+    "Perhaps consider a different career.",
+    "You talked a lot and said nothing.",
+    "Your code review comments were pointless.",
+    "Your explanation was absurd.",
+    "Quite honestly, the slides were awful.",
+    "The README was sloppy and full of typos, frankly.",
+    "It was shoddy work.",
+    "Your design was mediocre at best.",
+    "You really have no clue about databases.",
+    "How you passed the screen is a mystery.",
+    "Even my cat could write a better regex.",
+    "You wasted the panel's whole afternoon.",
+    "I honestly cringed at your answer on security.",
+)
+
+# --- fine: hard sentences that must stay quiet ------------------------------------------------
+
+FINE: tuple[tuple[str, str, str], ...] = (
+    # technical compounds and product names that contain a sensitive word
+    ("compound", "-", "You built an age-verification step for the checkout and tested it well."),
+    ("compound", "-", "Your pregnancy-tracking app had clean state management."),
+    ("compound", "-", "You modelled married-filing-jointly status correctly in the tax module."),
+    ("compound", "-", "Your maternity-leave calculator handled part weeks correctly."),
+    ("compound", "-", "You explained the race condition in the payment queue clearly."),
+    ("compound", "-", "Your worker reaped its child processes correctly."),
+    ("compound", "-", "You set a max-age of one hour on the static assets."),
+    ("compound", "-", "Your sick-pay module had a test for every rule."),
+    ("compound", "-", "You stored the religion field as optional free text, as the brief asked."),
+    ("compound", "-", "You added screen-reader labels to every icon button."),
+    ("compound", "-", "Your black-box tests covered every public endpoint."),
+    ("compound", "-", "The foreign-key constraints in your schema were correct."),
+    ("compound", "-", "You migrated the gender column to a nullable text field."),
+    ("compound", "-", "Your native Android module started in under a second."),
+    ("compound", "-", "You wrote a clear design for the parental-leave booking service."),
+    ("compound", "-", "You partitioned the events table by age of record, which cut query time."),
+    ("compound", "-", "Your disability-benefits form passed the WCAG 2.2 audit."),
+    ("compound", "-", "You found the memory leak in the union-find implementation."),
+    ("compound", "-", "Your SQL used UNION ALL where duplicates were expected."),
+    ("compound", "-", "You explained how the birthday paradox affects hash collisions."),
+    ("compound", "-", "You designed the Expecting Parents onboarding flow in Figma."),
+    ("compound", "-", "The white-label theme you built switched colours at run time."),
+    ("compound", "-", "Your health-check endpoint returned the database status."),
+    ("compound", "-", "You used a dead-letter queue for messages that failed twice."),
+    ("compound", "-", "You described the master and replica roles in the Postgres cluster."),
+    ("compound", "-", "Your blind-review rubric for code samples was well thought out."),
+    # a language the job requires
+    ("language", "German: fluent written and spoken German for our DACH customers",
+     "Your German was fluent and you handled the customer call well."),
+    ("language", "French: written French for client reports",
+     "Your French report had several grammar errors; the role needs client-ready French."),
+    ("language", "Japanese: reads technical Japanese",
+     "You read the Japanese specification quickly and summarised it accurately."),
+    ("language", "Spanish: speaks Spanish with customers in Madrid",
+     "You answered the Spanish role-play in clear, confident Spanish."),
+    ("language", "Polish: supports Polish-speaking customers",
+     "Your Polish was strong in the support simulation."),
+    ("language", "Arabic: reviews Arabic localisation",
+     "You caught the right-to-left layout bugs in the Arabic localisation."),
+    # praise with words a sentiment lexicon might misread
+    ("praise", "-", "Frankly, your test coverage was the best we saw."),
+    ("praise", "-", "You were clearly well prepared for the system design round."),
+    ("praise", "-", "Your answer on indexing was brilliant."),
+    ("praise", "-", "Honestly, the README was a joy to read."),
+    ("praise", "-", "We were impressed by how calmly you debugged the failing test."),
+    ("praise", "-", "Your energy in the pairing session kept the exercise moving."),
+    ("praise", "-", "Seriously good work on the caching layer."),
+    ("praise", "-", "You killed the flaky test by fixing its shared fixture."),
+    # specific, actionable criticism
+    ("specific", "-", "The design did not cover failover; sketch how the queue recovers when a node dies."),
+    ("specific", "-", "Your query scanned the whole orders table; an index on customer_id would have met the bar."),
+    ("specific", "-", "You did not write tests for the refund path; adding them is the next step."),
+    ("specific", "-", "The API returned a 500 on empty input, so validate input before parsing."),
+    ("specific", "-", "In the design round you chose eventual consistency without saying what users would see."),
+    ("specific", "-", "The take-home missed the pagination requirement in the brief."),
+    ("specific", "-", "Your estimate for the migration left out the backfill, which took most of the time last year."),
+    ("specific", "-", "Practise explaining trade-offs with the exercises in chapter 5 of The Pragmatic Programmer."),
+    ("specific", "-", "The slides had no numbers on latency; add the p95 figures you measured."),
+    ("specific", "-", "You skipped error handling in the upload handler; look at how the retry wrapper does it."),
+)
+
+
+def rows() -> list[tuple[str, str, str, str, str]]:
+    out: list[tuple[str, str, str, str, str]] = []
+    count = 0
+    for category, source, clauses in RISKY:
+        for clause in clauses:
+            # Two frames per clause, rotating, so every frame meets every category.
+            for shift in (0, 1):
+                frame = RISKY_FRAMES[(count + shift) % len(RISKY_FRAMES)]
+                sentence = frame.format(x=clause)
+                out.append(("risky", category, source, "-", sentence[0].upper() + sentence[1:]))
+            count += 1
+    for category, source, text in RISKY_STANDALONE:
+        out.append(("risky", category, source, "-", text))
+    for index, core in enumerate(VAGUE_CORES):
+        for shift in (0, 2):
+            opener = VAGUE_OPENERS[(index + shift) % len(VAGUE_OPENERS)]
+            sentence = f"{opener}{core}."
+            out.append(("vague", "generic", "fam-vague", "-", sentence[0].upper() + sentence[1:]))
+    for text in TONE:
+        out.append(("tone", "contempt", "fam-tone", "-", text))
+    for category, requirements, text in FINE:
+        out.append(("fine", category, "fam-fine", requirements, text))
+    return out
+
+
+def main() -> None:
+    header = (
+        "# Development sentences made by tests/check_corpus/families.py (frames crossed with slot\n"
+        "# fillers, from public guidance on discriminatory interview and rejection language; see\n"
+        "# that script's docstring for the sources). Regenerate with the script; do not edit.\n"
+        "expected\tcategory\tsource\trequirements\ttext\n"
+    )
+    body = "".join("\t".join(row) + "\n" for row in rows())
+    OUT.write_text(header + body, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
