@@ -242,6 +242,135 @@ RISKY_STANDALONE: tuple[tuple[str, str, str], ...] = (
     ("marital", "fam-acas", "As a newly-wed, you may not want the travel."),
 )
 
+# A second round, written before the check was run on it, to see whether the first round's
+# changes generalize (each sentence is a new wording of a kind above).
+RISKY_SECOND: tuple[tuple[str, str, str], ...] = (
+    ("age", "fam-aarp", "We pictured someone a little earlier on in their journey."),
+    ("age", "fam-aarp", "Our engineers are mostly in their mid-twenties."),
+    ("age", "fam-aarp", "The panel wondered whether you would enjoy being managed by someone half your age."),
+    ("age", "fam-aarp", "We felt you may find our fast pace tiring at this stage."),
+    ("age", "fam-aarp", "With thirty years in the trade, you would be hard to mould."),
+    ("age", "fam-aarp", "Our ideal hire grew up with smartphones."),
+    ("age", "fam-aarp", "We are building a team for the next decade and want people who will be here for it."),
+    ("age", "fam-eeoc", "This is really a role for a recent grad."),
+    ("age", "fam-aarp", "You may be nearing retirement age."),
+    ("age", "fam-aarp", "Younger candidates picked up the tooling faster."),
+    ("age", "fam-aarp", "Your CV shows a graduation date in 1988."),
+    ("age", "fam-aarp", "We were after fresh talent rather than a seasoned hand."),
+    ("disability", "fam-eeoc", "Your wheelchair access needs would be hard to meet in our old building."),
+    ("disability", "fam-eeoc", "You told us you have ADHD, and the role needs focus."),
+    ("disability", "fam-eeoc", "Because you are deaf, client calls would be a problem."),
+    ("disability", "fam-eeoc", "We noticed you use a cane, and the role involves site visits."),
+    ("disability", "fam-eeoc", "Your dyslexia might slow down code reviews."),
+    ("disability", "fam-eeoc", "You asked for extra time in the test because of a disability."),
+    ("health", "fam-acas", "You mentioned you are diabetic, and the on-call hours are irregular."),
+    ("health", "fam-acas", "You have had depression in the past, and the role is demanding."),
+    ("health", "fam-acas", "Your previous employer said you took a lot of sick days."),
+    ("health", "fam-acas", "You had knee surgery last year, so the warehouse walking might be hard."),
+    ("health", "fam-acas", "We heard you were hospitalised earlier this year."),
+    ("religion", "fam-eeoc", "You would need Saturdays off for religious reasons."),
+    ("religion", "fam-eeoc", "You mentioned attending mass on weekday mornings."),
+    ("religion", "fam-eeoc", "Your turban might put some customers off."),
+    ("religion", "fam-eeoc", "You would not be able to join the team lunches during your fast."),
+    ("religion", "fam-eeoc", "Your beliefs may make it hard to work on the gaming client."),
+    ("religion", "fam-eeoc", "Daily prayer would interrupt the trading desk."),
+    ("family", "fam-acas", "You told us you are pregnant, and the project starts in March."),
+    ("family", "fam-acas", "Congratulations on your happy news; perhaps reapply after your leave."),
+    ("family", "fam-acas", "You will soon have a newborn to look after."),
+    ("family", "fam-acas", "You may want to focus on your family for a while."),
+    ("family", "fam-acas", "Three young kids and a long commute is a lot to juggle."),
+    ("family", "fam-ehrc", "The role needs evening work, which may clash with your caring duties."),
+    ("family", "fam-acas", "Do you plan to have more children?"),
+    ("marital", "fam-acas", "Your spouse's career may take you away from the city."),
+    ("marital", "fam-acas", "Since you are single, weekend work should be easy for you."),
+    ("marital", "fam-acas", "Now that you are married, you may not want the travel."),
+    ("nationality", "fam-acas", "Your English is good, but not native level."),
+    ("nationality", "fam-acas", "Clients may struggle with your accent on calls."),
+    ("nationality", "fam-acas", "We prefer candidates born and raised in the UK."),
+    ("nationality", "fam-acas", "You have only lived in this country for two years."),
+    ("nationality", "fam-acas", "Your Russian background could worry some clients."),
+    ("nationality", "fam-acas", "We want someone who understands British culture."),
+    ("union", "fam-ehrc", "Your union background made the panel uneasy."),
+    ("union", "fam-ehrc", "We saw on your CV that you were a shop steward."),
+    ("union", "fam-ehrc", "You seem likely to stir up the workforce about pay."),
+    ("gender", "fam-eeoc", "Your transition may make some of the team uncomfortable."),
+    ("gender", "fam-eeoc", "You did not fit our picture of a sales guy."),
+    ("gender", "fam-eeoc", "The crew is all blokes and you might feel out of place."),
+    ("gender", "fam-eeoc", "We usually have a lady on reception."),
+    ("orientation", "fam-eeoc", "You mentioned your boyfriend, and the client is conservative."),
+    ("race", "fam-eeoc", "Our customers would relate better to someone who looks like them."),
+    ("race", "fam-eeoc", "Your name suggests you may not be a good fit for our clients."),
+)
+VAGUE_SECOND: tuple[str, ...] = (
+    "We have decided to pursue other options.",
+    "Sadly we will not be taking things further.",
+    "It was not a fit this time.",
+    "You are not quite there yet.",
+    "The panel did not feel it was the right match.",
+    "We were hoping for a bit more.",
+    "Keep developing and you will get there.",
+    "Continue to grow your experience.",
+    "There were some gaps.",
+    "Your answers lacked substance.",
+    "We felt the interview could have gone better.",
+    "You did well but not well enough.",
+    "We had a very strong field.",
+    "Your skills did not quite line up with what we need.",
+    "We are moving ahead with applicants whose experience is closer to the role.",
+    "You seemed a little unsure at times.",
+    "It came down to a few small things.",
+    "There were areas where you could improve.",
+    "Your experience is not quite relevant.",
+    "We were not fully convinced.",
+)
+TONE_SECOND: tuple[str, ...] = (
+    "Frankly, your code was unreadable.",
+    "That was, honestly, one of the worst interviews we have had.",
+    "Seriously, a junior could have done this in an hour.",
+    "You clearly did not prepare.",
+    "Your solution was a joke.",
+    "We had to stop ourselves from laughing at your answer.",
+    "It felt like you had never seen SQL before.",
+    "I do not know what you were doing for those two hours.",
+    "Honestly, the whole submission was lazy.",
+    "Your so-called tests tested nothing.",
+    "Oh great, another todo app.",
+    "We expected an engineer and got a tourist.",
+    "The architecture was a total mess.",
+    "Your presentation was painfully dull.",
+    "Please do not waste recruiters' time like this again.",
+    "Terrible naming, terrible structure, terrible tests.",
+    "That answer made no sense whatsoever.",
+    "You obviously copied this from a tutorial.",
+    "Even the basics were beyond you.",
+    "Your confidence was not matched by any competence.",
+)
+FINE_SECOND: tuple[tuple[str, str, str], ...] = (
+    ("compound", "-", "Your age-gate component blocked under-18 sign-ups as the spec asked."),
+    ("compound", "-", "You wired the maternity-pay calculation into the payroll export."),
+    ("compound", "-", "The prayer-times widget you built cached its data correctly."),
+    ("compound", "-", "You normalised the nationality column into a lookup table."),
+    ("compound", "-", "Your wedding-planner app had a clear data model."),
+    ("compound", "-", "You explained how the union type narrows in TypeScript."),
+    ("compound", "-", "You made the Kids Corner landing page load in 300 ms."),
+    ("compound", "-", "Your colour-blind-safe palette passed the contrast checks."),
+    ("compound", "-", "You handled the date-of-birth field without storing it in logs."),
+    ("compound", "-", "You found that the disabled button had no accessible name."),
+    ("language", "Dutch: speaks Dutch with customers in the Benelux",
+     "Your Dutch was natural in the customer role-play."),
+    ("language", "Italian: writes Italian product copy",
+     "The Italian product copy you wrote needed fewer edits than any other."),
+    ("praise", "-", "You clearly explained why the cache needed a TTL."),
+    ("praise", "-", "Honestly, your debugging was the highlight of the day."),
+    ("praise", "-", "Your energy and curiosity in the pairing round were great to see."),
+    ("praise", "-", "Thank you for the time you put into the take-home."),
+    ("specific", "-", "Your schema stored prices as floats; use integers in cents, as the brief's example did."),
+    ("specific", "-", "The service had no retry on timeouts, which the reliability requirement asks for."),
+    ("specific", "-", "You did not mention how you would roll back the migration; the runbook exercise needs that."),
+    ("specific", "-", "Add a README section on running the tests; ours took 20 minutes to work out."),
+)
+
+
 # --- vague: openers crossed with generic cores ------------------------------------------------
 
 VAGUE_OPENERS = (
@@ -417,6 +546,14 @@ def rows() -> list[tuple[str, str, str, str, str]]:
         out.append(("tone", "contempt", "fam-tone", "-", text))
     for category, requirements, text in FINE:
         out.append(("fine", category, "fam-fine", requirements, text))
+    for category, source, text in RISKY_SECOND:
+        out.append(("risky", category, source + "-2", "-", text))
+    for text in VAGUE_SECOND:
+        out.append(("vague", "generic", "fam-vague-2", "-", text))
+    for text in TONE_SECOND:
+        out.append(("tone", "contempt", "fam-tone-2", "-", text))
+    for category, requirements, text in FINE_SECOND:
+        out.append(("fine", category, "fam-fine-2", requirements, text))
     return out
 
 
