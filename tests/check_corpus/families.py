@@ -370,6 +370,81 @@ FINE_SECOND: tuple[tuple[str, str, str], ...] = (
     ("specific", "-", "Add a README section on running the tests; ours took 20 minutes to work out."),
 )
 
+# A third round, also written before the check was run on it.
+RISKY_THIRD: tuple[tuple[str, str, str], ...] = (
+    ("age", "fam-aarp", "The rest of the squad is straight out of uni, so you might feel like a parent to them."),
+    ("age", "fam-aarp", "We need someone with a long career ahead of them."),
+    ("age", "fam-aarp", "You have been doing this since before most of the team were born."),
+    ("age", "fam-aarp", "Our culture is very much about young people building their first products."),
+    ("age", "fam-aarp", "We doubt you would want to start again at the bottom at this stage of your life."),
+    ("disability", "fam-eeoc", "You said you are partially deaf, which could make stand-ups tricky."),
+    ("disability", "fam-eeoc", "Your speech impediment came across in the presentation."),
+    ("disability", "fam-eeoc", "You would need an adapted keyboard, which we cannot provide."),
+    ("health", "fam-acas", "You told us about your anxiety, and the release weeks are intense."),
+    ("health", "fam-acas", "You have a pacemaker, and the server room has strong magnets."),
+    ("health", "fam-acas", "Your recent cancer diagnosis would make the timing difficult."),
+    ("religion", "fam-eeoc", "You said you do not work on Saturdays for religious reasons."),
+    ("religion", "fam-eeoc", "Your cross necklace might upset some clients."),
+    ("religion", "fam-eeoc", "You would be away for Diwali during our busiest week."),
+    ("family", "fam-acas", "You will be on leave with the baby for most of next year."),
+    ("family", "fam-acas", "You mentioned your partner is due in June."),
+    ("family", "fam-acas", "With your family situation, the night shifts would not work."),
+    ("family", "fam-acas", "As a mother of twins, you may find the hours hard."),
+    ("marital", "fam-acas", "Your divorce may be a distraction right now."),
+    ("nationality", "fam-acas", "You do not sound like you are from around here."),
+    ("nationality", "fam-acas", "Customers expect a British voice on the phone."),
+    ("nationality", "fam-acas", "You learned English as an adult, and it shows."),
+    ("nationality", "fam-acas", "Your Chinese background might make security clearance awkward."),
+    ("union", "fam-ehrc", "We noticed you led the union branch at your last company."),
+    ("union", "fam-ehrc", "Your involvement in the strike last year was a concern."),
+    ("gender", "fam-eeoc", "The role involves heavy lifting, which is more suited to a man."),
+    ("gender", "fam-eeoc", "You came out as trans at your last job, and our clients are traditional."),
+    ("orientation", "fam-eeoc", "You mentioned your wife, and some of our clients are old-fashioned about that."),
+    ("race", "fam-eeoc", "You would not blend in with our client base."),
+    ("race", "fam-eeoc", "Your afro might not look professional to clients."),
+)
+VAGUE_THIRD: tuple[str, ...] = (
+    "We decided another candidate was a better fit.",
+    "Your interview was fine, but not what we needed.",
+    "We are not able to offer you the role.",
+    "You were not quite at the level.",
+    "There were stronger profiles.",
+    "It was close, but we went a different way.",
+    "You should broaden your skill set.",
+    "Your communication could be better.",
+    "Try to be more prepared next time.",
+    "We were not sure you were ready.",
+)
+TONE_THIRD: tuple[str, ...] = (
+    "Honestly, I was stunned by how weak your answers were.",
+    "It was a struggle to stay awake during your presentation.",
+    "Your so-called portfolio was three half-finished repos.",
+    "You should be embarrassed by that code.",
+    "Who taught you to write tests like that?",
+    "Great job, you managed to misread every question.",
+    "That was the least convincing answer I have heard all year.",
+    "Your design fell apart the moment anyone asked a question.",
+    "It is frankly astonishing that you applied.",
+    "You seem to think documentation is optional, which is absurd.",
+)
+FINE_THIRD: tuple[tuple[str, str, str], ...] = (
+    ("compound", "-", "You wrote the UNION query that merged the two ledgers correctly."),
+    ("compound", "-", "Your fast-path for cached reads cut p99 latency by a third."),
+    ("compound", "-", "You diagnosed the deadlock from the thread dump in ten minutes."),
+    ("compound", "-", "Your Sister Sites switcher kept the session across domains."),
+    ("compound", "-", "You built the baby-monitor firmware update with a rollback path."),
+    ("compound", "-", "You used gradient descent with a learning-rate schedule and explained why."),
+    ("compound", "-", "Your heritage-listing search handled Welsh place names."),
+    ("compound", "-", "You set the stroke width on the chart lines from the theme."),
+    ("compound", "-", "Your senior-discount rule in the pricing engine had full test coverage."),
+    ("compound", "-", "You kept the state of the wizard in the URL, so the back button worked."),
+    ("language", "Welsh: serves Welsh-speaking customers", "You handled the Welsh-language support ticket well."),
+    ("praise", "-", "Your walkthrough of the incident was honest and clear."),
+    ("praise", "-", "You grew the test suite from 40 to 400 tests at your last job."),
+    ("specific", "-", "Your load test stopped at 100 users; the role needs 10,000, so try k6 with a ramp."),
+    ("specific", "-", "You did not explain the cache invalidation; the brief asked for it in section 3."),
+)
+
 
 # --- vague: openers crossed with generic cores ------------------------------------------------
 
@@ -554,6 +629,14 @@ def rows() -> list[tuple[str, str, str, str, str]]:
         out.append(("tone", "contempt", "fam-tone-2", "-", text))
     for category, requirements, text in FINE_SECOND:
         out.append(("fine", category, "fam-fine-2", requirements, text))
+    for category, source, text in RISKY_THIRD:
+        out.append(("risky", category, source + "-3", "-", text))
+    for text in VAGUE_THIRD:
+        out.append(("vague", "generic", "fam-vague-3", "-", text))
+    for text in TONE_THIRD:
+        out.append(("tone", "contempt", "fam-tone-3", "-", text))
+    for category, requirements, text in FINE_THIRD:
+        out.append(("fine", category, "fam-fine-3", requirements, text))
     return out
 
 
