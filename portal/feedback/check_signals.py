@@ -169,6 +169,7 @@ def load_signals(path: Path = LEXICON_FILE) -> Signals:
                     "patterns": raw.get("terms", []),
                     "unless": raw.get("unless", []),
                     "about_candidate": bool(raw.get("about_candidate", False)),
+                    "source": sources[source],
                 },
                 macros,
                 where,
@@ -270,6 +271,7 @@ def innocent(
         and before[0].isalnum()
         and first > 0
         and surfaces[first - 1] not in _NOT_COMPOUND
+        and surfaces[first - 1] not in _FUNCTION_WORDS  # "you-are-pregnant" is no compound
     ):
         return True
     return modifies_technical(signals, tokens, last)
