@@ -46,8 +46,7 @@ def test_corpus_is_well_formed() -> None:
         assert row.expected <= set(SEVERITIES), row
     # The held-out set is counted, never printed (it must not be seen while tuning).
     malformed = sum(
-        not row.text.strip() or not row.expected <= set(SEVERITIES)
-        for row in read_corpus(HELD_OUT)
+        not row.text.strip() or not row.expected <= set(SEVERITIES) for row in read_corpus(HELD_OUT)
     )
     assert malformed == 0, f"{malformed} malformed held-out row(s)"
 
@@ -258,7 +257,10 @@ MINIMAL_CHECKS = "\n".join(
             "unknown key",
         ),
         ('id = "risky.x"\nseverity = "risky"\npatterns = ["a"]', "message must be"),
-        ('id = "risky.x"\nseverity = "risky"\nmessage = "m"\npatterns = ["a"]', "source is missing"),
+        (
+            'id = "risky.x"\nseverity = "risky"\nmessage = "m"\npatterns = ["a"]',
+            "source is missing",
+        ),
     ],
 )
 def test_a_broken_rule_file_fails_loudly(tmp_path: Path, rule: str, error: str) -> None:
@@ -480,7 +482,10 @@ def test_a_lexicon_entry_without_a_known_source_fails_loudly(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("You mentioned you have multiple sclerosis, so the travel worried us.", "risky.disability"),
+        (
+            "You mentioned you have multiple sclerosis, so the travel worried us.",
+            "risky.disability",
+        ),
         ("You asked for a quiet room to pray.", "risky.religion"),
         ("With a little one on the way, the timing is not ideal.", "risky.family"),
         ("Someone in their twenties would suit the team's social side better.", "risky.age"),

@@ -112,7 +112,7 @@ def _signal_rule(rule_id: str, severity: str, message: str) -> Rule:
 @functools.lru_cache(maxsize=1)
 def vader_boosters() -> frozenset[str]:
     """The one-word intensifiers of VADER's BOOSTER_DICT ("extremely", "utterly", ...)."""
-    from vaderSentiment.vaderSentiment import BOOSTER_DICT
+    from vaderSentiment.vaderSentiment import BOOSTER_DICT  # type: ignore[import-untyped]
 
     return frozenset(
         word for word, value in BOOSTER_DICT.items() if value > 0 and WORD.fullmatch(word)
@@ -315,12 +315,18 @@ def _capitalised_run_end(tokens: Tokens, first: int, last: int) -> int | None:
     if not all(capitalised(i) for i in range(first, last + 1)):
         return None
     start = first
-    while start > 0 and tokens.clauses[start - 1] == tokens.clauses[first] and capitalised(start - 1):
+    while (
+        start > 0 and tokens.clauses[start - 1] == tokens.clauses[first] and capitalised(start - 1)
+    ):
         start -= 1
     if start == 0 or tokens.clauses[start - 1] != tokens.clauses[first]:
         return None  # the run opens the sentence
     end = last
-    while end + 1 < len(tokens) and tokens.clauses[end + 1] == tokens.clauses[first] and capitalised(end + 1):
+    while (
+        end + 1 < len(tokens)
+        and tokens.clauses[end + 1] == tokens.clauses[first]
+        and capitalised(end + 1)
+    ):
         end += 1
     return end
 

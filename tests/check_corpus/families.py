@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (sentences of the corpus stay on one line each)
 """Writes tests/check_corpus/development_families.tsv: development sentences made by crossing
 sentence frames with slot fillers (paraphrase families), a method unlike the held-out set's.
 
@@ -231,7 +232,11 @@ RISKY_STANDALONE: tuple[tuple[str, str, str], ...] = (
     ("nationality", "fam-acas", "Our clients prefer a native English speaker."),
     ("nationality", "fam-acas", "We would rather hire someone local who knows the culture."),
     ("nationality", "fam-eeoc", "Your English sounded a little foreign on the phone."),
-    ("religion", "fam-eeoc", "The team drinks together on Fridays, which may not suit your religion."),
+    (
+        "religion",
+        "fam-eeoc",
+        "The team drinks together on Fridays, which may not suit your religion.",
+    ),
     ("religion", "fam-eeoc", "Prayer breaks would be hard to fit around the support rota."),
     ("disability", "fam-eeoc", "The office has stairs, so a wheelchair user would struggle."),
     ("disability", "fam-eeoc", "We need someone who can stand all day without adjustments."),
@@ -247,17 +252,29 @@ RISKY_STANDALONE: tuple[tuple[str, str, str], ...] = (
 RISKY_SECOND: tuple[tuple[str, str, str], ...] = (
     ("age", "fam-aarp", "We pictured someone a little earlier on in their journey."),
     ("age", "fam-aarp", "Our engineers are mostly in their mid-twenties."),
-    ("age", "fam-aarp", "The panel wondered whether you would enjoy being managed by someone half your age."),
+    (
+        "age",
+        "fam-aarp",
+        "The panel wondered whether you would enjoy being managed by someone half your age.",
+    ),
     ("age", "fam-aarp", "We felt you may find our fast pace tiring at this stage."),
     ("age", "fam-aarp", "With thirty years in the trade, you would be hard to mould."),
     ("age", "fam-aarp", "Our ideal hire grew up with smartphones."),
-    ("age", "fam-aarp", "We are building a team for the next decade and want people who will be here for it."),
+    (
+        "age",
+        "fam-aarp",
+        "We are building a team for the next decade and want people who will be here for it.",
+    ),
     ("age", "fam-eeoc", "This is really a role for a recent grad."),
     ("age", "fam-aarp", "You may be nearing retirement age."),
     ("age", "fam-aarp", "Younger candidates picked up the tooling faster."),
     ("age", "fam-aarp", "Your CV shows a graduation date in 1988."),
     ("age", "fam-aarp", "We were after fresh talent rather than a seasoned hand."),
-    ("disability", "fam-eeoc", "Your wheelchair access needs would be hard to meet in our old building."),
+    (
+        "disability",
+        "fam-eeoc",
+        "Your wheelchair access needs would be hard to meet in our old building.",
+    ),
     ("disability", "fam-eeoc", "You told us you have ADHD, and the role needs focus."),
     ("disability", "fam-eeoc", "Because you are deaf, client calls would be a problem."),
     ("disability", "fam-eeoc", "We noticed you use a cane, and the role involves site visits."),
@@ -266,7 +283,11 @@ RISKY_SECOND: tuple[tuple[str, str, str], ...] = (
     ("health", "fam-acas", "You mentioned you are diabetic, and the on-call hours are irregular."),
     ("health", "fam-acas", "You have had depression in the past, and the role is demanding."),
     ("health", "fam-acas", "Your previous employer said you took a lot of sick days."),
-    ("health", "fam-acas", "You had knee surgery last year, so the warehouse walking might be hard."),
+    (
+        "health",
+        "fam-acas",
+        "You had knee surgery last year, so the warehouse walking might be hard.",
+    ),
     ("health", "fam-acas", "We heard you were hospitalised earlier this year."),
     ("religion", "fam-eeoc", "You would need Saturdays off for religious reasons."),
     ("religion", "fam-eeoc", "You mentioned attending mass on weekday mornings."),
@@ -356,28 +377,66 @@ FINE_SECOND: tuple[tuple[str, str, str], ...] = (
     ("compound", "-", "Your colour-blind-safe palette passed the contrast checks."),
     ("compound", "-", "You handled the date-of-birth field without storing it in logs."),
     ("compound", "-", "You found that the disabled button had no accessible name."),
-    ("language", "Dutch: speaks Dutch with customers in the Benelux",
-     "Your Dutch was natural in the customer role-play."),
-    ("language", "Italian: writes Italian product copy",
-     "The Italian product copy you wrote needed fewer edits than any other."),
+    (
+        "language",
+        "Dutch: speaks Dutch with customers in the Benelux",
+        "Your Dutch was natural in the customer role-play.",
+    ),
+    (
+        "language",
+        "Italian: writes Italian product copy",
+        "The Italian product copy you wrote needed fewer edits than any other.",
+    ),
     ("praise", "-", "You clearly explained why the cache needed a TTL."),
     ("praise", "-", "Honestly, your debugging was the highlight of the day."),
     ("praise", "-", "Your energy and curiosity in the pairing round were great to see."),
     ("praise", "-", "Thank you for the time you put into the take-home."),
-    ("specific", "-", "Your schema stored prices as floats; use integers in cents, as the brief's example did."),
-    ("specific", "-", "The service had no retry on timeouts, which the reliability requirement asks for."),
-    ("specific", "-", "You did not mention how you would roll back the migration; the runbook exercise needs that."),
-    ("specific", "-", "Add a README section on running the tests; ours took 20 minutes to work out."),
+    (
+        "specific",
+        "-",
+        "Your schema stored prices as floats; use integers in cents, as the brief's example did.",
+    ),
+    (
+        "specific",
+        "-",
+        "The service had no retry on timeouts, which the reliability requirement asks for.",
+    ),
+    (
+        "specific",
+        "-",
+        "You did not mention how you would roll back the migration; the runbook exercise needs that.",
+    ),
+    (
+        "specific",
+        "-",
+        "Add a README section on running the tests; ours took 20 minutes to work out.",
+    ),
 )
 
 # A third round, also written before the check was run on it.
 RISKY_THIRD: tuple[tuple[str, str, str], ...] = (
-    ("age", "fam-aarp", "The rest of the squad is straight out of uni, so you might feel like a parent to them."),
+    (
+        "age",
+        "fam-aarp",
+        "The rest of the squad is straight out of uni, so you might feel like a parent to them.",
+    ),
     ("age", "fam-aarp", "We need someone with a long career ahead of them."),
     ("age", "fam-aarp", "You have been doing this since before most of the team were born."),
-    ("age", "fam-aarp", "Our culture is very much about young people building their first products."),
-    ("age", "fam-aarp", "We doubt you would want to start again at the bottom at this stage of your life."),
-    ("disability", "fam-eeoc", "You said you are partially deaf, which could make stand-ups tricky."),
+    (
+        "age",
+        "fam-aarp",
+        "Our culture is very much about young people building their first products.",
+    ),
+    (
+        "age",
+        "fam-aarp",
+        "We doubt you would want to start again at the bottom at this stage of your life.",
+    ),
+    (
+        "disability",
+        "fam-eeoc",
+        "You said you are partially deaf, which could make stand-ups tricky.",
+    ),
     ("disability", "fam-eeoc", "Your speech impediment came across in the presentation."),
     ("disability", "fam-eeoc", "You would need an adapted keyboard, which we cannot provide."),
     ("health", "fam-acas", "You told us about your anxiety, and the release weeks are intense."),
@@ -398,8 +457,16 @@ RISKY_THIRD: tuple[tuple[str, str, str], ...] = (
     ("union", "fam-ehrc", "We noticed you led the union branch at your last company."),
     ("union", "fam-ehrc", "Your involvement in the strike last year was a concern."),
     ("gender", "fam-eeoc", "The role involves heavy lifting, which is more suited to a man."),
-    ("gender", "fam-eeoc", "You came out as trans at your last job, and our clients are traditional."),
-    ("orientation", "fam-eeoc", "You mentioned your wife, and some of our clients are old-fashioned about that."),
+    (
+        "gender",
+        "fam-eeoc",
+        "You came out as trans at your last job, and our clients are traditional.",
+    ),
+    (
+        "orientation",
+        "fam-eeoc",
+        "You mentioned your wife, and some of our clients are old-fashioned about that.",
+    ),
     ("race", "fam-eeoc", "You would not blend in with our client base."),
     ("race", "fam-eeoc", "Your afro might not look professional to clients."),
 )
@@ -438,11 +505,23 @@ FINE_THIRD: tuple[tuple[str, str, str], ...] = (
     ("compound", "-", "You set the stroke width on the chart lines from the theme."),
     ("compound", "-", "Your senior-discount rule in the pricing engine had full test coverage."),
     ("compound", "-", "You kept the state of the wizard in the URL, so the back button worked."),
-    ("language", "Welsh: serves Welsh-speaking customers", "You handled the Welsh-language support ticket well."),
+    (
+        "language",
+        "Welsh: serves Welsh-speaking customers",
+        "You handled the Welsh-language support ticket well.",
+    ),
     ("praise", "-", "Your walkthrough of the incident was honest and clear."),
     ("praise", "-", "You grew the test suite from 40 to 400 tests at your last job."),
-    ("specific", "-", "Your load test stopped at 100 users; the role needs 10,000, so try k6 with a ramp."),
-    ("specific", "-", "You did not explain the cache invalidation; the brief asked for it in section 3."),
+    (
+        "specific",
+        "-",
+        "Your load test stopped at 100 users; the role needs 10,000, so try k6 with a ramp.",
+    ),
+    (
+        "specific",
+        "-",
+        "You did not explain the cache invalidation; the brief asked for it in section 3.",
+    ),
 )
 
 
@@ -564,18 +643,36 @@ FINE: tuple[tuple[str, str, str], ...] = (
     ("compound", "-", "You described the master and replica roles in the Postgres cluster."),
     ("compound", "-", "Your blind-review rubric for code samples was well thought out."),
     # a language the job requires
-    ("language", "German: fluent written and spoken German for our DACH customers",
-     "Your German was fluent and you handled the customer call well."),
-    ("language", "French: written French for client reports",
-     "Your French report had several grammar errors; the role needs client-ready French."),
-    ("language", "Japanese: reads technical Japanese",
-     "You read the Japanese specification quickly and summarised it accurately."),
-    ("language", "Spanish: speaks Spanish with customers in Madrid",
-     "You answered the Spanish role-play in clear, confident Spanish."),
-    ("language", "Polish: supports Polish-speaking customers",
-     "Your Polish was strong in the support simulation."),
-    ("language", "Arabic: reviews Arabic localisation",
-     "You caught the right-to-left layout bugs in the Arabic localisation."),
+    (
+        "language",
+        "German: fluent written and spoken German for our DACH customers",
+        "Your German was fluent and you handled the customer call well.",
+    ),
+    (
+        "language",
+        "French: written French for client reports",
+        "Your French report had several grammar errors; the role needs client-ready French.",
+    ),
+    (
+        "language",
+        "Japanese: reads technical Japanese",
+        "You read the Japanese specification quickly and summarised it accurately.",
+    ),
+    (
+        "language",
+        "Spanish: speaks Spanish with customers in Madrid",
+        "You answered the Spanish role-play in clear, confident Spanish.",
+    ),
+    (
+        "language",
+        "Polish: supports Polish-speaking customers",
+        "Your Polish was strong in the support simulation.",
+    ),
+    (
+        "language",
+        "Arabic: reviews Arabic localisation",
+        "You caught the right-to-left layout bugs in the Arabic localisation.",
+    ),
     # praise with words a sentiment lexicon might misread
     ("praise", "-", "Frankly, your test coverage was the best we saw."),
     ("praise", "-", "You were clearly well prepared for the system design round."),
@@ -586,16 +683,40 @@ FINE: tuple[tuple[str, str, str], ...] = (
     ("praise", "-", "Seriously good work on the caching layer."),
     ("praise", "-", "You killed the flaky test by fixing its shared fixture."),
     # specific, actionable criticism
-    ("specific", "-", "The design did not cover failover; sketch how the queue recovers when a node dies."),
-    ("specific", "-", "Your query scanned the whole orders table; an index on customer_id would have met the bar."),
+    (
+        "specific",
+        "-",
+        "The design did not cover failover; sketch how the queue recovers when a node dies.",
+    ),
+    (
+        "specific",
+        "-",
+        "Your query scanned the whole orders table; an index on customer_id would have met the bar.",
+    ),
     ("specific", "-", "You did not write tests for the refund path; adding them is the next step."),
     ("specific", "-", "The API returned a 500 on empty input, so validate input before parsing."),
-    ("specific", "-", "In the design round you chose eventual consistency without saying what users would see."),
+    (
+        "specific",
+        "-",
+        "In the design round you chose eventual consistency without saying what users would see.",
+    ),
     ("specific", "-", "The take-home missed the pagination requirement in the brief."),
-    ("specific", "-", "Your estimate for the migration left out the backfill, which took most of the time last year."),
-    ("specific", "-", "Practise explaining trade-offs with the exercises in chapter 5 of The Pragmatic Programmer."),
+    (
+        "specific",
+        "-",
+        "Your estimate for the migration left out the backfill, which took most of the time last year.",
+    ),
+    (
+        "specific",
+        "-",
+        "Practise explaining trade-offs with the exercises in chapter 5 of The Pragmatic Programmer.",
+    ),
     ("specific", "-", "The slides had no numbers on latency; add the p95 figures you measured."),
-    ("specific", "-", "You skipped error handling in the upload handler; look at how the retry wrapper does it."),
+    (
+        "specific",
+        "-",
+        "You skipped error handling in the upload handler; look at how the retry wrapper does it.",
+    ),
 )
 
 
