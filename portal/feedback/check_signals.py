@@ -274,11 +274,16 @@ def innocent(
         and surfaces[first - 1] not in _FUNCTION_WORDS  # "you-are-pregnant" is no compound
     ):
         return True
-    return modifies_technical(signals, tokens, last)
+    # A hyphenated term used as a modifier may be followed by its noun after a space:
+    # "a hearing-aid pairing screen".
+    hyphenated = any(
+        text[tokens.ends[i] : tokens.starts[i + 1]] in _HYPHENS_SET for i in range(first, last)
+    )
+    return modifies_technical(signals, tokens, last, capitalised=hyphenated)
 
 
 # Prefixes after which a hyphen keeps the word's meaning ("non-native speaker").
-_NOT_COMPOUND = frozenset({"non", "half", "part", "semi", "self", "ex", "anti", "pro"})
+_NOT_COMPOUND = frozenset({"non", "un", "half", "part", "semi", "self", "ex", "anti", "pro"})
 
 
 def _hyphen_chain(tokens: Tokens, first: int, last: int) -> int:

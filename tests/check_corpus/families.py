@@ -524,6 +524,97 @@ FINE_THIRD: tuple[tuple[str, str, str], ...] = (
     ),
 )
 
+# A fourth round, written before the check was run on it.
+RISKY_FOURTH: tuple[tuple[str, str, str], ...] = (
+    ("age", "fam-aarp", "You would be the most senior person in the room by a couple of decades."),
+    ("age", "fam-aarp", "We want someone who can relate to our Gen Z users."),
+    ("age", "fam-aarp", "You might struggle taking direction from a manager in their twenties."),
+    ("age", "fam-aarp", "Your first job was before the web existed."),
+    ("age", "fam-aarp", "We want a hungry junior we can shape for years."),
+    ("age", "fam-aarp", "Perhaps a slower-paced company would suit you at this point."),
+    ("disability", "fam-eeoc", "You would need a sign-language interpreter for meetings."),
+    ("disability", "fam-eeoc", "You have limited use of your left hand."),
+    ("disability", "fam-eeoc", "You mentioned your OCD, and the release process is strict."),
+    ("disability", "fam-eeoc", "Your hearing would make the open-plan office hard."),
+    ("health", "fam-acas", "You are still recovering from long Covid."),
+    ("health", "fam-acas", "You disclosed a history of self-harm."),
+    ("health", "fam-acas", "You take regular time off for physiotherapy."),
+    ("religion", "fam-eeoc", "You would need to step out at sunset during Ramadan."),
+    ("religion", "fam-eeoc", "You asked whether the canteen serves halal food."),
+    ("religion", "fam-eeoc", "Your church commitments on Sundays rule out weekend cover."),
+    ("family", "fam-acas", "You are about to go on parental leave."),
+    ("family", "fam-acas", "You said your wife is expecting in the autumn."),
+    ("family", "fam-acas", "Your kids are still small, so late releases would be hard."),
+    ("family", "fam-acas", "You were open about wanting to start a family soon."),
+    ("marital", "fam-acas", "You are getting married next summer and will want time off."),
+    ("nationality", "fam-acas", "You would need help with British idioms."),
+    ("nationality", "fam-acas", "Your phone manner felt very un-British."),
+    ("nationality", "fam-acas", "Your surname will confuse customers."),
+    ("union", "fam-ehrc", "You mentioned organising your colleagues for better pay."),
+    ("union", "fam-ehrc", "Your time as a union shop steward worried the directors."),
+    ("gender", "fam-eeoc", "We felt a man would command more respect on the shop floor."),
+    ("gender", "fam-eeoc", "The team is a boys' club and you might not enjoy it."),
+    ("orientation", "fam-eeoc", "You brought up your girlfriend, which made the panel uneasy."),
+    ("race", "fam-eeoc", "You are not what our clients picture for this role."),
+)
+VAGUE_FOURTH: tuple[str, ...] = (
+    "We did not get a strong enough sense of your abilities.",
+    "Your answers did not quite hit the mark.",
+    "We have decided to keep looking.",
+    "It was not a clear yes from the panel.",
+    "You should aim higher next time.",
+    "You came close, but it was not enough.",
+    "Your experience is a little light.",
+    "We would have liked to see more.",
+    "The fit was not quite right on this occasion.",
+    "There was not enough evidence of what we need.",
+)
+TONE_FOURTH: tuple[str, ...] = (
+    "I cannot believe you called that a design.",
+    "Your code looked like it was written in a hurry by someone who does not care.",
+    "Frankly, the demo was embarrassing to watch.",
+    "You waffled for twenty minutes without answering.",
+    "Was that supposed to be a joke?",
+    "You seem to think tests are optional.",
+    "It is remarkable how little you understood about HTTP.",
+    "Try harder next time.",
+    "Your README was a wall of nonsense.",
+    "Nobody in their right mind would ship that.",
+)
+FINE_FOURTH: tuple[tuple[str, str, str], ...] = (
+    ("compound", "-", "Your hearing-aid pairing screen handled Bluetooth drops well."),
+    ("compound", "-", "You wrote the church-booking integration against the vendor's sandbox."),
+    ("compound", "-", "You explained the difference between a union and an intersection type."),
+    ("compound", "-", "Your age-bucket histogram made the latency spikes easy to see."),
+    ("compound", "-", "The family-sharing feature you designed respected each member's privacy."),
+    ("compound", "-", "You fixed the off-by-one in the birth-date validator."),
+    ("compound", "-", "Your sign-language video player loaded captions lazily."),
+    ("compound", "-", "You kept the old API version working while the new one rolled out."),
+    (
+        "language",
+        "French: supports French-speaking clients",
+        "You switched to French for the client scenario and it went smoothly.",
+    ),
+    ("praise", "-", "Honestly, your incident write-up was excellent."),
+    ("praise", "-", "You were seriously quick at spotting the N+1 query."),
+    (
+        "specific",
+        "-",
+        "The dashboard did not show error rates, which the monitoring requirement asks for.",
+    ),
+    (
+        "specific",
+        "-",
+        "Your answer on indexing missed composite indexes; the Use The Index, Luke site covers them.",
+    ),
+    (
+        "specific",
+        "-",
+        "You estimated two days for the migration but did not include testing on a copy of production.",
+    ),
+    ("specific", "-", "Next time, bring one example of a design you changed after review."),
+)
+
 
 # --- vague: openers crossed with generic cores ------------------------------------------------
 
@@ -758,6 +849,14 @@ def rows() -> list[tuple[str, str, str, str, str]]:
         out.append(("tone", "contempt", "fam-tone-3", "-", text))
     for category, requirements, text in FINE_THIRD:
         out.append(("fine", category, "fam-fine-3", requirements, text))
+    for category, source, text in RISKY_FOURTH:
+        out.append(("risky", category, source + "-4", "-", text))
+    for text in VAGUE_FOURTH:
+        out.append(("vague", "generic", "fam-vague-4", "-", text))
+    for text in TONE_FOURTH:
+        out.append(("tone", "contempt", "fam-tone-4", "-", text))
+    for category, requirements, text in FINE_FOURTH:
+        out.append(("fine", category, "fam-fine-4", requirements, text))
     return out
 
 
