@@ -615,6 +615,102 @@ FINE_FOURTH: tuple[tuple[str, str, str], ...] = (
     ("specific", "-", "Next time, bring one example of a design you changed after review."),
 )
 
+# A fifth round, also written before the check was run on it: third person, passive voice,
+# internal notes and longer sentences.
+RISKY_FIFTH: tuple[tuple[str, str, str], ...] = (
+    ("age", "fam-aarp", "She has been around long enough to remember punch cards."),
+    ("age", "fam-aarp", "Candidate is probably close to sixty; not a long-term hire."),
+    ("age", "fam-aarp", "He would find it hard to keep up with the youngsters on the team."),
+    ("age", "fam-aarp", "The hiring manager prefers people at the start of their working lives."),
+    ("age", "fam-aarp", "Internal note: too far along in his career for a mid-level post."),
+    ("disability", "fam-eeoc", "The candidate is in a wheelchair, so the warehouse floor is out."),
+    ("disability", "fam-eeoc", "She struggles to read small print because of her eyesight."),
+    ("disability", "fam-eeoc", "He disclosed that he is neurodiverse."),
+    ("disability", "fam-eeoc", "It was noted that the applicant has a stammer."),
+    ("health", "fam-acas", "He was off for six months with a back injury last year."),
+    ("health", "fam-acas", "She mentioned her ongoing treatment, which could mean time off."),
+    ("health", "fam-acas", "Internal note: candidate looked unwell and tired."),
+    ("religion", "fam-eeoc", "He would need a room for his daily prayers."),
+    ("religion", "fam-eeoc", "She is a Jehovah's Witness and may object to the celebrations."),
+    ("religion", "fam-eeoc", "The applicant wears a kippah, which some clients may notice."),
+    ("family", "fam-acas", "She has just come back from maternity leave and may be rusty."),
+    ("family", "fam-acas", "He is the main carer for his disabled son."),
+    ("family", "fam-acas", "She is expecting twins this winter."),
+    ("family", "fam-acas", "The candidate is a single father, so overtime is unlikely."),
+    ("marital", "fam-acas", "Her husband was recently posted overseas, so she may follow him."),
+    ("nationality", "fam-acas", "His English is serviceable but clearly not his mother tongue."),
+    ("nationality", "fam-acas", "She is Polish and may move back home."),
+    ("nationality", "fam-acas", "The candidate is an asylum seeker."),
+    ("nationality", "fam-acas", "He came here as a child from Somalia."),
+    ("union", "fam-ehrc", "He is a known union activist."),
+    ("union", "fam-ehrc", "She helped organise a walkout at her last employer."),
+    ("gender", "fam-eeoc", "She seemed too soft-spoken for a room full of men."),
+    ("gender", "fam-eeoc", "The candidate is transitioning and may need time off for surgery."),
+    ("orientation", "fam-eeoc", "He is openly gay, which some clients might not like."),
+    ("race", "fam-eeoc", "She is of mixed race."),
+)
+VAGUE_FIFTH: tuple[str, ...] = (
+    "Candidate was okay overall but not outstanding.",
+    "The panel was lukewarm.",
+    "It did not work out this time.",
+    "We found a candidate who was a closer match.",
+    "Your application was reviewed carefully and we will not proceed.",
+    "There is room for improvement.",
+    "You need to up your game.",
+    "Work on your interview technique.",
+    "We wanted more seniority.",
+    "Not the profile we had in mind.",
+)
+TONE_FIFTH: tuple[str, ...] = (
+    "Candidate was a complete waste of an interview slot.",
+    "He rambled endlessly and never answered the question.",
+    "Her code was, to put it kindly, a mess.",
+    "Frankly pathetic effort on the take-home.",
+    "You clearly think you are smarter than everyone else.",
+    "I have seen interns do better work.",
+    "Did anyone actually check this before sending it?",
+    "The less said about the system design round, the better.",
+    "We were all cringing by the end.",
+    "Honestly not sure how you got this far.",
+)
+FINE_FIFTH: tuple[tuple[str, str, str], ...] = (
+    ("compound", "-", "She built the age-restricted content filter with clear unit tests."),
+    ("compound", "-", "He modelled the parent-child relationship between orders and line items."),
+    ("compound", "-", "She profiled the Black Friday traffic spike and sized the autoscaler."),
+    ("compound", "-", "He kept the legacy Python 2 module running during the migration."),
+    ("compound", "-", "She added a dark-mode toggle and respected the reduced-motion setting."),
+    ("compound", "-", "He explained how the garbage collector handles old-generation objects."),
+    ("compound", "-", "Her health-insurance claims parser handled malformed dates."),
+    (
+        "language",
+        "German: writes German release notes",
+        "Her German release notes were accurate and clear.",
+    ),
+    ("praise", "-", "He was honestly one of the clearest communicators we met."),
+    ("praise", "-", "She was clearly the most thorough in the code review exercise."),
+    ("specific", "-", "He did not handle the timezone edge case the brief described in point 4."),
+    (
+        "specific",
+        "-",
+        "The candidate's design had no rate limiting; the security requirement asks for it.",
+    ),
+    (
+        "specific",
+        "-",
+        "She ran out of time before writing the integration tests; scoping the task first would help.",
+    ),
+    (
+        "specific",
+        "-",
+        "Your cover letter did not mention the data-modelling work the role centres on.",
+    ),
+    (
+        "specific",
+        "-",
+        "He answered the SQL questions well but could not explain the query plan output.",
+    ),
+)
+
 
 # --- vague: openers crossed with generic cores ------------------------------------------------
 
@@ -857,6 +953,14 @@ def rows() -> list[tuple[str, str, str, str, str]]:
         out.append(("tone", "contempt", "fam-tone-4", "-", text))
     for category, requirements, text in FINE_FOURTH:
         out.append(("fine", category, "fam-fine-4", requirements, text))
+    for category, source, text in RISKY_FIFTH:
+        out.append(("risky", category, source + "-5", "-", text))
+    for text in VAGUE_FIFTH:
+        out.append(("vague", "generic", "fam-vague-5", "-", text))
+    for text in TONE_FIFTH:
+        out.append(("tone", "contempt", "fam-tone-5", "-", text))
+    for category, requirements, text in FINE_FIFTH:
+        out.append(("fine", category, "fam-fine-5", requirements, text))
     return out
 
 
