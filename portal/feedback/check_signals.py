@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import tomllib
@@ -243,7 +244,9 @@ def innocent(
     signals: Signals, tokens: Tokens, start: int, end: int, requirements: frozenset[str]
 ) -> bool:
     """Whether a risky span [start, end) is a technical compound or a required language."""
-    indexes = [i for i in range(len(tokens)) if start <= tokens.starts[i] < end]
+    indexes = list(
+        range(bisect.bisect_left(tokens.starts, start), bisect.bisect_left(tokens.starts, end))
+    )
     if not indexes:
         return False
     first, last = indexes[0], indexes[-1]
@@ -462,18 +465,21 @@ def tone_spans(
     """Harsh words, contempt and sarcasm, in sentences without a tone finding yet."""
     text = tokens.text
     valence = signals.valence
+    # Most texts hold no contempt pattern at all: one search over the text tells.
+    any_contempt = signals.contempt.search(text) is not None
     for first, last in clauses(tokens):
         start, end = tokens.starts[first], tokens.ends[last - 1]
         if any(a < end and start < b for a, b in taken):
             continue
-        # The clause's closing marks belong to it ("Really?").
-        tail = end
-        while tail < len(text) and tail - end < 3 and text[tail] in "?!.,":
-            tail += 1
-        match = signals.contempt.search(text, start, tail)
-        if match is not None:
-            yield signals.contempt_rule, match.start(), match.end()
-            continue
+        if any_contempt:
+            # The clause's closing marks belong to it ("Really?").
+            tail = end
+            while tail < len(text) and tail - end < 3 and text[tail] in "?!.,":
+                tail += 1
+            match = signals.contempt.search(text, start, tail)
+            if match is not None:
+                yield signals.contempt_rule, match.start(), match.end()
+                continue
         surfaces, lemmas = tokens.surfaces, tokens.lemmas
         opener = _praise_opener(signals, surfaces, first, last)
         if opener:
