@@ -21,7 +21,7 @@ from tests.check_figures import DEVELOPMENT, HELD_OUT, figures, read_corpus
 
 TARGETS = {"risky": 0.95, "vague": 0.80, "tone": 0.70, "fine_flagged": 0.10}
 # What the check reaches on the held-out set today (see the module's docstring).
-HELD_OUT_FLOORS = {"risky": 0.87, "vague": 0.76, "tone": 0.80, "fine_flagged": 0.10}
+HELD_OUT_FLOORS = {"risky": 0.87, "vague": 0.81, "tone": 0.80, "fine_flagged": 0.10}
 DEVELOPMENT_FLOORS = {"risky": 0.98, "vague": 0.95, "tone": 0.95, "fine_flagged": 0.02}
 
 
