@@ -43,6 +43,7 @@ from portal.feedback import check, check_rules, check_signals  # noqa: E402
 CORPORA = (
     ROOT / "tests" / "feedback_check_corpus.tsv",
     ROOT / "tests" / "check_corpus" / "development.tsv",
+    ROOT / "tests" / "check_corpus" / "development_families.tsv",
 )
 TARGET_SECONDS = 2.0
 TARGET_SENTENCES = 10_000

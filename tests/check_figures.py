@@ -16,7 +16,11 @@ from pathlib import Path
 from portal.feedback.check import SEVERITIES, check_text
 
 HERE = Path(__file__).parent
-DEVELOPMENT = (HERE / "feedback_check_corpus.tsv", HERE / "check_corpus" / "development.tsv")
+DEVELOPMENT = (
+    HERE / "feedback_check_corpus.tsv",
+    HERE / "check_corpus" / "development.tsv",
+    HERE / "check_corpus" / "development_families.tsv",
+)
 HELD_OUT = HERE / "check_corpus" / "held_out.tsv"
 
 

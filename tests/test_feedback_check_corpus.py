@@ -21,7 +21,7 @@ from tests.check_figures import DEVELOPMENT, HELD_OUT, figures, read_corpus
 
 TARGETS = {"risky": 0.95, "vague": 0.80, "tone": 0.70, "fine_flagged": 0.10}
 # What the check reaches on the held-out set today (see the module's docstring).
-HELD_OUT_FLOORS = {"risky": 0.84, "vague": 0.73, "tone": 0.66, "fine_flagged": 0.10}
+HELD_OUT_FLOORS = {"risky": 0.87, "vague": 0.81, "tone": 0.80, "fine_flagged": 0.10}
 DEVELOPMENT_FLOORS = {"risky": 0.98, "vague": 0.95, "tone": 0.95, "fine_flagged": 0.02}
 
 
@@ -30,7 +30,9 @@ def test_the_sets_are_large_enough_and_separate() -> None:
     held_out = read_corpus(HELD_OUT)
     assert len(development) >= 600
     assert len(held_out) >= 300
-    assert not {row.text for row in development} & {row.text for row in held_out}
+    # Count only: an assertion on the sets themselves would print held-out sentences.
+    shared = len({row.text for row in development} & {row.text for row in held_out})
+    assert shared == 0, f"{shared} sentence(s) are in both sets"
     for labelled in (development, held_out):
         for severity in ("risky", "vague", "tone"):
             assert sum(severity in row.expected for row in labelled) >= 25, severity

@@ -291,6 +291,8 @@ class Rule:
     unless: tuple[Pattern, ...]
     about_candidate: bool
     skip_negated: bool
+    # Where the rule comes from: the law or guidance it applies, or why it was written.
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,7 @@ class Check:
     message: str
     words: frozenset[str] = frozenset()
     min_words: int = 1
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -341,6 +344,9 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
     severities: dict[str, Severity] = {}
     for number, raw in enumerate(data.get("rules", []), start=1):
         rule = compile_rule(raw, macros, f"{path.name} rule {number}")
+        if not rule.source.strip():
+            # Every rule says where it came from (issue 23), so a reviewer can weigh it.
+            raise RuleFileError(f"{path.name} rule {number} ({rule.id}): source is missing")
         if severities.setdefault(rule.id, rule.severity) != rule.severity:
             raise RuleFileError(f"{path.name}: rule {rule.id} has two severities")
         rules.append(rule)
@@ -356,6 +362,7 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
             message=_text(raw, "message", f"checks.{name}"),
             words=frozenset(str(word).lower() for word in raw.get("words", [])),
             min_words=int(raw.get("min_words", 1)),
+            source=_text(raw, "source", f"checks.{name}"),
         )
     return index_rules(rules, checks, macros)
 
@@ -393,7 +400,7 @@ def compile_rule(raw: dict[str, Any], macros: dict[str, str], where: str) -> Rul
     rule_id = _text(raw, "id", where)
     where = f"{where} ({rule_id})"
     known = {"id", "severity", "category", "message", "patterns", "regex", "unless"}
-    known |= {"about_candidate", "skip_negated"}
+    known |= {"about_candidate", "skip_negated", "source"}
     unknown = set(raw) - known
     if unknown:
         raise RuleFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -414,6 +421,7 @@ def compile_rule(raw: dict[str, Any], macros: dict[str, str], where: str) -> Rul
         unless=_compile_patterns(raw.get("unless", []), macros, where),
         about_candidate=bool(raw.get("about_candidate", False)),
         skip_negated=bool(raw.get("skip_negated", False)),
+        source=str(raw.get("source", "")),
     )
 
 
