@@ -144,7 +144,7 @@ class Outcome:
 
 
 @dataclass
-class _Target:
+class Target:
     row: ImportRow
     content_hash: str
     candidate_id: int | None = None
@@ -159,7 +159,7 @@ class _Target:
 class Plan:
     organization_id: int
     publish: bool
-    targets: list[_Target]
+    targets: list[Target]
     new_candidates: dict[str, str] = field(default_factory=dict)  # email -> name
     outcome: Outcome = field(default_factory=Outcome)
 
@@ -196,7 +196,7 @@ async def plan_import(
     db: AsyncSession, *, organization_id: int, rows: Sequence[ImportRow], publish: bool
 ) -> Plan:
     """Compare the rows with the database: what is new, what changes, what is there."""
-    plan = Plan(organization_id, publish, [_Target(row, content_hash(row)) for row in rows])
+    plan = Plan(organization_id, publish, [Target(row, content_hash(row)) for row in rows])
     outcome = plan.outcome
     outcome.rows = len(rows)
 
@@ -247,7 +247,16 @@ async def plan_import(
         1 for t in plan.targets if t.stage_was is not None and t.stage_was != t.row.stage
     )
     outcome.date_changes = sum(1 for t in plan.targets if _date_moves(t))
+    await plan_versions(db, plan=plan)
+    return plan
 
+
+async def plan_versions(db: AsyncSession, *, plan: Plan) -> None:
+    """Each target's next version, and whether it writes one: not when the
+    application's newest version has the same content (as it is, or published)."""
+    publish = plan.publish
+    outcome = plan.outcome
+    outcome.rows = len(plan.targets)
     latest: dict[int, tuple[int, FeedbackState, str | None]] = {}
     existing = sorted(t.application_id for t in plan.targets if t.application_id is not None)
     for chunk in _chunks(existing):
@@ -276,10 +285,9 @@ async def plan_import(
     outcome.unchanged = outcome.rows - outcome.new_versions
     outcome.published = outcome.new_versions if publish else 0
     outcome.emails_queued = outcome.published
-    return plan
 
 
-def _date_moves(target: _Target) -> bool:
+def _date_moves(target: Target) -> bool:
     """Whether the row gives an existing application a decision date on another day."""
     day = target.row.decided_on
     if target.application_id is None or day is None:
@@ -465,7 +473,7 @@ async def apply_import(
     return outcome
 
 
-def _item_rows(targets: Iterable[_Target], feedback_ids: Iterable[int]) -> Iterator[dict[str, Any]]:
+def _item_rows(targets: Iterable[Target], feedback_ids: Iterable[int]) -> Iterator[dict[str, Any]]:
     for target, feedback_id in zip(targets, feedback_ids, strict=True):
         positions: dict[str, int] = {}
         for item, requirement_id in zip(
