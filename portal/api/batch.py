@@ -123,11 +123,10 @@ def _import_row(item: _Item) -> ImportRow:
         *(("strengths", i, s.requirement) for i, s in enumerate(feedback.strengths)),
         *(("growth_areas", i, g.requirement) for i, g in enumerate(feedback.growth_areas)),
     ]
-    items = []
-    for draft_item, (kind, index, name) in zip(draft.items, named, strict=True):
+    items = list(draft.items)
+    for position, (kind, index, name) in enumerate(named):
         if name is None:
             requirement_ids.append(None)
-            items.append(draft_item)
             continue
         found = item.requirements.get(key_of(name))
         if found is None:
@@ -137,7 +136,8 @@ def _import_row(item: _Item) -> ImportRow:
                 f"The job has no requirement {name!r}.",
             )
         requirement_ids.append(found[0])
-        items.append(dataclasses.replace(draft_item, requirement=found[1]))
+        if found[1] != name:  # as the job spells it
+            items[position] = dataclasses.replace(items[position], requirement=found[1])
     data = item.data
     return ImportRow(
         row=item.index,
