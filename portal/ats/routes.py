@@ -156,44 +156,56 @@ def _ats_of(request: Request) -> Ats:
 
 
 async def save_credentials(request: Request) -> Response:
-    """Set (or remove) the API credentials of one ATS; never shown back."""
+    """Set the API credentials of one ATS; never shown back."""
     actor = admin_of(request)
     ats = _ats_of(request)
     data, form = await read_form(request, CredentialsForm)
-    remove = form.values.get("remove") == "yes"
-    error = ""
-    if data is None and not remove:
-        error = form.errors.get("credentials", "")
-    elif data is not None and ats == Ats.GREENHOUSE and ":" not in data.credentials:
+    error = form.errors.get("credentials", "") if data is None else ""
+    if data is not None and ats == Ats.GREENHOUSE and ":" not in data.credentials:
         error = (
             "Paste the Harvest v3 client ID and client secret joined by a colon: "
             "CLIENT_ID:CLIENT_SECRET."
         )
-    if not error:
-        try:
-            async with db_session(request) as db:
-                await service.set_api_credentials(
-                    db,
-                    actor=actor,
-                    ats=ats,
-                    credentials=None if remove or data is None else data.credentials,
-                    now=utcnow(),
-                    ip_hash=client_ip_hash(request),
-                )
-        except service.NotConnected:
-            error = "Set the webhook secret first: the API credentials go with it."
+    if not error and data is not None:
+        error = await _set_credentials(request, actor, ats, data.credentials)
     if error:
         # What was typed is a credential: not shown back, only the message.
         context = await _context(
-            request,
-            actor,
-            credential_forms={ats: FormState(errors={"credentials": error})},
+            request, actor, credential_forms={ats: FormState(errors={"credentials": error})}
         )
         return render(request, "staff/ats.html", context, status_code=422, headers=NO_STORE)
-    saved = "removed" if remove else "credentials"
     return redirect_page(
-        request, path_for(request, "staff.ats") + f"?saved={saved}&system={ats.value}"
+        request, path_for(request, "staff.ats") + f"?saved=credentials&system={ats.value}"
     )
+
+
+async def remove_credentials(request: Request) -> Response:
+    actor = admin_of(request)
+    ats = _ats_of(request)
+    if await _set_credentials(request, actor, ats, None):
+        raise HTTPException(404)
+    return redirect_page(
+        request, path_for(request, "staff.ats") + f"?saved=removed&system={ats.value}"
+    )
+
+
+async def _set_credentials(
+    request: Request, actor: Staff, ats: Ats, credentials: str | None
+) -> str:
+    """Set (None: remove) the credentials; what stops it, or ""."""
+    try:
+        async with db_session(request) as db:
+            await service.set_api_credentials(
+                db,
+                actor=actor,
+                ats=ats,
+                credentials=credentials,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except service.NotConnected:
+        return "Set the webhook secret first: the API credentials go with it."
+    return ""
 
 
 async def process_again(request: Request) -> Response:
@@ -255,6 +267,12 @@ admin_routes = [
         save_credentials,
         methods=["POST"],
         name="staff.ats_credentials",
+    ),
+    Route(
+        "/ats/{ats}/credentials/remove",
+        remove_credentials,
+        methods=["POST"],
+        name="staff.ats_credentials_remove",
     ),
     Route(
         "/ats/events/{event_id:id}/again",
