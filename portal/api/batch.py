@@ -28,7 +28,13 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.api.forms import ApplicationBatchIn, ApplicationBatchOut, ApplicationIn, BatchItemOut
+from portal.api.forms import (
+    ApplicationBatchIn,
+    ApplicationBatchOut,
+    ApplicationIn,
+    BatchItemOut,
+    Problem,
+)
 from portal.api.problems import ApiProblem, problem_body
 from portal.api.service import _application_rows, _applications_out
 from portal.audit import service as audit
@@ -386,14 +392,16 @@ async def put_applications(
     plan.outcome.new_versions = sum(1 for target in targets if target.write)
     plan.outcome.unchanged = len(targets) - plan.outcome.new_versions
     plan.outcome.new_applications = sum(1 for item in good if item.created)
-    await imports.apply_import(
-        db,
-        plan=plan,
-        settings=settings,
-        now=now,
-        staff_id=None,
-        source={"source": "api", "api_key_id": actor.key_id},
-    )
+    if targets:
+        await imports.apply_import(
+            db,
+            plan=plan,
+            settings=settings,
+            now=now,
+            staff_id=None,
+            source={"source": "api"},
+            audit_actor=(audit.API_KEY, actor.key_id),
+        )
     answers = {
         answer.id: answer
         for answer in await _applications_out(
@@ -415,19 +423,21 @@ async def put_applications(
                     index=item.index,
                     external_id=item.data.external_id,
                     status=item.problem.status,  # type: ignore[arg-type]
-                    problem=problem_body(
-                        item.problem.status,
-                        detail=item.problem.message,
-                        kind="conflict" if item.problem.status == 409 else "invalid-fields",
-                        title="Conflict" if item.problem.status == 409 else "Invalid fields",
-                        instance=instance,
-                        errors=[
-                            {
-                                "field": f"items.{item.index}.{item.problem.field}",
-                                "message": item.problem.message,
-                            }
-                        ],
-                    ),  # type: ignore[arg-type]
+                    problem=Problem.model_validate(
+                        problem_body(
+                            item.problem.status,
+                            detail=item.problem.message,
+                            kind="conflict" if item.problem.status == 409 else "invalid-fields",
+                            title="Conflict" if item.problem.status == 409 else "Invalid fields",
+                            instance=instance,
+                            errors=[
+                                {
+                                    "field": f"items.{item.index}.{item.problem.field}",
+                                    "message": item.problem.message,
+                                }
+                            ],
+                        )
+                    ),
                 )
             )
         else:

@@ -271,6 +271,8 @@ def _imported(details: Details) -> Said:
         "rows": _count(rows, "row", "rows") if isinstance(rows, int) else "a file",
         "file": _quoted(details["file"]) if details.get("file") else "a CSV file",
     }
+    if details.get("source") == "api":
+        return "{actor} saved feedback sent through the API as drafts ({rows})", words
     if details.get("published"):
         return "{actor} imported and published feedback from {file} ({rows})", words
     return "{actor} imported feedback from {file} as drafts ({rows})", words

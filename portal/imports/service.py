@@ -305,9 +305,11 @@ async def apply_import(
     source: dict[str, Any],
     progress: Progress | None = None,
     ip_hash: str | None = None,
+    audit_actor: tuple[str, int | None] | None = None,
 ) -> Outcome:
     """Write the plan in bulk, queue the invitation emails of what it publishes, and
-    audit it once. Flushes only; the caller's unit of work commits (or rolls back)."""
+    audit it once (as `audit_actor`, kind and id, when given; else the staff member or
+    the system). Flushes only; the caller's unit of work commits (or rolls back)."""
     organization_id = plan.organization_id
     targets = plan.targets
     total_steps = 4 + (plan.outcome.published if plan.publish else 0)
@@ -460,11 +462,12 @@ async def apply_import(
         )
     outcome = plan.outcome
     outcome.emails_queued = emails
+    actor_kind, actor_id = audit_actor or ("staff" if staff_id else "system", staff_id)
     audit.record(
         db,
         action="feedback.imported",
-        actor_kind="staff" if staff_id else "system",
-        actor_id=staff_id,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
         organization_id=organization_id,
         ip_hash=ip_hash,
         details={**source, "published": plan.publish, **outcome.as_dict()},
