@@ -422,7 +422,7 @@ async def put_applications(
                 BatchItemOut(
                     index=item.index,
                     external_id=item.data.external_id,
-                    status=item.problem.status,  # type: ignore[arg-type]
+                    status=item.problem.status,
                     problem=Problem.model_validate(
                         problem_body(
                             item.problem.status,
