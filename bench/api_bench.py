@@ -7,6 +7,7 @@ Run from the repository root::
     .venv/bin/python bench/api_bench.py                   # 10,000 rejections
     .venv/bin/python bench/api_bench.py --rows 1000       # a smaller run
     .venv/bin/python bench/api_bench.py --strict          # exit 2 when a target is missed
+    .venv/bin/python bench/api_bench.py --database-url postgresql://…/my_bench
 
 What it does:
 
@@ -14,22 +15,27 @@ What it does:
    ``postgresql://postgres@127.0.0.1:5432``; the name must contain "bench"), applies
    the migrations, seeds two organizations with 20 jobs of 4 requirements each (as
    ``bench/import_bench.py`` does), and an API key for the first.
-2. Starts ``portal serve --no-worker`` (one uvicorn process, as production runs
-   one per CPU) on a free port, and waits for ``/readyz``.
-3. Sends ``--rows`` rejections (``POST /api/v1/applications``: a new candidate and
-   application with a full feedback draft: four assessments with evidence, two
-   strengths, two growth areas with suggestions, next steps, a note; the texts of
-   the CSV benchmark's rows) from 4 concurrent clients (httpx, one connection
-   each), each with its own ``Idempotency-Key``. Every answer must be 201.
-4. Sends the same requests again with the same keys: every answer must be a
-   replay (``Idempotent-Replayed: true``, the same status and body) and the
-   database must hold exactly as many applications and feedback versions as
-   before: the replay creates nothing.
+2. Starts ``portal serve --no-worker --workers 2`` (``--workers``: one process per
+   core, as production runs) on a free port, and waits for ``/readyz``.
+3. One per request: sends ``--single-rows`` rejections (default 2,000;
+   ``POST /api/v1/applications``: a new candidate and application with a full
+   feedback draft: four assessments with evidence, two strengths, two growth areas
+   with suggestions, next steps, a note; the texts of the CSV benchmark's rows) from
+   4 concurrent clients (httpx, one connection each), each with its own
+   ``Idempotency-Key``. Every answer must be 201. Then sends them again with the same
+   keys: every answer must be a replay (``Idempotent-Replayed: true``, the same
+   status and body) and the database must hold exactly as many applications and
+   feedback versions as before: the replay creates nothing.
+4. In batches: the same for ``--rows`` other rejections, 100 per
+   ``POST /api/v1/applications/batch`` (one ``Idempotency-Key`` per batch), as an ATS
+   pushing many rejections does. Every item must be created; the replay too must
+   create nothing.
 5. Imports the same rows as a CSV into the second organization
-   (``portal import``'s code path, in-process) and reports the ratio.
+   (``portal import``'s code path, in-process) and reports the ratios.
 
-Targets: the rejections in under 30 s (for 10,000; scaled for other counts), and
-a replay that creates nothing. Results go to ``bench/results/api.json``.
+Targets: the ``--rows`` rejections in under 30 s (for 10,000; scaled for other
+counts), and replays that create nothing. The one-per-request rate is reported
+beside it, per 10,000. Results go to ``bench/results/api.json``.
 """
 
 from __future__ import annotations
