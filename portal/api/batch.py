@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,7 +48,6 @@ from portal.imports.format import ImportRow, key_of
 from portal.security.actors import ApiKey
 from portal.settings import Settings
 
-CANDIDATES: Table = Candidate.__table__  # type: ignore[assignment]
 APPLICATIONS: Table = Application.__table__  # type: ignore[assignment]
 
 
@@ -214,22 +214,37 @@ async def _applications(
         if item.data.email not in known:
             new_candidates.setdefault(item.data.email, item.data.name)
     if new_candidates:
-        created = await _insert_returning(
-            db,
-            CANDIDATES,
-            [
-                {
-                    "organization_id": actor.organization_id,
-                    "email": email,
-                    "name": name,
-                    "preferred_language": "en",
-                    "created_at": now,
-                }
-                for email, name in new_candidates.items()
-            ],
-            ("id", "email"),
+        # Two batches (or a batch and a recruiter) adding the same person at once make
+        # one candidate: the other's row is taken, as `find_or_add_candidate` does.
+        dialect = db.get_bind().dialect.name
+        insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        added = await db.execute(
+            insert_into(Candidate)
+            .values(
+                [
+                    {
+                        "organization_id": actor.organization_id,
+                        "email": email,
+                        "name": name,
+                        "preferred_language": "en",
+                        "created_at": now,
+                    }
+                    for email, name in new_candidates.items()
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["organization_id", "email"])
+            .returning(Candidate.id, Candidate.email)
         )
-        known.update({row.email: row.id for row in created})
+        known.update({row.email: row.id for row in added})
+        taken = [email for email in new_candidates if email not in known]
+        if taken:
+            for other in await db.execute(
+                select(Candidate.id, Candidate.email).where(
+                    Candidate.organization_id == actor.organization_id,
+                    Candidate.email.in_(taken),
+                )
+            ):
+                known[other.email] = other.id
     for item in fresh:
         item.candidate_id = known[item.data.email]
     # A rejection of the candidate for the job that came without an id (the CSV import,
@@ -311,7 +326,7 @@ async def _insert_returning(
     except IntegrityError as exc:  # the same ids or addresses at the same moment
         raise ApiProblem(
             409,
-            "Another request is creating some of these applications or candidates: retry "
+            "Another request is creating some of these applications: retry "
             "the batch with a new Idempotency-Key.",
             kind="conflict",
             title="Conflict",
