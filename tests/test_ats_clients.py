@@ -24,7 +24,16 @@ from portal.db import unit_of_work
 from portal.jobs.worker import Worker
 from portal.settings import Settings
 from tests.factories import csrf_token, make_staff, make_world, staff_sign_in
-from tests.test_ats_hooks import FIXTURES, PRIVATE, SECRETS, _greenhouse_body, _post_greenhouse
+from tests.test_ats_hooks import (
+    FIXTURES,
+    PRIVATE,
+    SECRETS,
+    _analyst_job,
+    _draft_items,
+    _greenhouse_body,
+    _map,
+    _post_greenhouse,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 ADMIN = "ada@acme.example"
@@ -326,7 +335,7 @@ async def test_a_live_greenhouse_rejection_fails_clearly_then_is_processed_again
     settings: Settings,
     httpserver: HTTPServer,
 ) -> None:
-    await _admin(client, sessions)
+    organization_id = await _admin(client, sessions)
     assert (await _save(client, "greenhouse", "secret", secret=SECRETS["greenhouse"])).is_redirect
     saved = await _save(client, "greenhouse", "credentials", credentials="client-1:secret-1")
     assert saved.is_redirect
@@ -366,6 +375,17 @@ async def test_a_live_greenhouse_rejection_fails_clearly_then_is_processed_again
     for name in ("SQL", "Statistics", "Communication"):
         assert name in page.text
     assert PRIVATE not in page.text
+
+    # Mapped: the draft has the live scorecards' ratings, and no private note.
+    job_id = await _analyst_job(sessions, organization_id)
+    assert (await _map(client, sessions, "4567", job_id)).status_code == 303
+    await worker.run_once()
+    [event] = await _events(sessions)
+    assert event.state == AtsEventState.PROCESSED and event.application_id
+    items = await _draft_items(sessions, event.application_id)
+    assert {item.rating for item in items} == {"met", "not_yet_met"}
+    for item in items:
+        assert PRIVATE not in item.body + item.suggestion
 
 
 async def _events(sessions: Sessions) -> list[AtsEvent]:
