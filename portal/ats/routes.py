@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.ats import service
+from portal.ats import connections, service
 from portal.ats.forms import CredentialsForm, MappingForm, SecretForm
 from portal.ats.models import Ats
 from portal.auth.areas import admin_of
@@ -195,7 +195,7 @@ async def _set_credentials(
     """Set (None: remove) the credentials; what stops it, or ""."""
     try:
         async with db_session(request) as db:
-            await service.set_api_credentials(
+            await connections.set_api_credentials(
                 db,
                 actor=actor,
                 ats=ats,
@@ -203,7 +203,7 @@ async def _set_credentials(
                 now=utcnow(),
                 ip_hash=client_ip_hash(request),
             )
-    except service.NotConnected:
+    except connections.NotConnected:
         return "Set the webhook secret first: the API credentials go with it."
     return ""
 
@@ -211,7 +211,7 @@ async def _set_credentials(
 async def process_again(request: Request) -> Response:
     actor = admin_of(request)
     async with db_session(request) as db:
-        queued = await service.process_again(
+        queued = await connections.process_again(
             db,
             actor=actor,
             event_id=request.path_params["event_id"],

@@ -255,15 +255,12 @@ async def process_event(
         return _finish(event, AtsEventState.FAILED, str(exc), now)
     if rejection is None:
         return _finish(event, AtsEventState.IGNORED, "Not a rejection: nothing to write.", now)
-    try:
-        rejection = rejection.completed(
-            await api.person(ats, rejection.application_id, rejection.candidate_id)
-        )
-        if not rejection.job_id:
-            return _finish(event, AtsEventState.FAILED, "The ATS did not say which job.", now)
-        scorecards = await api.scorecards(ats, rejection.application_id)
-    except AtsApiError as exc:
-        return _finish(event, AtsEventState.FAILED, str(exc), now)
+    rejection = rejection.completed(
+        await api.person(ats, rejection.application_id, rejection.candidate_id)
+    )
+    if not rejection.job_id:
+        return _finish(event, AtsEventState.FAILED, "The ATS did not say which job.", now)
+    scorecards = await api.scorecards(ats, rejection.application_id)
     mapping = await _job_mapping(db, event.organization_id, ats, rejection, scorecards, now)
     event.external_job_id = rejection.job_id
     if mapping.job_id is None:
@@ -412,9 +409,16 @@ async def _keep_scorecards(
 
 async def _run_process(db: AsyncSession, payload: ProcessEvent, context: JobContext) -> None:
     api = await api_for_event(db, settings=context.settings, event_id=payload.event_id)
-    await process_event(
-        db, event_id=payload.event_id, api=api, settings=context.settings, now=context.now
-    )
+    try:
+        await process_event(
+            db, event_id=payload.event_id, api=api, settings=context.settings, now=context.now
+        )
+    except AtsApiError as exc:
+        # The ATS's API could not answer (asked before anything is written): the event
+        # says why, and "Process again" on the ATS page retries it.
+        event = await db.get(AtsEvent, payload.event_id)
+        if event is not None:
+            _finish(event, AtsEventState.FAILED, str(exc), context.now)
 
 
 PROCESS = registry.add(JobKind("ats.process", ProcessEvent, run=_run_process))
@@ -660,68 +664,3 @@ async def scorecards_for(
             )
         ).all()
     )
-
-
-# --- API credentials, and processing a failed event again --------------------------
-
-
-class NotConnected(LookupError):
-    """API credentials before the webhook secret: the page says to set that first."""
-
-
-async def set_api_credentials(
-    db: AsyncSession,
-    *,
-    actor: Staff,
-    ats: Ats,
-    credentials: str | None,
-    now: dt.datetime,
-    ip_hash: str | None = None,
-) -> None:
-    """Set (or, with None, remove) the credentials Afterword asks `ats`'s API with.
-    Audited without them."""
-    found = await db.scalar(
-        select(AtsConnection).where(
-            AtsConnection.organization_id == actor.organization_id, AtsConnection.ats == ats
-        )
-    )
-    if found is None:
-        raise NotConnected(ats)
-    found.api_credentials = credentials
-    found.api_credentials_set_at = now if credentials else None
-    found.updated_at = now
-    audit.by_staff(
-        db,
-        actor,
-        action="ats.api_credentials_set",
-        ip_hash=ip_hash,
-        details={"ats": ats.value} | ({} if credentials else {"removed": True}),
-    )
-    await db.flush()
-
-
-async def process_again(
-    db: AsyncSession, *, actor: Staff, event_id: int, now: dt.datetime, ip_hash: str | None = None
-) -> bool:
-    """Queue a failed event of the admin's organization again (its API answered an
-    error, say, since fixed); False for any other event."""
-    event = await db.scalar(
-        select(AtsEvent)
-        .where(AtsEvent.id == event_id, AtsEvent.organization_id == actor.organization_id)
-        .with_for_update()
-    )
-    if event is None or event.state != AtsEventState.FAILED:
-        return False
-    event.state = AtsEventState.RECEIVED
-    event.message = ""
-    event.processed_at = None
-    await _queue(db, event.id, now=now, round_=int(now.timestamp() * 1000))
-    audit.by_staff(
-        db,
-        actor,
-        action="ats.event_processed_again",
-        ip_hash=ip_hash,
-        details={"ats": str(event.ats), "event_id": event.id},
-    )
-    await db.flush()
-    return True
