@@ -123,8 +123,27 @@ class Settings(BaseSettings):
         "",
         description="Read applicant tracking systems' API answers (scorecards, candidates) "
         "from recorded JSON files in this directory instead of asking the systems: for tests "
-        "and demonstrations. Empty: nothing is fetched, and drafts are made from the webhook "
-        "alone.",
+        "and demonstrations. Used for an organization that has set no API credentials for "
+        "the system on the ATS page (credentials set: the live API is asked). Empty, and no "
+        "credentials: nothing is fetched, and drafts are made from the webhook alone.",
+    )
+    ats_greenhouse_api_url: str = Field(
+        "https://harvest.greenhouse.io",
+        description="Greenhouse Harvest's address (the scorecards are read from "
+        "`<this>/v3/scorecards`). Change it only to test against another server.",
+    )
+    ats_greenhouse_token_url: str = Field(
+        "https://auth.greenhouse.io/token",
+        description="Where Greenhouse Harvest v3 access tokens come from (OAuth client "
+        "credentials). Change it only to test against another server.",
+    )
+    ats_lever_api_url: str = Field(
+        "https://api.lever.co/v1",
+        description="Lever's API address. Change it only to test against another server.",
+    )
+    ats_ashby_api_url: str = Field(
+        "https://api.ashbyhq.com",
+        description="Ashby's API address. Change it only to test against another server.",
     )
     mail_from: str = Field(
         "feedback@afterword.localhost",

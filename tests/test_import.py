@@ -251,6 +251,29 @@ async def test_every_problem_names_its_row_and_column(
     assert [p for p in found if p[0] == 2] == []
 
 
+async def test_the_model_the_api_takes_checks_every_cell_and_names_its_column(
+    sessions: Sessions, settings: Settings, world: World
+) -> None:
+    data = csv_bytes(
+        [
+            row("a@example.com", pool_invitation_offered="maybe"),
+            row("b@example.com", personal_note="A note\x00 with a NUL."),
+            row("c@example.com", **{"evidence: Statistics": "x" * 5_001}),
+            row("d@example.com", suggested_roles="\n".join(f"Role {n}" for n in range(11))),
+        ]
+    )
+    found = problems_of(await run(sessions, settings, world, data))
+    assert (2, "pool_invitation_offered", 'Write "yes" or "no" (or leave it empty).') in found
+    assert any(r == 3 and c == "personal_note" and "U+0000" in m for r, c, m in found)
+    assert (
+        4,
+        "evidence: Statistics",
+        "Keep it to 5,000 characters or fewer (this has 5,001).",
+    ) in found
+    assert any(r == 5 and c == "suggested_roles" and "At most 10 roles" in m for r, c, m in found)
+    assert len(found) == 4
+
+
 async def test_an_unknown_requirement_is_named(
     sessions: Sessions, settings: Settings, world: World
 ) -> None:

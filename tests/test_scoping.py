@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 
 from portal.access.models import AccessLink
 from portal.api.keys import issue_key
-from portal.ats.models import AtsJobMapping
+from portal.ats.models import AtsEvent, AtsJobMapping
 from portal.candidates.models import Application, Requirement
 from portal.db import unit_of_work, utcnow
 from portal.feedback.drafts import load_draft
@@ -76,6 +76,7 @@ class Record:
     mapping_id: int = 0  # an ATS job mapping of its organization
     key_id: int = 0  # an API key of its organization
     rephrasing_id: int = 0  # a language model's rephrasing of its feedback (portal.llm)
+    event_id: int = 0  # a failed ATS event of its organization
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,15 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
             external_id=f"ext-{endpoint.id}",
             external_name=record.markers[0],
         )
-        db.add_all([delivery, mapping])
+        event = AtsEvent(
+            organization_id=record.world.organization_id,
+            ats="greenhouse",
+            replay_key=f"sha256:{endpoint.id}",
+            body="{}",
+            state="failed",
+            message=record.markers[0],
+        )
+        db.add_all([delivery, mapping, event])
         await db.flush()
         issued = await issue_key(
             db,
@@ -271,6 +280,7 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
             delivery_id=delivery.id,
             mapping_id=mapping.id,
             key_id=issued.id,
+            event_id=event.id,
             job_id=job_id,
             upload_id=upload.id,
             requirement_id=requirement.id,
@@ -322,6 +332,7 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "mapping_id": lambda record: record.mapping_id,
     "key_id": lambda record: record.key_id,
     "rephrasing_id": lambda record: record.rephrasing_id,
+    "event_id": lambda record: record.event_id,
 }
 
 

@@ -10,7 +10,7 @@ Erasure gets a cause, and data requests a source, for the ATS (`ats`): the ATS
 anonymized the candidate, so the portal erases them too.
 
 Revision ID: 0032_ats_anonymized
-Revises: 0030_language_model
+Revises: 0031_ats_api_credentials
 """
 
 import datetime as dt
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0032_ats_anonymized"
-down_revision: str | None = "0030_language_model"
+down_revision: str | None = "0031_ats_api_credentials"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -68,6 +68,17 @@ class ApplicationIn(Rejection, Strict):
     feedback: FeedbackIn | None = None
 
 
+MAX_BATCH = 100
+
+
+class ApplicationBatchIn(Strict):
+    """Up to 100 rejected applications at once, each exactly what
+    `POST /applications` takes (validated by the same model: one invalid item refuses
+    the batch with 422, each field named `items.<n>.<field>`, and writes nothing)."""
+
+    items: list[ApplicationIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class PublishIn(Strict):
     """Publish the newest version and email the candidate their link, as the editor
     does. Incomplete feedback (no assessment, or neither strengths nor growth areas)
@@ -145,6 +156,26 @@ class ApplicationOut(Out):
 
 class ApplicationPage(Page):
     items: list[ApplicationOut]
+
+
+class BatchItemOut(Out):
+    """What became of one item of a batch, in the order sent."""
+
+    index: int = Field(description="The item's position in `items`, from 0.")
+    external_id: str
+    status: Literal[200, 201, 409, 422] = Field(
+        description="201 created, 200 updated (as `POST /applications` answers), or the "
+        "item's problem's status: nothing of that item was written."
+    )
+    application: ApplicationOut | None = None
+    problem: Problem | None = None
+
+
+class ApplicationBatchOut(Out):
+    items: list[BatchItemOut]
+    created: int
+    updated: int
+    failed: int
 
 
 class FindingOut(Out):
@@ -258,3 +289,7 @@ class Problem(Out):
     missing: list[str] | None = Field(
         default=None, description="The parts incomplete feedback lacks (incomplete-feedback only)."
     )
+
+
+BatchItemOut.model_rebuild()
+ApplicationBatchOut.model_rebuild()

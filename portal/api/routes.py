@@ -20,9 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.api import idempotency
+from portal.api import batch, idempotency
 from portal.api import service as api
 from portal.api.forms import (
+    ApplicationBatchIn,
+    ApplicationBatchOut,
     ApplicationIn,
     ApplicationOut,
     ApplicationPage,
@@ -389,6 +391,36 @@ async def put_application(request: Request) -> Response:
     return await _run_idempotent(request, work)
 
 
+@needs_scope(ApiScope.APPLICATIONS_WRITE)
+@documented(
+    Operation(
+        "Create or update up to 100 rejected applications at once",
+        {200: ApplicationBatchOut},
+        body=ApplicationBatchIn,
+        description="Each item is what `POST /applications` takes and means the same; the "
+        "batch is written in bulk, in one transaction, under one Idempotency-Key. A "
+        "malformed item refuses the whole batch (422, fields named `items.<n>.<field>`); "
+        "an item the organization's records refuse (no such job, a requirement the job "
+        "lacks, an external id of another candidate's application) is answered in its "
+        "place with its problem and status, and nothing of it is written.",
+    )
+)
+async def put_applications(request: Request) -> Response:
+    async def work(request: Request, db: AsyncSession) -> Answer:
+        data = body_model(request, ApplicationBatchIn, await request.body())
+        done = await batch.put_applications(
+            db,
+            actor=api_client_of(request),
+            data=data,
+            settings=portal(request).settings,
+            now=utcnow(),
+            instance=request.url.path,
+        )
+        return Answer(200, _dump(done))
+
+    return await _run_idempotent(request, work)
+
+
 @needs_scope(ApiScope.APPLICATIONS_READ)
 @documented(Operation("Read an application, its feedback state and threads", {200: ApplicationOut}))
 async def get_application(request: Request) -> Response:
@@ -489,6 +521,12 @@ routes = [
     Route("/jobs/{job_id:id}", update_job, methods=["PATCH"], name="api.job_update"),
     Route("/applications", list_applications, methods=["GET"], name="api.applications"),
     Route("/applications", put_application, methods=["POST"], name="api.application_put"),
+    Route(
+        "/applications/batch",
+        put_applications,
+        methods=["POST"],
+        name="api.applications_batch",
+    ),
     Route(
         "/applications/{application_id:id}",
         get_application,

@@ -451,22 +451,25 @@ async def put_application(
                 status=409,
             )
     else:
-        candidate, _existing = await find_or_add_candidate(
+        candidate, existing = await find_or_add_candidate(
             db, actor=actor, email=data.email, name=data.name, now=now
         )
         # A rejection of this candidate for this job that came without an id (the CSV
-        # import, a recruiter's hand) becomes this one: no duplicate application.
-        application = await db.scalar(
-            readable_applications(actor)
-            .where(
-                Application.candidate_id == candidate.id,
-                Application.job_id == job_id,
-                Application.external_id.is_(None),
+        # import, a recruiter's hand) becomes this one: no duplicate application. A
+        # candidate added just now has none.
+        application = None
+        if existing:
+            application = await db.scalar(
+                readable_applications(actor)
+                .where(
+                    Application.candidate_id == candidate.id,
+                    Application.job_id == job_id,
+                    Application.external_id.is_(None),
+                )
+                .order_by(Application.id.desc())
+                .limit(1)
+                .with_for_update()
             )
-            .order_by(Application.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
         if application is None:
             created = True
             application = Application(
@@ -506,10 +509,11 @@ async def put_application(
         details={"source": "api", "external_id": data.external_id, "job_id": job_id}
         | ({"fields": changed} if changed else {}),
     )
+    saved: drafts.SavedVersion | None = None
     if data.feedback is not None:
         draft = data.feedback.draft()
         try:
-            await drafts.save_draft(
+            saved = await drafts.save_draft(
                 db,
                 actor=actor,
                 application_id=application.id,
@@ -527,6 +531,25 @@ async def put_application(
             raise ApiProblem(
                 409, "The feedback changed meanwhile: try again.", kind="conflict"
             ) from exc
+    if created:
+        # New: no thread, no version but the one just saved. Answered from what was
+        # written, without reading it back.
+        return ApplicationOut(
+            id=application.id,
+            external_id=application.external_id,
+            job_id=job_id,
+            candidate_email=candidate.email,
+            candidate_name=candidate.name,
+            stage=application.stage.value,
+            decided_at=application.decided_at,
+            feedback=FeedbackState(
+                newest_version=saved.version if saved else None,
+                newest_state="draft" if saved else None,
+                published_version=None,
+                published_at=None,
+            ),
+            threads=[],
+        ), True
     return await get_application(db, actor=actor, application_id=application.id), created
 
 

@@ -1,7 +1,8 @@
 """What Afterword asks an applicant tracking system for, beyond the webhook itself:
 an application's scorecards, and (for Lever, whose webhook carries only ids) the
 candidate and the job. One interface (`AtsApi`), with a recorded-answers
-implementation (`RecordedApi`, JSON files) for tests and demonstrations.
+implementation (`RecordedApi`, JSON files) for tests and demonstrations; the live
+clients, and which one an organization's events use, are in `portal.ats.clients`.
 
 A scorecard's `questions` include the interviewer's private notes: they are stored
 for staff and never copied into anything a candidate can read.

@@ -31,3 +31,16 @@ class MappingForm(InputModel):
     job: DbInt = 0
     attributes: list[AttributeRow] = Field(default_factory=list)
     MAX_FIELDS: ClassVar[int] = 1 + 2 * 200
+
+
+class CredentialsForm(InputModel):
+    """The credentials of an ATS's API (Greenhouse: `CLIENT_ID:CLIENT_SECRET`)."""
+
+    credentials: Annotated[
+        str,
+        Field(min_length=8, max_length=500),
+        Say(
+            missing="Paste the API credentials from the system's developer settings.",
+            invalid="Use the whole key: 8 to 500 characters.",
+        ),
+    ]

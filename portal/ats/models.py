@@ -19,8 +19,8 @@ class Ats(enum.StrEnum):
 
 
 class AtsConnection(Base):
-    """One ATS's webhook secret for one organization (set by an admin). Kept as it is:
-    checking a signature needs it."""
+    """One ATS's webhook secret for one organization (set by an admin), and the
+    credentials of its API. Kept as they are: checking a signature needs the secret."""
 
     __tablename__ = "ats_connections"
     __table_args__ = (UniqueConstraint("organization_id", "ats"),)
@@ -29,6 +29,11 @@ class AtsConnection(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     ats: Mapped[Ats] = enum_column(Ats)
     secret: Mapped[str] = mapped_column(String(200))
+    # The system's API credentials (Greenhouse: `CLIENT_ID:CLIENT_SECRET` of a Harvest v3
+    # OAuth client; Lever, Ashby: an API key), kept as they are to be used; None: the
+    # API is not asked (portal.ats.clients).
+    api_credentials: Mapped[str | None] = mapped_column(String(500))
+    api_credentials_set_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.ats import service
-from portal.ats.forms import MappingForm, SecretForm
+from portal.ats import connections, service
+from portal.ats.forms import CredentialsForm, MappingForm, SecretForm
 from portal.ats.models import Ats
 from portal.auth.areas import admin_of
 from portal.db import utcnow
@@ -107,6 +107,7 @@ async def _context(request: Request, actor: Staff, **more: Any) -> dict[str, Any
         "jobs": page.jobs,
         "requirements": page.requirements,
         "secret_forms": {},
+        "credential_forms": {},
         "mapping_errors": {},
         **more,
     }
@@ -119,6 +120,7 @@ async def ats_page(request: Request) -> Response:
         actor,
         saved=request.query_params.get("saved", ""),
         queued=request.query_params.get("queued", ""),
+        saved_system=request.query_params.get("system", ""),
     )
     return render(request, "staff/ats.html", context, headers=NO_STORE)
 
@@ -144,6 +146,82 @@ async def save_secret(request: Request) -> Response:
             ip_hash=client_ip_hash(request),
         )
     return redirect_page(request, path_for(request, "staff.ats") + f"?saved={ats.value}")
+
+
+def _ats_of(request: Request) -> Ats:
+    try:
+        return Ats(request.path_params["ats"])
+    except ValueError:
+        raise HTTPException(404) from None
+
+
+async def save_credentials(request: Request) -> Response:
+    """Set the API credentials of one ATS; never shown back."""
+    actor = admin_of(request)
+    ats = _ats_of(request)
+    data, form = await read_form(request, CredentialsForm)
+    error = form.errors.get("credentials", "") if data is None else ""
+    if data is not None and ats == Ats.GREENHOUSE and ":" not in data.credentials:
+        error = (
+            "Paste the Harvest v3 client ID and client secret joined by a colon: "
+            "CLIENT_ID:CLIENT_SECRET."
+        )
+    if not error and data is not None:
+        error = await _set_credentials(request, actor, ats, data.credentials)
+    if error:
+        # What was typed is a credential: not shown back, only the message.
+        context = await _context(
+            request, actor, credential_forms={ats: FormState(errors={"credentials": error})}
+        )
+        return render(request, "staff/ats.html", context, status_code=422, headers=NO_STORE)
+    return redirect_page(
+        request, path_for(request, "staff.ats") + f"?saved=credentials&system={ats.value}"
+    )
+
+
+async def remove_credentials(request: Request) -> Response:
+    actor = admin_of(request)
+    ats = _ats_of(request)
+    if await _set_credentials(request, actor, ats, None):
+        raise HTTPException(404)
+    return redirect_page(
+        request, path_for(request, "staff.ats") + f"?saved=removed&system={ats.value}"
+    )
+
+
+async def _set_credentials(
+    request: Request, actor: Staff, ats: Ats, credentials: str | None
+) -> str:
+    """Set (None: remove) the credentials; what stops it, or ""."""
+    try:
+        async with db_session(request) as db:
+            await connections.set_api_credentials(
+                db,
+                actor=actor,
+                ats=ats,
+                credentials=credentials,
+                now=utcnow(),
+                ip_hash=client_ip_hash(request),
+            )
+    except connections.NotConnected:
+        return "Set the webhook secret first: the API credentials go with it."
+    return ""
+
+
+async def process_again(request: Request) -> Response:
+    actor = admin_of(request)
+    async with db_session(request) as db:
+        queued = await connections.process_again(
+            db,
+            actor=actor,
+            event_id=request.path_params["event_id"],
+            now=utcnow(),
+            ip_hash=client_ip_hash(request),
+        )
+    if not queued:
+        raise HTTPException(404)
+    portal(request).wake_worker()
+    return redirect_page(request, path_for(request, "staff.ats") + "?saved=again#events")
 
 
 async def save_mapping(request: Request) -> Response:
@@ -184,6 +262,24 @@ hooks_routes = [
 admin_routes = [
     Route("/ats", ats_page, methods=["GET"], name="staff.ats"),
     Route("/ats/{ats}/secret", save_secret, methods=["POST"], name="staff.ats_secret"),
+    Route(
+        "/ats/{ats}/credentials",
+        save_credentials,
+        methods=["POST"],
+        name="staff.ats_credentials",
+    ),
+    Route(
+        "/ats/{ats}/credentials/remove",
+        remove_credentials,
+        methods=["POST"],
+        name="staff.ats_credentials_remove",
+    ),
+    Route(
+        "/ats/events/{event_id:id}/again",
+        process_again,
+        methods=["POST"],
+        name="staff.ats_event_again",
+    ),
     Route(
         "/ats/mappings/{mapping_id:id}",
         save_mapping,

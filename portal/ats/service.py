@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.ats import adapters, signatures
 from portal.ats.anonymize import process_anonymization, remember_candidate
-from portal.ats.fetch import AtsApi, Scorecard, api_for
+from portal.ats.clients import AtsApiError, api_for_event
+from portal.ats.fetch import AtsApi, Scorecard
 from portal.ats.models import (
     Ats,
     AtsConnection,
@@ -418,10 +419,17 @@ async def _keep_scorecards(
 
 
 async def _run_process(db: AsyncSession, payload: ProcessEvent, context: JobContext) -> None:
-    api = api_for(context.settings.ats_recorded_answers_dir)
-    await process_event(
-        db, event_id=payload.event_id, api=api, settings=context.settings, now=context.now
-    )
+    api = await api_for_event(db, settings=context.settings, event_id=payload.event_id)
+    try:
+        await process_event(
+            db, event_id=payload.event_id, api=api, settings=context.settings, now=context.now
+        )
+    except AtsApiError as exc:
+        # The ATS's API could not answer (asked before anything is written): the event
+        # says why, and "Process again" on the ATS page retries it.
+        event = await db.get(AtsEvent, payload.event_id)
+        if event is not None:
+            _finish(event, AtsEventState.FAILED, str(exc), context.now)
 
 
 PROCESS = registry.add(JobKind("ats.process", ProcessEvent, run=_run_process))

@@ -271,6 +271,8 @@ def _imported(details: Details) -> Said:
         "rows": _count(rows, "row", "rows") if isinstance(rows, int) else "a file",
         "file": _quoted(details["file"]) if details.get("file") else "a CSV file",
     }
+    if details.get("source") == "api":
+        return "{actor} saved feedback sent through the API as drafts ({rows})", words
     if details.get("published"):
         return "{actor} imported and published feedback from {file} ({rows})", words
     return "{actor} imported feedback from {file} as drafts ({rows})", words
@@ -439,6 +441,18 @@ def _ats_secret_set(details: Details) -> Said:
     return "{actor} set the webhook secret for {system}", {"system": system}
 
 
+def _ats_credentials(details: Details) -> Said:
+    system = _text(details.get("ats", "")).capitalize() or "an applicant tracking system"
+    if details.get("removed"):
+        return "{actor} removed the API credentials for {system}", {"system": system}
+    return "{actor} set the API credentials for {system}", {"system": system}
+
+
+def _ats_event_again(details: Details) -> Said:
+    system = _text(details.get("ats", "")).capitalize() or "an applicant tracking system"
+    return "{actor} had an event from {system} processed again", {"system": system}
+
+
 def _ats_job_mapped(details: Details) -> Said:
     words = {"external": _quoted(details.get("external", ""))}
     if details.get("job_id") is None:
@@ -510,6 +524,8 @@ SENTENCES: dict[str, Sentence] = {
     # Applicant tracking systems (portal.ats).
     "ats.secret_set": _ats_secret_set,
     "ats.job_mapped": _ats_job_mapped,
+    "ats.api_credentials_set": _ats_credentials,
+    "ats.event_processed_again": _ats_event_again,
     # Webhooks (portal.webhooks).
     "webhook.endpoint_added": _webhook("added the webhook endpoint"),
     "webhook.endpoint_changed": _webhook("changed the webhook endpoint"),

@@ -5,6 +5,12 @@ One row per application. Pure: given the organization's jobs (a `Catalog`),
 `portal.feedback.check.Draft` the row describes) and `Problem`s, each naming
 the row (the header is row 1, as in a spreadsheet) and the column.
 
+Validation is the model's, the one the JSON API takes too
+(`portal.imports.forms.Rejection`): the reader maps each row's cells to the model's
+fields (and finds the job and requirements they name in the catalog, which no model
+knows), the model checks every value, and each of its errors is reported in the
+column its value came from, in the import page's words (`_message`).
+
 The columns (names are case-insensitive; spaces, hyphens and underscores are
 the same) are described in docs/staff/import.md ("Importing feedback from a CSV"):
 `email`, `name`, `job` (title or number), `stage` and `decision_summary` are
@@ -29,21 +35,21 @@ import dataclasses
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
-from portal.candidates.decisions import day_problem, parse_day
+from portal.candidates.decisions import parse_day
 from portal.candidates.models import Stage
 from portal.characters import control_character_problem
 from portal.csvexport import FORMULA_STARTS
-from portal.feedback.check import Draft, DraftItem
+from portal.feedback.check import Draft
 from portal.feedback.roles import SuggestedRoles
-from portal.forms import EMAIL_MAX, EMAIL_SHAPE, URL_MAX, WEB_ADDRESS, parse_number
+from portal.forms import parse_number
 from portal.imports.forms import (
-    EXAMPLE_EMAIL,
     MAX_ITEMS,
     MAX_NAME,
     MAX_ROLES,
@@ -78,8 +84,6 @@ RATINGS: dict[str, RatingValue] = {
     "not_yet_met": "not_yet_met",
     "not met": "not_yet_met",
 }
-YES = frozenset({"yes", "y", "true", "1"})
-NO = frozenset({"no", "n", "false", "0", ""})
 _ITEM = re.compile(r"^(strength|growth_area)_([1-9][0-9]{0,2})(_requirement)?$")
 _SUGGESTION = re.compile(r"^suggestion_([1-9][0-9]{0,2})(_url)?$")
 _SPACES = re.compile(r"[\s_-]+")
@@ -326,10 +330,11 @@ class _RowReader:
     # Cells already reported: one message per cell is enough.
     reported: set[int] = field(default_factory=set)
 
-    def refuse_control_characters(self) -> None:
-        """A problem for each cell holding a control character (see portal.characters)."""
-        for index, value in enumerate(self.cells):
-            problem = control_character_problem(value)
+    def refuse_control_characters(self, indexes: Iterable[int]) -> None:
+        """A problem for each of these cells holding a control character (see
+        portal.characters); the model refuses them in the others."""
+        for index in indexes:
+            problem = control_character_problem(self.cell(index))
             if problem:
                 self.fail(index, problem)
 
@@ -443,7 +448,15 @@ def _records(
         yield number, cells
 
 
+# Where a model field's value came from: its path in `Rejection` -> the column's index.
+Where = dict[tuple[str | int, ...], int]
+
+
 def _read_row(cells: _RowReader, catalog: Catalog, today: dt.date) -> ImportRow | None:
+    """The row as `Rejection` takes it: the reader only maps cells to the model's fields
+    (and finds the job and the requirements they name, in the organization's
+    catalog); every value is checked by the model, the one the API validates with, and
+    its errors are reported in the columns the values came from."""
     columns = cells.columns
     if len(cells.cells) > len(columns.names):
         cells.fail(
@@ -452,88 +465,50 @@ def _read_row(cells: _RowReader, catalog: Catalog, today: dt.date) -> ImportRow 
             "is a comma missing its quotes?",
         )
         return None
-    cells.refuse_control_characters()
     simple = columns.simple
-    email = cells.cell(simple["email"]).lower()
-    if email == EXAMPLE_EMAIL:
-        cells.fail(
-            simple["email"],
-            "This is the template's example row: delete it (or write a real application over "
-            "it), then import the file again.",
-        )
-        return None
-    if not email:
-        cells.fail(simple["email"], "Enter the candidate's email address.")
-    elif len(email) > EMAIL_MAX or not EMAIL_SHAPE.match(email):
-        cells.fail(simple["email"], f'"{email[:80]}" is not an email address.')
-    name = cells.text(simple["name"], limit=MAX_NAME)
-    if not name:
-        cells.fail(simple["name"], "Enter the candidate's name.")
+    where: Where = {}
+
+    def cell(path: tuple[str | int, ...], index: int | None) -> str:
+        if index is not None:
+            where[path] = index
+        return cells.cell(index)
+
+    # Cells the model does not see (they name records) are refused here.
+    cells.refuse_control_characters(
+        [simple["job"], *(index for (_, _, is_req), index in columns.indexed.items() if is_req)]
+    )
     job = _job(cells, catalog)
-    stage = cells.cell(simple["stage"]).casefold()
-    if stage not in Stage.__members__.values():
-        given = f'"{stage[:40]}"' if stage else "Nothing"
-        cells.fail(
-            simple["stage"],
-            f"{given} is not a stage: use {', '.join(s.value for s in Stage)}.",
-        )
-    decided_on = _decided_on(cells, simple.get("decided_on"), today)
-    summary = cells.text(simple["decision_summary"])
-    if not summary:
-        cells.fail(simple["decision_summary"], "Write the decision in a sentence or two.")
-    items, item_columns, requirement_ids = _items(cells, job)
-    reapply = _reapply(cells, simple.get("reapply_after_months"))
-    offered = cells.cell(simple.get("pool_invitation_offered")).casefold()
-    if offered not in YES | NO:
-        cells.fail(simple["pool_invitation_offered"], 'Write "yes" or "no" (or leave it empty).')
-    roles = SuggestedRoles.read(cells.cell(simple.get("suggested_roles")))
+    assessments, strengths, growth_areas, item_columns, requirement_ids = _items(cells, job, where)
+    roles_cell = cell(("feedback", "suggested_roles"), simple.get("suggested_roles"))
+    roles = SuggestedRoles.read(roles_cell)
     if roles.problem:
         cells.fail(simple["suggested_roles"], roles.problem)
-    elif len(roles.roles) > MAX_ROLES or any(len(role) > MAX_NAME for role in roles.roles):
-        cells.fail(
-            simple["suggested_roles"],
-            f"At most {MAX_ROLES} roles, one per line, each up to {MAX_NAME} characters.",
-        )
-    note = cells.text(simple.get("personal_note"))
-    if cells.problems or job is None:
-        return None
-    rejection = _as_rejection(
-        cells,
-        today,
-        {
-            "email": email,
-            "name": name,
-            "stage": stage,
-            "decided_on": decided_on,
-            "feedback": {
-                "decision_summary": summary,
-                "assessments": [
-                    {"requirement": i.requirement, "rating": i.rating, "evidence": i.body}
-                    for i in items
-                    if i.kind == "assessment"
-                ],
-                "strengths": [
-                    {"body": i.body, "requirement": i.requirement}
-                    for i in items
-                    if i.kind == "strength"
-                ],
-                "growth_areas": [
-                    {
-                        "body": i.body,
-                        "suggestion": i.suggestion,
-                        "suggestion_url": i.suggestion_url,
-                        "requirement": i.requirement,
-                    }
-                    for i in items
-                    if i.kind == "growth_area"
-                ],
-                "suggested_roles": list(roles.roles),
-                "suggested_role_urls": roles.urls,
-                "personal_note": note,
-            },
+    decided_on = cell(("decided_on",), simple.get("decided_on"))
+    offered = cell(("feedback", "pool_invitation_offered"), simple.get("pool_invitation_offered"))
+    reapply = cell(("feedback", "reapply_after_months"), simple.get("reapply_after_months"))
+    values: dict[str, Any] = {
+        "email": cell(("email",), simple["email"]),
+        "name": cell(("name",), simple["name"]),
+        "stage": cell(("stage",), simple["stage"]).casefold(),
+        # A day as written (YYYY-MM-DD), or the text for the model to refuse.
+        "decided_on": (parse_day(decided_on) or decided_on) if decided_on else None,
+        "feedback": {
+            "decision_summary": cell(("feedback", "decision_summary"), simple["decision_summary"]),
+            "assessments": assessments,
+            "strengths": strengths,
+            "growth_areas": growth_areas,
+            "reapply_after_months": reapply or None,
+            "suggested_roles": list(roles.roles),
+            "suggested_role_urls": roles.urls,
+            "pool_invitation_offered": offered or False,
+            "personal_note": cell(("feedback", "personal_note"), simple.get("personal_note")),
         },
-    )
-    if rejection is None or rejection.feedback is None:
+    }
+    for kind, count in (("strengths", len(strengths)), ("growth_areas", len(growth_areas))):
+        if count > MAX_ITEMS:  # the first one too many
+            where[("feedback", kind)] = where[("feedback", kind, MAX_ITEMS, "body")]
+    rejection = _as_rejection(cells, today, values, where)
+    if rejection is None or rejection.feedback is None or job is None or cells.problems:
         return None
     return ImportRow(
         row=cells.number,
@@ -548,31 +523,91 @@ def _read_row(cells: _RowReader, catalog: Catalog, today: dt.date) -> ImportRow 
             rejection.feedback.draft(),
             requirements=tuple(name for _, name in job.requirements.values()),
         ),
-        reapply_after_months=reapply,
-        pool_invitation_offered=offered in YES,
+        reapply_after_months=rejection.feedback.reapply_after_months,
+        pool_invitation_offered=rejection.feedback.pool_invitation_offered,
         item_columns=item_columns,
         requirement_ids=requirement_ids,
     )
 
 
-def _as_rejection(cells: _RowReader, today: dt.date, values: dict[str, object]) -> Rejection | None:
+def _as_rejection(
+    cells: _RowReader, today: dt.date, values: dict[str, Any], where: Where
+) -> Rejection | None:
     """The row as the model every import shares (`portal.imports.forms.Rejection`),
-    or None with a problem per field it refuses. The cells were read and checked one
-    by one above, with messages naming their columns; this keeps the row's content
-    to exactly what the API takes too."""
+    or None with a problem per field it refuses, in the column the value came from."""
     try:
         return Rejection.model_validate(values, context={"today": today})
     except ValidationError as exc:
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else ""
-            index = cells.columns.simple.get(field)
-            cells.fail(index if index is not None else field, error["msg"])
+            path = tuple(error["loc"])
+            index = None
+            for end in range(len(path), 0, -1):
+                index = where.get(path[:end])
+                if index is not None:
+                    break
+            column: int | str = index if index is not None else str(path[-1] if path else "")
+            cells.fail(column, _message(path, error))
         return None
+
+
+STAGES = ", ".join(stage.value for stage in Stage)
+
+
+def _message(path: tuple[str | int, ...], error: ErrorDetails) -> str:
+    """The model's error about a cell, in the words of the import page: what was
+    written, and what to write instead."""
+    field = next((str(part) for part in reversed(path) if isinstance(part, str)), "")
+    kind = error["type"]
+    given = error.get("input")
+    text = given.strip() if isinstance(given, str) else ""
+    empty = given is None or given == "" or (isinstance(given, str) and not text)
+    if kind == "control_character":
+        return error["msg"]
+    if kind == "string_too_long":
+        limit = (error.get("ctx") or {}).get("max_length", MAX_TEXT)
+        return f"Keep it to {limit:,} characters or fewer (this has {len(str(given)):,})."
+    if field == "email":
+        if kind == "example_row":
+            return (
+                "This is the template's example row: delete it (or write a real application "
+                "over it), then import the file again."
+            )
+        if empty:
+            return "Enter the candidate's email address."
+        return f'"{text[:80]}" is not an email address.'
+    if field == "name" and empty:
+        return "Enter the candidate's name."
+    if field == "stage":
+        written = f'"{text[:40]}"' if text else "Nothing"
+        return f"{written} is not a stage: use {STAGES}."
+    if field == "decided_on" and kind != "decided_on":
+        return (
+            f'"{text[:40]}" is not a date: write it as YYYY-MM-DD, like 2026-03-31, or leave '
+            "it empty for the day of the import."
+        )
+    if field == "decision_summary" and empty:
+        return "Write the decision in a sentence or two."
+    if field == "rating":
+        written = f'"{text[:40]}" is not a rating' if text else "The evidence needs a rating"
+        return f"{written}: use met, partly met or not yet met."
+    if field == "suggestion_url":
+        return "Enter a web address that starts with https://, or leave it empty."
+    if field == "reapply_after_months":
+        return "Enter a number of months from 0 to 60 (or leave it empty)."
+    if field == "pool_invitation_offered":
+        return 'Write "yes" or "no" (or leave it empty).'
+    if field in ("suggested_roles", "suggested_role_urls"):
+        return f"At most {MAX_ROLES} roles, one per line, each up to {MAX_NAME} characters."
+    if field in ("strengths", "growth_areas") and kind == "too_long":
+        return f"At most {MAX_ITEMS} of these per row."
+    return str(error["msg"])
 
 
 def _job(cells: _RowReader, catalog: Catalog) -> JobEntry | None:
     index = cells.columns.simple["job"]
     given = cells.cell(index)
+    if index in cells.reported:
+        return None
     if not given:
         cells.fail(index, "Name the job (its title, or its number).")
         return None
@@ -598,26 +633,6 @@ def _job(cells: _RowReader, catalog: Catalog) -> JobEntry | None:
     return None
 
 
-def _decided_on(cells: _RowReader, index: int | None, today: dt.date) -> dt.date | None:
-    """The row's decision date, or None when the cell is empty (the day of the import)."""
-    value = cells.cell(index)
-    if not value or index is None:
-        return None
-    day = parse_day(value)
-    if day is None:
-        cells.fail(
-            index,
-            f'"{value[:40]}" is not a date: write it as YYYY-MM-DD, like 2026-03-31, or leave '
-            "it empty for the day of the import.",
-        )
-        return None
-    problem = day_problem(day, today=today)
-    if problem:
-        cells.fail(index, problem)
-        return None
-    return day
-
-
 def _requirement(
     cells: _RowReader, job: JobEntry | None, given: str, index: int
 ) -> tuple[int | None, str]:
@@ -630,102 +645,97 @@ def _requirement(
     return found
 
 
-def _items(
-    cells: _RowReader, job: JobEntry | None
-) -> tuple[list[DraftItem], list[tuple[str, str]], list[int | None]]:
+Items = tuple[
+    list[dict[str, Any]],
+    list[dict[str, Any]],
+    list[dict[str, Any]],
+    list[tuple[str, str]],
+    list[int | None],
+]
+
+
+def _items(cells: _RowReader, job: JobEntry | None, where: Where) -> Items:
+    """The row's assessments, strengths and growth areas as the model takes them (the
+    requirement each names found in the job), the columns each came from, and the
+    requirements' ids. Which cells make an item is the reader's to say; what their
+    values may be is the model's."""
     columns = cells.columns
-    items: list[DraftItem] = []
-    where: list[tuple[str, str]] = []
-    requirement_ids: list[int | None] = []
+    assessments: list[dict[str, Any]] = []
+    lists: dict[str, list[dict[str, Any]]] = {"strength": [], "growth_area": []}
+    # (body column, suggestion column) and requirement id of each item, in the draft's
+    # order: assessments, strengths, growth areas.
+    placed: dict[str, list[tuple[tuple[str, str], int | None]]] = {
+        "assessment": [],
+        "strength": [],
+        "growth_area": [],
+    }
     for requirement, index in columns.ratings.items():
         rating_text = cells.cell(index)
         evidence_index = columns.evidence.get(requirement)
-        evidence = cells.text(evidence_index)
+        evidence = cells.cell(evidence_index)
         if not rating_text and not evidence:
             continue
         requirement_id, shown = _requirement(cells, job, requirement, index)
-        rating = RATINGS.get(key_of(rating_text))
-        if rating is None:
-            message = (
-                f'"{rating_text[:40]}" is not a rating'
-                if rating_text
-                else "The evidence needs a rating"
-            )
-            cells.fail(index, f"{message}: use met, partly met or not yet met.")
-            continue
-        items.append(
-            DraftItem(
-                kind="assessment",
-                body=evidence,
-                rating=rating,
-                requirement=shown,
-            )
+        path = ("feedback", "assessments", len(assessments))
+        where[(*path, "rating")] = index
+        if evidence_index is not None:
+            where[(*path, "evidence")] = evidence_index
+        assessments.append(
+            {
+                "requirement": shown,
+                # The spellings a spreadsheet may hold ("partly met"), as the model's values.
+                "rating": RATINGS.get(key_of(rating_text), rating_text),
+                "evidence": evidence,
+            }
         )
         evidence_column = cells.name_of(evidence_index) if evidence_index is not None else ""
-        where.append((evidence_column or cells.name_of(index), ""))
-        requirement_ids.append(requirement_id)
+        placed["assessment"].append(((evidence_column or cells.name_of(index), ""), requirement_id))
     kinds: tuple[Literal["strength"], Literal["growth_area"]] = ("strength", "growth_area")
     for kind in kinds:
         numbers = sorted(n for k, n, is_req in columns.indexed if k == kind and not is_req)
-        count = 0
         for number in numbers:
             index = columns.indexed[(kind, number, False)]
-            body = cells.text(index)
+            body = cells.cell(index)
             suggestion_index = columns.indexed.get(("suggestion", number, False))
-            suggestion = cells.text(suggestion_index) if kind == "growth_area" else ""
-            url = _web_address(cells, columns.urls.get(number)) if kind == "growth_area" else ""
+            suggestion = cells.cell(suggestion_index) if kind == "growth_area" else ""
+            url_index = columns.urls.get(number) if kind == "growth_area" else None
+            url = cells.cell(url_index)
             requirement_index = columns.indexed.get((kind, number, True))
             requirement_text = cells.cell(requirement_index)
             if not body:
                 if suggestion and suggestion_index is not None:
                     cells.fail(suggestion_index, f"A suggestion needs its growth_area_{number}.")
-                elif url:
-                    cells.fail(columns.urls[number], f"A link needs its growth_area_{number}.")
+                elif url and url_index is not None:
+                    cells.fail(url_index, f"A link needs its growth_area_{number}.")
                 elif requirement_text and requirement_index is not None:
                     cells.fail(requirement_index, f"A requirement needs its {kind}_{number}.")
                 continue
-            count += 1
-            if count > MAX_ITEMS:
-                cells.fail(index, f"At most {MAX_ITEMS} of these per row.")
-                break
             tied: tuple[int | None, str | None] = (None, None)
             if requirement_text and requirement_index is not None:
                 tied = _requirement(cells, job, requirement_text, requirement_index)
-            items.append(
-                DraftItem(
-                    kind=kind,
-                    body=body,
-                    suggestion=suggestion,
-                    requirement=tied[1],
-                    suggestion_url=url or None,
-                )
+            items = lists[kind]
+            path = ("feedback", f"{kind}s", len(items))
+            where[(*path, "body")] = index
+            item: dict[str, Any] = {"body": body, "requirement": tied[1]}
+            if kind == "growth_area":
+                item |= {"suggestion": suggestion, "suggestion_url": url or None}
+                if suggestion_index is not None:
+                    where[(*path, "suggestion")] = suggestion_index
+                if url_index is not None:
+                    where[(*path, "suggestion_url")] = url_index
+            items.append(item)
+            suggestion_column = (
+                cells.name_of(suggestion_index) if suggestion_index is not None else ""
             )
-            where.append(
-                (
-                    cells.name_of(index),
-                    cells.name_of(suggestion_index) if suggestion_index is not None else "",
-                )
-            )
-            requirement_ids.append(tied[0])
-    return items, where, requirement_ids
-
-
-def _web_address(cells: _RowReader, index: int | None) -> str:
-    value = cells.cell(index)
-    if value and index is not None and (not WEB_ADDRESS.match(value) or len(value) > URL_MAX):
-        cells.fail(index, "Enter a web address that starts with https://, or leave it empty.")
-        return ""
-    return value
-
-
-def _reapply(cells: _RowReader, index: int | None) -> int | None:
-    value = cells.cell(index)
-    if not value or index is None:
-        return None
-    months = parse_number(value, low=0, high=60)
-    if months is None:
-        cells.fail(index, "Enter a number of months from 0 to 60 (or leave it empty).")
-    return months
+            placed[kind].append(((cells.name_of(index), suggestion_column), tied[0]))
+    ordered = placed["assessment"] + placed["strength"] + placed["growth_area"]
+    return (
+        assessments,
+        lists["strength"],
+        lists["growth_area"],
+        [columns for columns, _ in ordered],
+        [requirement_id for _, requirement_id in ordered],
+    )
 
 
 def template_columns(requirement_names: Sequence[str]) -> list[str]:

@@ -144,7 +144,7 @@ class Outcome:
 
 
 @dataclass
-class _Target:
+class Target:
     row: ImportRow
     content_hash: str
     candidate_id: int | None = None
@@ -159,7 +159,7 @@ class _Target:
 class Plan:
     organization_id: int
     publish: bool
-    targets: list[_Target]
+    targets: list[Target]
     new_candidates: dict[str, str] = field(default_factory=dict)  # email -> name
     outcome: Outcome = field(default_factory=Outcome)
 
@@ -196,7 +196,7 @@ async def plan_import(
     db: AsyncSession, *, organization_id: int, rows: Sequence[ImportRow], publish: bool
 ) -> Plan:
     """Compare the rows with the database: what is new, what changes, what is there."""
-    plan = Plan(organization_id, publish, [_Target(row, content_hash(row)) for row in rows])
+    plan = Plan(organization_id, publish, [Target(row, content_hash(row)) for row in rows])
     outcome = plan.outcome
     outcome.rows = len(rows)
 
@@ -247,7 +247,16 @@ async def plan_import(
         1 for t in plan.targets if t.stage_was is not None and t.stage_was != t.row.stage
     )
     outcome.date_changes = sum(1 for t in plan.targets if _date_moves(t))
+    await plan_versions(db, plan=plan)
+    return plan
 
+
+async def plan_versions(db: AsyncSession, *, plan: Plan) -> None:
+    """Each target's next version, and whether it writes one: not when the
+    application's newest version has the same content (as it is, or published)."""
+    publish = plan.publish
+    outcome = plan.outcome
+    outcome.rows = len(plan.targets)
     latest: dict[int, tuple[int, FeedbackState, str | None]] = {}
     existing = sorted(t.application_id for t in plan.targets if t.application_id is not None)
     for chunk in _chunks(existing):
@@ -276,10 +285,9 @@ async def plan_import(
     outcome.unchanged = outcome.rows - outcome.new_versions
     outcome.published = outcome.new_versions if publish else 0
     outcome.emails_queued = outcome.published
-    return plan
 
 
-def _date_moves(target: _Target) -> bool:
+def _date_moves(target: Target) -> bool:
     """Whether the row gives an existing application a decision date on another day."""
     day = target.row.decided_on
     if target.application_id is None or day is None:
@@ -297,9 +305,11 @@ async def apply_import(
     source: dict[str, Any],
     progress: Progress | None = None,
     ip_hash: str | None = None,
+    audit_actor: tuple[str, int | None] | None = None,
 ) -> Outcome:
     """Write the plan in bulk, queue the invitation emails of what it publishes, and
-    audit it once. Flushes only; the caller's unit of work commits (or rolls back)."""
+    audit it once (as `audit_actor`, kind and id, when given; else the staff member or
+    the system). Flushes only; the caller's unit of work commits (or rolls back)."""
     organization_id = plan.organization_id
     targets = plan.targets
     total_steps = 4 + (plan.outcome.published if plan.publish else 0)
@@ -452,11 +462,12 @@ async def apply_import(
         )
     outcome = plan.outcome
     outcome.emails_queued = emails
+    actor_kind, actor_id = audit_actor or ("staff" if staff_id else "system", staff_id)
     audit.record(
         db,
         action="feedback.imported",
-        actor_kind="staff" if staff_id else "system",
-        actor_id=staff_id,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
         organization_id=organization_id,
         ip_hash=ip_hash,
         details={**source, "published": plan.publish, **outcome.as_dict()},
@@ -465,7 +476,7 @@ async def apply_import(
     return outcome
 
 
-def _item_rows(targets: Iterable[_Target], feedback_ids: Iterable[int]) -> Iterator[dict[str, Any]]:
+def _item_rows(targets: Iterable[Target], feedback_ids: Iterable[int]) -> Iterator[dict[str, Any]]:
     for target, feedback_id in zip(targets, feedback_ids, strict=True):
         positions: dict[str, int] = {}
         for item, requirement_id in zip(
