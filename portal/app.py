@@ -41,6 +41,7 @@ from portal.db import (
     session_factory,
     utcnow,
 )
+from portal.drafting import routes as drafting
 from portal.feedback import routes as feedback
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
@@ -96,6 +97,7 @@ from portal.workspace.bulk_routes import routes as bulk_routes
 from portal.workspace.editor import routes as editor_routes
 from portal.workspace.rejection_routes import routes as rejection_routes
 from portal.workspace.routes import routes as workspace_routes
+from portal.workspace.scorecard_routes import routes as scorecard_routes
 from portal.workspace.sending_routes import routes as sending_routes
 
 READY_TIMEOUT_SECONDS = 1.5
@@ -259,6 +261,8 @@ def route_table() -> list[BaseRoute]:
                             *staff.routes,
                             *profile.routes,
                             *workspace_routes,
+                            *scorecard_routes,
+                            *drafting.routes,
                             *editor_routes,
                             *rejection_routes,
                             *bulk_routes,

@@ -2,11 +2,19 @@
 
 from portal.access.models import AccessLink
 from portal.api.models import ApiKey, IdempotentRequest
-from portal.ats.models import AtsConnection, AtsEvent, AtsJobMapping, AtsScorecard
+from portal.ats.models import AtsConnection, AtsEvent, AtsJobMapping
 from portal.audit.models import AuditEvent
 from portal.auth.models import KeptForm
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import Base
+from portal.drafting.models import (
+    AttributeMapping,
+    DraftedFeedback,
+    DraftingRun,
+    GrowthSuggestion,
+    Scorecard,
+    ScorecardEntry,
+)
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride
 from portal.imports.models import ImportUpload
 from portal.insights.models import (
@@ -36,7 +44,12 @@ __all__ = [
     "AtsConnection",
     "AtsEvent",
     "AtsJobMapping",
-    "AtsScorecard",
+    "AttributeMapping",
+    "DraftedFeedback",
+    "DraftingRun",
+    "GrowthSuggestion",
+    "Scorecard",
+    "ScorecardEntry",
     "AuditEvent",
     "BackgroundJob",
     "Base",

@@ -35,10 +35,11 @@ from portal.ats.models import (
     AtsEvent,
     AtsEventState,
     AtsJobMapping,
-    AtsScorecard,
 )
 from portal.audit import service as audit
-from portal.candidates.models import Application, Job, Requirement
+from portal.candidates.models import Job, Requirement
+from portal.drafting import service as drafting
+from portal.drafting.models import ScorecardRating, ScorecardSource
 from portal.feedback.check import Draft, DraftItem
 from portal.forms import EMAIL_MAX, EMAIL_SHAPE
 from portal.imports.format import ImportRow, key_of
@@ -362,6 +363,45 @@ async def _job_mapping(
     return mapping
 
 
+def _rating_of(value: str) -> ScorecardRating | None:
+    try:
+        return ScorecardRating(value)
+    except ValueError:
+        return None
+
+
+def _as_input(card: Scorecard) -> drafting.ScorecardInput:
+    """An ATS's scorecard as Afterword keeps it: attribute notes candidate-safe (the
+    interviewer wrote them about the attribute, for feedback), every question private."""
+    submitted = None
+    if card.submitted_at:
+        try:
+            submitted = dt.datetime.fromisoformat(card.submitted_at.replace("Z", "+00:00"))
+        except ValueError:
+            submitted = None
+    return drafting.ScorecardInput(
+        external_id=card.id[:100],
+        interviewer=card.interviewer[:200],
+        step=str(getattr(card, "step", "") or "")[:200],
+        interviewed_on=submitted.date() if submitted else None,
+        overall_recommendation=_rating_of(card.overall_recommendation),
+        attributes=[
+            drafting.AttributeInput(
+                name=a.name[:300], rating=_rating_of(a.rating), note=a.note, private=False
+            )
+            for a in card.attributes
+        ],
+        questions=[
+            drafting.QuestionInput(
+                question=str(q.get("question", ""))[:300],
+                answer=str(q.get("answer", "")),
+                private=True,
+            )
+            for q in card.questions
+        ],
+    )
+
+
 async def _keep_scorecards(
     db: AsyncSession,
     application_id: int,
@@ -369,41 +409,13 @@ async def _keep_scorecards(
     scorecards: Sequence[Scorecard],
     now: dt.datetime,
 ) -> None:
-    known = set(
-        (
-            await db.scalars(
-                select(AtsScorecard.external_id).where(
-                    AtsScorecard.application_id == application_id, AtsScorecard.ats == ats
-                )
-            )
-        ).all()
+    await drafting.keep_ats_scorecards(
+        db,
+        application_id=application_id,
+        source=ScorecardSource(ats.value),
+        cards=[_as_input(card) for card in scorecards],
+        now=now,
     )
-    for card in scorecards:
-        if card.id in known:
-            continue
-        submitted = None
-        if card.submitted_at:
-            try:
-                submitted = dt.datetime.fromisoformat(card.submitted_at.replace("Z", "+00:00"))
-            except ValueError:
-                submitted = None
-        db.add(
-            AtsScorecard(
-                application_id=application_id,
-                ats=ats,
-                external_id=card.id,
-                interviewer=card.interviewer,
-                overall_recommendation=card.overall_recommendation,
-                attributes=[
-                    {"name": a.name, "type": a.type, "note": a.note, "rating": a.rating}
-                    for a in card.attributes
-                ],
-                questions=list(card.questions),
-                submitted_at=submitted,
-                created_at=now,
-            )
-        )
-    await db.flush()
 
 
 async def _run_process(db: AsyncSession, payload: ProcessEvent, context: JobContext) -> None:
@@ -633,26 +645,6 @@ async def recent_events(db: AsyncSession, *, actor: Staff, page: int = 1) -> lis
                 .order_by(AtsEvent.id.desc())
                 .limit(EVENTS_PER_PAGE)
                 .offset((page - 1) * EVENTS_PER_PAGE)
-            )
-        ).all()
-    )
-
-
-async def scorecards_for(
-    db: AsyncSession, *, actor: Staff, application_id: int
-) -> list[AtsScorecard]:
-    """The scorecards that came with an application, for its staff: private notes
-    included, which is why nothing else reads them."""
-    return list(
-        (
-            await db.scalars(
-                select(AtsScorecard)
-                .join(Application, Application.id == AtsScorecard.application_id)
-                .where(
-                    AtsScorecard.application_id == application_id,
-                    Application.organization_id == actor.organization_id,
-                )
-                .order_by(AtsScorecard.submitted_at, AtsScorecard.id)
             )
         ).all()
     )

@@ -24,6 +24,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import KeptForm
 from portal.candidates.models import Application, Candidate, Job
 from portal.db import Base
+from portal.drafting.models import Scorecard, ScorecardEntry
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState
 from portal.jobs.models import BackgroundJob
 from portal.mail.jobs import MAIL_SEND
@@ -122,6 +123,39 @@ def _messages(whose: Whose) -> Any:
     )
 
 
+def _scorecards(whose: Whose) -> Select[Any]:
+    # That an interview took place, with whom and when, is theirs; the interviewer's
+    # overall recommendation is withheld (see docs/drafting.md, "What the candidate's
+    # data export holds").
+    return select(
+        Scorecard.id,
+        Scorecard.application_id,
+        Scorecard.source,
+        Scorecard.interviewer,
+        Scorecard.step,
+        Scorecard.interviewed_on,
+        Scorecard.created_at,
+    ).where(Scorecard.application_id.in_(whose.application_ids))
+
+
+def _scorecard_notes(whose: Whose) -> Select[Any]:
+    # The candidate-safe notes and answers, as written about them (GDPR art. 15); the
+    # private ones and the ratings are withheld as the interviewers' internal opinion,
+    # as staff's internal notes are (art. 15(4): the rights of others).
+    return select(
+        ScorecardEntry.id,
+        ScorecardEntry.scorecard_id,
+        ScorecardEntry.kind,
+        ScorecardEntry.name,
+        ScorecardEntry.text,
+    ).where(
+        ScorecardEntry.scorecard_id.in_(
+            select(Scorecard.id).where(Scorecard.application_id.in_(whose.application_ids))
+        ),
+        ScorecardEntry.private.is_(False),
+    )
+
+
 # Table name -> how to find the candidate's rows, in the order the document lists them.
 EXPORTED: dict[str, Finder] = {
     "candidates": _rows_of(Candidate, lambda w: Candidate.id == w.candidate_id),
@@ -154,6 +188,8 @@ EXPORTED: dict[str, Finder] = {
     "background_jobs": _mail_to,
     "audit_events": _rows_of(AuditEvent, audit_about),
     "data_requests": _rows_of(DataRequest, lambda w: DataRequest.candidate_id == w.candidate_id),
+    "scorecards": _scorecards,
+    "scorecard_entries": _scorecard_notes,
     "feedback_sends": _rows_of(
         FeedbackSend, lambda w: FeedbackSend.application_id.in_(w.application_ids)
     ),
@@ -179,7 +215,14 @@ NOT_THEIRS: dict[str, str] = {
     "ats_job_mappings": "the employer's settings for its applicant tracking system",
     "ats_events": "withheld: what the employer's applicant tracking system sent (what it said "
     "of the application is in applications; erasure cuts the candidate out of it)",
-    "ats_scorecards": "withheld: interviewers' internal scorecards, as staff's notes are",
+    "scorecard_attribute_maps": "the employer's settings: which scorecard attribute rates "
+    "which requirement",
+    "growth_suggestions": "the employer's suggestion library",
+    "drafted_feedback": "withheld: where each sentence of a draft came from, for the "
+    "recruiter (the sentences they were published in are in feedback_items); erasure "
+    "deletes it with the application",
+    "drafting_runs": "the employer's bulk drafting: application ids and counts, no text "
+    "(erasure leaves ids that no longer name anyone)",
     "webhook_endpoints": "the employer's settings for its own systems",
     "webhook_deliveries": "the employer's notices to its own systems: ids and dates, no text",
     "api_keys": "the employer's keys for its own systems",
