@@ -12,8 +12,10 @@ from difflib import SequenceMatcher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.auth import Actor
 from portal.drafting.compose import sentences_of
 from portal.drafting.models import DraftedFeedback
+from portal.feedback import drafts
 from portal.feedback.check import Draft
 
 EDITED_RATIO = 0.6
@@ -81,3 +83,16 @@ async def record_usefulness(
 
 
 
+
+
+async def measure_published(
+    db: AsyncSession, *, actor: Actor, application_id: int, version: int
+) -> Measured | None:
+    """After publishing `version` (every way of publishing calls this): measure the draft
+    from scorecards it came from, if any."""
+    stored = await drafts.load_draft(db, actor=actor, application_id=application_id, version=version)
+    if stored is None:
+        return None
+    return await record_usefulness(
+        db, application_id=application_id, published_version=version, draft=stored.draft
+    )
