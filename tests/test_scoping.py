@@ -22,6 +22,7 @@ from portal.access.models import AccessLink
 from portal.api.keys import issue_key
 from portal.ats.models import AtsJobMapping
 from portal.candidates.models import Application, Requirement
+from portal.drafting.models import DraftingRun
 from portal.db import unit_of_work, utcnow
 from portal.imports.models import ImportUpload
 from portal.postings.models import LibraryRequirement
@@ -70,6 +71,7 @@ class Record:
     delivery_id: int = 0  # a delivery to that endpoint
     mapping_id: int = 0  # an ATS job mapping of its organization
     key_id: int = 0  # an API key of its organization
+    run_id: int = 0  # a bulk drafting run of its organization
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,12 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
             external_id=f"ext-{endpoint.id}",
             external_name=record.markers[0],
         )
-        db.add_all([delivery, mapping])
+        run = DraftingRun(
+            organization_id=record.world.organization_id,
+            staff_id=record.staff_id,
+            application_ids=[record.world.application_id],
+        )
+        db.add_all([delivery, mapping, run])
         await db.flush()
         issued = await issue_key(
             db,
@@ -267,6 +274,7 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
             upload_id=upload.id,
             requirement_id=requirement.id,
             library_requirement_id=entry.id,
+            run_id=run.id,
         )
 
 
@@ -287,6 +295,7 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "delivery_id": lambda record: record.delivery_id,
     "mapping_id": lambda record: record.mapping_id,
     "key_id": lambda record: record.key_id,
+    "run_id": lambda record: record.run_id,
 }
 
 

@@ -802,6 +802,18 @@ def _scorecard_out(card: drafting.ScorecardView) -> ScorecardOut:
     )
 
 
+async def ensure_application(db: AsyncSession, *, actor: ApiKey, application_id: int) -> None:
+    """NotFound unless the key may read the application (before its body is read, so
+    another organization's application is a 404 whatever the body)."""
+    found = await db.scalar(
+        readable_applications(actor)
+        .with_only_columns(Application.id)
+        .where(Application.id == application_id)
+    )
+    if found is None:
+        raise NotFound(application_id)
+
+
 async def list_scorecards(
     db: AsyncSession, *, actor: ApiKey, application_id: int
 ) -> ScorecardList:

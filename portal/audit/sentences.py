@@ -497,8 +497,8 @@ SENTENCES: dict[str, Sentence] = {
     "scorecard.added": "{actor} added a scorecard to {application}",
     "scorecard.deleted": "{actor} deleted a scorecard of {application}",
     "drafting.bulk_started": _drafting_bulk,
-    "drafting.mapping_saved": "{actor} chose which scorecard attributes rate which "
-    "requirements of a job",
+    "drafting.mapping_saved": "{actor} chose which scorecard attributes rate the "
+    "requirements of the job {job}",
     "drafting.suggestion_saved": _suggestion_saved,
     # Webhooks (portal.webhooks).
     "webhook.endpoint_added": _webhook("added the webhook endpoint"),

@@ -158,8 +158,10 @@ async def save_job_mapping(
         actor_kind="staff",
         actor_id=actor.staff_id,
         organization_id=actor.organization_id,
+        subject_type="job",
+        subject_id=job.id,
         ip_hash=ip_hash,
-        details={"job_id": job.id},
+        details={"title": job.title},
     )
     await db.flush()
 

@@ -78,12 +78,12 @@ async def _card(request: Request, application_id: int, scorecard_id: int) -> Any
 async def confirm_delete(request: Request) -> Response:
     actor = staff_of(request)
     application_id = application_id_of(request)
+    context = await application_context(request, actor, application_id)
     chosen, _ = validate_input(
         DeleteScorecardForm, {"scorecard": request.query_params.get("scorecard", "")}
     )
     if chosen is None:
         return redirect_page(request, application_url(request, application_id))
-    context = await application_context(request, actor, application_id)
     context["card"] = await _card(request, application_id, chosen.scorecard)
     return render(request, "staff/scorecard_delete.html", context, headers=NO_STORE)
 
@@ -92,9 +92,11 @@ async def delete_scorecard(request: Request) -> Response:
     actor = staff_of(request)
     application_id = application_id_of(request)
     data, _ = await read_form(request, DeleteScorecardForm)
-    if data is None:
-        return redirect_page(request, application_url(request, application_id))
     try:
+        if data is None:
+            async with db_session(request) as db:
+                await drafting.scorecards_for(db, actor=actor, application_id=application_id)
+            return redirect_page(request, application_url(request, application_id))
         async with db_session(request) as db:
             await drafting.delete_scorecard(
                 db,
