@@ -368,9 +368,11 @@ async def _context(db: AsyncSession, organization_id: int, job_ids: Iterable[int
         mappings[row.job_id][key_of(row.attribute)] = row.requirement_id
     suggestions = {
         row.requirement_key: Suggestion(row.text, row.url)
-        for row in await db.execute(
-            select(GrowthSuggestion).where(GrowthSuggestion.organization_id == organization_id)
-        ).scalars()
+        for row in (
+            await db.scalars(
+                select(GrowthSuggestion).where(GrowthSuggestion.organization_id == organization_id)
+            )
+        ).all()
     }
     open_jobs: dict[int, OpenJob] = {}
     keys: dict[int, set[str]] = {}
