@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.ats.models import AtsEvent, AtsEventState, AtsJobMapping
-from portal.drafting.models import Scorecard, ScorecardEntry
 from portal.ats.signatures import sign_for_tests
 from portal.audit.models import AuditEvent
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import unit_of_work, utcnow
+from portal.drafting.models import Scorecard, ScorecardEntry
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.jobs.worker import Worker
 from portal.settings import Settings

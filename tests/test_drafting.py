@@ -293,8 +293,9 @@ async def test_the_attribute_mapping_is_suggested_and_used(
         stored = await load_draft(db, actor=actor, application_id=world.application_id)
     assert stored is not None
     assert [(i.requirement, i.rating, i.body) for i in stored.draft.items] == [
-        (sql_id, "met", "Good joins.")
-    ] + [(sql_id, None, "Good joins.")]
+        (sql_id, "met", "Good joins."),
+        (sql_id, None, "Good joins."),
+    ]
 
 
 async def test_the_suggestion_library_fills_growth_areas(
@@ -347,7 +348,11 @@ async def test_bulk_drafting_runs_as_a_job_and_says_what_it_skipped(
             "csrftoken": CSRF_FIELD.search(listing.text).group(1),  # type: ignore[union-attr]
             "action": "draft",
             "scope": "ticked",
-            "application": [str(world.application_id), str(bare.application_id), str(done.application_id)],
+            "application": [
+                str(world.application_id),
+                str(bare.application_id),
+                str(done.application_id),
+            ],
             "shown": ids,
         },
     )
@@ -425,9 +430,7 @@ async def test_another_organizations_application_is_a_404_everywhere(
     key = await make_key(sessions, mine.organization_id)
     api = f"/api/v1/applications/{theirs.application_id}/scorecards"
     assert (await client.get(api, headers={"authorization": f"Bearer {key}"})).status_code == 404
-    assert (
-        await client.post(api, json={"interviewer": "X"}, headers=auth(key))
-    ).status_code == 404
+    assert (await client.post(api, json={"interviewer": "X"}, headers=auth(key))).status_code == 404
 
 
 async def test_a_post_without_the_csrf_token_is_refused(

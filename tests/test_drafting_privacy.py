@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.db import unit_of_work, utcnow
 from portal.drafting.models import DraftedFeedback, Scorecard, ScorecardEntry, ScorecardSource
-from portal.drafting.service import AttributeInput, QuestionInput, ScorecardInput, add_scorecard
 from portal.drafting.models import ScorecardRating as R
+from portal.drafting.service import AttributeInput, QuestionInput, ScorecardInput, add_scorecard
 from portal.feedback.drafts import load_draft
 from portal.jobs.worker import Worker
 from portal.privacy.erasure import erase_candidate
@@ -78,7 +78,12 @@ async def _cards(sessions: Sessions, application_id: int, organization_id: int) 
                 interviewer="Jack Shephard",
                 overall_recommendation=R.DEFINITELY_NOT,
                 attributes=[
-                    AttributeInput("Statistics", R.NO_DECISION, PRIVATE_TEXTS["second card's private note"], private=True),
+                    AttributeInput(
+                        "Statistics",
+                        R.NO_DECISION,
+                        PRIVATE_TEXTS["second card's private note"],
+                        private=True,
+                    ),
                 ],
             ),
             source=ScorecardSource.API,
@@ -122,7 +127,10 @@ async def test_no_private_field_or_rating_reaches_anything_the_candidate_sees(
     # The editor shows the draft and its sources; none of them private.
     _clean((await client.get(f"{page}/feedback")).text, "the editor")
     # The preview.
-    _clean((await client.get(f"/staff/applications/{world.application_id}/preview")).text, "the preview")
+    _clean(
+        (await client.get(f"/staff/applications/{world.application_id}/preview")).text,
+        "the preview",
+    )
 
     token = CSRF_FIELD.search((await client.get(f"{page}/feedback")).text).group(1)  # type: ignore[union-attr]
     published = await client.post(
@@ -155,7 +163,7 @@ async def test_no_private_field_or_rating_reaches_anything_the_candidate_sees(
     if shutil.which("pdftotext"):
         path = tmp_path / "summary.pdf"
         path.write_bytes(pdf.content)
-        text = subprocess.run(
+        text = subprocess.run(  # noqa: ASYNC221  (a test; poppler is quick)
             ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
         ).stdout
         assert "window function" in " ".join(text.split())
@@ -174,9 +182,7 @@ async def test_no_private_field_or_rating_reaches_anything_the_candidate_sees(
     _clean(exported, "the data export")
 
 
-async def test_erasure_deletes_the_scorecards(
-    sessions: Sessions, settings: Settings
-) -> None:
+async def test_erasure_deletes_the_scorecards(sessions: Sessions, settings: Settings) -> None:
     world = await make_world(sessions, published=False)
     await _cards(sessions, world.application_id, world.organization_id)
     async with unit_of_work(sessions) as db:

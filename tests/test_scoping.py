@@ -22,8 +22,8 @@ from portal.access.models import AccessLink
 from portal.api.keys import issue_key
 from portal.ats.models import AtsJobMapping
 from portal.candidates.models import Application, Requirement
-from portal.drafting.models import DraftingRun
 from portal.db import unit_of_work, utcnow
+from portal.drafting.models import DraftingRun
 from portal.imports.models import ImportUpload
 from portal.postings.models import LibraryRequirement
 from portal.routing import walk_routes

@@ -518,7 +518,9 @@ async def list_scorecards(request: Request) -> Response:
 async def add_scorecard(request: Request) -> Response:
     async def work(request: Request, db: AsyncSession) -> Answer:
         application_id = request.path_params["application_id"]
-        await api.ensure_application(db, actor=api_client_of(request), application_id=application_id)
+        await api.ensure_application(
+            db, actor=api_client_of(request), application_id=application_id
+        )
         data = body_model(request, ScorecardIn, await request.body())
         card, created = await api.add_scorecard(
             db,

@@ -24,11 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access.service import send_invitation
 from portal.api.forms import (
-    ScorecardAttributeOut,
-    ScorecardIn,
-    ScorecardList,
-    ScorecardOut,
-    ScorecardQuestionOut,
     ApplicationIn,
     ApplicationOut,
     FeedbackState,
@@ -41,6 +36,11 @@ from portal.api.forms import (
     PublishedOut,
     PublishIn,
     RequirementOut,
+    ScorecardAttributeOut,
+    ScorecardIn,
+    ScorecardList,
+    ScorecardOut,
+    ScorecardQuestionOut,
     ThreadOut,
 )
 from portal.api.problems import ApiProblem, invalid
@@ -814,9 +814,7 @@ async def ensure_application(db: AsyncSession, *, actor: ApiKey, application_id:
         raise NotFound(application_id)
 
 
-async def list_scorecards(
-    db: AsyncSession, *, actor: ApiKey, application_id: int
-) -> ScorecardList:
+async def list_scorecards(db: AsyncSession, *, actor: ApiKey, application_id: int) -> ScorecardList:
     try:
         cards = await drafting.scorecards_for(db, actor=actor, application_id=application_id)
     except drafting.NotFound as exc:

@@ -37,8 +37,10 @@ MAX_GROWTH = 2
 MAX_EVIDENCE = 3
 RatingValue = Literal["met", "partly_met", "not_yet_met"]
 
+# What may end a sentence: its mark, or a closing quote or bracket after one.
+CLOSERS = ".!?\"')]\u201d\u2019"
 # A sentence ends at . ! or ? (and any closing quote or bracket) followed by a space.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+")
 
 
 def key_of(name: str) -> str:
@@ -94,7 +96,7 @@ def sentences_of(text: str) -> list[str]:
         part = part.strip()
         if not part:
             continue
-        if part[-1] not in ".!?\"'”’)]":
+        if part[-1] not in CLOSERS:
             part += "."
         found.append(part)
     return found
@@ -206,9 +208,9 @@ def compose(
             )
         )
 
-    best = sorted(
-        (a for a in assessed if a[1] == "met" and a[0].evidence), key=lambda a: -a[2]
-    )[:MAX_STRENGTHS]
+    best = sorted((a for a in assessed if a[1] == "met" and a[0].evidence), key=lambda a: -a[2])[
+        :MAX_STRENGTHS
+    ]
     for slot, _, _ in best:
         sentence, entry = slot.evidence[0]
         source(f"items[{len(items)}].body", sentence, entry)

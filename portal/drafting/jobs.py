@@ -60,7 +60,11 @@ async def start_run(
         details={"applications": len(run.application_ids), "run": run.id},
     )
     await enqueue(
-        db, DRAFT_MANY, DraftChunk(run_id=run.id), run_at=now, idempotency_key=f"drafting:{run.id}:0"
+        db,
+        DRAFT_MANY,
+        DraftChunk(run_id=run.id),
+        run_at=now,
+        idempotency_key=f"drafting:{run.id}:0",
     )
     return run.id
 

@@ -70,7 +70,9 @@ class ScorecardEntry(Base):
     `private` text never reaches a draft or anything a candidate reads."""
 
     __tablename__ = "scorecard_entries"
-    __table_args__ = (Index("ix_scorecard_entries_scorecard_id_position", "scorecard_id", "position"),)
+    __table_args__ = (
+        Index("ix_scorecard_entries_scorecard_id_position", "scorecard_id", "position"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
@@ -153,7 +155,9 @@ class DraftingRun(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     application_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    state: Mapped[DraftingRunState] = enum_column(DraftingRunState, default=DraftingRunState.RUNNING)
+    state: Mapped[DraftingRunState] = enum_column(
+        DraftingRunState, default=DraftingRunState.RUNNING
+    )
     done: Mapped[int] = mapped_column(default=0)
     drafted: Mapped[int] = mapped_column(default=0)
     # [{"application_id", "reason"}]: published already, or no scorecards.

@@ -66,9 +66,7 @@ async def _library_page(
         "form": form or FormState(),
         "done": DONE.get(request.query_params.get("done", "")),
     }
-    return render(
-        request, "staff/suggestions.html", context, status_code=status, headers=NO_STORE
-    )
+    return render(request, "staff/suggestions.html", context, status_code=status, headers=NO_STORE)
 
 
 async def suggestions(request: Request) -> Response:

@@ -360,12 +360,12 @@ async def _context(db: AsyncSession, organization_id: int, job_ids: Iterable[int
     ):
         requirements[row.job_id].append(Wanted(row.id, row.name))
     mappings: dict[int, dict[str, int | None]] = {job_id: {} for job_id in jobs}
-    for row in await db.execute(
+    for mapped in await db.execute(
         select(
             AttributeMapping.job_id, AttributeMapping.attribute, AttributeMapping.requirement_id
         ).where(AttributeMapping.job_id.in_(jobs))
     ):
-        mappings[row.job_id][key_of(row.attribute)] = row.requirement_id
+        mappings[mapped.job_id][key_of(mapped.attribute)] = mapped.requirement_id
     suggestions = {
         row.requirement_key: Suggestion(row.text, row.url)
         for row in (
@@ -376,7 +376,7 @@ async def _context(db: AsyncSession, organization_id: int, job_ids: Iterable[int
     }
     open_jobs: dict[int, OpenJob] = {}
     keys: dict[int, set[str]] = {}
-    for row in await db.execute(
+    for job in await db.execute(
         select(Job.id, Job.title, Job.posting_url, Requirement.name)
         .join(Requirement, Requirement.job_id == Job.id)
         .where(
@@ -386,11 +386,11 @@ async def _context(db: AsyncSession, organization_id: int, job_ids: Iterable[int
         )
         .order_by(Job.title, Job.id)
     ):
-        keys.setdefault(row.id, set()).add(key_of(row.name))
-        open_jobs[row.id] = OpenJob(row.title, row.posting_url, frozenset())
+        keys.setdefault(job.id, set()).add(key_of(job.name))
+        open_jobs[job.id] = OpenJob(job.title, job.posting_url, frozenset())
     open_jobs = {
-        job_id: OpenJob(job.title, job.url, frozenset(keys[job_id]))
-        for job_id, job in open_jobs.items()
+        job_id: OpenJob(found.title, found.url, frozenset(keys[job_id]))
+        for job_id, found in open_jobs.items()
     }
     offers_pool = bool(
         await db.scalar(select(Organization.offers_pool).where(Organization.id == organization_id))
@@ -614,7 +614,5 @@ async def usefulness(
 
 
 async def has_scorecards(db: AsyncSession, *, application_id: int) -> bool:
-    found = await db.scalar(
-        select(func.count()).where(Scorecard.application_id == application_id)
-    )
+    found = await db.scalar(select(func.count()).where(Scorecard.application_id == application_id))
     return bool(found)

@@ -4,7 +4,6 @@ published sentence at least `EDITED_RATIO` alike), or not at all (deleted)."""
 
 from __future__ import annotations
 
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -82,15 +81,14 @@ async def record_usefulness(
     return measured
 
 
-
-
-
 async def measure_published(
     db: AsyncSession, *, actor: Actor, application_id: int, version: int
 ) -> Measured | None:
     """After publishing `version` (every way of publishing calls this): measure the draft
     from scorecards it came from, if any."""
-    stored = await drafts.load_draft(db, actor=actor, application_id=application_id, version=version)
+    stored = await drafts.load_draft(
+        db, actor=actor, application_id=application_id, version=version
+    )
     if stored is None:
         return None
     return await record_usefulness(

@@ -127,7 +127,7 @@ def _scorecards(whose: Whose) -> Select[Any]:
     # That an interview took place, with whom and when, is theirs; the interviewer's
     # overall recommendation is withheld (see docs/drafting.md, "What the candidate's
     # data export holds").
-    return select(
+    columns: list[Any] = [
         Scorecard.id,
         Scorecard.application_id,
         Scorecard.source,
@@ -135,20 +135,22 @@ def _scorecards(whose: Whose) -> Select[Any]:
         Scorecard.step,
         Scorecard.interviewed_on,
         Scorecard.created_at,
-    ).where(Scorecard.application_id.in_(whose.application_ids))
+    ]
+    return select(*columns).where(Scorecard.application_id.in_(whose.application_ids))
 
 
 def _scorecard_notes(whose: Whose) -> Select[Any]:
     # The candidate-safe notes and answers, as written about them (GDPR art. 15); the
     # private ones and the ratings are withheld as the interviewers' internal opinion,
     # as staff's internal notes are (art. 15(4): the rights of others).
-    return select(
+    columns: list[Any] = [
         ScorecardEntry.id,
         ScorecardEntry.scorecard_id,
         ScorecardEntry.kind,
         ScorecardEntry.name,
         ScorecardEntry.text,
-    ).where(
+    ]
+    return select(*columns).where(
         ScorecardEntry.scorecard_id.in_(
             select(Scorecard.id).where(Scorecard.application_id.in_(whose.application_ids))
         ),

@@ -1,8 +1,8 @@
 """The applications list's bulk actions: publish the chosen applications' drafts
 (after a confirmation page, since it emails candidates), assign them to a
 colleague, or draft their feedback from scorecards (a background job, whose
-progress page this answers with). Plain form posts, so they work without JavaScript. The rules are in
-`portal.workspace.bulk`."""
+progress page this answers with). Plain form posts, so they work without
+JavaScript. The rules are in `portal.workspace.bulk`."""
 
 from __future__ import annotations
 

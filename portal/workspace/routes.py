@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.auth.areas import staff_of
-from portal.drafting import service as drafting
 from portal.db import utcnow
+from portal.drafting import service as drafting
 from portal.feedback.view import Version, load_feedback_view
 from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
