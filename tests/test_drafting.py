@@ -460,3 +460,75 @@ async def test_markup_in_a_note_is_shown_as_text(
     )
     editor = await client.get(drafted.headers["location"])
     assert "<script>alert(1)</script>" not in editor.text
+
+
+# --- a CSV file ----------------------------------------------------------------------
+
+CSV = (
+    "application,scorecard,interviewer,step,date,recommendation,attribute,rating,note,"
+    "note_private,question,answer,answer_private\n"
+    "{app},c1,Kate Austen,Onsite,2026-11-20,no,SQL,strong_yes,Wrote a join.,,,,\n"
+    "{app},c1,,,,,Statistics,no,Missed the power calculation.,,,,\n"
+    "{app},c1,,,,,,,,,Salary?,Too high,\n"
+)
+
+
+async def test_scorecards_arrive_from_a_csv_file_once(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions, published=False)
+    await _recruiter(client, sessions, world)
+    page = await client.get("/staff/scorecards/import")
+    token = CSRF_FIELD.search(page.text).group(1)  # type: ignore[union-attr]
+    body = CSV.format(app=world.application_id).encode()
+    for expected in ("1 scorecard added", "already imported"):
+        answer = await client.post(
+            "/staff/scorecards/import",
+            data={"csrftoken": token},
+            files={"file": ("cards.csv", body, "text/csv")},
+        )
+        assert answer.status_code == 200 and expected in answer.text, answer.text
+    async with sessions() as db:
+        card = await db.scalar(select(Scorecard))
+        entries = (await db.scalars(select(ScorecardEntry).order_by(ScorecardEntry.position))).all()
+    assert card is not None and card.source == "csv" and card.interviewer == "Kate Austen"
+    assert [(e.name, e.private) for e in entries] == [
+        ("SQL", False),
+        ("Statistics", False),
+        ("Salary?", True),
+    ]
+
+
+async def test_a_csv_file_with_a_problem_stores_nothing(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions, published=False)
+    theirs = await make_world(sessions, slug="globex", email="eve@example.com", published=False)
+    await _recruiter(client, sessions, world)
+    page = await client.get("/staff/scorecards/import")
+    token = CSRF_FIELD.search(page.text).group(1)  # type: ignore[union-attr]
+    body = (
+        CSV.format(app=world.application_id)
+        + f"{theirs.application_id},c2,Eve,,,,SQL,brilliant,x,,,,\n"
+    ).encode()
+    answer = await client.post(
+        "/staff/scorecards/import",
+        data={"csrftoken": token},
+        files={"file": ("cards.csv", body, "text/csv")},
+    )
+    assert answer.status_code == 422
+    assert "Row 5: rating should be one of" in answer.text
+    async with sessions() as db:
+        assert await db.scalar(select(Scorecard.id)) is None
+    body = (
+        CSV.format(app=world.application_id) + f"{theirs.application_id},c2,Eve,,,,,,,,,,\n"
+    ).encode()
+    answer = await client.post(
+        "/staff/scorecards/import",
+        data={"csrftoken": token},
+        files={"file": ("cards.csv", body, "text/csv")},
+    )
+    assert answer.status_code == 422
+    assert f"no application “{theirs.application_id}” of your organization" in answer.text
+    async with sessions() as db:
+        assert await db.scalar(select(Scorecard.id)) is None

@@ -10,9 +10,9 @@ from starlette.routing import Route
 
 from portal.auth.areas import staff_of
 from portal.db import utcnow
-from portal.drafting import library
+from portal.drafting import csvfile, library, service
 from portal.drafting.forms import MappingForm, SuggestionForm
-from portal.forms import FormState, read_form
+from portal.forms import FormState, InputModel, read_form, read_upload
 from portal.web import client_ip_hash, db_session, path_for, redirect_page, render
 
 NO_STORE = {"cache-control": "no-store"}
@@ -92,7 +92,60 @@ async def save_suggestion(request: Request) -> Response:
     return redirect_page(request, f"{url}?done=suggestion")
 
 
+class ImportForm(InputModel):
+    pass
+
+
+async def import_page(request: Request) -> Response:
+    actor = staff_of(request)
+    context = {"staff": actor, "result": None, "problems": [], "columns": csvfile.COLUMNS}
+    return render(request, "staff/scorecard_import.html", context, headers=NO_STORE)
+
+
+async def import_scorecards(request: Request) -> Response:
+    """Check and store a CSV file of scorecards: all of it, or nothing and every problem."""
+    actor = staff_of(request)
+    _, _, upload = await read_upload(request, ImportForm, file="file", max_fields=4)
+    problems: list[str] = []
+    result = None
+    if upload is None:
+        problems = ["Choose a CSV file."]
+    else:
+        data = await upload.read()
+        await upload.close()
+        parsed = csvfile.parse_scorecards(data)
+        problems = parsed.problems
+        if not problems:
+            async with db_session(request) as db:
+                result = await service.import_scorecards(
+                    db,
+                    actor=actor,
+                    cards=parsed.cards,
+                    now=utcnow(),
+                    ip_hash=client_ip_hash(request),
+                )
+                problems = result.problems
+                if problems:
+                    await db.rollback()
+                    result = None
+    context = {"staff": actor, "result": result, "problems": problems, "columns": csvfile.COLUMNS}
+    return render(
+        request,
+        "staff/scorecard_import.html",
+        context,
+        status_code=422 if problems else 200,
+        headers=NO_STORE,
+    )
+
+
 routes = [
+    Route("/scorecards/import", import_page, methods=["GET"], name="staff.scorecard_import"),
+    Route(
+        "/scorecards/import",
+        import_scorecards,
+        methods=["POST"],
+        name="staff.scorecard_import_check",
+    ),
     Route(
         "/jobs/{job_id:id}/scorecard-attributes",
         mapping_page,

@@ -616,3 +616,59 @@ async def usefulness(
 async def has_scorecards(db: AsyncSession, *, application_id: int) -> bool:
     found = await db.scalar(select(func.count()).where(Scorecard.application_id == application_id))
     return bool(found)
+
+
+@dataclass
+class CsvResult:
+    added: int = 0
+    known: int = 0  # already imported (the same application and scorecard id)
+    problems: list[str] = field(default_factory=list)
+
+
+async def import_scorecards(
+    db: AsyncSession,
+    *,
+    actor: Staff,
+    cards: Sequence[Any],
+    now: dt.datetime,
+    ip_hash: str | None = None,
+) -> CsvResult:
+    """Store a CSV file's scorecards (`portal.drafting.csvfile.CardRows`), all or none:
+    an application that is not the organization's, by Afterword's id or the ATS's, is a
+    problem and nothing is stored."""
+    result = CsvResult()
+    refs = {card.application for card in cards}
+    numbers = [int(ref) for ref in refs if ref.isdigit() and len(ref) < 10]
+    found: dict[str, int] = {}
+    rows = await db.execute(
+        readable_applications(actor)
+        .with_only_columns(Application.id, Application.external_id)
+        .where((Application.id.in_(numbers)) | (Application.external_id.in_(list(refs))))
+    )
+    for row in rows:
+        found.setdefault(str(row.id), row.id)
+        if row.external_id:
+            found[row.external_id] = row.id
+    for card in cards:
+        if card.application not in found:
+            result.problems.append(
+                f"Row {card.row}: no application “{card.application[:60]}” of your organization."
+            )
+    if result.problems:
+        return result
+    for card in cards:
+        _, created = await add_scorecard(
+            db,
+            actor=actor,
+            application_id=found[card.application],
+            card=card.card,
+            source=ScorecardSource.CSV,
+            staff_id=actor.staff_id,
+            now=now,
+            ip_hash=ip_hash,
+        )
+        if created:
+            result.added += 1
+        else:
+            result.known += 1
+    return result
