@@ -39,6 +39,7 @@ from portal.ats.models import (
 from portal.audit import service as audit
 from portal.candidates.models import Job, Requirement
 from portal.drafting import service as drafting
+from portal.drafting.compose import assess
 from portal.drafting.models import ScorecardRating, ScorecardSource
 from portal.feedback.check import Draft, DraftItem
 from portal.forms import EMAIL_MAX, EMAIL_SHAPE
@@ -169,12 +170,9 @@ async def _queue(db: AsyncSession, event_id: int, *, now: dt.datetime, round_: i
 
 
 def _rating(scores: Sequence[int]) -> RatingValue:
-    average = sum(scores) / len(scores)
-    if average >= 2.5:
-        return "met"
-    if average >= 1.5:
-        return "partly_met"
-    return "not_yet_met"
+    """The drafting rule (portal.drafting.compose.assess) over the scores' ratings."""
+    names = {score: name for name, score in SCORES.items()}
+    return assess([names[score] for score in scores]) or "partly_met"
 
 
 def draft_items(
