@@ -51,7 +51,6 @@ from portal import models as _models  # noqa: E402, F401  (every table known)
 from portal.app import route_table  # noqa: E402
 from portal.candidates.models import Application, Candidate, Job, Requirement  # noqa: E402
 from portal.db import create_engine, session_factory, unit_of_work, utcnow  # noqa: E402
-from portal.drafting import compose  # noqa: E402
 from portal.drafting import jobs as drafting_jobs  # noqa: E402
 from portal.drafting import service as drafting  # noqa: E402
 from portal.drafting.models import DraftingRun, Scorecard, ScorecardEntry  # noqa: E402
@@ -88,8 +87,10 @@ def database_name(url: str) -> str:
 
 
 def dsn(url: str, database: str) -> str:
-    return make_url(url).set(drivername="postgresql", database=database).render_as_string(
-        hide_password=False
+    return (
+        make_url(url)
+        .set(drivername="postgresql", database=database)
+        .render_as_string(hide_password=False)
     )
 
 

@@ -211,6 +211,13 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else (value or [])
 
 
+def _moment(value: Any) -> dt.datetime | None:
+    """A timestamp as read back: SQLite gives text."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
 def _rating(value: Any) -> str | None:
     return value if value in RATINGS else None
 
@@ -246,9 +253,7 @@ def _move_ats_scorecards() -> None:
         )
     ).all()
     for row in rows:
-        submitted = row.submitted_at
-        if isinstance(submitted, str):
-            submitted = dt.datetime.fromisoformat(submitted)
+        submitted = _moment(row.submitted_at)
         new_id = bind.execute(
             cards.insert()
             .values(
@@ -259,7 +264,7 @@ def _move_ats_scorecards() -> None:
                 step="",
                 interviewed_on=submitted.date() if submitted else None,
                 overall_recommendation=_rating(row.overall_recommendation),
-                created_at=row.created_at,
+                created_at=_moment(row.created_at),
             )
             .returning(cards.c.id)
         ).scalar_one()
@@ -369,7 +374,7 @@ def downgrade() -> None:
                 questions=[
                     {"question": e.name, "answer": e.text} for e in found if e.kind == "question"
                 ],
-                created_at=card.created_at,
+                created_at=_moment(card.created_at),
             )
         )
     op.drop_table("drafting_runs")

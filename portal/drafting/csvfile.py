@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from portal.candidates.decisions import parse_day
 from portal.drafting.models import ScorecardRating
 from portal.drafting.service import AttributeInput, QuestionInput, ScorecardInput
-from portal.imports.format import FileProblem, decode
 
 COLUMNS = (
     "application",
@@ -33,6 +32,7 @@ COLUMNS = (
 )
 REQUIRED = ("application", "scorecard", "interviewer")
 MAX_ROWS = 5_000
+MAX_BYTES = 5 * 1024 * 1024
 YES = {"yes", "y", "true", "1", "private"}
 NO = {"no", "n", "false", "0", "", "safe", "candidate-safe"}
 
@@ -77,11 +77,28 @@ def _rating(value: str, row: int, column: str, problems: list[str]) -> Scorecard
         return None
 
 
+def _text(data: bytes) -> str:
+    """The file's text (UTF-8, a byte-order mark ignored), or ValueError saying why not.
+    (The feedback import's own reading is in `portal.imports`, above this domain.)"""
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"The file is larger than {MAX_BYTES // 1024 // 1024} MB: split it.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValueError(
+            f'The file is not UTF-8 text (line {line}). Save it as "CSV UTF-8" and try again.'
+        ) from None
+    if not text.strip():
+        raise ValueError("The file is empty: it needs a header row and one row per attribute.")
+    return text
+
+
 def parse_scorecards(data: bytes) -> Parsed:
     parsed = Parsed()
     try:
-        text = decode(data)
-    except FileProblem as exc:
+        text = _text(data)
+    except ValueError as exc:
         parsed.problems.append(str(exc))
         return parsed
     reader = csv.DictReader(io.StringIO(text))
