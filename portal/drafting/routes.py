@@ -3,6 +3,8 @@ the organization's suggestion library."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -98,7 +100,12 @@ class ImportForm(InputModel):
 
 async def import_page(request: Request) -> Response:
     actor = staff_of(request)
-    context = {"staff": actor, "result": None, "problems": [], "columns": csvfile.COLUMNS}
+    context: dict[str, Any] = {
+        "staff": actor,
+        "result": None,
+        "problems": [],
+        "columns": csvfile.COLUMNS,
+    }
     return render(request, "staff/scorecard_import.html", context, headers=NO_STORE)
 
 
