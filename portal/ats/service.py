@@ -272,7 +272,16 @@ async def process_event(
         return _finish(event, AtsEventState.FAILED, "The candidate has no email address.", now)
     job_title = await db.scalar(select(Job.title).where(Job.id == mapping.job_id))
     requirements = await _requirements(db, mapping.job_id)
-    items, requirement_ids = draft_items(scorecards, requirements, mapping.attributes or {})
+    chosen = dict(mapping.attributes or {})
+    # The job's own attribute mapping (set on the job's page, for every source) decides
+    # for the attributes this ATS page left to the same name.
+    job_mapping = await drafting.job_attribute_mapping(db, job_id=mapping.job_id)
+    for card in scorecards:
+        for attribute in card.attributes:
+            key = key_of(attribute.name)
+            if chosen.get(attribute.name) is None and key in job_mapping:
+                chosen[attribute.name] = job_mapping[key] or 0
+    items, requirement_ids = draft_items(scorecards, requirements, chosen)
     row = ImportRow(
         row=0,
         email=rejection.email,

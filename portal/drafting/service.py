@@ -672,3 +672,15 @@ async def import_scorecards(
         else:
             result.known += 1
     return result
+
+
+async def job_attribute_mapping(db: AsyncSession, *, job_id: int) -> dict[str, int | None]:
+    """The job's attribute mapping, by case-folded attribute name: a requirement's id, or
+    None for "rates no requirement". (For the ATS's processing job, which has no actor:
+    the job is the one its mapping names.)"""
+    rows = await db.execute(
+        select(AttributeMapping.attribute, AttributeMapping.requirement_id).where(
+            AttributeMapping.job_id == job_id
+        )
+    )
+    return {key_of(row.attribute): row.requirement_id for row in rows}
