@@ -10,8 +10,10 @@ The rule, per requirement of the job (docs/drafting.md):
 - the evidence: whole sentences of the candidate-safe notes on those attributes, as
   written (spaces tidied, a closing full stop added when there is none); never a
   private note, never a question's answer;
-- strengths: the best-rated met requirements (up to two) with a sentence of evidence;
-- growth areas: the lowest-rated requirements (up to two), each with the
+- strengths: the best-rated met requirements (up to two) with a sentence of evidence
+  (from a positively rated attribute when there is one);
+- growth areas: the lowest-rated requirements (up to two), each with a sentence of a
+  note whose own rating was not positive (or none), and the
   organization's suggestion for that requirement from the suggestion library, or an
   empty suggestion and a note saying the library has none;
 - next steps: the organization's open jobs whose requirements of the same names the
@@ -212,17 +214,27 @@ def compose(
         :MAX_STRENGTHS
     ]
     for slot, _, _ in best:
-        sentence, entry = slot.evidence[0]
+        sentence, entry = next(
+            ((s, e) for s, e in slot.evidence if e.rating in POSITIVE), slot.evidence[0]
+        )
         source(f"items[{len(items)}].body", sentence, entry)
         items.append(DraftItem(kind="strength", body=sentence, requirement=slot.requirement.id))
 
     lowest = sorted((a for a in assessed if a[1] != "met"), key=lambda a: a[2])[:MAX_GROWTH]
     for slot, _, _ in lowest:
         name = slot.requirement.name
+        # What fell short, in an interviewer's words: a sentence of a note whose own
+        # rating was not positive (none: the recruiter writes it).
         body = ""
-        if slot.evidence:
-            body, entry = slot.evidence[-1] if len(slot.evidence) > 1 else slot.evidence[0]
+        shortfall = [(s, e) for s, e in slot.evidence if e.rating not in POSITIVE]
+        if shortfall:
+            body, entry = shortfall[-1]
             source(f"items[{len(items)}].body", body, entry)
+        else:
+            notes.append(
+                f"No interviewer's note says what fell short in “{name}”: write the growth "
+                "area's words yourself."
+            )
         suggestion = suggestions.get(key_of(name))
         if suggestion is None or not suggestion.text.strip():
             notes.append(
