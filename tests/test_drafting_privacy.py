@@ -127,10 +127,9 @@ async def test_no_private_field_or_rating_reaches_anything_the_candidate_sees(
     # The editor shows the draft and its sources; none of them private.
     _clean((await client.get(f"{page}/feedback")).text, "the editor")
     # The preview.
-    _clean(
-        (await client.get(f"/staff/applications/{world.application_id}/preview")).text,
-        "the preview",
-    )
+    preview = (await client.get(f"/staff/applications/{world.application_id}/preview")).text
+    _clean(preview, "the preview")
+    assert "Where this draft came from" not in preview and "Kate Austen" not in preview
 
     token = CSRF_FIELD.search((await client.get(f"{page}/feedback")).text).group(1)  # type: ignore[union-attr]
     published = await client.post(
@@ -157,6 +156,9 @@ async def test_no_private_field_or_rating_reaches_anything_the_candidate_sees(
     feedback_page = await other_client.get(opened.headers["location"])
     assert "Wrote a correct window function." in feedback_page.text
     _clean(feedback_page.text, "the published page")
+    # The sources are the recruiter's: no interviewer is named to the candidate.
+    assert "Kate Austen" not in feedback_page.text
+    assert "Where this draft came from" not in feedback_page.text
     # The PDF's text.
     pdf = await other_client.get(f"/feedback/{world.application_id}/summary.pdf")
     assert pdf.status_code == 200
