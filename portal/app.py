@@ -41,6 +41,7 @@ from portal.db import (
     session_factory,
     utcnow,
 )
+from portal.drafting import routes as drafting
 from portal.feedback import routes as feedback
 from portal.imports.routes import IMPORT_BODY_BYTES
 from portal.imports.routes import routes as import_routes
@@ -98,6 +99,7 @@ from portal.workspace.editor import routes as editor_routes
 from portal.workspace.rejection_routes import routes as rejection_routes
 from portal.workspace.rephrase_routes import routes as rephrase_routes
 from portal.workspace.routes import routes as workspace_routes
+from portal.workspace.scorecard_routes import routes as scorecard_routes
 from portal.workspace.sending_routes import routes as sending_routes
 
 READY_TIMEOUT_SECONDS = 1.5
@@ -261,6 +263,8 @@ def route_table() -> list[BaseRoute]:
                             *staff.routes,
                             *profile.routes,
                             *workspace_routes,
+                            *scorecard_routes,
+                            *drafting.routes,
                             *editor_routes,
                             *rephrase_routes,
                             *rejection_routes,

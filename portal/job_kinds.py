@@ -9,6 +9,7 @@ with `portal.ats.anonymize.on_anonymized`).
 from portal.access import jobs as access_jobs
 from portal.ats import jobs as ats_jobs
 from portal.auth import jobs as auth_jobs
+from portal.drafting import jobs as drafting_jobs
 from portal.insights import jobs as insight_jobs
 from portal.jobs import housekeeping
 from portal.mail import jobs as mail_jobs
@@ -24,6 +25,7 @@ __all__ = [
     "access_jobs",
     "ats_jobs",
     "auth_jobs",
+    "drafting_jobs",
     "housekeeping",
     "insight_jobs",
     "mail_jobs",

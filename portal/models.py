@@ -7,12 +7,19 @@ from portal.ats.models import (
     AtsConnection,
     AtsEvent,
     AtsJobMapping,
-    AtsScorecard,
 )
 from portal.audit.models import AuditEvent
 from portal.auth.models import KeptForm
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import Base
+from portal.drafting.models import (
+    AttributeMapping,
+    DraftedFeedback,
+    DraftingRun,
+    GrowthSuggestion,
+    Scorecard,
+    ScorecardEntry,
+)
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackOverride
 from portal.imports.models import ImportUpload
 from portal.insights.models import (
@@ -44,7 +51,7 @@ __all__ = [
     "AtsConnection",
     "AtsEvent",
     "AtsJobMapping",
-    "AtsScorecard",
+    "AttributeMapping",
     "AuditEvent",
     "BackgroundJob",
     "Base",
@@ -53,10 +60,13 @@ __all__ = [
     "CheckTally",
     "CheckTallyRule",
     "DataRequest",
+    "DraftedFeedback",
+    "DraftingRun",
     "Feedback",
     "FeedbackItem",
     "FeedbackOverride",
     "FeedbackSend",
+    "GrowthSuggestion",
     "IdempotentRequest",
     "ImportUpload",
     "InsightFindings",
@@ -77,6 +87,8 @@ __all__ = [
     "Rephrasing",
     "Requirement",
     "SavedAnswer",
+    "Scorecard",
+    "ScorecardEntry",
     "SendSettings",
     "Session",
     "StaffInvitation",

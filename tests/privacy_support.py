@@ -22,6 +22,7 @@ from portal.ats.models import AtsEvent
 from portal.audit.models import AuditEvent
 from portal.candidates.models import Application
 from portal.db import Base, unit_of_work, utcnow
+from portal.drafting.models import Scorecard, ScorecardEntry
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.imports.models import ImportUpload
 from portal.settings import Settings
@@ -111,6 +112,35 @@ async def seed(
         db.add(draft)
         await db.flush()
         db.add(FeedbackItem(feedback_id=draft.id, kind="strength", body="Draft strength"))
+        # An interviewer's scorecard: a candidate-safe note (theirs, exported) and a
+        # private one (withheld), both naming them; erasure deletes both.
+        card = Scorecard(
+            application_id=dana.application_id,
+            source="form",
+            interviewer="Kate Austen",
+            step="Onsite",
+        )
+        db.add(card)
+        await db.flush()
+        db.add_all(
+            [
+                ScorecardEntry(
+                    scorecard_id=card.id,
+                    kind="attribute",
+                    name="SQL",
+                    rating="yes",
+                    text=f"{NAME} wrote a correct join. {MARKER}",
+                ),
+                ScorecardEntry(
+                    scorecard_id=card.id,
+                    kind="question",
+                    position=1,
+                    name="Private notes",
+                    text=f"{NAME} seemed tired. {MARKER}",
+                    private=True,
+                ),
+            ]
+        )
         # A CSV check that quoted their address.
         db.add(
             ImportUpload(

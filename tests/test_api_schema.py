@@ -66,7 +66,7 @@ async def test_every_operation_holds_to_the_openapi_document(
     document = (await client.get("/api/v1/openapi.json")).json()
     schema = schemathesis.openapi.from_dict(document, config=CONFIG)
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert len(operations) == 12
+    assert len(operations) == 14
     for operation in operations:
         refused_without_key = False
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.ats.models import AtsEvent, AtsEventState, AtsJobMapping, AtsScorecard
+from portal.ats.models import AtsEvent, AtsEventState, AtsJobMapping
 from portal.ats.signatures import sign_for_tests
 from portal.audit.models import AuditEvent
 from portal.candidates.models import Application, Candidate, Job, Requirement
 from portal.db import unit_of_work, utcnow
+from portal.drafting.models import Scorecard, ScorecardEntry
 from portal.feedback.models import Feedback, FeedbackItem
 from portal.jobs.worker import Worker
 from portal.settings import Settings
@@ -163,10 +164,11 @@ async def test_a_greenhouse_rejection_waits_for_its_job_then_becomes_a_draft(
         requirements = {
             row.id: row.name for row in await db.execute(select(Requirement.id, Requirement.name))
         }
-        cards = (await db.scalars(select(AtsScorecard))).all()
-        assert len(cards) == 2
-        # Kept for staff, private notes included: that is where they stay.
-        assert any(PRIVATE in json.dumps(card.questions) for card in cards)
+        cards = (await db.scalars(select(Scorecard))).all()
+        assert len(cards) == 2 and {card.source for card in cards} == {"greenhouse"}
+        # Kept for staff, private notes included: that is where they stay, marked private.
+        entries = (await db.scalars(select(ScorecardEntry))).all()
+        assert {e.private for e in entries if PRIVATE in e.text} == {True}
         imported = await db.scalar(
             select(AuditEvent).where(AuditEvent.action == "feedback.imported")
         )
@@ -193,7 +195,7 @@ async def test_a_greenhouse_rejection_waits_for_its_job_then_becomes_a_draft(
 
     # Staff read the scorecards beside the application, private notes marked as theirs.
     staff_page = await client.get(f"/staff/applications/{event.application_id}")
-    assert "Scorecards from the ATS" in staff_page.text and "Kate Austen" in staff_page.text
+    assert "Scorecards" in staff_page.text and "Kate Austen" in staff_page.text
     assert "only your colleagues see these" in staff_page.text
 
     # The same event again (a retry, or a replay): nothing new.

@@ -160,3 +160,17 @@ def test_domains_import_each_other_one_way_only() -> None:
     assert not cycles, (
         "import cycles between domains:\n" + "\n".join(cycles) + "\n" + "\n".join(details)
     )
+
+
+def test_drafting_sits_between_staff_and_imports() -> None:
+    # docs/architecture.md: drafting saves drafts through `feedback` and reads `postings`,
+    # `pool` and `jobs`; `imports`, `ats`, `workspace` and `api` use it, never the reverse.
+    above = {"portal.imports", "portal.ats", "portal.workspace", "portal.api", "portal.privacy"}
+    found = [
+        i
+        for i in IMPORTS
+        if _part(i.source) == "portal.drafting"
+        and _part(i.target) in above
+        and i.target.split(".")[2:3] != ["models"]
+    ]
+    assert not found, "portal.drafting must not use the domains above it:\n" + _where(found)

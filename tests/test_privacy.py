@@ -149,8 +149,15 @@ async def test_the_export_holds_every_row_of_theirs_and_nothing_of_anyone_else(
                 or by_id["thread_messages"][i]["hidden_at"] is not None
             )
         },
+        # The interviewers' private notes (docs/staff/drafting.md#privacy).
+        "scorecard_entries": {
+            i
+            for i in owned.get("scorecard_entries", [])
+            if by_id["scorecard_entries"][i]["private"]
+        },
     }
     assert withheld["feedback"] and withheld["feedback_items"] and withheld["thread_messages"]
+    assert withheld["scorecard_entries"] and owned["scorecards"]
     for table in NOT_THEIRS:
         withheld[table] = set(owned.get(table, []))
     # Rows found by something other than a foreign key: email to their address, and

@@ -24,6 +24,7 @@ from portal.api.keys import issue_key
 from portal.ats.models import AtsEvent, AtsJobMapping
 from portal.candidates.models import Application, Requirement
 from portal.db import unit_of_work, utcnow
+from portal.drafting.models import DraftingRun
 from portal.feedback.drafts import load_draft
 from portal.imports.models import ImportUpload
 from portal.llm.models import Rephrasing
@@ -77,6 +78,7 @@ class Record:
     key_id: int = 0  # an API key of its organization
     rephrasing_id: int = 0  # a language model's rephrasing of its feedback (portal.llm)
     event_id: int = 0  # a failed ATS event of its organization
+    run_id: int = 0  # a bulk drafting run of its organization
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,12 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
             state="failed",
             message=record.markers[0],
         )
-        db.add_all([delivery, mapping, event])
+        run = DraftingRun(
+            organization_id=record.world.organization_id,
+            staff_id=record.staff_id,
+            application_ids=[record.world.application_id],
+        )
+        db.add_all([delivery, mapping, event, run])
         await db.flush()
         issued = await issue_key(
             db,
@@ -285,6 +292,7 @@ async def _with_job_and_upload(sessions: Sessions, record: Record) -> Record:
             upload_id=upload.id,
             requirement_id=requirement.id,
             library_requirement_id=entry.id,
+            run_id=run.id,
         )
 
 
@@ -333,6 +341,7 @@ OWNED: dict[str, Callable[[Record], int]] = {
     "key_id": lambda record: record.key_id,
     "rephrasing_id": lambda record: record.rephrasing_id,
     "event_id": lambda record: record.event_id,
+    "run_id": lambda record: record.run_id,
 }
 
 

@@ -6,7 +6,7 @@ check. Off (no model) by default. A rephrasing keeps the prompt sent and the mod
 raw answer, and the draft version saved from it once a recruiter approves.
 
 Revision ID: 0030_language_model
-Revises: 0028_rate_limit_hits
+Revises: 0029_scorecards
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0030_language_model"
-down_revision: str | None = "0028_rate_limit_hits"
+down_revision: str | None = "0029_scorecards"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -291,5 +291,71 @@ class Problem(Out):
     )
 
 
+# --- scorecards (portal.drafting) ---------------------------------------------------
+
+ScorecardRatingValue = Literal["definitely_not", "no", "mixed", "yes", "strong_yes", "no_decision"]
+
+
+class ScorecardAttributeIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=300), OneLine]
+    rating: ScorecardRatingValue | None = None
+    note: Annotated[str, Field(max_length=5_000)] = ""
+    private: bool = Field(
+        default=False,
+        description="A private note never reaches a draft or the candidate; a candidate-safe "
+        "one (the default) may be quoted in a draft.",
+    )
+
+
+class ScorecardQuestionIn(Strict):
+    question: Annotated[str, Field(min_length=1, max_length=300), OneLine]
+    answer: Annotated[str, Field(max_length=5_000)] = ""
+    private: bool = Field(default=True, description="Private unless said otherwise.")
+
+
+class ScorecardIn(Strict):
+    """An interviewer's scorecard. With `external_id`, sending the same card again
+    stores nothing new (200 with the stored one)."""
+
+    external_id: ExternalId | None = None
+    interviewer: Annotated[str, Field(min_length=1, max_length=200), OneLine]
+    step: Annotated[str, Field(max_length=200), OneLine] = ""
+    interviewed_on: dt.date | None = None
+    overall_recommendation: ScorecardRatingValue | None = None
+    attributes: list[ScorecardAttributeIn] = Field(default_factory=list, max_length=50)
+    questions: list[ScorecardQuestionIn] = Field(default_factory=list, max_length=50)
+
+
+class ScorecardAttributeOut(Out):
+    name: str
+    rating: ScorecardRatingValue | None
+    note: str
+    private: bool
+
+
+class ScorecardQuestionOut(Out):
+    question: str
+    answer: str
+    private: bool
+
+
+class ScorecardOut(Out):
+    id: int
+    application_id: int
+    source: Literal["greenhouse", "lever", "ashby", "api", "csv", "form"]
+    external_id: str | None
+    interviewer: str
+    step: str
+    interviewed_on: dt.date | None
+    overall_recommendation: ScorecardRatingValue | None
+    created_at: dt.datetime
+    attributes: list[ScorecardAttributeOut]
+    questions: list[ScorecardQuestionOut]
+
+
+class ScorecardList(Out):
+    items: list[ScorecardOut]
+
+
 BatchItemOut.model_rebuild()
 ApplicationBatchOut.model_rebuild()

@@ -37,6 +37,9 @@ from portal.api.forms import (
     MemberPage,
     PublishedOut,
     PublishIn,
+    ScorecardIn,
+    ScorecardList,
+    ScorecardOut,
     SendLinkIn,
     ThreadPage,
 )
@@ -513,6 +516,56 @@ async def list_members(request: Request) -> Response:
     return await _run(request, work)
 
 
+@needs_scope(ApiScope.APPLICATIONS_READ)
+@documented(
+    Operation(
+        "List an application's scorecards",
+        {200: ScorecardList},
+        description="Every scorecard, from any source, private notes and ratings included: "
+        "for the organization's own systems, never shown to the candidate.",
+    )
+)
+async def list_scorecards(request: Request) -> Response:
+    async def work(request: Request, db: AsyncSession) -> Answer:
+        found = await api.list_scorecards(
+            db, actor=api_client_of(request), application_id=request.path_params["application_id"]
+        )
+        return Answer(200, _dump(found))
+
+    return await _run(request, work)
+
+
+@needs_scope(ApiScope.APPLICATIONS_WRITE)
+@documented(
+    Operation(
+        "Add an interviewer's scorecard to an application",
+        {201: ScorecardOut, 200: ScorecardOut},
+        body=ScorecardIn,
+        description="201 with the new scorecard; 200 with the stored one when a scorecard "
+        "with the same `external_id` was sent before. Attribute notes are candidate-safe "
+        "unless `private`; question answers are private unless `private` is false. Drafts "
+        "quote only candidate-safe attribute notes (docs/drafting.md).",
+    )
+)
+async def add_scorecard(request: Request) -> Response:
+    async def work(request: Request, db: AsyncSession) -> Answer:
+        application_id = request.path_params["application_id"]
+        await api.ensure_application(
+            db, actor=api_client_of(request), application_id=application_id
+        )
+        data = body_model(request, ScorecardIn, await request.body())
+        card, created = await api.add_scorecard(
+            db,
+            actor=api_client_of(request),
+            application_id=application_id,
+            data=data,
+            now=utcnow(),
+        )
+        return Answer(201 if created else 200, _dump(card))
+
+    return await _run_idempotent(request, work)
+
+
 # Under /api/v1, authenticated by key (the API area's guard).
 routes = [
     Route("/jobs", list_jobs, methods=["GET"], name="api.jobs"),
@@ -544,6 +597,18 @@ routes = [
         send_link,
         methods=["POST"],
         name="api.application_send_link",
+    ),
+    Route(
+        "/applications/{application_id:id}/scorecards",
+        list_scorecards,
+        methods=["GET"],
+        name="api.application_scorecards",
+    ),
+    Route(
+        "/applications/{application_id:id}/scorecards",
+        add_scorecard,
+        methods=["POST"],
+        name="api.application_scorecard_add",
     ),
     Route("/threads", list_threads, methods=["GET"], name="api.threads"),
     Route("/pool/members", list_members, methods=["GET"], name="api.pool_members"),

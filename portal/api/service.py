@@ -36,6 +36,11 @@ from portal.api.forms import (
     PublishedOut,
     PublishIn,
     RequirementOut,
+    ScorecardAttributeOut,
+    ScorecardIn,
+    ScorecardList,
+    ScorecardOut,
+    ScorecardQuestionOut,
     ThreadOut,
 )
 from portal.api.problems import ApiProblem, invalid
@@ -45,6 +50,9 @@ from portal.candidates.models import Application, ApplicationStatus, Candidate, 
 from portal.candidates.service import readable_applications, readable_jobs
 from portal.concurrency import Conflict
 from portal.db import MAX_ID
+from portal.drafting import service as drafting
+from portal.drafting import usefulness
+from portal.drafting.models import ScorecardRating, ScorecardSource
 from portal.feedback import drafts
 from portal.feedback.check import Draft
 from portal.feedback.drafts import field_text
@@ -611,6 +619,10 @@ async def publish(
             now=now,
             incomplete_confirmed=data.confirm_incomplete,
         )
+        if published:
+            await usefulness.measure_published(
+                db, actor=actor, application_id=application_id, version=version
+            )
     except drafts.ApplicationNotFound as exc:
         raise NotFound(application_id) from exc
     except drafts.NothingToPublish as exc:
@@ -779,3 +791,97 @@ async def list_members(
         )
         for row in page
     ], after
+
+
+# --- scorecards ------------------------------------------------------------------------
+
+
+def _scorecard_out(card: drafting.ScorecardView) -> ScorecardOut:
+    return ScorecardOut(
+        id=card.id,
+        application_id=card.application_id,
+        source=card.source.value,
+        external_id=card.external_id,
+        interviewer=card.interviewer,
+        step=card.step,
+        interviewed_on=card.interviewed_on,
+        overall_recommendation=card.overall_recommendation.value
+        if card.overall_recommendation
+        else None,
+        created_at=card.created_at,
+        attributes=[
+            ScorecardAttributeOut(
+                name=a.name,
+                rating=a.rating.value if a.rating else None,
+                note=a.text,
+                private=a.private,
+            )
+            for a in card.attributes
+        ],
+        questions=[
+            ScorecardQuestionOut(question=q.name, answer=q.text, private=q.private)
+            for q in card.questions
+        ],
+    )
+
+
+async def ensure_application(db: AsyncSession, *, actor: ApiKey, application_id: int) -> None:
+    """NotFound unless the key may read the application (before its body is read, so
+    another organization's application is a 404 whatever the body)."""
+    found = await db.scalar(
+        readable_applications(actor)
+        .with_only_columns(Application.id)
+        .where(Application.id == application_id)
+    )
+    if found is None:
+        raise NotFound(application_id)
+
+
+async def list_scorecards(db: AsyncSession, *, actor: ApiKey, application_id: int) -> ScorecardList:
+    try:
+        cards = await drafting.scorecards_for(db, actor=actor, application_id=application_id)
+    except drafting.NotFound as exc:
+        raise NotFound(application_id) from exc
+    return ScorecardList(items=[_scorecard_out(card) for card in cards])
+
+
+async def add_scorecard(
+    db: AsyncSession, *, actor: ApiKey, application_id: int, data: ScorecardIn, now: dt.datetime
+) -> tuple[ScorecardOut, bool]:
+    """(the scorecard, whether it was stored now)."""
+    card = drafting.ScorecardInput(
+        external_id=data.external_id,
+        interviewer=data.interviewer,
+        step=data.step,
+        interviewed_on=data.interviewed_on,
+        overall_recommendation=ScorecardRating(data.overall_recommendation)
+        if data.overall_recommendation
+        else None,
+        attributes=[
+            drafting.AttributeInput(
+                name=a.name,
+                rating=ScorecardRating(a.rating) if a.rating else None,
+                note=a.note,
+                private=a.private,
+            )
+            for a in data.attributes
+        ],
+        questions=[
+            drafting.QuestionInput(question=q.question, answer=q.answer, private=q.private)
+            for q in data.questions
+        ],
+    )
+    try:
+        scorecard_id, created = await drafting.add_scorecard(
+            db,
+            actor=actor,
+            application_id=application_id,
+            card=card,
+            source=ScorecardSource.API,
+            staff_id=None,
+            now=now,
+        )
+    except drafting.NotFound as exc:
+        raise NotFound(application_id) from exc
+    cards = await drafting.scorecards_for(db, actor=actor, application_id=application_id)
+    return _scorecard_out(next(c for c in cards if c.id == scorecard_id)), created

@@ -91,29 +91,6 @@ class AtsEvent(Base):
     processed_at: Mapped[dt.datetime | None]
 
 
-class AtsScorecard(Base):
-    """An interviewer's scorecard, kept with the application for drafting. Staff-only:
-    `questions` holds private notes, and nothing of it reaches a candidate except what
-    a recruiter writes into the feedback."""
-
-    __tablename__ = "ats_scorecards"
-    __table_args__ = (UniqueConstraint("application_id", "ats", "external_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), index=True
-    )
-    ats: Mapped[Ats] = enum_column(Ats)
-    external_id: Mapped[str] = mapped_column(String(100))
-    interviewer: Mapped[str] = mapped_column(String(200), default="")
-    overall_recommendation: Mapped[str] = mapped_column(String(40), default="")
-    # [{"name", "type", "note", "rating"}] and [{"question", "answer"}] as received.
-    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    submitted_at: Mapped[dt.datetime | None]
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
 class AtsCandidate(Base):
     """The ATS's own id of the person an application came from, written when an event
     makes (or updates) the application. An application's candidate is found by email

@@ -39,10 +39,12 @@ from portal.ats.models import (
     AtsEvent,
     AtsEventState,
     AtsJobMapping,
-    AtsScorecard,
 )
 from portal.audit import service as audit
-from portal.candidates.models import Application, Job, Requirement
+from portal.candidates.models import Job, Requirement
+from portal.drafting import service as drafting
+from portal.drafting.compose import assess
+from portal.drafting.models import ScorecardRating, ScorecardSource
 from portal.feedback.check import Draft, DraftItem
 from portal.forms import EMAIL_MAX, EMAIL_SHAPE
 from portal.imports.format import ImportRow, key_of
@@ -172,12 +174,9 @@ async def _queue(db: AsyncSession, event_id: int, *, now: dt.datetime, round_: i
 
 
 def _rating(scores: Sequence[int]) -> RatingValue:
-    average = sum(scores) / len(scores)
-    if average >= 2.5:
-        return "met"
-    if average >= 1.5:
-        return "partly_met"
-    return "not_yet_met"
+    """The drafting rule (portal.drafting.compose.assess) over the scores' ratings."""
+    names = {score: name for name, score in SCORES.items()}
+    return assess([names[score] for score in scores]) or "partly_met"
 
 
 def draft_items(
@@ -282,7 +281,16 @@ async def process_event(
         return _finish(event, AtsEventState.FAILED, "The candidate has no email address.", now)
     job_title = await db.scalar(select(Job.title).where(Job.id == mapping.job_id))
     requirements = await _requirements(db, mapping.job_id)
-    items, requirement_ids = draft_items(scorecards, requirements, mapping.attributes or {})
+    chosen = dict(mapping.attributes or {})
+    # The job's own attribute mapping (set on the job's page, for every source) decides
+    # for the attributes this ATS page left to the same name.
+    job_mapping = await drafting.job_attribute_mapping(db, job_id=mapping.job_id)
+    for card in scorecards:
+        for attribute in card.attributes:
+            key = key_of(attribute.name)
+            if chosen.get(attribute.name) is None and key in job_mapping:
+                chosen[attribute.name] = job_mapping[key] or 0
+    items, requirement_ids = draft_items(scorecards, requirements, chosen)
     row = ImportRow(
         row=0,
         email=rejection.email,
@@ -374,6 +382,45 @@ async def _job_mapping(
     return mapping
 
 
+def _rating_of(value: str) -> ScorecardRating | None:
+    try:
+        return ScorecardRating(value)
+    except ValueError:
+        return None
+
+
+def _as_input(card: Scorecard) -> drafting.ScorecardInput:
+    """An ATS's scorecard as Afterword keeps it: attribute notes candidate-safe (the
+    interviewer wrote them about the attribute, for feedback), every question private."""
+    submitted = None
+    if card.submitted_at:
+        try:
+            submitted = dt.datetime.fromisoformat(card.submitted_at.replace("Z", "+00:00"))
+        except ValueError:
+            submitted = None
+    return drafting.ScorecardInput(
+        external_id=card.id[:100],
+        interviewer=card.interviewer[:200],
+        step=str(getattr(card, "step", "") or "")[:200],
+        interviewed_on=submitted.date() if submitted else None,
+        overall_recommendation=_rating_of(card.overall_recommendation),
+        attributes=[
+            drafting.AttributeInput(
+                name=a.name[:300], rating=_rating_of(a.rating), note=a.note, private=False
+            )
+            for a in card.attributes
+        ],
+        questions=[
+            drafting.QuestionInput(
+                question=str(q.get("question", ""))[:300],
+                answer=str(q.get("answer", "")),
+                private=True,
+            )
+            for q in card.questions
+        ],
+    )
+
+
 async def _keep_scorecards(
     db: AsyncSession,
     application_id: int,
@@ -381,41 +428,13 @@ async def _keep_scorecards(
     scorecards: Sequence[Scorecard],
     now: dt.datetime,
 ) -> None:
-    known = set(
-        (
-            await db.scalars(
-                select(AtsScorecard.external_id).where(
-                    AtsScorecard.application_id == application_id, AtsScorecard.ats == ats
-                )
-            )
-        ).all()
+    await drafting.keep_ats_scorecards(
+        db,
+        application_id=application_id,
+        source=ScorecardSource(ats.value),
+        cards=[_as_input(card) for card in scorecards],
+        now=now,
     )
-    for card in scorecards:
-        if card.id in known:
-            continue
-        submitted = None
-        if card.submitted_at:
-            try:
-                submitted = dt.datetime.fromisoformat(card.submitted_at.replace("Z", "+00:00"))
-            except ValueError:
-                submitted = None
-        db.add(
-            AtsScorecard(
-                application_id=application_id,
-                ats=ats,
-                external_id=card.id,
-                interviewer=card.interviewer,
-                overall_recommendation=card.overall_recommendation,
-                attributes=[
-                    {"name": a.name, "type": a.type, "note": a.note, "rating": a.rating}
-                    for a in card.attributes
-                ],
-                questions=list(card.questions),
-                submitted_at=submitted,
-                created_at=now,
-            )
-        )
-    await db.flush()
 
 
 async def _run_process(db: AsyncSession, payload: ProcessEvent, context: JobContext) -> None:
@@ -652,26 +671,6 @@ async def recent_events(db: AsyncSession, *, actor: Staff, page: int = 1) -> lis
                 .order_by(AtsEvent.id.desc())
                 .limit(EVENTS_PER_PAGE)
                 .offset((page - 1) * EVENTS_PER_PAGE)
-            )
-        ).all()
-    )
-
-
-async def scorecards_for(
-    db: AsyncSession, *, actor: Staff, application_id: int
-) -> list[AtsScorecard]:
-    """The scorecards that came with an application, for its staff: private notes
-    included, which is why nothing else reads them."""
-    return list(
-        (
-            await db.scalars(
-                select(AtsScorecard)
-                .join(Application, Application.id == AtsScorecard.application_id)
-                .where(
-                    AtsScorecard.application_id == application_id,
-                    Application.organization_id == actor.organization_id,
-                )
-                .order_by(AtsScorecard.submitted_at, AtsScorecard.id)
             )
         ).all()
     )

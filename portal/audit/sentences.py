@@ -477,6 +477,17 @@ def _api_key(verb: str) -> Callable[[Details], Said]:
     return said
 
 
+def _drafting_bulk(details: Details) -> Said:
+    count = details.get("applications", 0)
+    number = _count(count if isinstance(count, int) else 0, "application", "applications")
+    return "{actor} started drafting feedback from scorecards for {number}", {"number": number}
+
+
+def _suggestion_saved(details: Details) -> Said:
+    words = {"requirement": _quoted(details.get("requirement", ""))}
+    return "{actor} changed the suggestion library's entry for {requirement}", words
+
+
 SENTENCES: dict[str, Sentence] = {
     # Signing in and out (portal.auth, portal.staff).
     "session.signed_in": _signed_in,
@@ -526,6 +537,13 @@ SENTENCES: dict[str, Sentence] = {
     "ats.job_mapped": _ats_job_mapped,
     "ats.api_credentials_set": _ats_credentials,
     "ats.event_processed_again": _ats_event_again,
+    # Scorecards and drafting from them (portal.drafting).
+    "scorecard.added": "{actor} added a scorecard to {application}",
+    "scorecard.deleted": "{actor} deleted a scorecard of {application}",
+    "drafting.bulk_started": _drafting_bulk,
+    "drafting.mapping_saved": "{actor} chose which scorecard attributes rate the "
+    "requirements of the job {job}",
+    "drafting.suggestion_saved": _suggestion_saved,
     # Webhooks (portal.webhooks).
     "webhook.endpoint_added": _webhook("added the webhook endpoint"),
     "webhook.endpoint_changed": _webhook("changed the webhook endpoint"),

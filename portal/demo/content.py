@@ -1319,3 +1319,75 @@ def validate(org: DemoOrganization = ORGANIZATION) -> None:
         for role, _url in application.suggested_role_urls:
             if role not in application.suggested_roles:
                 raise ValueError(f"{who}: a link for {role!r}, which is not a suggested role")
+
+
+@dataclass(frozen=True)
+class DemoScorecard:
+    """An interviewer's scorecard on an application still waiting for its feedback, to
+    draft it from (docs/staff/drafting.md): (attribute, rating, note, private) and
+    (question, answer, private)."""
+
+    candidate_email: str
+    interviewer: str
+    step: str
+    days_ago: int
+    recommendation: str
+    attributes: tuple[tuple[str, str, str, bool], ...]
+    questions: tuple[tuple[str, str, bool], ...] = ()
+
+
+SCORECARDS: tuple[DemoScorecard, ...] = (
+    DemoScorecard(
+        candidate_email="yuki.nakamura@example.com",
+        interviewer="Inês Carvalho",
+        step="Technical screen",
+        days_ago=4,
+        recommendation="no",
+        attributes=(
+            (
+                "SQL",
+                "strong_yes",
+                "Wrote the retention query with a window function on the first try. "
+                "Explained why the index on event_date made it fast.",
+                False,
+            ),
+            (
+                "Statistics",
+                "no",
+                "Chose a t-test for conversion rates without checking the sample size. "
+                "Could not say how long the experiment would need to run.",
+                False,
+            ),
+            ("Data storytelling", "mixed", "Seemed nervous when presenting.", True),
+        ),
+        questions=(("Salary expectations", "Above the band for this level.", True),),
+    ),
+    DemoScorecard(
+        candidate_email="yuki.nakamura@example.com",
+        interviewer="Jonas Weber",
+        step="Case study",
+        days_ago=2,
+        recommendation="no",
+        attributes=(
+            (
+                "Python for analysis",
+                "yes",
+                "Cleaned the messy export with pandas and kept every step in a notebook "
+                "that re-ran from scratch.",
+                False,
+            ),
+            (
+                "Statistics",
+                "definitely_not",
+                "Read a p-value of 0.08 as proof that the new checkout worked.",
+                False,
+            ),
+            (
+                "Data storytelling",
+                "yes",
+                "Opened the case study with the recommendation and one chart that supported it.",
+                False,
+            ),
+        ),
+    ),
+)

@@ -22,11 +22,19 @@ from portal.demo.agency import AGENCY
 from portal.demo.content import (
     DEMO_STAFF_PASSWORD,
     ORGANIZATION,
+    SCORECARDS,
     DemoJob,
     DemoOrganization,
     validate,
 )
 from portal.demo.pool import seed_pool
+from portal.drafting.models import (
+    EntryKind,
+    Scorecard,
+    ScorecardEntry,
+    ScorecardRating,
+    ScorecardSource,
+)
 from portal.feedback.drafts import keep_requirements_as_published
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState, ItemKind, Rating
 from portal.orgs.creation import DEFAULT_CONSENT_TEXT
@@ -209,11 +217,62 @@ async def seed_demo(
             waiting.decided_days_ago,
         )
     if content is ORGANIZATION:
+        await _seed_scorecards(db, organization_id=org.id, now=now)
         # Something in the employer's queue: the last two published applications.
         await _seed_questions(db, published_applications[-2:], org=org, now=now)
     await db.flush()
     await seed_pool(db, organization_id=org.id, slug=content.slug, now=now)
     return org.id
+
+
+async def _seed_scorecards(db: AsyncSession, *, organization_id: int, now: dt.datetime) -> None:
+    """Scorecards on an application waiting for its feedback, to draft it from."""
+    for card in SCORECARDS:
+        application_id = await db.scalar(
+            select(Application.id)
+            .join(Candidate, Candidate.id == Application.candidate_id)
+            .where(
+                Candidate.organization_id == organization_id,
+                Candidate.email == card.candidate_email,
+            )
+        )
+        if application_id is None:
+            continue
+        row = Scorecard(
+            application_id=application_id,
+            source=ScorecardSource.FORM,
+            interviewer=card.interviewer,
+            step=card.step,
+            interviewed_on=(now - dt.timedelta(days=card.days_ago)).date(),
+            overall_recommendation=ScorecardRating(card.recommendation),
+            created_at=now,
+        )
+        db.add(row)
+        await db.flush()
+        db.add_all(
+            ScorecardEntry(
+                scorecard_id=row.id,
+                kind=EntryKind.ATTRIBUTE,
+                position=position,
+                name=name,
+                rating=ScorecardRating(rating),
+                text=note,
+                private=private,
+            )
+            for position, (name, rating, note, private) in enumerate(card.attributes)
+        )
+        db.add_all(
+            ScorecardEntry(
+                scorecard_id=row.id,
+                kind=EntryKind.QUESTION,
+                position=len(card.attributes) + position,
+                name=question,
+                text=answer,
+                private=private,
+            )
+            for position, (question, answer, private) in enumerate(card.questions)
+        )
+    await db.flush()
 
 
 # (days ago, question): an overdue polite question, and one the abuse check flags.

@@ -25,6 +25,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import KeptForm
 from portal.candidates.models import Application, Candidate, Job
 from portal.db import Base
+from portal.drafting.models import Scorecard, ScorecardEntry
 from portal.feedback.models import Feedback, FeedbackItem, FeedbackState
 from portal.jobs.models import BackgroundJob
 from portal.llm.models import Rephrasing
@@ -124,6 +125,41 @@ def _messages(whose: Whose) -> Any:
     )
 
 
+def _scorecards(whose: Whose) -> Select[Any]:
+    # That an interview took place, with whom and when, is theirs; the interviewer's
+    # overall recommendation is withheld (see docs/drafting.md, "What the candidate's
+    # data export holds").
+    columns: list[Any] = [
+        Scorecard.id,
+        Scorecard.application_id,
+        Scorecard.source,
+        Scorecard.interviewer,
+        Scorecard.step,
+        Scorecard.interviewed_on,
+        Scorecard.created_at,
+    ]
+    return select(*columns).where(Scorecard.application_id.in_(whose.application_ids))
+
+
+def _scorecard_notes(whose: Whose) -> Select[Any]:
+    # The candidate-safe notes and answers, as written about them (GDPR art. 15); the
+    # private ones and the ratings are withheld as the interviewers' internal opinion,
+    # as staff's internal notes are (art. 15(4): the rights of others).
+    columns: list[Any] = [
+        ScorecardEntry.id,
+        ScorecardEntry.scorecard_id,
+        ScorecardEntry.kind,
+        ScorecardEntry.name,
+        ScorecardEntry.text,
+    ]
+    return select(*columns).where(
+        ScorecardEntry.scorecard_id.in_(
+            select(Scorecard.id).where(Scorecard.application_id.in_(whose.application_ids))
+        ),
+        ScorecardEntry.private.is_(False),
+    )
+
+
 # Table name -> how to find the candidate's rows, in the order the document lists them.
 EXPORTED: dict[str, Finder] = {
     "candidates": _rows_of(Candidate, lambda w: Candidate.id == w.candidate_id),
@@ -160,6 +196,8 @@ EXPORTED: dict[str, Finder] = {
     "feedback_rephrasings": _rows_of(
         Rephrasing, lambda w: Rephrasing.application_id.in_(w.application_ids)
     ),
+    "scorecards": _scorecards,
+    "scorecard_entries": _scorecard_notes,
     "feedback_sends": _rows_of(
         FeedbackSend, lambda w: FeedbackSend.application_id.in_(w.application_ids)
     ),
@@ -188,7 +226,14 @@ NOT_THEIRS: dict[str, str] = {
     "ats_job_mappings": "the employer's settings for its applicant tracking system",
     "ats_events": "withheld: what the employer's applicant tracking system sent (what it said "
     "of the application is in applications; erasure cuts the candidate out of it)",
-    "ats_scorecards": "withheld: interviewers' internal scorecards, as staff's notes are",
+    "scorecard_attribute_maps": "the employer's settings: which scorecard attribute rates "
+    "which requirement",
+    "growth_suggestions": "the employer's suggestion library",
+    "drafted_feedback": "withheld: where each sentence of a draft came from, for the "
+    "recruiter (the sentences they were published in are in feedback_items); erasure "
+    "deletes it with the application",
+    "drafting_runs": "the employer's bulk drafting: application ids and counts, no text "
+    "(erasure leaves ids that no longer name anyone)",
     "webhook_endpoints": "the employer's settings for its own systems",
     "webhook_deliveries": "the employer's notices to its own systems: ids and dates, no text",
     "api_keys": "the employer's keys for its own systems",

@@ -28,6 +28,7 @@ from portal.audit import service as audit
 from portal.candidates.models import Application, Candidate, Job
 from portal.candidates.service import readable_applications
 from portal.concurrency import Conflict
+from portal.drafting import usefulness
 from portal.feedback import drafts
 from portal.feedback.check import Draft, Finding, blocks_publishing, check_feedback
 from portal.feedback.completeness import missing_parts
@@ -304,6 +305,9 @@ async def publish(
             continue
         if published:
             outcome.published.append(item)
+            await usefulness.measure_published(
+                db, actor=actor, application_id=item.application_id, version=item.version
+            )
         else:
             outcome.skipped.append(Skipped(item, SkipReason.PUBLISHED))
     # In the order confirmed, as the confirmation page listed them.

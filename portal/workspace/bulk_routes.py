@@ -1,7 +1,8 @@
 """The applications list's bulk actions: publish the chosen applications' drafts
-(after a confirmation page, since it emails candidates), or assign them to a
-colleague. Plain form posts, so they work without JavaScript. The rules are in
-`portal.workspace.bulk`."""
+(after a confirmation page, since it emails candidates), assign them to a
+colleague, or draft their feedback from scorecards (a background job, whose
+progress page this answers with). Plain form posts, so they work without
+JavaScript. The rules are in `portal.workspace.bulk`."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from starlette.routing import Route
 
 from portal.auth.areas import staff_of
 from portal.db import utcnow
+from portal.drafting import jobs as drafting_jobs
 from portal.forms import FormState, read_form, validate_input
 from portal.security.actors import Staff
-from portal.web import client_ip_hash, db_session, portal, render
+from portal.web import client_ip_hash, db_session, path_for, portal, redirect_page, render
 from portal.workspace import bulk
 from portal.workspace.forms import (
     BULK_MAX,
@@ -70,7 +72,7 @@ async def bulk_action(request: Request) -> Response:
     if form.errors:
         return await _corrected(request, actor, data, form)
     assignee = None if data.assign_to in ("", "none") else int(data.assign_to)
-    plan, outcome = None, None
+    plan, outcome, run_id = None, None, None
     try:
         async with db_session(request) as db:
             chosen = await bulk.choose(
@@ -85,6 +87,14 @@ async def bulk_action(request: Request) -> Response:
                 form.errors["application"] = NOTHING_CHOSEN
             elif data.action == BulkAction.PUBLISH:
                 plan = await bulk.plan_publishing(db, actor=actor, chosen=chosen)
+            elif data.action == BulkAction.DRAFT:
+                run_id = await drafting_jobs.start_run(
+                    db,
+                    actor=actor,
+                    application_ids=chosen.ids,
+                    now=utcnow(),
+                    ip_hash=client_ip_hash(request),
+                )
             else:
                 outcome = await bulk.assign(
                     db,
@@ -99,6 +109,9 @@ async def bulk_action(request: Request) -> Response:
         form.errors["assign_to"] = NOT_A_COLLEAGUE
     if form.errors:
         return await _corrected(request, actor, data, form)
+    if run_id is not None:
+        portal(request).wake_worker()
+        return redirect_page(request, path_for(request, "staff.drafting_run", run_id=run_id))
     if plan is not None:
         context = {"staff": actor, "plan": plan, "back": data.query()}
         return render(request, "staff/bulk_confirm.html", context, headers=NO_STORE)

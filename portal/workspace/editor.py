@@ -16,6 +16,8 @@ from portal.auth.areas import staff_of
 from portal.auth.models import KeptFormKind
 from portal.concurrency import Conflict
 from portal.db import utcnow
+from portal.drafting import service as drafting
+from portal.drafting import usefulness
 from portal.feedback import drafts
 from portal.feedback.completeness import MISSING_WORDS
 from portal.feedback.view import Version, load_feedback_view
@@ -79,6 +81,8 @@ async def _editor_context(request: Request, actor: Staff, application_id: int) -
         checked_fields=checked_fields,
         check=None,
         oob=False,
+        drafted=None,
+        drafted_sentences=[],
     )
     return context
 
@@ -133,7 +137,35 @@ async def editor(request: Request) -> Response:
     result = None
     if stored is not None:
         result = check(built_from_stored(stored.draft, requirements=requirements), form.values)
+        await _drafted_sources(request, actor, context, stored)
     return _page(request, context, form, result, block=None)
+
+
+ITEM_WORDS = {"assessment": "Assessment", "strength": "Strength", "growth_area": "Growth area"}
+
+
+async def _drafted_sources(
+    request: Request, actor: Staff, context: dict[str, Any], stored: drafts.StoredDraft
+) -> None:
+    """For a version drafted from scorecards: its sentences' sources, for the recruiter."""
+    async with db_session(request) as db:
+        record = await drafting.drafted_record(
+            db, actor=actor, application_id=application_id_of(request), version=stored.version
+        )
+    if record is None:
+        return
+    names = {r.id: r.name for r in context["requirements"]}
+    sentences = []
+    for sentence in record.sentences:
+        where = str(sentence.get("field", ""))
+        index, _, part = where[6:].partition("].")
+        if where.startswith("items[") and index.isdigit() and int(index) < len(stored.draft.items):
+            item = stored.draft.items[int(index)]
+            name = names.get(item.requirement) if isinstance(item.requirement, int) else None
+            where = ITEM_WORDS[item.kind] + (f" of {name}" if name else "")
+            where += ", suggestion" if part == "suggestion" else ""
+        sentences.append({**sentence, "where": where})
+    context.update(drafted=record, drafted_sentences=sentences)
 
 
 RESTORED = (
@@ -453,6 +485,9 @@ async def publish(request: Request) -> Response:
                 override_reason=data.reason or None,
                 incomplete_confirmed=data.confirm_incomplete,
                 ip_hash=client_ip_hash(request),
+            )
+            await usefulness.measure_published(
+                db, actor=actor, application_id=application_id, version=data.version
             )
     except (drafts.ApplicationNotFound, drafts.NothingToPublish):
         raise HTTPException(404) from None

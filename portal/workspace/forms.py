@@ -88,6 +88,7 @@ class Scope(enum.StrEnum):
 class BulkAction(enum.StrEnum):
     PUBLISH = "publish"
     ASSIGN = "assign"
+    DRAFT = "draft"  # draft from scorecards, in a background job
 
 
 def _id_list(value: str) -> str:

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.ats import service as ats
 from portal.auth.areas import staff_of
 from portal.db import utcnow
+from portal.drafting import service as drafting
 from portal.feedback.view import Version, load_feedback_view
 from portal.forms import FormState, validate_input
 from portal.pdf.download import summary_download
@@ -43,6 +43,14 @@ DONE = {
     "revoked": "The link no longer works.",
     "saved": "Saved as a new version.",
     "unchanged": "Nothing had changed, so no new version was saved.",
+    # Scorecards and drafting from them (portal.workspace.scorecard_routes).
+    "scorecard_added": "Scorecard added.",
+    "scorecard_deleted": "Scorecard deleted.",
+    "draft_published": "The feedback is published already: a draft from the scorecards was "
+    "not made. Edit the feedback instead.",
+    "draft_nothing": "This application has no scorecards to draft from yet: add one below.",
+    "drafted": "Drafted from the scorecards and saved as a new version. Nothing is published: "
+    "review each sentence (its source is listed under the editor), correct it, then publish.",
     "published": "Published. The candidate can read it; when their email goes is shown below.",
     # The send window's actions (portal.workspace.sending_routes).
     "sent_now": "Sent now: the invitation email is queued, with your reason on record.",
@@ -124,17 +132,23 @@ async def application_context(
             detail = await service.application_detail(
                 db, actor=actor, application_id=application_id
             )
-            scorecards = await ats.scorecards_for(db, actor=actor, application_id=application_id)
+            scorecards = await drafting.scorecards_for(
+                db, actor=actor, application_id=application_id
+            )
+            measured = await drafting.usefulness(db, actor=actor, application_id=application_id)
             sending = await timing.send_status(db, actor=actor, application_id=application_id)
-    except service.ApplicationNotFound:
+    except (service.ApplicationNotFound, drafting.NotFound):
         raise HTTPException(404) from None
     return {
         "staff": actor,
         "application": detail,
         "scorecards": scorecards,
+        "measured": measured,
         "sending": sending,
         "untold_days": untold_days(detail.decided_at, utcnow()),
         "send_form": FormState(),
+        "card_form": None,
+        "blank_form": FormState(),
         "now": utcnow(),
         "done": DONE.get(request.query_params.get("done", "")),
         "error": "",
