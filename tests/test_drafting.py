@@ -24,6 +24,7 @@ from portal.drafting.models import (
 )
 from portal.drafting.service import AttributeInput, ScorecardInput, add_scorecard
 from portal.drafting.usefulness import Measured, measure
+from portal.feedback.check import check_feedback, check_text
 from portal.feedback.drafts import load_draft
 from portal.feedback.models import Feedback
 from portal.jobs.worker import Worker
@@ -88,6 +89,31 @@ def test_a_private_note_never_reaches_the_draft_and_a_missing_suggestion_is_said
     # Every drafted sentence was written by an interviewer, word for word.
     for sentence in composed.sentences:
         assert sentence["text"].rstrip(".") in SQL_NOTE + " " + STATS_NOTE
+
+
+def test_the_drafted_decision_names_its_reasons_and_passes_the_check() -> None:
+    """A decision summary that names no requirement is vague to the feedback check: the
+    draft names its growth areas' requirements, so it opens with nothing to fix."""
+    requirements = [compose.Requirement(1, "SQL"), compose.Requirement(2, "Statistics")]
+    composed = compose.compose(
+        job_title="Analyst",
+        requirements=requirements,
+        entries=[_entry("SQL", "strong_yes", SQL_NOTE), _entry("Statistics", "no", STATS_NOTE)],
+        mapping={},
+        suggestions={"statistics": compose.Suggestion("Size an experiment by hand.", None)},
+        open_jobs=[],
+        offers_pool=False,
+    )
+    summary = composed.draft.decision_summary
+    assert summary.endswith("the main reason was Statistics, described below.")
+    assert "SQL" not in summary
+    assert check_text(summary, ["SQL", "Statistics"]) == []
+    assert not [f for f in check_feedback(composed.draft) if f.field == "decision_summary"]
+    # With nothing short of the bar there is no reason to name.
+    assert compose.summary_for("Analyst", ["SQL", "Statistics"]).endswith(
+        "the main reasons were SQL and Statistics, described below."
+    )
+    assert compose.summary_for("Analyst").endswith("not to continue with your application.")
 
 
 def test_usefulness_counts_kept_edited_and_deleted_sentences() -> None:
