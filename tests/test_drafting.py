@@ -109,10 +109,10 @@ def test_the_drafted_decision_names_its_reasons_and_passes_the_check() -> None:
     assert "SQL" not in summary
     assert check_text(summary, ["SQL", "Statistics"]) == []
     assert not [f for f in check_feedback(composed.draft) if f.field == "decision_summary"]
-    # With nothing short of the bar there is no reason to name.
     assert compose.summary_for("Analyst", ["SQL", "Statistics"]).endswith(
         "the main reasons were SQL and Statistics, described below."
     )
+    # With nothing short of the bar there is no reason to name.
     assert compose.summary_for("Analyst").endswith("not to continue with your application.")
 
 
@@ -120,6 +120,25 @@ def test_usefulness_counts_kept_edited_and_deleted_sentences() -> None:
     drafted = ["Wrote a correct window function at once.", "Explained the plan.", "Gone."]
     published = ["Wrote a correct window function at once.", "Explained the query plan well."]
     assert measure(drafted, published) == Measured(kept=1, edited=1, deleted=1)
+
+
+def test_a_sentence_drafted_twice_and_rewritten_once_is_not_kept_twice() -> None:
+    """A note's sentence is drafted as an assessment's evidence and as a growth area; the
+    recruiter rewrites the growth area in the second person and keeps the evidence."""
+    sentence = "The join with refunds double-counted refunded orders."
+    rewritten = "Your join with refunds double-counted the refunded orders."
+    drafted = [sentence, "Wrote a correct window function.", sentence]
+    assert measure(drafted, [sentence, "Wrote a correct window function.", rewritten]) == (
+        Measured(kept=2, edited=1, deleted=0)
+    )
+    # Deleted from the growth area and nothing written in its place.
+    assert measure(drafted, [sentence, "Wrote a correct window function."]) == Measured(
+        kept=2, edited=0, deleted=1
+    )
+    # One published sentence does not stand for two edited ones either.
+    assert measure(
+        ["Explained the plan.", "Explained the plans."], ["Explained the plan well."]
+    ) == (Measured(kept=0, edited=1, deleted=1))
 
 
 # --- through the pages -------------------------------------------------------------
