@@ -258,6 +258,30 @@ async def test_a_bad_scorecard_is_kept_as_typed_with_a_message(
     assert "Kept as typed" in answer.text and "The scorecard could not be added" in answer.text
 
 
+async def test_each_scorecard_row_names_its_fields_by_its_row(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    """A screen reader moving through the form hears "Rating of attribute 2", not the
+    same "Rating" eight times."""
+    world = await make_world(sessions, published=False)
+    await _recruiter(client, sessions, world)
+    page = await client.get(f"/staff/applications/{world.application_id}")
+    labels = [
+        " ".join(re.sub(r"<[^>]+>", "", label).split())
+        for label in re.findall(r"<label[^>]*>(.*?)</label>", page.text, re.S)
+    ]
+    for words in (
+        "Rating of attribute 1",
+        "Note on attribute 1",
+        "Private note on attribute 1",
+        "Rating of attribute 2",
+        "Answer to question 2",
+        "Private answer to question 2",
+    ):
+        assert words in labels, labels
+    assert "Rating" not in labels and "Private" not in labels
+
+
 async def test_deleting_a_scorecard_asks_first(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
