@@ -24,6 +24,7 @@ from portal.drafting.models import (
 )
 from portal.drafting.service import AttributeInput, ScorecardInput, add_scorecard
 from portal.drafting.usefulness import Measured, measure
+from portal.feedback.check import check_feedback, check_text
 from portal.feedback.drafts import load_draft
 from portal.feedback.models import Feedback
 from portal.jobs.worker import Worker
@@ -90,10 +91,54 @@ def test_a_private_note_never_reaches_the_draft_and_a_missing_suggestion_is_said
         assert sentence["text"].rstrip(".") in SQL_NOTE + " " + STATS_NOTE
 
 
+def test_the_drafted_decision_names_its_reasons_and_passes_the_check() -> None:
+    """A decision summary that names no requirement is vague to the feedback check: the
+    draft names its growth areas' requirements, so it opens with nothing to fix."""
+    requirements = [compose.Requirement(1, "SQL"), compose.Requirement(2, "Statistics")]
+    composed = compose.compose(
+        job_title="Analyst",
+        requirements=requirements,
+        entries=[_entry("SQL", "strong_yes", SQL_NOTE), _entry("Statistics", "no", STATS_NOTE)],
+        mapping={},
+        suggestions={"statistics": compose.Suggestion("Size an experiment by hand.", None)},
+        open_jobs=[],
+        offers_pool=False,
+    )
+    summary = composed.draft.decision_summary
+    assert summary.endswith("the main reason was Statistics, described below.")
+    assert "SQL" not in summary
+    assert check_text(summary, ["SQL", "Statistics"]) == []
+    assert not [f for f in check_feedback(composed.draft) if f.field == "decision_summary"]
+    assert compose.summary_for("Analyst", ["SQL", "Statistics"]).endswith(
+        "the main reasons were SQL and Statistics, described below."
+    )
+    # With nothing short of the bar there is no reason to name.
+    assert compose.summary_for("Analyst").endswith("not to continue with your application.")
+
+
 def test_usefulness_counts_kept_edited_and_deleted_sentences() -> None:
     drafted = ["Wrote a correct window function at once.", "Explained the plan.", "Gone."]
     published = ["Wrote a correct window function at once.", "Explained the query plan well."]
     assert measure(drafted, published) == Measured(kept=1, edited=1, deleted=1)
+
+
+def test_a_sentence_drafted_twice_and_rewritten_once_is_not_kept_twice() -> None:
+    """A note's sentence is drafted as an assessment's evidence and as a growth area; the
+    recruiter rewrites the growth area in the second person and keeps the evidence."""
+    sentence = "The join with refunds double-counted refunded orders."
+    rewritten = "Your join with refunds double-counted the refunded orders."
+    drafted = [sentence, "Wrote a correct window function.", sentence]
+    assert measure(drafted, [sentence, "Wrote a correct window function.", rewritten]) == (
+        Measured(kept=2, edited=1, deleted=0)
+    )
+    # Deleted from the growth area and nothing written in its place.
+    assert measure(drafted, [sentence, "Wrote a correct window function."]) == Measured(
+        kept=2, edited=0, deleted=1
+    )
+    # One published sentence does not stand for two edited ones either.
+    assert measure(
+        ["Explained the plan.", "Explained the plans."], ["Explained the plan well."]
+    ) == (Measured(kept=0, edited=1, deleted=1))
 
 
 # --- through the pages -------------------------------------------------------------
@@ -211,6 +256,30 @@ async def test_a_bad_scorecard_is_kept_as_typed_with_a_message(
     )
     assert answer.status_code == 422
     assert "Kept as typed" in answer.text and "The scorecard could not be added" in answer.text
+
+
+async def test_each_scorecard_row_names_its_fields_by_its_row(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    """A screen reader moving through the form hears "Rating of attribute 2", not the
+    same "Rating" eight times."""
+    world = await make_world(sessions, published=False)
+    await _recruiter(client, sessions, world)
+    page = await client.get(f"/staff/applications/{world.application_id}")
+    labels = [
+        " ".join(re.sub(r"<[^>]+>", "", label).split())
+        for label in re.findall(r"<label[^>]*>(.*?)</label>", page.text, re.S)
+    ]
+    for words in (
+        "Rating of attribute 1",
+        "Note on attribute 1",
+        "Private note on attribute 1",
+        "Rating of attribute 2",
+        "Answer to question 2",
+        "Private answer to question 2",
+    ):
+        assert words in labels, labels
+    assert "Rating" not in labels and "Private" not in labels
 
 
 async def test_deleting_a_scorecard_asks_first(

@@ -128,10 +128,19 @@ def requirement_for(
     return next((r for r in requirements if key_of(r.name) == key), None)
 
 
-def summary_for(job_title: str) -> str:
+def summary_for(job_title: str, short_of: Sequence[str] = ()) -> str:
+    """The decision in candidate-safe words. It names the requirements of the growth
+    areas when there are some: a summary that names none is what the feedback check
+    calls vague ("says how it went but not against what"), so every draft would
+    otherwise open with a finding for the recruiter to fix by hand."""
+    thanks = f"Thank you for applying for the {job_title} role and for the time you gave us. "
+    if not short_of:
+        return thanks + "We have decided not to continue with your application."
+    names = short_of[0] if len(short_of) == 1 else ", ".join(short_of[:-1]) + " and " + short_of[-1]
+    # One sentence: the check reads the decision and its reasons together.
     return (
-        f"Thank you for applying for the {job_title} role and for the time you gave us. "
-        "We have decided not to continue with your application."
+        f"{thanks}We have decided not to continue with your application: the main "
+        f"{'reason was' if len(short_of) == 1 else 'reasons were'} {names}, described below."
     )
 
 
@@ -276,7 +285,7 @@ def compose(
             if job.url:
                 urls.append((job.title, job.url))
     draft = Draft(
-        decision_summary=summary_for(job_title),
+        decision_summary=summary_for(job_title, [slot.requirement.name for slot, _, _ in lowest]),
         items=tuple(items),
         suggested_roles=tuple(roles),
         suggested_role_urls=tuple(sorted(urls)),

@@ -1,9 +1,11 @@
 """How useful a draft from scorecards was: when a version is published, each drafted
 sentence is found in the published text as it was drafted (kept), changed (edited: a
-published sentence at least `EDITED_RATIO` alike), or not at all (deleted)."""
+published sentence at least `EDITED_RATIO` alike), or not at all (deleted). Each published
+sentence stands for one drafted sentence at most."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -35,21 +37,27 @@ def published_sentences(draft: Draft) -> list[str]:
 
 
 def measure(drafted: Sequence[str], published: Sequence[str]) -> Measured:
-    exact = set(published)
+    """Each published sentence answers for one drafted sentence at most: a sentence
+    drafted twice (as evidence and as a growth area, say) and rewritten in one place is
+    kept once and edited once, not kept twice."""
+    left = Counter(published)
+    unmatched = []
     kept = edited = deleted = 0
     for sentence in drafted:
-        if sentence in exact:
+        if left[sentence] > 0:
+            left[sentence] -= 1
             kept += 1
-            continue
+        else:
+            unmatched.append(sentence)
+    others = list(left.elements())
+    for sentence in unmatched:
         matcher = SequenceMatcher(a=sentence, autojunk=False)
-        alike = False
-        for other in published:
+        for i, other in enumerate(others):
             matcher.set_seq2(other)
             if matcher.quick_ratio() >= EDITED_RATIO and matcher.ratio() >= EDITED_RATIO:
-                alike = True
+                del others[i]
+                edited += 1
                 break
-        if alike:
-            edited += 1
         else:
             deleted += 1
     return Measured(kept, edited, deleted)
