@@ -334,6 +334,14 @@ def innocent(
     if any(surfaces[i] in signals.languages for i in indexes):
         if any(surfaces[i] in requirements for i in indexes):
             return True
+        # The sentence itself names the language as the job's requirement: "the role requires
+        # fluent French", "the posting asked for German at C1 level".
+        clause = tokens.clauses[first]
+        if any(
+            tokens.clauses[i] == clause and tokens.lemmas[i] in _REQUIREMENT_WORDS
+            for i in range(len(tokens))
+        ):
+            return True
         if len(indexes) == 1 and first > 0 and surfaces[first - 1] in ("in", "into"):
             return True
     # The head of a hyphenated term of three or more words: "married-filing-jointly status".
@@ -436,6 +444,15 @@ _PEOPLE = frozenset(
         "junior seniors staff workforce workplace employees recruit recruits",
     )
 )
+
+
+# Words that state a job requirement (a language named beside one is required, not an origin).
+_REQUIREMENT_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "require requires required requirement requirements essential mandatory posting advert",
+    )
+) | frozenset({"need", "ask"})
 
 
 # Prefixes after which a hyphen keeps the word's meaning ("non-native speaker").
