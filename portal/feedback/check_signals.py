@@ -338,10 +338,12 @@ def innocent(
         # fluent French", "the posting asked for German at C1 level".
         clause = tokens.clauses[first]
         if any(
-            tokens.clauses[i] == clause and tokens.lemmas[i] in _REQUIREMENT_WORDS
+            tokens.clauses[i] == clause
+            and tokens.lemmas[i] in _REQUIREMENT_WORDS
+            and not any(surfaces[j] in _NEGATIONS for j in range(max(0, i - 3), i))
             for i in range(len(tokens))
         ):
-            return True
+            return True  # not "the job does not require writing"
         if len(indexes) == 1 and first > 0 and surfaces[first - 1] in ("in", "into"):
             return True
     # The head of a hyphenated term of three or more words: "married-filing-jointly status".
@@ -430,6 +432,8 @@ def describes_a_thing(signals: Signals, tokens: Tokens, start: int, end: int) ->
         return False  # "grew up with smartphones": the noun is the term's object
     if word in _FUNCTION_WORDS or word in signals.breaks or word.endswith("ly"):
         return False
+    if first == 0 or tokens.clauses[first - 1] != clause:
+        return False  # the sentence's subject, not a modifier: "Women tend to find ..."
     written = text[tokens.starts[following] : tokens.ends[following]]
     if written[:1].isupper() or word.isdigit():
         return False  # "native English speaker", "aged 58"
