@@ -111,11 +111,13 @@ class Concept:
 
     def spans(self, tokens: Tokens) -> Iterator[tuple[int, int]]:
         """Token ranges [first, last) from a concept word to its nearest cue word."""
-        words, near, window = self.words, self.near, self.window
+        near, window = self.near, self.window
+        positions = tokens.positions
+        found = {i for word in self.words if word in positions for i in positions[word]}
+        if not found:
+            return
         surfaces, lemmas, clauses_of = tokens.surfaces, tokens.lemmas, tokens.clauses
-        for index, (surface, word_lemma) in enumerate(zip(surfaces, lemmas, strict=True)):
-            if surface not in words and word_lemma not in words:
-                continue
+        for index in sorted(found):
             clause = clauses_of[index]
             if self.about_candidate and clause not in tokens.candidate_clauses:
                 continue
