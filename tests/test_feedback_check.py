@@ -355,6 +355,8 @@ def test_a_language_the_job_requires_is_not_a_nationality() -> None:
         ("You would not stay in the UK for long, we felt.", "stay in the UK"),
         ("Your union involvement worried the directors.", "union involvement"),
         ("She grew up on a council estate.", "council estate"),
+        # About the person to hire, not only "you": "someone who", "people".
+        ("We want someone who was born here.", "born here"),
     ],
 )
 def test_a_concept_is_flagged_whatever_the_words_between(text: str, words: str) -> None:
@@ -392,6 +394,13 @@ def test_a_sensitive_word_that_describes_a_thing_is_innocent(text: str) -> None:
 )
 def test_a_thing_guard_does_not_excuse_a_person(text: str) -> None:
     assert "risky" in {f.severity for f in check_text(text)}
+
+
+def test_an_age_written_in_words_or_hyphenated_is_flagged() -> None:
+    for text in ("We worried that a 60-year-old would not adapt.", "A sixty-year-old, then."):
+        assert "risky.age" in {f.rule for f in check_text(text)}, text
+    # A thing's age is not a person's.
+    assert check_text("You refactored a twenty-year-old codebase with care.") == []
 
 
 def test_a_non_native_speaker_is_still_flagged() -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.feedback.check_rules import (
+    NUMBER_WORDS,
     WORD,
     Rule,
     RuleFileError,
@@ -119,7 +120,7 @@ class Concept:
         surfaces, lemmas, clauses_of = tokens.surfaces, tokens.lemmas, tokens.clauses
         for index in sorted(found):
             clause = clauses_of[index]
-            if self.about_candidate and clause not in tokens.candidate_clauses:
+            if self.about_candidate and not _about_a_person(tokens, clause):
                 continue
             low, high = max(0, index - window), min(len(tokens), index + window + 1)
             for other in sorted(range(low, high), key=lambda i: abs(i - index)):
@@ -128,6 +129,15 @@ class Concept:
                 if surfaces[other] in near or lemmas[other] in near:
                     yield min(index, other), max(index, other) + 1
                     break
+
+
+def _about_a_person(tokens: Tokens, clause: int) -> bool:
+    """Whether a sentence speaks of the candidate, or of the person to hire ("someone who")."""
+    if clause in tokens.candidate_clauses:
+        return True
+    return any(
+        tokens.clauses[i] == clause for word in _PEOPLE for i in tokens.positions.get(word, ())
+    )
 
 
 def _words(raw: dict[str, Any], key: str, where: str, *, single: bool = False) -> frozenset[str]:
@@ -349,8 +359,10 @@ def innocent(
         if len(indexes) == 1 and first > 0 and surfaces[first - 1] in ("in", "into"):
             return True
     # The head of a hyphenated term of three or more words: "married-filing-jointly status".
-    if _hyphen_chain(tokens, first, last) >= 3:
-        return True
+    if _hyphen_chain(tokens, first, last) >= 3 and not (
+        surfaces[first].isdigit() or surfaces[first] in NUMBER_WORDS
+    ):
+        return True  # but a "60-year-old" is a person's age
     # Part of a product or module name, a run of capitalised words followed by a technical noun:
     # "the Expecting Parents onboarding flow".
     run_end = _capitalised_run_end(tokens, first, last)
