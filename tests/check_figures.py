@@ -20,7 +20,9 @@ DEVELOPMENT = (
     HERE / "feedback_check_corpus.tsv",
     HERE / "check_corpus" / "development.tsv",
     HERE / "check_corpus" / "development_families.tsv",
+    HERE / "check_corpus" / "development_probes.tsv",
 )
+PROBES = HERE / "check_corpus" / "development_probes.tsv"
 HELD_OUT = HERE / "check_corpus" / "held_out.tsv"
 
 

@@ -346,6 +346,63 @@ def test_a_language_the_job_requires_is_not_a_nationality() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # Two words near each other name the idea, in any order and inflection.
+        ("We prefer people still early in their working lives.", "early in their working lives"),
+        ("He is near the end of his career.", "near the end of his career"),
+        ("You would not stay in the UK for long, we felt.", "stay in the UK"),
+        ("Your union involvement worried the directors.", "union involvement"),
+        ("She grew up on a council estate.", "council estate"),
+        # About the person to hire, not only "you": "someone who", "people".
+        ("We want someone who was born here.", "born here"),
+    ],
+)
+def test_a_concept_is_flagged_whatever_the_words_between(text: str, words: str) -> None:
+    findings = [f for f in check_text(text) if f.severity == "risky"]
+    assert [f.words(text) for f in findings] == [words]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The payroll team handles maternity pay and sick pay rules.",
+        "Our client sells wedding planning software.",
+        "You sized the height of the chart correctly.",
+        "You explained how the marriage of the two data models would work.",
+        "The role requires fluent French, and your French was excellent.",
+    ],
+)
+def test_a_sensitive_word_that_describes_a_thing_is_innocent(text: str) -> None:
+    assert [f for f in check_text(text) if f.severity == "risky"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A possessive ties the words to the candidate; a person noun makes them about people.
+        "Your maternity leave plans would clash with the launch.",
+        "The client asked for white consultants only.",
+        "You plan to start a family next year.",
+        "As a mother of three you may find the travel demanding.",
+        "Women tend to find our on-call culture difficult.",
+        "You were not born in this country, we noted.",
+        # "not ... require" states no requirement: the language is still an origin.
+        "Your English is poor, although the job does not require writing.",
+    ],
+)
+def test_a_thing_guard_does_not_excuse_a_person(text: str) -> None:
+    assert "risky" in {f.severity for f in check_text(text)}
+
+
+def test_an_age_written_in_words_or_hyphenated_is_flagged() -> None:
+    for text in ("We worried that a 60-year-old would not adapt.", "A sixty-year-old, then."):
+        assert "risky.age" in {f.rule for f in check_text(text)}, text
+    # A thing's age is not a person's.
+    assert check_text("You refactored a twenty-year-old codebase with care.") == []
+
+
 def test_a_non_native_speaker_is_still_flagged() -> None:
     text = "You are a non-native speaker."
     assert "risky.nationality" in {f.rule for f in check_text(text)}

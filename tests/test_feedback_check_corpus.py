@@ -1,7 +1,10 @@
 """The feedback check's figures on its two labelled sets (docs/staff/feedback-check.md).
 
-- The development set (tests/feedback_check_corpus.tsv and tests/check_corpus/development.tsv):
-  the rules and the lexicon are tuned on it; its misses are printed to work on.
+- The development set (tests/feedback_check_corpus.tsv and tests/check_corpus/development*.tsv):
+  the rules and the lexicon are tuned on it; its misses are printed to work on. It includes the
+  probe sets (tests/check_corpus/development_probes.tsv), each written before the check was run
+  on it; their figures are printed apart, per set, as the honest estimate of how the check does on
+  new wording (the first figures each set gave are in docs/staff/feedback-check.md).
 - The held-out set (tests/check_corpus/held_out.tsv): written before the check was rebuilt, by
   a different method (paraphrases of public guidance), and never used for tuning. Only its
   totals are printed, never its sentences.
@@ -17,12 +20,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.check_figures import DEVELOPMENT, HELD_OUT, figures, read_corpus
+from portal.feedback.check import check_text
+from tests.check_figures import DEVELOPMENT, HELD_OUT, PROBES, figures, read_corpus
 
 TARGETS = {"risky": 0.95, "vague": 0.80, "tone": 0.70, "fine_flagged": 0.10}
 # What the check reaches on the held-out set today (see the module's docstring).
-HELD_OUT_FLOORS = {"risky": 0.87, "vague": 0.81, "tone": 0.80, "fine_flagged": 0.10}
-DEVELOPMENT_FLOORS = {"risky": 0.98, "vague": 0.95, "tone": 0.95, "fine_flagged": 0.02}
+HELD_OUT_FLOORS = {"risky": 0.89, "vague": 0.81, "tone": 0.80, "fine_flagged": 0.10}
+# The probe sets' fine sentences are the hard kind (a sensitive word in a technical, product or
+# policy sense) and were never all made to pass: they are why fine_flagged is not near 0.
+DEVELOPMENT_FLOORS = {"risky": 0.96, "vague": 0.95, "tone": 0.95, "fine_flagged": 0.11}
+# Risky recall and fine sentences with a risky finding, per probe set, today.
+PROBE_FLOORS = {"probe1": (0.92, 0.12), "probe2": (0.93, 0.27), "probe3": (0.83, 0.21)}
 
 
 def test_the_sets_are_large_enough_and_separate() -> None:
@@ -63,3 +71,22 @@ def test_held_out_figures(capsys: pytest.CaptureFixture[str]) -> None:
         assert result.recall[severity] >= HELD_OUT_FLOORS[severity], report
     assert result.fine_flagged <= HELD_OUT_FLOORS["fine_flagged"], report
     assert result.fine_flagged <= TARGETS["fine_flagged"], report
+
+
+def test_probe_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = read_corpus(PROBES)
+    for source, (risky_floor, fine_ceiling) in PROBE_FLOORS.items():
+        labelled = [row for row in rows if row.source == source]
+        result = figures(labelled)
+        fine = [row for row in labelled if not row.expected]
+        risky_fine = sum(
+            any(f.severity == "risky" for f in check_text(row.text, requirements=row.requirements))
+            for row in fine
+        ) / len(fine)
+        report = result.report(f"probe set {source}", misses=False)
+        report += f"\n  fine   {risky_fine:.3f} with a risky finding"
+        with capsys.disabled():
+            print("\n" + report)
+        assert len(labelled) >= 200, source
+        assert result.recall["risky"] >= risky_floor, report
+        assert risky_fine <= fine_ceiling, report

@@ -37,6 +37,7 @@ from portal.feedback.check_rules import (
 )
 from portal.feedback.check_signals import (
     Signals,
+    describes_a_thing,
     innocent,
     load_signals,
     requirement_words,
@@ -247,12 +248,17 @@ def _match(
         required = requirement_words(tuple(requirements))
         for rule_id, found in _rule_spans(signals.lexicon, tokens, text).items():
             spans.setdefault(rule_id, []).extend(found)
+        for concept in signals.concepts:
+            for first, last in concept.spans(tokens):
+                span = (tokens.starts[first], tokens.ends[last - 1], concept.rule)
+                spans.setdefault(concept.rule.id, []).append(span)
         for rule_id in list(spans):
-            if spans[rule_id][0][2].severity == "risky":
+            if spans[rule_id] and spans[rule_id][0][2].severity == "risky":
                 spans[rule_id] = [
                     span
                     for span in spans[rule_id]
                     if not innocent(signals, tokens, span[0], span[1], required)
+                    and not describes_a_thing(signals, tokens, span[0], span[1])
                 ]
         taken = [(start, end) for found in spans.values() for start, end, _ in found]
         for start, end in vague_spans(signals, tokens, taken, required):

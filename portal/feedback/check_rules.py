@@ -58,6 +58,17 @@ _COMMON = frozenset(
 )
 
 
+# What `#` matches besides digits: numbers written as words ("a sixty-year-old").
+NUMBER_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+        "eighty ninety",
+    )
+)
+
+
 class RuleFileError(ValueError):
     """The rule file cannot be used; the message says where and why."""
 
@@ -140,7 +151,7 @@ class Element:
             return True
         if self.exact and surface in self.exact:
             return True
-        if self.number and surface.isdigit():
+        if self.number and (surface.isdigit() or surface in NUMBER_WORDS):
             return True
         return bool(self.prefixes) and surface.startswith(self.prefixes)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.feedback.check_rules import (
+    NUMBER_WORDS,
     WORD,
     Rule,
     RuleFileError,
@@ -91,6 +92,52 @@ class Signals:
     contempt: re.Pattern[str]  # the [tone] contempt patterns as one alternation
     praise_openers: dict[str, tuple[tuple[str, ...], ...]]  # by first word, longest first
     fault_words: frozenset[str]
+    # Words naming people or a person's traits: a sensitive word that modifies one of them is
+    # about a person ("a Black candidate", "a young team"), not about a thing ("maternity pay").
+    person_nouns: frozenset[str] = frozenset()
+    # Co-occurrence signals: a concept word and a cue word near each other in one sentence.
+    concepts: tuple[Concept, ...] = ()
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A characteristic named by two words near each other ("early" ... "career") rather than
+    by a fixed phrase, so word order, inflection and the words between may vary."""
+
+    rule: Rule
+    words: frozenset[str]
+    near: frozenset[str]
+    window: int
+    about_candidate: bool
+
+    def spans(self, tokens: Tokens) -> Iterator[tuple[int, int]]:
+        """Token ranges [first, last) from a concept word to its nearest cue word."""
+        near, window = self.near, self.window
+        positions = tokens.positions
+        found = {i for word in self.words if word in positions for i in positions[word]}
+        if not found:
+            return
+        surfaces, lemmas, clauses_of = tokens.surfaces, tokens.lemmas, tokens.clauses
+        for index in sorted(found):
+            clause = clauses_of[index]
+            if self.about_candidate and not _about_a_person(tokens, clause):
+                continue
+            low, high = max(0, index - window), min(len(tokens), index + window + 1)
+            for other in sorted(range(low, high), key=lambda i: abs(i - index)):
+                if other == index or clauses_of[other] != clause:
+                    continue
+                if surfaces[other] in near or lemmas[other] in near:
+                    yield min(index, other), max(index, other) + 1
+                    break
+
+
+def _about_a_person(tokens: Tokens, clause: int) -> bool:
+    """Whether a sentence speaks of the candidate, or of the person to hire ("someone who")."""
+    if clause in tokens.candidate_clauses:
+        return True
+    return any(
+        tokens.clauses[i] == clause for word in _PEOPLE for i in tokens.positions.get(word, ())
+    )
 
 
 def _words(raw: dict[str, Any], key: str, where: str, *, single: bool = False) -> frozenset[str]:
@@ -212,7 +259,50 @@ def load_signals(path: Path = LEXICON_FILE) -> Signals:
         contempt=contempt,
         praise_openers=_by_first_word(_words(tone, "praise_openers", "[tone]")),
         fault_words=_words(tone, "fault_words", "[tone]"),
+        person_nouns=_words(guards, "person_nouns", "[guards]"),
+        concepts=_concepts(data.get("concepts", []), sources, messages, path.name),
     )
+
+
+def _concepts(
+    raw_list: list[dict[str, Any]], sources: dict[str, str], messages: dict[str, str], name: str
+) -> tuple[Concept, ...]:
+    concepts: list[Concept] = []
+    for number, raw in enumerate(raw_list, start=1):
+        where = f"{name} concept {number}"
+        source = raw.get("source")
+        if source not in sources:
+            raise RuleFileError(f"{where}: source {source!r} is not in [sources]")
+        if not raw.get("characteristic"):
+            raise RuleFileError(f"{where}: characteristic is missing")
+        rule_id = str(raw.get("rule", ""))
+        message = raw.get("message") or messages.get(rule_id)
+        if not rule_id.startswith("risky.") or not message:
+            raise RuleFileError(f"{where}: rule must be a risky rule id with a message")
+        rule = compile_rule(
+            {
+                "id": rule_id,
+                "severity": "risky",
+                "category": str(raw["characteristic"]),
+                "message": message,
+                "regex": ["(?!)"],
+                "source": sources[source],
+            },
+            {},
+            where,
+        )
+        words = _words(raw, "words", where, single=True)
+        near = _words(raw, "near", where, single=True)
+        concepts.append(
+            Concept(
+                rule,
+                words | {lemma(word) for word in words},
+                near | {lemma(word) for word in near},
+                int(raw.get("window", 3)),
+                bool(raw.get("about_candidate", False)),
+            )
+        )
+    return tuple(concepts)
 
 
 def _with_harsh(valence: dict[str, float], harsh: frozenset[str]) -> dict[str, float]:
@@ -256,11 +346,23 @@ def innocent(
     if any(surfaces[i] in signals.languages for i in indexes):
         if any(surfaces[i] in requirements for i in indexes):
             return True
+        # The sentence itself names the language as the job's requirement: "the role requires
+        # fluent French", "the posting asked for German at C1 level".
+        clause = tokens.clauses[first]
+        if any(
+            tokens.clauses[i] == clause
+            and tokens.lemmas[i] in _REQUIREMENT_WORDS
+            and not any(surfaces[j] in _NEGATIONS for j in range(max(0, i - 3), i))
+            for i in range(len(tokens))
+        ):
+            return True  # not "the job does not require writing"
         if len(indexes) == 1 and first > 0 and surfaces[first - 1] in ("in", "into"):
             return True
     # The head of a hyphenated term of three or more words: "married-filing-jointly status".
-    if _hyphen_chain(tokens, first, last) >= 3:
-        return True
+    if _hyphen_chain(tokens, first, last) >= 3 and not (
+        surfaces[first].isdigit() or surfaces[first] in NUMBER_WORDS
+    ):
+        return True  # but a "60-year-old" is a person's age
     # Part of a product or module name, a run of capitalised words followed by a technical noun:
     # "the Expecting Parents onboarding flow".
     run_end = _capitalised_run_end(tokens, first, last)
@@ -283,6 +385,92 @@ def innocent(
         text[tokens.ends[i] : tokens.starts[i + 1]] in _HYPHENS_SET for i in range(first, last)
     )
     return modifies_technical(signals, tokens, last, capitalised=hyphenated)
+
+
+# Words that make what follows belong to the candidate ("your maternity leave").
+_POSSESSIVES = frozenset({"your", "his", "her", "their", "s", "yours", "hers", "theirs"})
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "this", "that", "these", "those", "two", "both", "all", "our", "its"}
+)
+
+
+def describes_a_thing(signals: Signals, tokens: Tokens, start: int, end: int) -> bool:
+    """Whether a lexicon term [start, end) describes a thing rather than a person: it modifies
+    a noun that names no person ("maternity pay rules", "a religious holiday calendar"), or is
+    the head of "X of <a thing>" ("the height of the chart", "a strike of the build farm"),
+    and no possessive ties it to the candidate ("your maternity leave" stays risky). A modifier
+    counts only in a sentence that does not speak of the candidate: there ("you plan to start a
+    family next year") the words describe the candidate's own situation."""
+    first = bisect.bisect_left(tokens.starts, start)
+    last = bisect.bisect_left(tokens.starts, end) - 1
+    if first > last:
+        return False
+    surfaces, text = tokens.surfaces, tokens.text
+    clause = tokens.clauses[first]
+    for back in range(first - 1, max(-1, first - 3), -1):
+        if tokens.clauses[back] != clause:
+            break
+        if surfaces[back] in _POSSESSIVES:
+            return False
+        if surfaces[back] in _FUNCTION_WORDS:
+            break
+    persons = signals.person_nouns
+
+    def person(index: int) -> bool:
+        return surfaces[index] in persons or tokens.lemmas[index] in persons
+
+    following = last + 1
+    if following >= len(tokens) or tokens.clauses[following] != clause:
+        return False
+    if text[tokens.ends[last] : tokens.starts[following]].strip(" " + _HYPHENS) != "":
+        return False  # punctuation between: "She is Polish, and ..."
+    word = surfaces[following]
+    if word == "of":
+        index = following + 1
+        while index < len(tokens) and surfaces[index] in _DETERMINERS:
+            index += 1
+        if index >= len(tokens) or tokens.clauses[index] != clause:
+            return False
+        nearby = range(index, min(len(tokens), index + 3))
+        if surfaces[index] in _FUNCTION_WORDS or surfaces[index] in _POSSESSIVES:
+            return False
+        if surfaces[index].isdigit() or surfaces[index] in _NUMBER_WORDS:
+            return False  # "a mother of three"
+        return not any(person(i) or surfaces[i] in _POSSESSIVES for i in nearby)
+    if clause in tokens.candidate_clauses or any(
+        tokens.clauses[i] == clause and surfaces[i] in _PEOPLE
+        for i in range(max(0, first - 12), min(len(tokens), last + 12))
+    ):
+        return False  # "you plan to start a family next year": the candidate's own situation
+    if surfaces[last] in _FUNCTION_WORDS:
+        return False  # "grew up with smartphones": the noun is the term's object
+    if word in _FUNCTION_WORDS or word in signals.breaks or word.endswith("ly"):
+        return False
+    if first == 0 or tokens.clauses[first - 1] != clause:
+        return False  # the sentence's subject, not a modifier: "Women tend to find ..."
+    written = text[tokens.starts[following] : tokens.ends[following]]
+    if written[:1].isupper() or word.isdigit():
+        return False  # "native English speaker", "aged 58"
+    return not person(following)
+
+
+# Words that make a sentence speak of the person to hire, as "you" does.
+_PEOPLE = frozenset(
+    re.findall(
+        r"\w+",
+        "someone somebody anyone anybody hire hires people person applicant applicants candidates "
+        "junior seniors staff workforce workplace employees recruit recruits",
+    )
+)
+
+
+# Words that state a job requirement (a language named beside one is required, not an origin).
+_REQUIREMENT_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "require requires required requirement requirements essential mandatory posting advert",
+    )
+) | frozenset({"need", "ask"})
 
 
 # Prefixes after which a hyphen keeps the word's meaning ("non-native speaker").
