@@ -161,6 +161,8 @@ def axe_violations(
     page: Page, *, js: bool, open_page: OpenPage, impacts: tuple[str, ...] | None = None
 ) -> str:
     """axe-core's findings on the page (of `impacts` only, or all), one line per element."""
+    # A click that followed a link or submitted a form may still be loading the page.
+    page.wait_for_load_state()
     if not js:
         # With JavaScript off, axe's timers never fire and it would wait forever. Check
         # the same document in a twin whose page scripts are all empty: the DOM and

@@ -88,6 +88,7 @@ def test_a_recruiter_sets_up_a_job_and_its_requirements(
     assert _requirements(page) == [linux, go, networking]
 
     page.get_by_role("link", name=f"Edit {linux}").click()
+    page.wait_for_url(re.compile(r"/requirements/\d+"))
     check("requirement")
     page.get_by_label("Short name").fill(f"{linux} administration")
     page.get_by_role("button", name="Save").click()
@@ -96,6 +97,7 @@ def test_a_recruiter_sets_up_a_job_and_its_requirements(
     page.get_by_role("button", name=f"Save to library {go}").click()
     expect(page.get_by_role("status")).to_contain_text("Saved to the requirement library")
     page.get_by_role("link", name="Edit details").click()
+    page.wait_for_url(re.compile(r"/staff/jobs/\d+/edit$"))
     check("job details")
     page.get_by_role("link", name=f"Back to {title}").click()
 
