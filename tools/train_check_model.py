@@ -128,8 +128,11 @@ def main() -> int:
         },
     }
     for candidate in np.quantile(scores, np.linspace(0.3, 0.95, 14)):
-        print("  at %.3f: alone risky %.3f fine %.3f; with rules risky %.3f fine %.3f"
-              % (candidate, *rates(float(candidate))))
+        alone_r, alone_f, both_r, both_f = rates(float(candidate))
+        print(
+            f"  at {candidate:.3f}: alone risky {alone_r:.3f} fine {alone_f:.3f};"
+            f" with rules risky {both_r:.3f} fine {both_f:.3f}"
+        )
     print(f"threshold {threshold:.4f} (5-fold)")
     print(json.dumps(report, indent=2))
     if args.dry_run:

@@ -17,6 +17,7 @@ The signal is switched by `ENABLED`; see docs/staff/feedback-check.md for its fi
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -44,7 +45,7 @@ def _word(surface: str, lemma: str) -> str:
 def features(lemmas: list[str]) -> list[str]:
     """The model's features of one sentence: its words (lemmas, numbers as `<num>`) and pairs."""
     found = list(lemmas)
-    found += [f"{a} {b}" for a, b in zip(lemmas, lemmas[1:], strict=False)]
+    found += [f"{a} {b}" for a, b in itertools.pairwise(lemmas)]
     return found
 
 
