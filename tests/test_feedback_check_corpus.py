@@ -27,10 +27,19 @@ TARGETS = {"risky": 0.95, "vague": 0.80, "tone": 0.70, "fine_flagged": 0.10}
 # What the check reaches on the held-out set today (see the module's docstring).
 HELD_OUT_FLOORS = {"risky": 0.89, "vague": 0.81, "tone": 0.80, "fine_flagged": 0.10}
 # The probe sets' fine sentences are the hard kind (a sensitive word in a technical, product or
-# policy sense) and were never all made to pass: they are why fine_flagged is not near 0.
-DEVELOPMENT_FLOORS = {"risky": 0.96, "vague": 0.95, "tone": 0.95, "fine_flagged": 0.11}
-# Risky recall and fine sentences with a risky finding, per probe set, today.
-PROBE_FLOORS = {"probe1": (0.92, 0.12), "probe2": (0.93, 0.27), "probe3": (0.83, 0.21)}
+# policy sense) and were never all made to pass: they are why fine_flagged is not near 0. The
+# floors hold with the learned risky signal on or off (probe4, added unchanged, lowered the
+# rules' risky recall from 0.965 to 0.948 and raised fine flagged from 0.091 to 0.118).
+DEVELOPMENT_FLOORS = {"risky": 0.94, "vague": 0.95, "tone": 0.95, "fine_flagged": 0.12}
+# Risky recall and fine sentences with a risky finding, per probe set, today (the figures of
+# the rules alone: the learned signal is trained on these sets, so its figures here are not a
+# measure of how it generalizes; probe4's were measured before it joined, see the docs).
+PROBE_FLOORS = {
+    "probe1": (0.92, 0.12),
+    "probe2": (0.93, 0.27),
+    "probe3": (0.83, 0.21),
+    "probe4": (0.81, 0.24),
+}
 
 
 def test_the_sets_are_large_enough_and_separate() -> None:

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from portal.characters import MatchingText, matching_text
+from portal.feedback.check_learned import ENABLED as LEARNED_ENABLED
+from portal.feedback.check_learned import RULE_ID as LEARNED_RULE
+from portal.feedback.check_learned import Model, load_model, words_of
 from portal.feedback.check_rules import (
     SEVERITIES,
     SEVERITY_RANK,
@@ -140,10 +143,11 @@ def check_feedback(draft: Draft) -> list[Finding]:
     requirements = draft.requirements
     rules = load_rules()
     signals = load_signals()
+    learned = _learned()
     findings: list[Finding] = []
 
     def text_findings(text: str, where: str, item: int | None, *, visible: bool) -> None:
-        for finding in _match(rules, text, requirements, signals):
+        for finding in _match(rules, text, requirements, signals, learned):
             if visible or finding.severity == "risky":
                 findings.append(_placed(finding, where, item))
 
@@ -175,7 +179,12 @@ def check_text(text: str, requirements: Sequence[str] = ()) -> list[Finding]:
 
     `requirements` are the texts of the job's requirements: a language they name is not a
     nationality, and a sentence that names one of them is specific."""
-    return _match(load_rules(), text, requirements, load_signals())
+    return _match(load_rules(), text, requirements, load_signals(), _learned())
+
+
+def _learned() -> Model | None:
+    """The learned risky signal when it is switched on (`check_learned.ENABLED`)."""
+    return load_model() if LEARNED_ENABLED else None
 
 
 def _placed(finding: Finding, where: str, item: int | None) -> Finding:
@@ -236,8 +245,10 @@ def _match(
     written: str,
     requirements: Sequence[str] = (),
     signals: Signals | None = None,
+    learned: Model | None = None,
 ) -> list[Finding]:
-    """The findings of the rules (and, given `signals`, of the lexicon, specificity and tone)."""
+    """The findings of the rules (and, given `signals`, of the lexicon, specificity and tone,
+    and, given `learned`, of the learned risky signal)."""
     seen = matching_text(written)
     text = seen.text
     if not text or not text.strip():
@@ -260,6 +271,9 @@ def _match(
                     if not innocent(signals, tokens, span[0], span[1], required)
                     and not describes_a_thing(signals, tokens, span[0], span[1])
                 ]
+        if learned is not None:
+            for start, end, rule in _learned_spans(learned, signals, tokens, spans, required):
+                spans.setdefault(rule.id, []).append((start, end, rule))
         taken = [(start, end) for found in spans.values() for start, end, _ in found]
         for start, end in vague_spans(signals, tokens, taken, required):
             spans.setdefault(signals.vague.id, []).append((start, end, signals.vague))
@@ -272,6 +286,45 @@ def _match(
         for rule, start, end in tone_spans(signals, tokens, toned):
             spans.setdefault(rule.id, []).append((start, end, rule))
     return _findings(seen, spans)
+
+
+def _learned_spans(
+    learned: Model,
+    signals: Signals,
+    tokens: Tokens,
+    spans: dict[str, list[tuple[int, int, Rule]]],
+    required: frozenset[str],
+) -> Iterator[tuple[int, int, Rule]]:
+    """The sentences the learned signal finds risky that no rule found risky, unless the words
+    that weighed most are a required language or a technical compound (the rules' guards)."""
+    risky = [
+        (start, end)
+        for found in spans.values()
+        for start, end, rule in found
+        if rule.severity == "risky"
+    ]
+    for first, last, shares in learned.sentences(tokens):
+        start, end = tokens.starts[first], tokens.ends[last - 1]
+        if any(a < end and start < b for a, b in risky):
+            continue
+        named = learned.heaviest(shares)
+        words = words_of(tokens, range(first, last))
+        shown: list[str] = []
+        guarded = False
+        for rank, word in enumerate(named):
+            index = first + words.index(word)
+            word_start, word_end = tokens.starts[index], tokens.ends[index]
+            if rank == 0 and (
+                innocent(signals, tokens, word_start, word_end, required)
+                or describes_a_thing(signals, tokens, word_start, word_end)
+            ):
+                guarded = True
+                break
+            shown.append(f"“{tokens.text[word_start:word_end]}”")
+        if guarded:
+            continue
+        message = learned.message.format(words=", ".join(shown))
+        yield start, end, Rule(LEARNED_RULE, "risky", "learned", message, (), (), (), False, False)
 
 
 def _rule_spans(
