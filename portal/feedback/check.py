@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from portal.characters import MatchingText, matching_text
 from portal.feedback.check_learned import ENABLED as LEARNED_ENABLED
+from portal.feedback.check_learned import NAMED as _NAMED
 from portal.feedback.check_learned import RULE_ID as LEARNED_RULE
 from portal.feedback.check_learned import Model, load_model, words_of
 from portal.feedback.check_rules import (
@@ -39,6 +40,7 @@ from portal.feedback.check_rules import (
     load_rules,
 )
 from portal.feedback.check_signals import (
+    FUNCTION_WORDS,
     Signals,
     describes_a_thing,
     innocent,
@@ -303,11 +305,15 @@ def _learned_spans(
         for start, end, rule in found
         if rule.severity == "risky"
     ]
-    for first, last, shares in learned.sentences(tokens):
+
+    def found_risky(start: int, end: int) -> bool:
+        return any(a < end and start < b for a, b in risky)
+
+    for first, last, shares in learned.sentences(tokens, skip=found_risky):
         start, end = tokens.starts[first], tokens.ends[last - 1]
-        if any(a < end and start < b for a, b in risky):
-            continue
-        named = learned.heaviest(shares)
+        # Guarded by the heaviest word; named by the heaviest words that carry meaning
+        # ("may", "you" and the like weigh but say nothing to the recruiter).
+        named = learned.heaviest(shares, count=3 * _NAMED)
         words = words_of(tokens, range(first, last))
         shown: list[str] = []
         guarded = False
@@ -320,10 +326,11 @@ def _learned_spans(
             ):
                 guarded = True
                 break
-            shown.append(f"“{tokens.text[word_start:word_end]}”")
+            if len(shown) < _NAMED and tokens.surfaces[index].lower() not in FUNCTION_WORDS:
+                shown.append(f"“{tokens.text[word_start:word_end]}”")
         if guarded:
             continue
-        message = learned.message.format(words=", ".join(shown))
+        message = learned.message.format(words=", ".join(shown) or "the sentence as a whole")
         yield start, end, Rule(LEARNED_RULE, "risky", "learned", message, (), (), (), False, False)
 
 
@@ -355,7 +362,7 @@ def _rule_spans(
             spans.setdefault(rule.id, []).append(
                 (tokens.starts[first], tokens.ends[last - 1], rule)
             )
-    for rule in rules.rules:
+    for rule in rules.with_regexes:
         for regex in rule.regexes:
             for found in regex.finditer(text):
                 if found.end() > found.start() and _regex_kept(rule, tokens, found):

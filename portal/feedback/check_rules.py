@@ -334,6 +334,11 @@ class RuleSet:
         choices = "|".join(re.escape(prefix) for prefix in sorted(self.by_prefix, key=len))
         return re.compile(rf"(?<!\S)(?:{choices})\S*")
 
+    @functools.cached_property
+    def with_regexes(self) -> tuple[Rule, ...]:
+        """The rules that have regular expressions, in order (few of them)."""
+        return tuple(rule for rule in self.rules if rule.regexes)
+
 
 _STRUCTURAL_CHECKS = (
     "no_thanks",

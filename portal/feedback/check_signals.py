@@ -53,6 +53,7 @@ _FUNCTION_WORDS = frozenset(
         "same there here up down out off again once one cannot unable",
     )
 )
+FUNCTION_WORDS = _FUNCTION_WORDS
 _NUMBER_WORDS = frozenset(
     re.findall(
         r"\w+",
