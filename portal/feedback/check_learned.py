@@ -11,7 +11,7 @@ the finding spans the sentence and names the words that weighed most. The rules'
 apply: when the heaviest words are a required language or a technical compound (`innocent`,
 `describes_a_thing` in `check_signals`), the sentence is not flagged.
 
-The signal is switched by `ENABLED` (on); see docs/staff/feedback-check.md for its
+The signal is switched by `ENABLED` (off); see docs/staff/feedback-check.md for its
 figures and why.
 """
 
@@ -31,11 +31,14 @@ __all__ = ["ENABLED", "MODEL_PATH", "NAMED", "RULE_ID", "Model", "features", "lo
 
 MODEL_PATH = Path(__file__).with_name("check_learned.json")
 RULE_ID = "learned.risky"
-# Whether `check_text` and `check_feedback` use the learned signal. On: on probe4, written
+# Whether `check_text` and `check_feedback` use the learned signal. Off. On probe4, written
 # before the signal was measured, it raised risky recall from 0.815 to 0.956 for 0.016 more
-# fine sentences flagged (0.248 against the rules' own 0.232); on the held-out set risky recall
-# went from 0.895 to 0.976 and fine flagged stayed 0.065. See docs/staff/feedback-check.md.
-ENABLED = True
+# fine sentences flagged, and on the held-out set risky recall went from 0.895 to 0.976 with
+# fine flagged unchanged; but on ordinary sentences outside the corpus (the project's own
+# feedback fixtures and interface texts) it flagged about 2% as risky for no reason ("Could not
+# say how long the experiment would need to run."), and a risky finding blocks publishing.
+# See docs/staff/feedback-check.md.
+ENABLED = False
 # How many of the heaviest words the message names.
 NAMED = 3
 
