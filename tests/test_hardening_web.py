@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 import secrets
@@ -459,6 +460,9 @@ async def test_a_500_page_carries_the_security_headers(settings: Settings) -> No
                     https = "strict-transport-security" in headers
                     assert https == (scheme == "https")
         finally:
+            # A connection the failed request left to the collector is finalized now,
+            # while this test's event loop still runs, not later on a closed loop.
+            gc.collect()
             await app.state.portal.engine.dispose()
             await app.state.portal.pdf.aclose()
 
