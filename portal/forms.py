@@ -33,6 +33,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
@@ -375,6 +376,7 @@ async def read_form(
     *,
     max_fields: int | None = None,
     values: Values = dict,
+    blocking: bool = False,
 ) -> tuple[Model | None, FormState]:
     """The posted form as `model` (None when it is not valid) and the form as typed,
     with a message per bad field.
@@ -383,13 +385,17 @@ async def read_form(
     form with more, or a field larger than the parser takes, is refused by Starlette
     with a 400 (`portal.web.bad_request` answers it). `values` turns the posted
     pairs into the values to check (a checkbox group joined, line breaks made one);
-    a model with rows reads them as `validate_rows` does.
+    a model with rows reads them as `validate_rows` does. `blocking`: the model's
+    validators may block (ask a library that loads plugins or reaches a local
+    server), so they run in a worker thread, off the event loop.
     """
     limit = field_limit(model) if max_fields is None else max_fields
     posted = await request.form(max_files=0, max_fields=limit)
     pairs = [(name, value) for name, value in posted.multi_items() if isinstance(value, str)]
     if row_models(model):
         return validate_rows(model, pairs)
+    if blocking:
+        return await run_in_threadpool(validate_input, model, values(pairs))
     return validate_input(model, values(pairs))
 
 

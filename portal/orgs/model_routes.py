@@ -20,7 +20,8 @@ async def save_language_model(request: Request) -> Response:
     """Save the admin's model and its uses (audited), or show what to fix (422), keeping
     what was typed; a save that lost to a colleague's is shown theirs (409)."""
     actor = admin_of(request)
-    data, typed = await read_form(request, ModelSettingsForm)
+    # Asking `llm` whether the model exists loads its plugins: off the event loop.
+    data, typed = await read_form(request, ModelSettingsForm, blocking=True)
     form: FormState | None = typed
     status = 422
     if data is not None:
