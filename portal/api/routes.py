@@ -8,6 +8,7 @@ after the work was rolled back, so a retry gets the same error.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from portal.api.forms import (
     JobPatch,
     LinkSentOut,
     MemberPage,
+    Page,
     PublishedOut,
     PublishIn,
     ScorecardIn,
@@ -261,21 +263,29 @@ def _dump(model: BaseModel) -> Any:
     return model.model_dump(mode="json")
 
 
+# A service's list of one page: (items, the cursor after them or None).
+Lister = Callable[..., Awaitable[tuple[list[Any], "api.Cursor | None"]]]
+
+
+async def _list_page(request: Request, lister: Lister, page: type[Page]) -> Response:
+    """One page of a list the query filters by nothing but `cursor` and `limit`."""
+
+    async def work(request: Request, db: AsyncSession) -> Answer:
+        cursor = api.read_cursor(request.query_params.get("cursor"))
+        limit = api.read_limit(request.query_params.get("limit"))
+        items, after = await lister(db, actor=api_client_of(request), cursor=cursor, limit=limit)
+        return Answer(200, _dump(page(items=items, next=_next(request, after, limit))))
+
+    return await _run(request, work)
+
+
 # --- jobs ----------------------------------------------------------------------------
 
 
 @needs_scope(ApiScope.APPLICATIONS_READ)
 @documented(Operation("List jobs", {200: JobPage}, query=PAGE))
 async def list_jobs(request: Request) -> Response:
-    async def work(request: Request, db: AsyncSession) -> Answer:
-        cursor = api.read_cursor(request.query_params.get("cursor"))
-        limit = api.read_limit(request.query_params.get("limit"))
-        items, after = await api.list_jobs(
-            db, actor=api_client_of(request), cursor=cursor, limit=limit
-        )
-        return Answer(200, _dump(JobPage(items=items, next=_next(request, after, limit))))
-
-    return await _run(request, work)
+    return await _list_page(request, api.list_jobs, JobPage)
 
 
 @needs_scope(ApiScope.APPLICATIONS_WRITE)
@@ -489,15 +499,7 @@ async def send_link(request: Request) -> Response:
 @needs_scope(ApiScope.THREADS_READ)
 @documented(Operation("List where candidates' questions stand", {200: ThreadPage}, query=PAGE))
 async def list_threads(request: Request) -> Response:
-    async def work(request: Request, db: AsyncSession) -> Answer:
-        cursor = api.read_cursor(request.query_params.get("cursor"))
-        limit = api.read_limit(request.query_params.get("limit"))
-        items, after = await api.list_threads(
-            db, actor=api_client_of(request), cursor=cursor, limit=limit
-        )
-        return Answer(200, _dump(ThreadPage(items=items, next=_next(request, after, limit))))
-
-    return await _run(request, work)
+    return await _list_page(request, api.list_threads, ThreadPage)
 
 
 @needs_scope(ApiScope.POOL_READ)
@@ -505,15 +507,7 @@ async def list_threads(request: Request) -> Response:
     Operation("List the talent pool's members and their consent", {200: MemberPage}, query=PAGE)
 )
 async def list_members(request: Request) -> Response:
-    async def work(request: Request, db: AsyncSession) -> Answer:
-        cursor = api.read_cursor(request.query_params.get("cursor"))
-        limit = api.read_limit(request.query_params.get("limit"))
-        items, after = await api.list_members(
-            db, actor=api_client_of(request), cursor=cursor, limit=limit, now=utcnow()
-        )
-        return Answer(200, _dump(MemberPage(items=items, next=_next(request, after, limit))))
-
-    return await _run(request, work)
+    return await _list_page(request, functools.partial(api.list_members, now=utcnow()), MemberPage)
 
 
 @needs_scope(ApiScope.APPLICATIONS_READ)
