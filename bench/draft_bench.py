@@ -39,13 +39,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.import_bench import BenchError, database_name, recreate  # noqa: E402
 from portal import migrate, urls  # noqa: E402
 from portal import models as _models  # noqa: E402, F401  (every table known)
 from portal.app import route_table  # noqa: E402
@@ -66,44 +65,6 @@ JOBS = 10
 REQUIREMENTS = ("SQL", "Statistics", "Communication", "Stakeholder management")
 RATINGS = ("strong_yes", "yes", "mixed", "no", "definitely_not", "yes")
 RESULTS = ROOT / "bench" / "results" / "draft.json"
-
-
-class BenchError(Exception):
-    pass
-
-
-def database_name(url: str) -> str:
-    name = make_url(url).database or ""
-    if (
-        "bench" not in name
-        or name in ("test", "postgres", "bench_main")
-        or name.startswith(("template", "test_gw"))
-    ):
-        raise BenchError(
-            f"refusing to use database {name!r}: it is dropped and re-created, so its name "
-            "must contain 'bench' and not be bench_main"
-        )
-    return name
-
-
-def dsn(url: str, database: str) -> str:
-    return (
-        make_url(url)
-        .set(drivername="postgresql", database=database)
-        .render_as_string(hide_password=False)
-    )
-
-
-async def recreate(url: str, *, drop_only: bool = False) -> None:
-    name = database_name(url)
-    admin = await asyncpg.connect(dsn(url, "postgres"))
-    try:
-        quoted = '"' + name.replace('"', '""') + '"'
-        await admin.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
-        if not drop_only:
-            await admin.execute(f"CREATE DATABASE {quoted}")
-    finally:
-        await admin.close()
 
 
 async def seed(sessions: Any, applications: int) -> tuple[int, int, list[int]]:

@@ -99,10 +99,15 @@ class BenchError(Exception):
 
 def database_name(url: str) -> str:
     name = make_url(url).database or ""
-    if "bench" not in name or name in ("test", "postgres") or name.startswith("template"):
+    if (
+        "bench" not in name
+        or name in ("test", "postgres", "bench_main")
+        or name.startswith(("template", "test_gw"))
+    ):
         raise BenchError(
             f"refusing to use database {name!r}: the benchmark database is dropped and "
-            "re-created, so its name must contain 'bench'"
+            "re-created, so its name must contain 'bench' and not be bench_main "
+            "(bench/run.py's seeded one)"
         )
     return name
 
