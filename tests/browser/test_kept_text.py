@@ -168,6 +168,8 @@ def test_the_editor_saves_by_itself_and_keeps_the_draft_over_an_ended_session(
     _no_violations(page, js=True, open_page=open_page, where="the editor, signed out")
     screenshot(page, "editor-session-ended")
     message.get_by_role("link", name="Sign in again").click()
+    # The editor has status lines of its own: read the sign-in page's once it is there.
+    expect(page).to_have_url(re.compile(r"/staff/signin"))
     expect(page.get_by_role("status")).to_contain_text("We kept what you typed.")
     _staff_sign_in(page, recruiter)
     expect(page).to_have_url(re.compile(re.escape(editor_url) + "$"))
