@@ -50,7 +50,8 @@ _FUNCTION_WORDS = frozenset(
         "shall should can could may might must to of in on at for with by from as into onto "
         "about above below over under than then so if or and but nor not no t s d ll re ve m "
         "also too very just only even any some each every all both either neither such own "
-        "same there here up down out off again once one cannot unable",
+        "same there here up down out off again once one cannot unable rather instead because "
+        "while although though unless until whereas",
     )
 )
 FUNCTION_WORDS = _FUNCTION_WORDS
