@@ -273,12 +273,17 @@ def _match(
                     if not innocent(signals, tokens, span[0], span[1], required)
                     and not describes_a_thing(signals, tokens, span[0], span[1])
                 ]
-        if learned is not None:
-            for start, end, rule in _learned_spans(learned, signals, tokens, spans, required):
-                spans.setdefault(rule.id, []).append((start, end, rule))
+        # The learned signal's guess spans a whole sentence: it hides no other finding.
+        guessed = (
+            []
+            if learned is None
+            else list(_learned_spans(learned, signals, tokens, spans, required))
+        )
         taken = [(start, end) for found in spans.values() for start, end, _ in found]
         for start, end in vague_spans(signals, tokens, taken, required):
             spans.setdefault(signals.vague.id, []).append((start, end, signals.vague))
+        for start, end, rule in guessed:
+            spans.setdefault(rule.id, []).append((start, end, rule))
         toned = [
             (start, end)
             for found in spans.values()
