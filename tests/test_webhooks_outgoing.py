@@ -418,7 +418,8 @@ async def test_a_publishing_import_announces_each_version_without_private_text(
     await _endpoint(sessions, world.organization_id, "https://hooks.example.com/in")
     data = csv_bytes(
         [
-            row("lee@example.com", personal_note="PRIVATE-NOTE-MARKER is still candidate text."),
+            # The note is the candidate's to read, never the webhook's.
+            row("lee@example.com", personal_note="PRIVATE-NOTE-MARKER: thank you for your time."),
             row("kim@example.com"),
         ]
     )
