@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.access.models import AccessLink, LinkPurpose
+from portal.access.service import send_invitation
 from portal.audit.models import AuditEvent
 from portal.candidates.models import Application
 from portal.db import unit_of_work
@@ -481,15 +482,58 @@ async def test_recruiters_hear_once_a_day_of_candidates_waiting_too_long(
         assert await untold.send_untold_digests(db, settings=settings, now=later) == 0
 
 
-async def test_a_scheduled_email_is_not_sent_again_after_a_resend_by_hand(
+async def test_a_waiting_email_cannot_be_sent_by_hand_around_the_window_or_the_call(
     client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    world = await make_world(sessions)
+    await _berlin_defaults(sessions, world, call_finalists_first=True)
+    async with unit_of_work(sessions) as db:
+        await db.execute(
+            update(Application).where(Application.id == world.application_id).values(stage="final")
+        )
+    await _tell(sessions, settings, world, SATURDAY)
+    staff = await desk(client, sessions, world=world)
+    links = f"/staff/applications/{world.application_id}/links"
+    # Waiting for the call: no "Re-send", and a forged post sends nothing.
+    page = await client.get(f"/staff/applications/{world.application_id}")
+    assert "Call before sending" in page.text and "Re-send the invitation" not in page.text
+    refused = await staff.post(links)
+    assert refused.status_code == 409 and "waits for the call before sending" in refused.text
+    assert await _invitations(sessions, world) == 0
+    # Called on a Saturday: scheduled for Monday; re-sending would skip "send now".
+    assert (
+        await staff.post(f"/staff/applications/{world.application_id}/call-done")
+    ).status_code == 303
+    assert (await _send_row(sessions, world)).state == SendState.SCHEDULED
+    page = await client.get(f"/staff/applications/{world.application_id}")
+    assert "Re-send the invitation" not in page.text
+    refused = await staff.post(links)
+    assert refused.status_code == 409 and "give your reason below" in refused.text
+    assert await _invitations(sessions, world) == 0
+    # Once it went, a fresh link may be sent by hand.
+    async with unit_of_work(sessions) as db:
+        assert await delivery.deliver_scheduled(
+            db, application_id=world.application_id, settings=settings, now=MONDAY_NINE
+        )
+    assert (
+        "Re-send the invitation"
+        in (await client.get(f"/staff/applications/{world.application_id}")).text
+    )
+    assert (await staff.post(links)).status_code == 303
+    assert await _invitations(sessions, world) == 2
+
+
+async def test_a_scheduled_email_is_not_sent_again_after_a_link_went_otherwise(
+    sessions: Sessions, settings: Settings
 ) -> None:
     world = await make_world(sessions)
     await _berlin_defaults(sessions, world)
     await _tell(sessions, settings, world, SATURDAY)
-    staff = await desk(client, sessions, world=world)
-    resent = await staff.post(f"/staff/applications/{world.application_id}/links")
-    assert resent.status_code == 303
+    # A link sent by another way meanwhile (the command line, say).
+    async with unit_of_work(sessions) as db:
+        await send_invitation(
+            db, application_id=world.application_id, settings=settings, now=SATURDAY
+        )
     assert await _invitations(sessions, world) == 1
     async with unit_of_work(sessions) as db:
         assert not await delivery.deliver_scheduled(
