@@ -16,7 +16,7 @@ from portal.access.models import AccessLink, LinkPurpose
 from portal.access.service import send_invitation
 from portal.audit.models import AuditEvent
 from portal.candidates.models import Application
-from portal.db import unit_of_work
+from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackState
 from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
@@ -26,6 +26,7 @@ from portal.timing import delivery, untold
 from portal.timing import service as timing
 from portal.timing.models import FeedbackSend, SendSettings, SendState
 from portal.timing.window import NeverOpens, SendWindow, describe, is_open, next_opening
+from tests.api_support import make_key, post
 from tests.factories import World, make_staff, make_world
 from tests.jobs_support import desk
 from tests.pool_support import queued_mail
@@ -541,3 +542,26 @@ async def test_a_scheduled_email_is_not_sent_again_after_a_link_went_otherwise(
         )
     assert await _invitations(sessions, world) == 1
     assert (await _send_row(sessions, world)).state == SendState.SENT
+
+
+async def test_the_api_says_when_the_email_waits_and_sends_no_link_around_it(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions, published=False)
+    today = utcnow().date()
+    closed = {today.isoweekday(), (today + dt.timedelta(days=1)).isoweekday()}
+    async with unit_of_work(sessions) as db:
+        await db.execute(
+            update(SendSettings)
+            .where(SendSettings.organization_id == world.organization_id)
+            .values(days=[day for day in range(1, 8) if day not in closed])
+        )
+    key = await make_key(sessions, world.organization_id)
+    path = f"/api/v1/applications/{world.application_id}"
+    published = await post(client, f"{path}/publish", key, {})
+    assert published.status_code == 200, published.text
+    assert published.json()["published"] is True and published.json()["link_sent"] is False
+    assert (await _send_row(sessions, world)).state == SendState.SCHEDULED
+    refused = await post(client, f"{path}/send-link", key, {})
+    assert refused.status_code == 409 and refused.json()["type"].endswith("email-waiting")
+    assert await _invitations(sessions, world) == 0
