@@ -214,3 +214,21 @@ async def test_another_organizations_job_and_unknown_tables_are_not_found(
     assert bad.status_code == 422 and "<script>" not in bad.text
     client.cookies.clear()
     assert (await client.get("/staff/insights")).status_code == 303
+
+
+async def test_a_refused_group_does_not_say_whether_anyone_answered(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    staff = await desk(client, sessions)
+    quiet, answered = await _jobs(sessions, staff.organization_id, "Quiet", "Answered")
+    month = offered_months(utcnow())[1]
+    await _answers(sessions, staff.organization_id, answered, month, 1)
+
+    async def ratings_section(job: int) -> str:
+        page = await client.get(f"/staff/insights?job={job}&period={month:%Y-%m}")
+        assert page.status_code == 200
+        section = page.text.split('id="ratings-heading"', 1)[1].split("</section>", 1)[0]
+        return section.replace("Quiet", "").replace("Answered", "")
+
+    assert "Not shown" in await ratings_section(quiet)
+    assert await ratings_section(quiet) == await ratings_section(answered)
