@@ -403,6 +403,25 @@ async def test_an_admin_sets_the_send_window(client: httpx.AsyncClient, sessions
     assert stale.status_code == 409
 
 
+async def test_a_window_that_would_never_open_is_refused(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    admin = await desk(client, sessions, role="admin")
+    start = utcnow().date() - dt.timedelta(days=7)
+    mondays = [start + dt.timedelta(days=(7 - start.weekday()) % 7 + 7 * n) for n in range(60)]
+    form = {"days": "1", "start": "09:00", "end": "16:00", "untold_days": "5", "version": "1"}
+    refused = await admin.post(
+        "/staff/settings/send-window", holidays="\n".join(map(str, mondays)), **form
+    )
+    assert refused.status_code == 422
+    assert "the window would not open in the coming year" in refused.text
+    # One Monday fewer in the coming months, and it opens: saved.
+    saved = await admin.post(
+        "/staff/settings/send-window", holidays="\n".join(map(str, mondays[:20])), **form
+    )
+    assert saved.status_code == 303
+
+
 async def test_a_recruiter_cannot_change_the_send_window(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
