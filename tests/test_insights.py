@@ -158,6 +158,9 @@ async def test_the_figures_follow_the_applications(
     summary = dict(_rows(await client.get("/staff/insights/summary.csv"))[1:])
     assert summary["applications decided"] == "1" and summary["candidates told"] == "1"
     assert 47 <= int(summary["hours from decision to feedback sent, median"]) <= 49
+    # The reply time is read against the organization's promise, which the page names.
+    assert summary["reply promise, working days"] == "5"
+    assert "within the reply promise of 5 working days" in page.text
     unmet = _rows(await client.get("/staff/insights/unmet.csv"))[1:]
     assert unmet == [["Data Analyst", "Statistics", "1"]]
     assert "<svg" in page.text and "<desc" in page.text
