@@ -158,6 +158,9 @@ async def test_the_figures_follow_the_applications(
     summary = dict(_rows(await client.get("/staff/insights/summary.csv"))[1:])
     assert summary["applications decided"] == "1" and summary["candidates told"] == "1"
     assert 47 <= int(summary["hours from decision to feedback sent, median"]) <= 49
+    # The reply time is read against the organization's promise, which the page names.
+    assert summary["reply promise, working days"] == "5"
+    assert "within the reply promise of 5 working days" in page.text
     unmet = _rows(await client.get("/staff/insights/unmet.csv"))[1:]
     assert unmet == [["Data Analyst", "Statistics", "1"]]
     assert "<svg" in page.text and "<desc" in page.text
@@ -214,3 +217,21 @@ async def test_another_organizations_job_and_unknown_tables_are_not_found(
     assert bad.status_code == 422 and "<script>" not in bad.text
     client.cookies.clear()
     assert (await client.get("/staff/insights")).status_code == 303
+
+
+async def test_a_refused_group_does_not_say_whether_anyone_answered(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    staff = await desk(client, sessions)
+    quiet, answered = await _jobs(sessions, staff.organization_id, "Quiet", "Answered")
+    month = offered_months(utcnow())[1]
+    await _answers(sessions, staff.organization_id, answered, month, 1)
+
+    async def ratings_section(job: int) -> str:
+        page = await client.get(f"/staff/insights?job={job}&period={month:%Y-%m}")
+        assert page.status_code == 200
+        section = page.text.split('id="ratings-heading"', 1)[1].split("</section>", 1)[0]
+        return section.replace("Quiet", "").replace("Answered", "")
+
+    assert "Not shown" in await ratings_section(quiet)
+    assert await ratings_section(quiet) == await ratings_section(answered)

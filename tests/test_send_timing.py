@@ -13,9 +13,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.access.models import AccessLink, LinkPurpose
+from portal.access.service import send_invitation
 from portal.audit.models import AuditEvent
 from portal.candidates.models import Application
-from portal.db import unit_of_work
+from portal.db import unit_of_work, utcnow
 from portal.feedback.models import Feedback, FeedbackState
 from portal.jobs.models import BackgroundJob
 from portal.orgs.models import Organization
@@ -25,6 +26,7 @@ from portal.timing import delivery, untold
 from portal.timing import service as timing
 from portal.timing.models import FeedbackSend, SendSettings, SendState
 from portal.timing.window import NeverOpens, SendWindow, describe, is_open, next_opening
+from tests.api_support import make_key, post
 from tests.factories import World, make_staff, make_world
 from tests.jobs_support import desk
 from tests.pool_support import queued_mail
@@ -401,6 +403,25 @@ async def test_an_admin_sets_the_send_window(client: httpx.AsyncClient, sessions
     assert stale.status_code == 409
 
 
+async def test_a_window_that_would_never_open_is_refused(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    admin = await desk(client, sessions, role="admin")
+    start = utcnow().date() - dt.timedelta(days=7)
+    mondays = [start + dt.timedelta(days=(7 - start.weekday()) % 7 + 7 * n) for n in range(60)]
+    form = {"days": "1", "start": "09:00", "end": "16:00", "untold_days": "5", "version": "1"}
+    refused = await admin.post(
+        "/staff/settings/send-window", holidays="\n".join(map(str, mondays)), **form
+    )
+    assert refused.status_code == 422
+    assert "the window would not open in the coming year" in refused.text
+    # One Monday fewer in the coming months, and it opens: saved.
+    saved = await admin.post(
+        "/staff/settings/send-window", holidays="\n".join(map(str, mondays[:20])), **form
+    )
+    assert saved.status_code == 303
+
+
 async def test_a_recruiter_cannot_change_the_send_window(
     client: httpx.AsyncClient, sessions: Sessions
 ) -> None:
@@ -481,15 +502,58 @@ async def test_recruiters_hear_once_a_day_of_candidates_waiting_too_long(
         assert await untold.send_untold_digests(db, settings=settings, now=later) == 0
 
 
-async def test_a_scheduled_email_is_not_sent_again_after_a_resend_by_hand(
+async def test_a_waiting_email_cannot_be_sent_by_hand_around_the_window_or_the_call(
     client: httpx.AsyncClient, sessions: Sessions, settings: Settings
+) -> None:
+    world = await make_world(sessions)
+    await _berlin_defaults(sessions, world, call_finalists_first=True)
+    async with unit_of_work(sessions) as db:
+        await db.execute(
+            update(Application).where(Application.id == world.application_id).values(stage="final")
+        )
+    await _tell(sessions, settings, world, SATURDAY)
+    staff = await desk(client, sessions, world=world)
+    links = f"/staff/applications/{world.application_id}/links"
+    # Waiting for the call: no "Re-send", and a forged post sends nothing.
+    page = await client.get(f"/staff/applications/{world.application_id}")
+    assert "Call before sending" in page.text and "Re-send the invitation" not in page.text
+    refused = await staff.post(links)
+    assert refused.status_code == 409 and "waits for the call before sending" in refused.text
+    assert await _invitations(sessions, world) == 0
+    # Called on a Saturday: scheduled for Monday; re-sending would skip "send now".
+    assert (
+        await staff.post(f"/staff/applications/{world.application_id}/call-done")
+    ).status_code == 303
+    assert (await _send_row(sessions, world)).state == SendState.SCHEDULED
+    page = await client.get(f"/staff/applications/{world.application_id}")
+    assert "Re-send the invitation" not in page.text
+    refused = await staff.post(links)
+    assert refused.status_code == 409 and "give your reason below" in refused.text
+    assert await _invitations(sessions, world) == 0
+    # Once it went, a fresh link may be sent by hand.
+    async with unit_of_work(sessions) as db:
+        assert await delivery.deliver_scheduled(
+            db, application_id=world.application_id, settings=settings, now=MONDAY_NINE
+        )
+    assert (
+        "Re-send the invitation"
+        in (await client.get(f"/staff/applications/{world.application_id}")).text
+    )
+    assert (await staff.post(links)).status_code == 303
+    assert await _invitations(sessions, world) == 2
+
+
+async def test_a_scheduled_email_is_not_sent_again_after_a_link_went_otherwise(
+    sessions: Sessions, settings: Settings
 ) -> None:
     world = await make_world(sessions)
     await _berlin_defaults(sessions, world)
     await _tell(sessions, settings, world, SATURDAY)
-    staff = await desk(client, sessions, world=world)
-    resent = await staff.post(f"/staff/applications/{world.application_id}/links")
-    assert resent.status_code == 303
+    # A link sent by another way meanwhile (the command line, say).
+    async with unit_of_work(sessions) as db:
+        await send_invitation(
+            db, application_id=world.application_id, settings=settings, now=SATURDAY
+        )
     assert await _invitations(sessions, world) == 1
     async with unit_of_work(sessions) as db:
         assert not await delivery.deliver_scheduled(
@@ -497,3 +561,26 @@ async def test_a_scheduled_email_is_not_sent_again_after_a_resend_by_hand(
         )
     assert await _invitations(sessions, world) == 1
     assert (await _send_row(sessions, world)).state == SendState.SENT
+
+
+async def test_the_api_says_when_the_email_waits_and_sends_no_link_around_it(
+    client: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    world = await make_world(sessions, published=False)
+    today = utcnow().date()
+    closed = {today.isoweekday(), (today + dt.timedelta(days=1)).isoweekday()}
+    async with unit_of_work(sessions) as db:
+        await db.execute(
+            update(SendSettings)
+            .where(SendSettings.organization_id == world.organization_id)
+            .values(days=[day for day in range(1, 8) if day not in closed])
+        )
+    key = await make_key(sessions, world.organization_id)
+    path = f"/api/v1/applications/{world.application_id}"
+    published = await post(client, f"{path}/publish", key, {})
+    assert published.status_code == 200, published.text
+    assert published.json()["published"] is True and published.json()["link_sent"] is False
+    assert (await _send_row(sessions, world)).state == SendState.SCHEDULED
+    refused = await post(client, f"{path}/send-link", key, {})
+    assert refused.status_code == 409 and refused.json()["type"].endswith("email-waiting")
+    assert await _invitations(sessions, world) == 0

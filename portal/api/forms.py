@@ -190,7 +190,10 @@ class PublishedOut(Out):
     application_id: int
     version: int
     published: bool = Field(description="False when that version was published already.")
-    link_sent: bool
+    link_sent: bool = Field(
+        description="True when the candidate was emailed their link now; false when the email "
+        "waits for the send window or a recruiter's call, or went with an earlier version."
+    )
 
 
 class LinkSentOut(Out):

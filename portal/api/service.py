@@ -68,6 +68,8 @@ from portal.security.actors import ApiKey
 from portal.settings import Settings
 from portal.threads.models import Message, Thread
 from portal.threads.service import readable_threads
+from portal.timing.models import FeedbackSend, SendState
+from portal.timing.service import first_email_waiting
 from portal.workspace.rejection import find_or_add_candidate
 
 DEFAULT_LIMIT = 50
@@ -672,8 +674,18 @@ async def publish(
         raise ApiProblem(
             409, "The feedback changed meanwhile: try again.", kind="conflict"
         ) from exc
+    # The email goes now only inside the send window, and only on the first publishing;
+    # otherwise it waits for the window or a recruiter's call, or went before.
+    sent_at = await db.scalar(
+        select(FeedbackSend.sent_at).where(
+            FeedbackSend.application_id == application_id, FeedbackSend.state == SendState.SENT
+        )
+    )
     return PublishedOut(
-        application_id=application_id, version=version, published=published, link_sent=published
+        application_id=application_id,
+        version=version,
+        published=published,
+        link_sent=published and sent_at == now,
     )
 
 
@@ -699,6 +711,14 @@ async def send_link(
             "The application has no published feedback to link to yet.",
             kind="nothing-published",
             title="Nothing published",
+        )
+    if await first_email_waiting(db, application_id=application_id) is not None:
+        raise ApiProblem(
+            409,
+            "The candidate's first email has not gone yet: it waits for the send window or "
+            "for a recruiter's call, and goes by itself.",
+            kind="email-waiting",
+            title="First email waiting",
         )
     await send_invitation(db, application_id=application_id, settings=settings, now=now)
     return LinkSentOut(application_id=application_id, link_sent=True)

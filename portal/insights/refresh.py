@@ -33,6 +33,8 @@ from portal.orgs.models import Organization
 from portal.pool.models import PoolMembership
 from portal.threads.models import AuthorKind, Message, MessageState, Thread
 
+# An organization without a reply promise set is held to this many working days.
+DEFAULT_PROMISE_DAYS = 5
 # Delays beyond this many hours count in the last bucket.
 MAX_HOURS = 24 * 120
 
@@ -72,7 +74,7 @@ async def refresh_organization(db: AsyncSession, *, organization_id: int, now: d
         await db.scalar(
             select(Organization.reply_promise_days).where(Organization.id == organization_id)
         )
-        or 5
+        or DEFAULT_PROMISE_DAYS
     )
     applications = {
         row.id: (row.job_id, row.decided_at)

@@ -67,6 +67,7 @@ def summary_rows(board: service.Dashboard) -> tuple[Sequence[str], list[Sequence
         ("feedback opened", f.opened),
         ("questions asked", f.asked),
         ("questions answered", f.answered),
+        ("reply promise, working days", board.reply_promise_days),
         ("answered within the reply promise", f.answered_in_promise),
         ("hours to the first reply, median", _hours(f.reply_median)),
         ("talent-pool joins", f.pool_joins),

@@ -17,7 +17,8 @@ from portal.candidates.models import Job
 from portal.candidates.service import readable_jobs
 from portal.insights.anonymity import COMMENTS_MINIMUM, RATINGS_MINIMUM, Cell, may_show
 from portal.insights.models import InsightFindings, InsightMonth, InsightRefresh
-from portal.insights.refresh import refresh_organization
+from portal.insights.refresh import DEFAULT_PROMISE_DAYS, refresh_organization
+from portal.orgs.models import Organization
 from portal.security.actors import Staff, is_admin
 from portal.staff.models import StaffUser
 from portal.survey.models import SurveyAnswer
@@ -167,6 +168,7 @@ class Dashboard:
     findings: list[FindingsRow]
     findings_everyone: bool  # an admin's view; else only the reader's own row
     refreshed_at: dt.datetime | None
+    reply_promise_days: int  # the organization's promise, in working days
 
     @property
     def job_bars(self) -> list[tuple[str, int]]:
@@ -324,6 +326,9 @@ async def dashboard(
     refreshed_at = await db.scalar(
         select(InsightRefresh.refreshed_at).where(InsightRefresh.organization_id == organization_id)
     )
+    promise = await db.scalar(
+        select(Organization.reply_promise_days).where(Organization.id == organization_id)
+    )
     if refreshed_at is None:  # the first visit, before the hourly job has run
         await refresh_organization(db, organization_id=organization_id, now=now)
         refreshed_at = now
@@ -366,4 +371,5 @@ async def dashboard(
         findings=await _findings(db, actor=actor, months=chosen),
         findings_everyone=is_admin(actor),
         refreshed_at=refreshed_at,
+        reply_promise_days=promise or DEFAULT_PROMISE_DAYS,
     )

@@ -13,6 +13,9 @@ from pydantic_core import PydanticCustomError
 from portal.forms import InputModel, Say
 from portal.timing.window import DAY_NAMES, MINUTES_PER_DAY
 
+# A window must open within this many days of today (a year and a week).
+OPENS_WITHIN_DAYS = 365 + 7
+
 HOLIDAYS_MAX = 100
 CLOCK = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 
@@ -99,6 +102,29 @@ class SendSettingsForm(InputModel):
         start = info.data.get("start")
         if start is not None and minutes(start) >= minutes(value):
             raise PydanticCustomError("send_window", "End the window after it starts, like 16:00.")
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _opens_within_a_year(cls, value: str, info: ValidationInfo) -> str:
+        """A window whose every working day is a holiday for a year would never let an
+        email go: refused here rather than failing each publishing."""
+        days = info.data.get("days")
+        if not days or not value:
+            return value
+        working = {int(part) for part in days.split(",")}
+        holidays = {dt.date.fromisoformat(line) for line in value.split("\n")}
+        # From yesterday: today in UTC may still be yesterday in the organization's zone.
+        first = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+        if all(
+            day in holidays or day.isoweekday() not in working
+            for day in (first + dt.timedelta(days=n) for n in range(OPENS_WITHIN_DAYS))
+        ):
+            raise PydanticCustomError(
+                "send_window",
+                "With these holidays the window would not open in the coming year: "
+                "tick more days or remove some holidays.",
+            )
         return value
 
     @property

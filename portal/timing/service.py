@@ -166,6 +166,16 @@ async def already_told(db: AsyncSession, *, application_id: int) -> bool:
     return link is not None
 
 
+async def first_email_waiting(db: AsyncSession, *, application_id: int) -> SendState | None:
+    """The state of the candidate's first invitation while it has not gone yet
+    (it waits for the call, or for the send window), else None. Until it goes,
+    sending a link by hand would skip the call, or "send now" and its reason."""
+    state = await db.scalar(
+        select(FeedbackSend.state).where(FeedbackSend.application_id == application_id)
+    )
+    return state if state in (SendState.WAITING_FOR_CALL, SendState.SCHEDULED) else None
+
+
 async def tell_candidate(
     db: AsyncSession,
     *,

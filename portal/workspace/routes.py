@@ -211,6 +211,16 @@ async def resend(request: Request) -> Response:
         context = await application_context(request, actor, application_id)
         context["error"] = "Publish the feedback first: an invitation leads the candidate to it."
         return render(request, "staff/application.html", context, status_code=409, headers=NO_STORE)
+    except service.FirstEmailWaiting as waiting:
+        context = await application_context(request, actor, application_id)
+        context["error"] = (
+            "The candidate's first email has not gone yet: it waits for the call before "
+            "sending. Tick the call off below once you have spoken to them."
+            if waiting.state == "waiting_for_call"
+            else "The candidate's first email has not gone yet: it waits for the send window. "
+            "To send it now instead, give your reason below."
+        )
+        return render(request, "staff/application.html", context, status_code=409, headers=NO_STORE)
     portal(request).wake_worker()
     return redirect_page(request, application_url(request, application_id, "resent"))
 

@@ -27,6 +27,8 @@ from portal.security.actors import Staff
 from portal.settings import Settings
 from portal.staff.models import StaffUser as StaffName
 from portal.threads.queue import colleagues
+from portal.timing.models import SendState
+from portal.timing.service import first_email_waiting
 from portal.timing.untold import told, untold_days
 from portal.workspace.drafting import Requirement
 from portal.workspace.forms import ApplicationFilter, FeedbackFilter, Sort
@@ -363,6 +365,15 @@ class NoPublishedFeedback(Exception):
     """An invitation leads to published feedback: there is none to send yet."""
 
 
+class FirstEmailWaiting(Exception):
+    """The first invitation has not gone yet: it waits for the call before sending, or
+    for the send window ("send now", with a reason, overrides that)."""
+
+    def __init__(self, state: SendState) -> None:
+        super().__init__(state)
+        self.state = state
+
+
 async def resend_invitation(
     db: AsyncSession,
     *,
@@ -388,6 +399,9 @@ async def resend_invitation(
     )
     if published is None:
         raise NoPublishedFeedback()
+    waiting = await first_email_waiting(db, application_id=application_id)
+    if waiting is not None:
+        raise FirstEmailWaiting(waiting)
     await send_invitation(
         db,
         application_id=application_id,
