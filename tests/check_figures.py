@@ -24,6 +24,12 @@ DEVELOPMENT = (
 )
 PROBES = HERE / "check_corpus" / "development_probes.tsv"
 HELD_OUT = HERE / "check_corpus" / "held_out.tsv"
+# Ordinary feedback text, none of it risky (see read_everyday): the set the learned risky signal
+# is trained and calibrated on; a set written as a probe and read since (development); and a
+# probe nobody has read per sentence, to measure false alarms on text the check never saw.
+EVERYDAY_TRAIN = HERE / "check_corpus" / "everyday_train.tsv"
+EVERYDAY_DEVELOPMENT = HERE / "check_corpus" / "everyday_development.tsv"
+EVERYDAY_PROBE = HERE / "check_corpus" / "everyday_probe.tsv"
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,20 @@ def read_corpus(*paths: Path) -> list[Labelled]:
                     )
                 )
     return rows
+
+
+def read_everyday(path: Path) -> list[str]:
+    """The sentences of an everyday file: ordinary feedback and replies to candidates, written
+    so that none refers to a protected characteristic or a proxy for one. Columns: `kind`
+    (strength, growth, decision, next_step, thanks, reply, process), `job`, `text`. They are
+    not labelled for vague or tone, so they count only as "not risky"."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(
+            (line for line in handle if not line.startswith("#")),
+            delimiter="\t",
+            quoting=csv.QUOTE_NONE,
+        )
+        return [row["text"] for row in reader]
 
 
 @dataclass(frozen=True)

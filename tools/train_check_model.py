@@ -5,17 +5,21 @@ Run from the repository root (scikit-learn is installed with the project)::
     .venv/bin/python tools/train_check_model.py            # cross-validate, fit, write
     .venv/bin/python tools/train_check_model.py --dry-run  # cross-validate only
 
-Trains on the development set only (`tests/check_figures.DEVELOPMENT`: the project corpus and
-tests/check_corpus/development*.tsv), never on the held-out set. A sentence is risky when its
-expected labels include "risky". Features: tf-idf (sublinear, l2) over lemma unigrams and
+Trains on the development set (`tests/check_figures.DEVELOPMENT`: the project corpus and
+tests/check_corpus/development*.tsv) and on ordinary feedback text, none of it risky
+(`tests/check_corpus/everyday_train.tsv`); never on the held-out set nor on the everyday probe
+(`everyday_probe.tsv`), which measure it. A sentence is risky when its expected labels include
+"risky". Features: tf-idf (sublinear, l2) over lemma unigrams and
 bigrams (`portal.feedback.check_learned.features`), in a logistic regression with balanced
 class weights. Deterministic: fixed folds and solver (`liblinear`, `random_state=0`).
 
 The threshold is chosen by 5-fold cross-validation: the lowest decision value at which, on
-the folds' held-back sentences, the fine sentences flagged risky by the rules or the model
-stay at or below `--fine-target` (0.08) or, when the rules alone flag more than that, at most
-`--added-fine` (0.01) above the rules alone. The figures of that cross-validation are printed
-and written into the artifact with the command and the training files.
+the folds' held-back sentences, (a) the development set's fine sentences flagged risky by the
+rules or the model stay at or below `--fine-target` (0.08) or, when the rules alone flag more
+than that, at most `--added-fine` (0.01) above the rules alone, and (b) the model flags at most
+`--everyday-target` (0.003) of the everyday sentences: a risky finding blocks publishing, so
+on ordinary text it must be rare. The figures of that cross-validation are printed and written
+into the artifact with the command and the training files.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from check_figures import DEVELOPMENT, read_corpus  # noqa: E402
+from check_figures import DEVELOPMENT, EVERYDAY_TRAIN, read_corpus, read_everyday  # noqa: E402
 
 from portal.characters import matching_text  # noqa: E402
 from portal.feedback.check import _match  # noqa: E402
@@ -69,21 +73,28 @@ def main() -> int:
     parser.add_argument("--dry-run", action="store_true", help="cross-validate only")
     parser.add_argument("--fine-target", type=float, default=0.08)
     parser.add_argument("--added-fine", type=float, default=0.01)
+    parser.add_argument("--everyday-target", type=float, default=0.003)
     args = parser.parse_args()
 
     rows = read_corpus(*DEVELOPMENT)
-    docs = [_words(row.text) for row in rows]
-    risky = np.array(["risky" in row.expected for row in rows])
-    fine = np.array([not row.expected for row in rows])
+    everyday = read_everyday(EVERYDAY_TRAIN)
+    docs = [_words(row.text) for row in rows] + [_words(text) for text in everyday]
+    risky = np.array(["risky" in row.expected for row in rows] + [False] * len(everyday))
+    fine = np.array([not row.expected for row in rows] + [False] * len(everyday))
+    ordinary = np.array([False] * len(rows) + [True] * len(everyday))
     rules, signals = load_rules(), load_signals()
     by_rules = np.array(
         [
             any(f.severity == "risky" for f in _match(rules, row.text, row.requirements, signals))
             for row in rows
         ]
+        + [
+            any(f.severity == "risky" for f in _match(rules, text, (), signals))
+            for text in everyday
+        ]
     )
 
-    scores = np.zeros(len(rows))
+    scores = np.zeros(len(docs))
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     for train, test in folds.split(docs, risky):
         vectorizer, classifier = _model()
@@ -91,7 +102,7 @@ def main() -> int:
         classifier.fit(matrix, risky[train])
         scores[test] = classifier.decision_function(vectorizer.transform([docs[i] for i in test]))
 
-    def rates(threshold: float) -> tuple[float, float, float, float]:
+    def rates(threshold: float) -> tuple[float, float, float, float, float]:
         learned = scores >= threshold
         both = by_rules | learned
         return (
@@ -99,6 +110,7 @@ def main() -> int:
             float(learned[fine].mean()),
             float(both[risky].mean()),
             float(both[fine].mean()),
+            float((learned & ~by_rules)[ordinary].mean()),
         )
 
     # The brief's target, fine flagged <= 0.08 on the folds, is out of reach: the rules alone
@@ -108,16 +120,25 @@ def main() -> int:
     candidates = sorted(set(np.round(scores, 4)))
     threshold = max(candidates)
     for candidate in candidates:
-        if rates(candidate)[3] <= max(args.fine_target, rules_fine + args.added_fine):
+        figures = rates(candidate)
+        if (
+            figures[3] <= max(args.fine_target, rules_fine + args.added_fine)
+            and figures[4] <= args.everyday_target
+        ):
             threshold = float(candidate)
             break
-    alone_risky, alone_fine, both_risky, both_fine = rates(threshold)
+    alone_risky, alone_fine, both_risky, both_fine, added_everyday = rates(threshold)
     rules_risky = float(by_rules[risky].mean())
     report = {
         "sentences": len(rows),
         "risky": int(risky.sum()),
         "fine": int(fine.sum()),
-        "rules_only": {"risky_recall": round(rules_risky, 3), "fine_flagged": round(rules_fine, 3)},
+        "everyday": int(ordinary.sum()),
+        "rules_only": {
+            "risky_recall": round(rules_risky, 3),
+            "fine_flagged": round(rules_fine, 3),
+            "everyday_flagged": round(float(by_rules[ordinary].mean()), 3),
+        },
         "learned_alone": {
             "risky_recall": round(alone_risky, 3),
             "fine_flagged": round(alone_fine, 3),
@@ -125,13 +146,14 @@ def main() -> int:
         "rules_or_learned": {
             "risky_recall": round(both_risky, 3),
             "fine_flagged": round(both_fine, 3),
+            "everyday_added": round(added_everyday, 4),
         },
     }
-    for candidate in np.quantile(scores, np.linspace(0.3, 0.95, 14)):
-        alone_r, alone_f, both_r, both_f = rates(float(candidate))
+    for candidate in np.quantile(scores, np.linspace(0.3, 0.99, 24)):
+        alone_r, alone_f, both_r, both_f, added_e = rates(float(candidate))
         print(
             f"  at {candidate:.3f}: alone risky {alone_r:.3f} fine {alone_f:.3f};"
-            f" with rules risky {both_r:.3f} fine {both_f:.3f}"
+            f" with rules risky {both_r:.3f} fine {both_f:.3f}; everyday added {added_e:.4f}"
         )
     print(f"threshold {threshold:.4f} (5-fold)")
     print(json.dumps(report, indent=2))
@@ -145,7 +167,7 @@ def main() -> int:
     artifact = {
         "about": "The feedback check's learned risky signal (portal/feedback/check_learned.py).",
         "command": "python tools/train_check_model.py",
-        "training_files": [str(path.relative_to(ROOT)) for path in DEVELOPMENT],
+        "training_files": [str(path.relative_to(ROOT)) for path in (*DEVELOPMENT, EVERYDAY_TRAIN)],
         "model": f"tf-idf lemma 1-2-grams (sublinear, l2, min_df=2), logistic regression "
         f"(liblinear, C={C}, balanced), scikit-learn",
         "cross_validation": report,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -342,16 +343,18 @@ def _learned_spans(
 def _rule_spans(
     rules: RuleSet, tokens: Tokens, text: str
 ) -> dict[str, list[tuple[int, int, Rule]]]:
-    present = set(tokens.positions)
+    present = tokens.positions.keys()
     candidates: dict[int, tuple[int, Pattern]] = {}
-    for word in present:
-        for entry in rules.by_key.get(word, ()):
+    by_key = rules.by_key
+    for word in present & by_key.keys():
+        for entry in by_key[word]:
             candidates[id(entry[1])] = entry
     prefixed = rules.prefixed.findall(" ".join(present)) if rules.by_prefix else []
-    for prefix, entries in rules.by_prefix.items():
-        if any(word.startswith(prefix) for word in prefixed):
-            for entry in entries:
-                candidates[id(entry[1])] = entry
+    if prefixed:
+        for prefix, entries in rules.by_prefix.items():
+            if any(word.startswith(prefix) for word in prefixed):
+                for entry in entries:
+                    candidates[id(entry[1])] = entry
     for entry in rules.unkeyed:
         candidates[id(entry[1])] = entry
     # rule index -> token ranges
@@ -396,7 +399,7 @@ def _findings(seen: MatchingText, spans: dict[str, list[tuple[int, int, Rule]]])
 
 
 def _kept(
-    rule: Rule, tokens: Tokens, present: set[str], ranges: list[tuple[int, int]]
+    rule: Rule, tokens: Tokens, present: AbstractSet[str], ranges: list[tuple[int, int]]
 ) -> Iterator[tuple[int, int]]:
     innocent: list[tuple[int, int]] | None = None
     for first, last in ranges:
@@ -417,7 +420,7 @@ def _kept(
         yield first, last
 
 
-def _may_match(pattern: Pattern, present: set[str]) -> bool:
+def _may_match(pattern: Pattern, present: AbstractSet[str]) -> bool:
     key = pattern.key
     if key is None:
         return True
