@@ -149,3 +149,44 @@ def test_hadolint_finds_nothing() -> None:
         [hadolint, str(CONTAINERFILE)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout
+
+
+# The pages an operator deploys, backs up and upgrades from.
+DEPLOY_DOCS = [
+    ROOT / "docs" / "admin" / "deployment.md",
+    ROOT / "docs" / "admin" / "production.md",
+    ROOT / "docs" / "operations" / "scaling.md",
+]
+
+
+def _documented_portal_commands(text: str) -> list[list[str]]:
+    """Every `portal ...` command in the page's shell blocks and inline code (inline
+    ones with a placeholder in angle brackets left out; `N` read as 2)."""
+    found = []
+    for block in re.findall(r"```(?:sh|bash)?\n(.*?)```", text, re.DOTALL):
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+            command = re.search(r"(?:^|\s)(portal \S.*)$", line)
+            if command:
+                found.append(shlex.split(command.group(1), comments=True))
+    for code in re.findall(r"`(portal [^`]+)`", text):
+        if "<" not in code:
+            found.append(shlex.split(re.sub(r"\bN\b", "2", code)))
+    return found
+
+
+@pytest.mark.parametrize("page", DEPLOY_DOCS, ids=[page.name for page in DEPLOY_DOCS])
+def test_the_deployment_pages_name_only_what_exists(page: Path) -> None:
+    text = page.read_text()
+    commands = _documented_portal_commands(text)
+    assert commands
+    for argv in commands:
+        _portal_command(argv)
+    for path in re.findall(r"deploy/[\w./@-]*\w/?", text):
+        # deploy/afterword.env is the operator's copy of the example.
+        assert (ROOT / path).exists() or (ROOT / f"{path}.example").exists(), path
+    for unit in set(re.findall(r"afterword-(web@|worker@|migrate)", text)):
+        name = f"afterword-{unit}.service"
+        assert (DEPLOY / "systemd" / name).exists(), name
+    names = {name for name, _, _ in documented_settings()}
+    for name in set(re.findall(r"\bPORTAL_[A-Z_]+[A-Z]\b", text)):
+        assert name in names, name

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +19,7 @@ from starlette.applications import Starlette
 from portal.app import create_app
 from portal.db import unit_of_work, utcnow
 from portal.mail import service as mail
+from portal.metrics import MULTIPROCESS
 from portal.settings import Settings
 from tests.conftest import BASE_URL
 from tests.factories import make_world
@@ -88,3 +93,39 @@ async def test_latency_by_route_name_and_queue_depths(
     }
     assert jobs[("mail.send", "due")] == 1
     assert jobs[("mail.send", "waiting")] == 1
+
+
+def test_one_scrape_answers_for_every_process_sharing_a_multiprocess_directory(
+    tmp_path: Path,
+) -> None:
+    # Under `portal serve --workers N` a scrape reaches any one process: with
+    # PROMETHEUS_MULTIPROC_DIR set (before prometheus_client is imported, as in a
+    # process started with it), each records to the directory and any one reports all.
+    env = {**os.environ, MULTIPROCESS: str(tmp_path)}
+    record = (
+        "from portal.metrics import Metrics\n"
+        "Metrics().requests.labels('candidate.feedback', 'GET', '2xx').observe(0.02)\n"
+    )
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", record], env=env, check=True, timeout=60)
+    scrape = (
+        "import sys\n"
+        "from portal.metrics import Metrics\n"
+        "sys.stdout.write(Metrics().exposition([('mail.send', 'due', 4)]).decode())\n"
+    )
+    text = subprocess.run(
+        [sys.executable, "-c", scrape],
+        env=env,
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    ).stdout
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    labels = (("method", "GET"), ("route", "candidate.feedback"), ("status", "2xx"))
+    assert samples[("portal_request_duration_seconds_count", labels)] == 2
+    assert samples[("portal_jobs", (("kind", "mail.send"), ("state", "due")))] == 4

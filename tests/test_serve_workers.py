@@ -7,6 +7,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -115,5 +116,44 @@ async def test_processes_are_replaced_one_at_a_time_and_stop_gracefully(
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0, log.read_text()
         assert "Received SIGTERM" in log.read_text()
+    finally:
+        stop(server)
+
+
+def test_a_request_on_its_way_when_the_process_stops_is_answered(tmp_path: Path) -> None:
+    # A connection the process has accepted, whose request has not arrived yet when
+    # SIGTERM does (a client that has just connected, or a proxy reusing an idle
+    # connection): the request is answered, then the process exits cleanly.
+    log = tmp_path / "serve.txt"
+    with log.open("wb") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli", "serve", "--port", "0", "--no-worker"],
+            cwd=ROOT,
+            env=_env(PORTAL_DATABASE_URL=f"sqlite:///{tmp_path / 'portal.db'}"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while not (found := SERVING.search(log.read_text(errors="replace"))):
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        host, port = httpx.URL(found.group(1)).host, httpx.URL(found.group(1)).port
+        assert port is not None
+        with socket.create_connection((host, port), timeout=10) as connection:
+            time.sleep(0.3)  # accepted by the server's loop
+            server.send_signal(signal.SIGTERM)
+            time.sleep(0.1)  # the process is stopping
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: portal\r\n\r\n")
+            answer = b""
+            while chunk := connection.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 "), answer
+        assert answer.endswith(b"ok")
+        # Stopped cleanly: uvicorn, its shutdown done, ends by the signal it was sent
+        # (which service managers count as a clean stop).
+        assert server.wait(timeout=60) in (0, -signal.SIGTERM), log.read_text()
+        assert "Application shutdown complete" in log.read_text()
     finally:
         stop(server)

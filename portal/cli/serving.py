@@ -14,6 +14,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import Multiprocess
 
 from portal.app import create_app
@@ -26,6 +27,26 @@ from portal.settings import Settings
 log = logging.getLogger("portal")
 
 WORKER_START_SECONDS = 60
+# How long a stopping process keeps a connection with no request in hand open.
+STOPPING_GRACE_SECONDS = 0.5
+
+
+class StoppingGracefully(HttpToolsProtocol):
+    """uvicorn's httptools protocol, except that a stopping process keeps a connection
+    with no request in hand open a moment longer before closing it.
+
+    Processes sharing one socket (`--workers N`, and each reload's replacements) take
+    turns accepting its connections. uvicorn, stopping, closes at once every
+    connection not answering a request, including one it accepted a moment before
+    whose request is still on its way: that client gets no answer at all. Kept open
+    a moment, such a connection's request arrives and is answered (and the connection
+    then closed), so stopping or reloading a process drops no request."""
+
+    def shutdown(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            self.loop.call_later(STOPPING_GRACE_SECONDS, super().shutdown)
+        else:
+            super().shutdown()
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -87,7 +108,7 @@ def _config(app: Starlette | str, *, graceful_timeout: int, **options: Any) -> u
     # keep-alive connections, then runs the app's shutdown.
     return uvicorn.Config(
         app,
-        http="httptools",
+        http=f"{__name__}:StoppingGracefully",
         log_config=None,
         access_log=False,
         proxy_headers=True,
