@@ -40,7 +40,9 @@ class StoppingGracefully(HttpToolsProtocol):
     connection not answering a request, including one it accepted a moment before
     whose request is still on its way: that client gets no answer at all. Kept open
     a moment, such a connection's request arrives and is answered (and the connection
-    then closed), so stopping or reloading a process drops no request."""
+    then closed), so stopping or reloading a process drops no request. uvicorn does
+    not do this itself (Kludex/uvicorn#2757, open); tests/test_serve_workers.py fails
+    without it, so an upgrade that changes `shutdown` is caught."""
 
     def shutdown(self) -> None:
         if self.cycle is None or self.cycle.response_complete:
