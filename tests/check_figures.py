@@ -9,6 +9,7 @@ comments. Columns: `expected` (comma-separated severities, or "fine"), `category
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,13 @@ def read_everyday(path: Path) -> list[str]:
             quoting=csv.QUOTE_NONE,
         )
         return [row["text"] for row in reader]
+
+
+def training_digest(rows: Sequence[Labelled], everyday: Sequence[str]) -> str:
+    """A digest of what the learned risky signal is trained on: each labelled sentence with
+    whether it is risky, then the everyday sentences. The artifact records it."""
+    lines = [f"{'risky' in row.expected:d}\t{row.text}" for row in rows] + list(everyday)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,13 @@ floor when the check gets better, never by tuning on the held-out sentences.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from portal.feedback.check import check_text
+from portal.feedback.check_learned import MODEL_PATH
 from portal.feedback.check_learned import RULE_ID as LEARNED_RULE
 from tests.check_figures import (
     DEVELOPMENT,
@@ -39,6 +41,7 @@ from tests.check_figures import (
     figures,
     read_corpus,
     read_everyday,
+    training_digest,
 )
 
 TARGETS = {"risky": 0.95, "vague": 0.80, "tone": 0.70, "fine_flagged": 0.10}
@@ -79,6 +82,13 @@ def test_the_sets_are_large_enough_and_separate() -> None:
         assert not texts & labelled_texts
         for later in everyday[number + 1 :]:
             assert not texts & later
+
+
+def test_the_learned_signal_was_trained_on_todays_sets() -> None:
+    # Retrain with tools/train_check_model.py when the development or everyday training set changes.
+    trained = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    today = training_digest(read_corpus(*DEVELOPMENT), read_everyday(EVERYDAY_TRAIN))
+    assert trained["training_digest"] == today
 
 
 def test_development_figures(capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,7 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from check_figures import DEVELOPMENT, EVERYDAY_TRAIN, read_corpus, read_everyday  # noqa: E402
+from check_figures import (  # noqa: E402
+    DEVELOPMENT,
+    EVERYDAY_TRAIN,
+    read_corpus,
+    read_everyday,
+    training_digest,
+)
 
 from portal.characters import matching_text  # noqa: E402
 from portal.feedback.check import _match  # noqa: E402
@@ -171,6 +177,7 @@ def main() -> int:
         "model": f"tf-idf lemma 1-2-grams (sublinear, l2, min_df=2), logistic regression "
         f"(liblinear, C={C}, balanced), scikit-learn",
         "cross_validation": report,
+        "training_digest": training_digest(rows, everyday),
         "message": MESSAGE,
         "threshold": round(threshold, 6),
         "intercept": round(float(classifier.intercept_[0]), 6),
