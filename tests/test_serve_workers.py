@@ -121,9 +121,9 @@ async def test_processes_are_replaced_one_at_a_time_and_stop_gracefully(
 
 
 def test_a_request_on_its_way_when_the_process_stops_is_answered(tmp_path: Path) -> None:
-    # A connection the process has accepted, whose request has not arrived yet when
-    # SIGTERM does (a client that has just connected, or a proxy reusing an idle
-    # connection): the request is answered, then the process exits cleanly.
+    # A connection the process holds with no request in hand when SIGTERM comes (a proxy
+    # reusing an idle keep-alive connection, or a client that has just connected), whose
+    # next request arrives a moment later: it is answered, then the process exits cleanly.
     log = tmp_path / "serve.txt"
     with log.open("wb") as stderr:
         server = subprocess.Popen(
@@ -141,11 +141,18 @@ def test_a_request_on_its_way_when_the_process_stops_is_answered(tmp_path: Path)
             time.sleep(0.1)
         host, port = httpx.URL(found.group(1)).host, httpx.URL(found.group(1)).port
         assert port is not None
+        request = b"GET /healthz HTTP/1.1\r\nHost: portal\r\n\r\n"
         with socket.create_connection((host, port), timeout=10) as connection:
-            time.sleep(0.3)  # accepted by the server's loop
+            # A first answer proves the process holds the connection, now idle.
+            connection.sendall(request)
+            first = b""
+            while not first.endswith(b"ok"):
+                chunk = connection.recv(4096)
+                assert chunk, first
+                first += chunk
             server.send_signal(signal.SIGTERM)
             time.sleep(0.1)  # the process is stopping
-            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: portal\r\n\r\n")
+            connection.sendall(request)
             answer = b""
             while chunk := connection.recv(4096):
                 answer += chunk

@@ -28,7 +28,7 @@ log = logging.getLogger("portal")
 
 WORKER_START_SECONDS = 60
 # How long a stopping process keeps a connection with no request in hand open.
-STOPPING_GRACE_SECONDS = 0.5
+STOPPING_GRACE_SECONDS = 1.0
 
 
 class StoppingGracefully(HttpToolsProtocol):
