@@ -54,6 +54,14 @@ def promise_hours(working_days: int) -> int:
     return (weeks * 7 + days + (2 if days else 0)) * 24
 
 
+async def reply_promise_days(db: AsyncSession, *, organization_id: int) -> int:
+    """The organization's reply promise, in working days."""
+    days = await db.scalar(
+        select(Organization.reply_promise_days).where(Organization.id == organization_id)
+    )
+    return days or DEFAULT_PROMISE_DAYS
+
+
 @dataclass
 class _Cell:
     decided: int = 0
@@ -70,12 +78,7 @@ class _Cell:
 
 async def refresh_organization(db: AsyncSession, *, organization_id: int, now: dt.datetime) -> int:
     """Rewrite the organization's monthly rows; how many there are."""
-    promise = promise_hours(
-        await db.scalar(
-            select(Organization.reply_promise_days).where(Organization.id == organization_id)
-        )
-        or DEFAULT_PROMISE_DAYS
-    )
+    promise = promise_hours(await reply_promise_days(db, organization_id=organization_id))
     applications = {
         row.id: (row.job_id, row.decided_at)
         for row in await db.execute(

@@ -17,8 +17,7 @@ from portal.candidates.models import Job
 from portal.candidates.service import readable_jobs
 from portal.insights.anonymity import COMMENTS_MINIMUM, RATINGS_MINIMUM, Cell, may_show
 from portal.insights.models import InsightFindings, InsightMonth, InsightRefresh
-from portal.insights.refresh import DEFAULT_PROMISE_DAYS, refresh_organization
-from portal.orgs.models import Organization
+from portal.insights.refresh import refresh_organization, reply_promise_days
 from portal.security.actors import Staff, is_admin
 from portal.staff.models import StaffUser
 from portal.survey.models import SurveyAnswer
@@ -326,9 +325,7 @@ async def dashboard(
     refreshed_at = await db.scalar(
         select(InsightRefresh.refreshed_at).where(InsightRefresh.organization_id == organization_id)
     )
-    promise = await db.scalar(
-        select(Organization.reply_promise_days).where(Organization.id == organization_id)
-    )
+    promise = await reply_promise_days(db, organization_id=organization_id)
     if refreshed_at is None:  # the first visit, before the hourly job has run
         await refresh_organization(db, organization_id=organization_id, now=now)
         refreshed_at = now
@@ -371,5 +368,5 @@ async def dashboard(
         findings=await _findings(db, actor=actor, months=chosen),
         findings_everyone=is_admin(actor),
         refreshed_at=refreshed_at,
-        reply_promise_days=promise or DEFAULT_PROMISE_DAYS,
+        reply_promise_days=promise,
     )

@@ -48,6 +48,10 @@ class SendState(enum.StrEnum):
     SENT = "sent"  # the invitation email was queued
 
 
+# The first invitation has not gone yet: it goes by itself (after the call, or in the window).
+WAITING_STATES = frozenset({SendState.WAITING_FOR_CALL, SendState.SCHEDULED})
+
+
 class FeedbackSend(Base):
     """When a candidate is first told about their published feedback: one row per
     application, made by the first publishing; publishing again sends nothing."""

@@ -31,7 +31,13 @@ from portal.staff.models import StaffUser
 from portal.timing.delivery import send_and_record
 from portal.timing.forms import SendSettingsForm
 from portal.timing.jobs import SEND, ScheduledSend
-from portal.timing.models import DEFAULT_UNTOLD_DAYS, FeedbackSend, SendSettings, SendState
+from portal.timing.models import (
+    DEFAULT_UNTOLD_DAYS,
+    WAITING_STATES,
+    FeedbackSend,
+    SendSettings,
+    SendState,
+)
 from portal.timing.window import (
     DEFAULT_DAYS,
     DEFAULT_END,
@@ -173,7 +179,7 @@ async def first_email_waiting(db: AsyncSession, *, application_id: int) -> SendS
     state = await db.scalar(
         select(FeedbackSend.state).where(FeedbackSend.application_id == application_id)
     )
-    return state if state in (SendState.WAITING_FOR_CALL, SendState.SCHEDULED) else None
+    return state if state in WAITING_STATES else None
 
 
 async def tell_candidate(
@@ -344,6 +350,11 @@ class SendStatus:
     sent_now_by: str | None
     sent_now_reason: str | None
     window: str  # the window in words
+
+    @property
+    def waiting(self) -> bool:
+        """The first invitation waits (for the call, or the window): no resending by hand."""
+        return self.state in WAITING_STATES
 
 
 async def send_status(db: AsyncSession, *, actor: Staff, application_id: int) -> SendStatus:

@@ -21,6 +21,7 @@ from portal.pdf.summary import summary_view
 from portal.security.actors import Staff
 from portal.survey.service import survey_link
 from portal.timing import service as timing
+from portal.timing.models import SendState
 from portal.timing.untold import untold_days
 from portal.web import (
     client_ip_hash,
@@ -216,7 +217,7 @@ async def resend(request: Request) -> Response:
         context["error"] = (
             "The candidate's first email has not gone yet: it waits for the call before "
             "sending. Tick the call off below once you have spoken to them."
-            if waiting.state == "waiting_for_call"
+            if waiting.state == SendState.WAITING_FOR_CALL
             else "The candidate's first email has not gone yet: it waits for the send window. "
             "To send it now instead, give your reason below."
         )
