@@ -42,27 +42,32 @@ class Labelled:
     source: str = ""
 
 
+def _rows(path: Path) -> list[dict[str, str]]:
+    """A corpus file's rows: tab-separated with a header row, "#" lines are comments."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(
+            (line for line in handle if not line.startswith("#")),
+            delimiter="\t",
+            quoting=csv.QUOTE_NONE,
+        )
+        return list(reader)
+
+
 def read_corpus(*paths: Path) -> list[Labelled]:
     rows: list[Labelled] = []
     for path in paths:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(
-                (line for line in handle if not line.startswith("#")),
-                delimiter="\t",
-                quoting=csv.QUOTE_NONE,
-            )
-            for row in reader:
-                expected = row["expected"]
-                requirements = row.get("requirements") or "-"
-                rows.append(
-                    Labelled(
-                        frozenset() if expected == "fine" else frozenset(expected.split(",")),
-                        row["category"],
-                        row["text"],
-                        () if requirements == "-" else tuple(requirements.split(";")),
-                        row.get("source") or "",
-                    )
+        for row in _rows(path):
+            expected = row["expected"]
+            requirements = row.get("requirements") or "-"
+            rows.append(
+                Labelled(
+                    frozenset() if expected == "fine" else frozenset(expected.split(",")),
+                    row["category"],
+                    row["text"],
+                    () if requirements == "-" else tuple(requirements.split(";")),
+                    row.get("source") or "",
                 )
+            )
     return rows
 
 
@@ -71,13 +76,7 @@ def read_everyday(path: Path) -> list[str]:
     so that none refers to a protected characteristic or a proxy for one. Columns: `kind`
     (strength, growth, decision, next_step, thanks, reply, process), `job`, `text`. They are
     not labelled for vague or tone, so they count only as "not risky"."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(
-            (line for line in handle if not line.startswith("#")),
-            delimiter="\t",
-            quoting=csv.QUOTE_NONE,
-        )
-        return [row["text"] for row in reader]
+    return [row["text"] for row in _rows(path)]
 
 
 def training_digest(rows: Sequence[Labelled], everyday: Sequence[str]) -> str:
